@@ -1,0 +1,8 @@
+//! Build script: lets tauri-build embed `tauri.conf.json`, the capabilities and the `ui/` folder, and
+//! declares the app's commands so that a capability must grant each one (`allow-<command>`).
+fn main() {
+    let commands = tauri_build::AppManifest::new().commands(&["engine_status"]);
+    if let Err(error) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(commands)) {
+        panic!("tauri-build failed: {error:#}");
+    }
+}

@@ -1,0 +1,32 @@
+//! The Tauri app: builds the window, holds the app state (the configuration), and registers the
+//! commands of `commands/`, each a few lines delegating to the `ghcr` core.
+
+mod commands;
+
+use ghcr::{Config, Error};
+
+/// What every command can reach: the configuration read at start, or why it could not be read (the
+/// window still opens and shows that error).
+pub struct AppState {
+    config: Result<Config, Error>,
+}
+
+impl AppState {
+    pub fn config(&self) -> Result<&Config, Error> {
+        self.config.as_ref().map_err(Clone::clone)
+    }
+}
+
+pub fn run() {
+    let state = AppState {
+        config: Config::from_env(),
+    };
+    let result = tauri::Builder::default()
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![commands::engine::engine_status])
+        .run(tauri::generate_context!());
+    if let Err(error) = result {
+        eprintln!("GHCR Desktop could not start its window: {error}");
+        std::process::exit(1);
+    }
+}

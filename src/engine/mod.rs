@@ -1,0 +1,186 @@
+//! The container engine on this machine (Docker, Docker Desktop or Podman), through its Engine API:
+//! finding it, negotiating the API version, and saying what it is — or clearly why there is none.
+
+pub mod discovery;
+mod transport;
+pub mod version;
+
+use crate::config::Config;
+use crate::error::{Code, Error, Result};
+use discovery::{Candidate, Endpoint, Origin};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Duration;
+use transport::{Answer, Transport, TransportError};
+use version::{ApiVersion, VersionResponse};
+
+/// How long one request to the engine may take while connecting.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long finding an engine may take in all, however many sockets answer slowly.
+const DISCOVERY_DEADLINE: Duration = Duration::from_millis(4500);
+const SMALL_BODY: usize = 1 << 20;
+
+/// What the app's status bar and `ghcr engine` show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EngineInfo {
+    /// "Docker Engine", "Docker Desktop" or "Podman".
+    pub product: String,
+    /// The engine's own version, e.g. "20.10.24".
+    pub version: String,
+    /// The API version GHCR Desktop speaks with it (negotiated).
+    pub api_version: String,
+    /// The newest API version the engine offers.
+    pub server_api_version: String,
+    /// Where it answers, as a `DOCKER_HOST` value.
+    pub endpoint: String,
+    /// Why that place was tried.
+    pub origin: Origin,
+    pub os: String,
+    pub arch: String,
+}
+
+/// A connected engine: its address, the negotiated API version and what it said of itself.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    transport: Transport,
+    api: ApiVersion,
+    info: EngineInfo,
+}
+
+impl Engine {
+    /// Finds the engine to use: `DOCKER_HOST` if set, else the first usual socket that answers.
+    /// Gives up within ~5 s, with an error that says what was tried and how to start an engine.
+    pub async fn connect(config: &Config) -> Result<Engine> {
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let runtime_dir = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from);
+        let candidates = discovery::candidates(
+            config.docker_host.as_deref(),
+            home.as_deref(),
+            runtime_dir.as_deref(),
+        )?;
+        match tokio::time::timeout(DISCOVERY_DEADLINE, first_answering(&candidates)).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::new(
+                Code::EngineUnreachable,
+                "No container engine answered in time",
+                start_engine_hint(&candidates),
+            )),
+        }
+    }
+
+    /// Connects to one endpoint: `GET /_ping` for the API version, then `GET /vX/version`.
+    pub async fn connect_to(endpoint: Endpoint, origin: Origin) -> Result<Engine> {
+        let transport = Transport::new(endpoint);
+        let unreachable = |error: TransportError| {
+            Error::new(
+                Code::EngineUnreachable,
+                format!(
+                    "No container engine answers at {}: {error}",
+                    transport.endpoint()
+                ),
+                match origin {
+                    Origin::DockerHost => "Start Docker or Podman there, or unset DOCKER_HOST so GHCR Desktop looks in the usual places.".to_string(),
+                    _ => format!("Start the engine ({}), or set DOCKER_HOST to where yours listens.", origin.describe()),
+                },
+            )
+        };
+        let ping = transport
+            .get("/_ping", PROBE_TIMEOUT, SMALL_BODY)
+            .await
+            .map_err(unreachable)?;
+        if !ping.status.is_success() {
+            return Err(not_an_engine(&transport, &ping));
+        }
+        let api = version::negotiate(
+            ping.headers
+                .get("api-version")
+                .and_then(|v| v.to_str().ok()),
+        )?;
+        let answer = transport
+            .get(&format!("/v{api}/version"), PROBE_TIMEOUT, SMALL_BODY)
+            .await
+            .map_err(unreachable)?;
+        if !answer.status.is_success() {
+            return Err(not_an_engine(&transport, &answer));
+        }
+        let reply: VersionResponse =
+            serde_json::from_slice(&answer.body).map_err(|_| not_an_engine(&transport, &answer))?;
+        let info = EngineInfo {
+            product: version::product_name(&reply).to_string(),
+            version: reply.version,
+            api_version: api.to_string(),
+            server_api_version: reply.api_version,
+            endpoint: transport.endpoint().to_string(),
+            origin,
+            os: reply.os,
+            arch: reply.arch,
+        };
+        Ok(Engine {
+            transport,
+            api,
+            info,
+        })
+    }
+
+    pub fn info(&self) -> &EngineInfo {
+        &self.info
+    }
+
+    pub fn api_version(&self) -> ApiVersion {
+        self.api
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        self.transport.endpoint()
+    }
+}
+
+/// Tries each candidate in order; a socket file that is not there is skipped without a connection.
+async fn first_answering(candidates: &[Candidate]) -> Result<Engine> {
+    let mut first_failure = None;
+    for candidate in candidates {
+        if let Endpoint::Unix(path) = &candidate.endpoint {
+            if candidate.origin != Origin::DockerHost && !path.exists() {
+                continue;
+            }
+        }
+        match Engine::connect_to(candidate.endpoint.clone(), candidate.origin).await {
+            Ok(engine) => return Ok(engine),
+            Err(error) if candidate.origin == Origin::DockerHost => return Err(error),
+            Err(error) => {
+                first_failure.get_or_insert(error);
+            }
+        }
+    }
+    Err(first_failure.unwrap_or_else(|| {
+        Error::new(
+            Code::EngineUnreachable,
+            "No container engine found",
+            start_engine_hint(candidates),
+        )
+    }))
+}
+
+fn start_engine_hint(candidates: &[Candidate]) -> String {
+    let looked: Vec<String> = candidates.iter().map(|c| c.endpoint.to_string()).collect();
+    format!(
+        "Start Docker (`sudo systemctl start docker`), Docker Desktop, or Podman (`systemctl --user start podman.socket`), or set DOCKER_HOST. Looked at: {}.",
+        looked.join(", ")
+    )
+}
+
+fn not_an_engine(transport: &Transport, answer: &Answer) -> Error {
+    let said = String::from_utf8_lossy(&answer.body);
+    let said: String = said.trim().chars().take(200).collect();
+    Error::new(
+        Code::EngineProtocol,
+        format!(
+            "What answers at {} is not a Docker Engine API (HTTP {}{}{})",
+            transport.endpoint(),
+            answer.status.as_u16(),
+            if said.is_empty() { "" } else { ": " },
+            said
+        ),
+        "Point DOCKER_HOST at a Docker or Podman engine socket.",
+    )
+}

@@ -1,0 +1,126 @@
+//! The one error type of GHCR Desktop: a stable code, a one-line message and a hint that says what to do.
+//! The UI turns codes into actions and the CLI into exit codes; nothing here ever holds a secret.
+
+use serde::{Serialize, Serializer};
+use std::fmt;
+
+/// Every failure a person can meet, named by a stable code (`area.reason`) that the UI and scripts match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// A setting (environment variable or settings file) has a value that cannot work.
+    ConfigInvalid,
+    /// No container engine answers at the socket(s) tried.
+    EngineUnreachable,
+    /// `DOCKER_HOST` names a kind of connection this build cannot open (ssh://, npipe://, …).
+    EngineUnsupportedHost,
+    /// The engine speaks an API older than the oldest one GHCR Desktop supports.
+    EngineTooOld,
+    /// Something answers at the socket, but not like a Docker Engine API.
+    EngineProtocol,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::ConfigInvalid => "config.invalid",
+            Code::EngineUnreachable => "engine.unreachable",
+            Code::EngineUnsupportedHost => "engine.unsupported_host",
+            Code::EngineTooOld => "engine.too_old",
+            Code::EngineProtocol => "engine.protocol",
+        }
+    }
+
+    /// The `ghcr` exit code for this failure (DESIGN: 2 usage, 3 token or permission, 4 engine, 5 registry
+    /// or network, 1 other).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Code::ConfigInvalid => 2,
+            Code::EngineUnreachable
+            | Code::EngineUnsupportedHost
+            | Code::EngineTooOld
+            | Code::EngineProtocol => 4,
+        }
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failure as a person sees it. Serialised as `{"code","message","hint"}` for the UI and `--json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Error {
+    pub code: Code,
+    pub message: String,
+    pub hint: String,
+}
+
+impl Error {
+    pub fn new(code: Code, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message)?;
+        if !self.hint.is_empty() {
+            write!(f, "\nhint: {}", self.hint)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialises_as_code_message_hint_for_the_ui() {
+        let error = Error::new(Code::EngineUnreachable, "No engine", "Start one");
+        let json = serde_json::to_value(&error).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"code": "engine.unreachable", "message": "No engine", "hint": "Start one"})
+        );
+    }
+
+    #[test]
+    fn engine_failures_exit_with_4_and_bad_settings_with_2() {
+        for code in [
+            Code::EngineUnreachable,
+            Code::EngineUnsupportedHost,
+            Code::EngineTooOld,
+            Code::EngineProtocol,
+        ] {
+            assert_eq!(code.exit_code(), 4, "{code}");
+            assert!(code.as_str().starts_with("engine."));
+        }
+        assert_eq!(Code::ConfigInvalid.exit_code(), 2);
+    }
+
+    #[test]
+    fn display_shows_the_hint_on_its_own_line() {
+        let error = Error::new(Code::EngineTooOld, "Engine API 1.30 is too old", "Update Docker");
+        assert_eq!(
+            error.to_string(),
+            "Engine API 1.30 is too old\nhint: Update Docker"
+        );
+    }
+}

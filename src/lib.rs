@@ -1,0 +1,9 @@
+//! GHCR Desktop's core: every capability of the app and the `ghcr` CLI, with no knowledge of Tauri.
+//! One module per capability; `error` is the one error type they all return.
+
+pub mod config;
+pub mod engine;
+pub mod error;
+
+pub use config::Config;
+pub use error::{Code, Error, Result};

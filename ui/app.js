@@ -1,0 +1,122 @@
+// GHCR Desktop's page: boot, view switching (sidebar, Alt+1..4, arrow keys), the theme, the engine state
+// that the status bar and the views share, and the one IPC wrapper around window.__TAURI__.
+import * as account from './views/account.js';
+import * as images from './views/images.js';
+import * as pushes from './views/pushes.js';
+import * as packages from './views/packages.js';
+
+const views = { account, images, pushes, packages };
+const ENGINE_POLL_MS = 5000;
+
+// Calls a backend command; failures always arrive as {code, message, hint}.
+export async function invoke(command, args = {}) {
+  const core = window.__TAURI__ && window.__TAURI__.core;
+  if (!core) {
+    throw { code: 'app.no_ipc', message: 'This page is not running inside GHCR Desktop.', hint: 'Start the app with `make run`.' };
+  }
+  try {
+    return await core.invoke(command, args);
+  } catch (error) {
+    if (error && typeof error === 'object' && 'code' in error) throw error;
+    throw { code: 'app.unexpected', message: String(error), hint: '' };
+  }
+}
+
+// The engine as the app last saw it: {state: 'checking'|'ok'|'error', info, error}.
+const engine = {
+  state: 'checking', info: null, error: null,
+  listeners: new Set(),
+  subscribe(listener) { this.listeners.add(listener); return () => this.listeners.delete(listener); },
+  set(next) { Object.assign(this, next); for (const listener of this.listeners) listener(this); },
+};
+
+let engineCheck = null;
+function refreshEngine() {
+  if (!engineCheck) {
+    engineCheck = invoke('engine_status')
+      .then((info) => engine.set({ state: 'ok', info, error: null }))
+      .catch((error) => engine.set({ state: 'error', info: null, error }))
+      .finally(() => { engineCheck = null; });
+  }
+  return engineCheck;
+}
+
+function renderEngineStatus({ state, info, error }) {
+  const status = document.getElementById('engine-status');
+  status.dataset.state = state;
+  const text = status.querySelector('.text');
+  if (state === 'ok') {
+    text.textContent = `${info.product} ${info.version} · API ${info.api_version} · ${info.endpoint}`;
+    status.title = `Connected (${info.os}/${info.arch})`;
+  } else if (state === 'error') {
+    text.textContent = error.code === 'engine.unreachable' ? 'No container engine found' : error.message;
+    status.title = error.hint || '';
+  } else {
+    text.textContent = 'Looking for a container engine…';
+  }
+}
+
+let cleanup = null;
+function show(name, { focus = false } = {}) {
+  const view = views[name];
+  if (!view) return;
+  for (const button of document.querySelectorAll('.nav')) {
+    if (button.dataset.view === name) button.setAttribute('aria-current', 'page');
+    else button.removeAttribute('aria-current');
+  }
+  if (cleanup) cleanup();
+  const root = document.getElementById('view');
+  root.replaceChildren();
+  root.dataset.view = name;
+  cleanup = view.render(root, { engine, refreshEngine, invoke, show }) || null;
+  document.title = `${view.title} — GHCR Desktop`;
+  if (focus) root.focus();
+}
+
+// Themes: follow the system, or force light or dark; remembered across starts.
+const THEMES = ['system', 'light', 'dark'];
+function applyTheme(theme) {
+  if (theme === 'system') delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = theme;
+  document.getElementById('theme-toggle').textContent = `Theme: ${theme}`;
+}
+
+function boot() {
+  const nav = document.getElementById('nav');
+  const buttons = [...nav.querySelectorAll('.nav')];
+  nav.addEventListener('click', (event) => {
+    const button = event.target.closest('.nav');
+    if (button) show(button.dataset.view);
+  });
+  nav.addEventListener('keydown', (event) => {
+    const index = buttons.indexOf(document.activeElement);
+    if (index < 0 || !['ArrowDown', 'ArrowUp'].includes(event.key)) return;
+    event.preventDefault();
+    const next = (index + (event.key === 'ArrowDown' ? 1 : buttons.length - 1)) % buttons.length;
+    buttons[next].focus();
+  });
+  document.addEventListener('keydown', (event) => {
+    if (!event.altKey || event.ctrlKey || event.metaKey) return;
+    const button = buttons[Number(event.key) - 1];
+    if (button) {
+      event.preventDefault();
+      show(button.dataset.view, { focus: true });
+    }
+  });
+
+  let theme = localStorage.getItem('theme');
+  if (!THEMES.includes(theme)) theme = 'system';
+  applyTheme(theme);
+  document.getElementById('theme-toggle').addEventListener('click', () => {
+    theme = THEMES[(THEMES.indexOf(theme) + 1) % THEMES.length];
+    localStorage.setItem('theme', theme);
+    applyTheme(theme);
+  });
+
+  engine.subscribe(renderEngineStatus);
+  show('images');
+  refreshEngine();
+  setInterval(refreshEngine, ENGINE_POLL_MS);
+}
+
+boot();
