@@ -2,7 +2,9 @@
 //! declares the app's commands so that a capability must grant each one (`allow-<command>`).
 fn main() {
     let commands = tauri_build::AppManifest::new().commands(&["engine_status"]);
-    if let Err(error) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(commands)) {
+    if let Err(error) =
+        tauri_build::try_build(tauri_build::Attributes::new().app_manifest(commands))
+    {
         panic!("tauri-build failed: {error:#}");
     }
 }

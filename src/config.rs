@@ -55,13 +55,11 @@ impl Config {
             None if matches!(web_url.host(), Some(Host::Domain(_))) => {
                 parse_registry(&format!("containers.{web_host}"))?
             }
-            None => {
-                return Err(Error::new(
-                    Code::ConfigInvalid,
-                    "GHCR_WEB_URL names an IP address, so the registry host cannot be derived from it",
-                    "Set GHCR_REGISTRY too (and GHCR_API_URL if the API is elsewhere).",
-                ))
-            }
+            None => return Err(Error::new(
+                Code::ConfigInvalid,
+                "GHCR_WEB_URL names an IP address, so the registry host cannot be derived from it",
+                "Set GHCR_REGISTRY too (and GHCR_API_URL if the API is elsewhere).",
+            )),
         };
         Ok(Config {
             api_url,
@@ -191,7 +189,8 @@ fn is_loopback_authority(authority: &str) -> bool {
         _ => authority,
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -288,7 +287,12 @@ mod tests {
 
     #[test]
     fn loopback_registries_use_plain_http() {
-        for registry in ["localhost:5000", "127.0.0.1:5000", "[::1]:5000", "127.1.2.3"] {
+        for registry in [
+            "localhost:5000",
+            "127.0.0.1:5000",
+            "[::1]:5000",
+            "127.1.2.3",
+        ] {
             let config = config(&[("GHCR_REGISTRY", registry)]).unwrap();
             assert!(
                 config.registry_url().starts_with("http://"),

@@ -117,7 +117,11 @@ mod tests {
 
     #[test]
     fn display_shows_the_hint_on_its_own_line() {
-        let error = Error::new(Code::EngineTooOld, "Engine API 1.30 is too old", "Update Docker");
+        let error = Error::new(
+            Code::EngineTooOld,
+            "Engine API 1.30 is too old",
+            "Update Docker",
+        );
         assert_eq!(
             error.to_string(),
             "Engine API 1.30 is too old\nhint: Update Docker"

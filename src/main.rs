@@ -52,7 +52,10 @@ async fn engine(json: bool) -> Result<(), Error> {
     if json {
         print_json(info);
     } else {
-        println!("{} {} ({}/{})", info.product, info.version, info.os, info.arch);
+        println!(
+            "{} {} ({}/{})",
+            info.product, info.version, info.os, info.arch
+        );
         println!("socket  {} ({})", info.endpoint, info.origin.describe());
         println!(
             "API     {} (the engine offers up to {})",

@@ -83,7 +83,9 @@ pub fn parse_docker_host(value: &str) -> Result<Endpoint> {
         let authority = rest.trim_end_matches('/');
         let (host, port) = match authority.rsplit_once(':') {
             Some((host, port)) if !host.ends_with(':') => {
-                let port = port.parse::<u16>().map_err(|_| bad("has an invalid port"))?;
+                let port = port
+                    .parse::<u16>()
+                    .map_err(|_| bad("has an invalid port"))?;
                 (host, port)
             }
             _ => (authority, 2375),
@@ -125,12 +127,18 @@ pub fn candidates(
     }
     if let Some(home) = home {
         found.push((home.join(".docker/run/docker.sock"), Origin::DockerDesktop));
-        found.push((home.join(".docker/desktop/docker.sock"), Origin::DockerDesktop));
+        found.push((
+            home.join(".docker/desktop/docker.sock"),
+            Origin::DockerDesktop,
+        ));
     }
     if let Some(dir) = runtime_dir {
         found.push((dir.join("podman/podman.sock"), Origin::RootlessPodman));
     }
-    found.push((PathBuf::from("/run/podman/podman.sock"), Origin::SystemPodman));
+    found.push((
+        PathBuf::from("/run/podman/podman.sock"),
+        Origin::SystemPodman,
+    ));
     Ok(found
         .into_iter()
         .map(|(path, origin)| Candidate {

@@ -71,23 +71,11 @@ impl Engine {
     /// Connects to one endpoint: `GET /_ping` for the API version, then `GET /vX/version`.
     pub async fn connect_to(endpoint: Endpoint, origin: Origin) -> Result<Engine> {
         let transport = Transport::new(endpoint);
-        let unreachable = |error: TransportError| {
-            Error::new(
-                Code::EngineUnreachable,
-                format!(
-                    "No container engine answers at {}: {error}",
-                    transport.endpoint()
-                ),
-                match origin {
-                    Origin::DockerHost => "Start Docker or Podman there, or unset DOCKER_HOST so GHCR Desktop looks in the usual places.".to_string(),
-                    _ => format!("Start the engine ({}), or set DOCKER_HOST to where yours listens.", origin.describe()),
-                },
-            )
-        };
+        let failed = |error| transport_failure(&transport, origin, error);
         let ping = transport
             .get("/_ping", PROBE_TIMEOUT, SMALL_BODY)
             .await
-            .map_err(unreachable)?;
+            .map_err(failed)?;
         if !ping.status.is_success() {
             return Err(not_an_engine(&transport, &ping));
         }
@@ -99,7 +87,7 @@ impl Engine {
         let answer = transport
             .get(&format!("/v{api}/version"), PROBE_TIMEOUT, SMALL_BODY)
             .await
-            .map_err(unreachable)?;
+            .map_err(failed)?;
         if !answer.status.is_success() {
             return Err(not_an_engine(&transport, &answer));
         }
@@ -167,6 +155,25 @@ fn start_engine_hint(candidates: &[Candidate]) -> String {
         "Start Docker (`sudo systemctl start docker`), Docker Desktop, or Podman (`systemctl --user start podman.socket`), or set DOCKER_HOST. Looked at: {}.",
         looked.join(", ")
     )
+}
+
+fn transport_failure(transport: &Transport, origin: Origin, error: TransportError) -> Error {
+    let at = transport.endpoint();
+    match error {
+        TransportError::Connect(_) | TransportError::Timeout(_) => Error::new(
+            Code::EngineUnreachable,
+            format!("No container engine answers at {at}: {error}"),
+            match origin {
+                Origin::DockerHost => "Start Docker or Podman there, or unset DOCKER_HOST so GHCR Desktop looks in the usual places.".to_string(),
+                _ => format!("Start the engine ({}), or set DOCKER_HOST to where yours listens.", origin.describe()),
+            },
+        ),
+        TransportError::Http(_) | TransportError::TooLarge(_) => Error::new(
+            Code::EngineProtocol,
+            format!("What answers at {at} is not a Docker Engine API: {error}"),
+            "Point DOCKER_HOST at a Docker or Podman engine socket.",
+        ),
+    }
 }
 
 fn not_an_engine(transport: &Transport, answer: &Answer) -> Error {

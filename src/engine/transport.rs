@@ -78,7 +78,10 @@ impl Transport {
                 .method(Method::GET)
                 .uri(path)
                 .header(http::header::HOST, "docker")
-                .header(http::header::USER_AGENT, concat!("ghcr-desktop/", env!("CARGO_PKG_VERSION")))
+                .header(
+                    http::header::USER_AGENT,
+                    concat!("ghcr-desktop/", env!("CARGO_PKG_VERSION")),
+                )
                 .body(Full::new(Bytes::new()))
                 .map_err(|e| TransportError::Http(e.to_string()))?;
             let response = match &self.endpoint {

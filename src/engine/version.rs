@@ -55,7 +55,9 @@ pub fn negotiate(server_header: Option<&str>) -> Result<ApiVersion> {
     if server < OLDEST_SUPPORTED {
         return Err(Error::new(
             Code::EngineTooOld,
-            format!("The engine speaks API {server}; GHCR Desktop needs {OLDEST_SUPPORTED} or newer"),
+            format!(
+                "The engine speaks API {server}; GHCR Desktop needs {OLDEST_SUPPORTED} or newer"
+            ),
             "Update Docker to 19.03 or newer, or Podman to 3.0 or newer.",
         ));
     }

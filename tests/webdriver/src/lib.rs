@@ -1,1 +1,181 @@
-//! Harness placeholder
+//! The WebDriver harness: starts the real `ghcr-desktop` window through its own tauri-driver (own ports,
+//! own HOME, the environment a test chooses) under the stack's Xvfb, hands the test a fantoccini client,
+//! saves a screenshot per test under target/webdriver/, and stops everything — also when a test fails.
+
+use fantoccini::{Client, ClientBuilder};
+use std::future::Future;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub use fantoccini::{elements::Element, key::Key, Locator};
+
+/// What a test step returns: fantoccini errors and failed expectations alike.
+pub type Outcome = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Fails the test with `message` unless `condition` holds.
+pub fn ensure(condition: bool, message: impl Into<String>) -> Outcome {
+    if condition {
+        Ok(())
+    } else {
+        Err(message.into().into())
+    }
+}
+
+/// The workspace's target directory, where the app binary is and where screenshots go.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+}
+
+/// A variable the test stack exports; tests fail (not skip) without the stack.
+pub fn stack(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run `make test`, or `tests/stack/stack.sh start && . target/stack/env`")
+    })
+}
+
+/// tauri-driver and, through it, WebKitWebDriver and the app; SIGTERM on drop (SIGKILL would orphan
+/// WebKitWebDriver, which then keeps its port).
+struct Driver {
+    child: Child,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Ok(pid) = libc::pid_t::try_from(self.child.id()) {
+            // SAFETY: kill(2) with a pid of a child we own; no memory is involved.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    listener.local_addr().expect("its address").port()
+}
+
+/// One run of the app under WebDriver.
+pub struct App {
+    name: String,
+    client: Client,
+    _driver: Driver,
+    _home: tempfile::TempDir,
+}
+
+impl App {
+    /// Starts the app with the stack's environment plus `env` (e.g. another `DOCKER_HOST`).
+    pub async fn launch(name: &str, env: &[(&str, &str)]) -> App {
+        let application = target_dir().join("debug/ghcr-desktop");
+        assert!(
+            application.exists(),
+            "{} is missing: build the app first (cargo build -p ghcr-desktop)",
+            application.display()
+        );
+        let application = application.canonicalize().expect("an absolute app path");
+        let home = tempfile::tempdir().expect("a temporary HOME");
+        let logs = target_dir().join("webdriver");
+        std::fs::create_dir_all(&logs).expect("target/webdriver");
+        let log = std::fs::File::create(logs.join(format!("{name}.log"))).expect("a log file");
+
+        let port = free_port();
+        let native_port = free_port();
+        let mut command = Command::new(stack("TAURI_DRIVER"));
+        command
+            .args(["--port", &port.to_string()])
+            .args(["--native-port", &native_port.to_string()])
+            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+            .env("DISPLAY", stack("DISPLAY"))
+            .env("HOME", home.path())
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let driver = Driver {
+            child: command.spawn().expect("tauri-driver starts"),
+        };
+        wait_for_port(port, Duration::from_secs(15)).await;
+
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), "wry".into());
+        capabilities.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": application }),
+        );
+        let client = ClientBuilder::native()
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .unwrap_or_else(|e| {
+                panic!("WebDriver session for {name}: {e} (see target/webdriver/{name}.log)")
+            });
+        App {
+            name: name.to_string(),
+            client,
+            _driver: driver,
+            _home: home,
+        }
+    }
+
+    /// Runs the test's steps, saves a screenshot (target/webdriver/NAME.png) whatever they found, closes
+    /// the window, and fails the test if a step failed.
+    pub async fn check<F, Fut>(self, steps: F)
+    where
+        F: FnOnce(Client) -> Fut,
+        Fut: Future<Output = Outcome>,
+    {
+        let outcome = steps(self.client.clone()).await;
+        settle(&self.client).await;
+        let screenshot = target_dir().join(format!("webdriver/{}.png", self.name));
+        match self.client.screenshot().await {
+            Ok(png) => std::fs::write(&screenshot, png).expect("screenshot written"),
+            Err(error) => eprintln!("no screenshot for {}: {error}", self.name),
+        }
+        let _ = self.client.clone().close().await;
+        if let Err(error) = outcome {
+            panic!(
+                "{} failed: {error}\nscreenshot: {}",
+                self.name,
+                screenshot.display()
+            );
+        }
+    }
+}
+
+/// Lets the window paint what the DOM holds before a screenshot: two animation frames, then a pause
+/// (WebKit's first paints after start-up lag the DOM by a second or more under Xvfb).
+pub async fn settle(client: &Client) {
+    let frames = "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));";
+    let _ = client.execute_async(frames, vec![]).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+async fn wait_for_port(port: u16, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "tauri-driver did not listen on {port}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -1,0 +1,17 @@
+# The two commands: `make run` opens GHCR Desktop, `make test` runs every check. Both install what they
+# need first (Debian/Ubuntu: apt-get; elsewhere they print what to install).
+.PHONY: run test deps deps-test
+
+run: deps
+	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  echo "No display (DISPLAY/WAYLAND_DISPLAY unset): run this in a desktop session, or try 'xvfb-run make run'." >&2; exit 1; fi
+	cargo run
+
+test: deps-test
+	tests/run.sh
+
+deps:
+	scripts/install-deps.sh run
+
+deps-test:
+	scripts/install-deps.sh test

@@ -1,0 +1,105 @@
+//! The `ghcr` command line's contract (DESIGN: output, `--json` shapes, exit codes), run as a real
+//! process against the test stack's engine and against no engine.
+
+mod common;
+
+use std::process::{Command, Output};
+
+fn ghcr(args: &[&str], docker_host: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ghcr"))
+        .args(args)
+        .env("DOCKER_HOST", docker_host)
+        .output()
+        .expect("ghcr runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn ghcr_engine_prints_the_engine_socket_and_api_version() {
+    let docker_host = common::stack("DOCKER_HOST");
+    let output = ghcr(&["engine"], &docker_host);
+    assert!(output.status.success(), "{output:?}");
+    let (version, api) = common::docker_server_version();
+    let text = stdout(&output);
+    assert!(
+        text.starts_with(&format!("Docker Engine {version} (linux/")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("socket  {docker_host} (from DOCKER_HOST)")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("API     {api} (the engine offers up to {api})")),
+        "{text}"
+    );
+}
+
+#[test]
+fn ghcr_engine_json_has_the_documented_fields() {
+    let docker_host = common::stack("DOCKER_HOST");
+    let output = ghcr(&["engine", "--json"], &docker_host);
+    assert!(output.status.success(), "{output:?}");
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("one JSON object");
+    let (version, api) = common::docker_server_version();
+    assert_eq!(json["product"], "Docker Engine");
+    assert_eq!(json["version"], version.as_str());
+    assert_eq!(json["api_version"], api.as_str());
+    assert_eq!(json["server_api_version"], api.as_str());
+    assert_eq!(json["endpoint"], docker_host.as_str());
+    assert_eq!(json["origin"], "docker_host");
+}
+
+#[test]
+fn ghcr_engine_without_an_engine_exits_4_with_a_json_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let docker_host = format!("unix://{}/docker.sock", dir.path().display());
+    let output = ghcr(&["engine", "--json"], &docker_host);
+    assert_eq!(output.status.code(), Some(4), "{output:?}");
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("one JSON object");
+    assert_eq!(json["code"], "engine.unreachable");
+    assert!(
+        json["message"].as_str().unwrap().contains(&docker_host),
+        "{json}"
+    );
+    assert!(
+        json["hint"].as_str().unwrap().contains("DOCKER_HOST"),
+        "{json}"
+    );
+}
+
+#[test]
+fn ghcr_engine_without_an_engine_explains_on_stderr_in_text_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let docker_host = format!("unix://{}/docker.sock", dir.path().display());
+    let output = ghcr(&["engine"], &docker_host);
+    assert_eq!(output.status.code(), Some(4));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("error: No container engine answers at "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("\nhint: Start Docker or Podman there"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_malformed_docker_host_is_a_usage_error_with_exit_2() {
+    let output = ghcr(&["engine", "--json"], "docker.sock");
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["code"], "config.invalid");
+}
+
+#[test]
+fn an_unknown_command_prints_usage_and_exits_2() {
+    let output = ghcr(&["frobnicate"], "unix:///nonexistent.sock");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Usage: ghcr"));
+}

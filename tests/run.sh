@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# `make test`: the quality gates (fmt, clippy), a build of the app, then every test against the real test
+# stack — unit, integration, WebDriver, and the engine-down checks — and a count of each. The stack is
+# stopped at the end, also on failure; its logs stay in target/stack/logs.
+set -uo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+out="$repo/target/test-output"
+mkdir -p "$out"
+
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf '\nmake test: %s\n' "$*" >&2; exit 1; }
+
+step "cargo fmt --check"
+cargo fmt --all --check || die "formatting differs: run cargo fmt --all"
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings || die "clippy found problems"
+
+step "build the app and the CLI"
+cargo build --workspace || die "the build failed"
+
+step "start the test stack"
+trap 'step "stop the test stack"; tests/stack/stack.sh stop' EXIT
+tests/stack/stack.sh start || die "the test stack did not start; logs in target/stack/logs"
+set -a
+# shellcheck disable=SC1091
+. target/stack/env
+set +a
+
+failed=0
+step "unit, integration and WebDriver tests"
+cargo test --workspace --no-fail-fast 2>&1 | tee "$out/tests.log"
+[ "${PIPESTATUS[0]}" = 0 ] || failed=1
+
+step "engine-down tests (the stack's dockerd stopped)"
+tests/stack/stack.sh stop-engine
+cargo test --workspace --test engine_down -- --ignored 2>&1 | tee "$out/engine-down.log"
+[ "${PIPESTATUS[0]}" = 0 ] || failed=1
+
+# Count results per kind from cargo's "Running …" headers: unit test binaries are "unittests", the
+# WebDriver ones are the files in tests/webdriver/tests/, the other test files are integration tests.
+webdriver_files=$(cd tests/webdriver/tests && ls -- *.rs | tr '\n' ' ')
+summary=$(cat "$out/tests.log" "$out/engine-down.log" | awk -v webdriver="$webdriver_files" '
+  BEGIN { n = split(webdriver, files, " "); for (i = 1; i <= n; i++) is_webdriver["tests/" files[i]] = 1 }
+  /^ *Running unittests/ { kind = "unit"; next }
+  /^ *Doc-tests/ { kind = "unit"; next }
+  /^ *Running tests\// { kind = ($2 in is_webdriver) ? "webdriver" : "integration"; next }
+  /^test result:/ {
+    for (i = 1; i <= NF; i++) {
+      if ($(i) ~ /^passed;?$/) passed[kind] += $(i - 1)
+      if ($(i) ~ /^failed;?$/) failed[kind] += $(i - 1)
+    }
+  }
+  END {
+    split("unit integration webdriver", kinds, " ")
+    for (k = 1; k <= 3; k++) {
+      printf "%-12s %d passed, %d failed\n", kinds[k] ":", passed[kinds[k]], failed[kinds[k]]
+      all_passed += passed[kinds[k]]; all_failed += failed[kinds[k]]
+    }
+    printf "%d passed, %d failed\n", all_passed, all_failed
+  }')
+
+step "summary"
+echo "$summary"
+echo "screenshots: target/webdriver/*.png"
+if [ "$failed" != 0 ]; then
+  echo "stack logs: target/stack/logs; WebDriver logs: target/webdriver/*.log" >&2
+  exit 1
+fi

@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# The test world of `make test`, all real parts on loopback: a private dockerd on its own socket, the CNCF
+# distribution registry twice (htpasswd basic auth, and token auth trusting the emulator's signing key),
+# a Secret Service (gnome-keyring in its own D-Bus session) and Xvfb for the app window.
+#
+#   stack.sh start        start everything (idempotent: a running, ready stack is left alone)
+#   stack.sh stop         stop everything; logs stay in target/stack/logs
+#   stack.sh stop-engine  stop only dockerd (for the engine-down tests)
+#   stack.sh status       say what runs
+#
+# `start` writes target/stack/env, to be sourced by the tests: DOCKER_HOST, DOCKER_CONFIG, DISPLAY,
+# DBUS_SESSION_BUS_ADDRESS and GHCR_TEST_*. Ports are free ones chosen at start, sockets live in a /tmp dir
+# named after this checkout, so two checkouts can run their stacks side by side.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+state="$repo/target/stack"
+logs="$state/logs"
+pids="$state/pids"
+run="/tmp/ghcr-stack-$(printf %s "$repo" | sha256sum | cut -c1-10)"
+env_file="$state/env"
+
+say() { printf 'stack: %s\n' "$*" >&2; }
+
+fail() {
+  say "$1"
+  if [ -n "${2:-}" ] && [ -f "$2" ]; then
+    say "last lines of $2:"
+    tail -n 30 "$2" >&2
+  fi
+  exit 1
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.2 s until it succeeds.
+wait_for() {
+  local seconds=$1 what=$2
+  shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.2
+  done
+}
+
+alive() { [ -f "$pids/$1.pid" ] && kill -0 "$(cat "$pids/$1.pid")" 2>/dev/null; }
+
+# spawn NAME COMMAND...: runs COMMAND in its own session, output to logs/NAME.log, pid to pids/NAME.pid.
+spawn() {
+  local name=$1
+  shift
+  setsid "$@" >"$logs/$name.log" 2>&1 </dev/null &
+  echo $! >"$pids/$name.pid"
+}
+
+stop_one() {
+  local name=$1 pid
+  [ -f "$pids/$name.pid" ] || return 0
+  pid=$(cat "$pids/$name.pid")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 75); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pids/$name.pid"
+}
+
+# --- components -------------------------------------------------------------------------------------
+
+start_dockerd() {
+  local driver=$1
+  mkdir -p "$run/docker-exec" "$state/docker-data-$driver"
+  echo '{}' >"$state/daemon.json"
+  spawn dockerd dockerd --config-file "$state/daemon.json" \
+    --host "unix://$run/docker.sock" --data-root "$state/docker-data-$driver" --exec-root "$run/docker-exec" \
+    --pidfile "$run/dockerd.pid" --storage-driver "$driver" \
+    --iptables=false --ip6tables=false --ip-masq=false --bridge=none --userland-proxy=false
+  wait_for 20 dockerd curl -sf --max-time 1 --unix-socket "$run/docker.sock" http://docker/_ping
+}
+
+engine() {
+  if start_dockerd overlay2; then
+    say "dockerd ready (overlay2) at unix://$run/docker.sock"
+    return
+  fi
+  say "dockerd did not start with overlay2; trying vfs"
+  cp "$logs/dockerd.log" "$logs/dockerd-overlay2.log" 2>/dev/null || true
+  stop_one dockerd
+  start_dockerd vfs || fail "dockerd did not become ready" "$logs/dockerd.log"
+  say "dockerd ready (vfs) at unix://$run/docker.sock"
+}
+
+# registry NAME PORT AUTH_YAML: a distribution registry on 127.0.0.1:PORT with its own storage.
+registry() {
+  local name=$1 port=$2 auth=$3 expect=$4
+  rm -rf "$state/$name/data"
+  mkdir -p "$state/$name"
+  cat >"$state/$name/config.yml" <<EOF
+version: 0.1
+log:
+  level: info
+  accesslog:
+    disabled: false
+storage:
+  filesystem:
+    rootdirectory: $state/$name/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+  secret: $(head -c 24 /dev/urandom | base64)
+$auth
+EOF
+  spawn "$name" docker-registry serve "$state/$name/config.yml"
+  wait_for 15 "$name" sh -c "curl -s -o /dev/null -D - --max-time 1 http://127.0.0.1:$port/v2/ | grep -qi '$expect'" ||
+    fail "$name did not become ready on 127.0.0.1:$port" "$logs/$name.log"
+  say "$name ready on 127.0.0.1:$port"
+}
+
+registries() {
+  local basic_port=$1 token_port=$2 emulator_port=$3
+  htpasswd -Bbn "$basic_user" "$basic_password" >"$state/htpasswd"
+  registry registry-basic "$basic_port" "auth:
+  htpasswd:
+    realm: ghcr-test-basic
+    path: $state/htpasswd" 'www-authenticate: basic'
+
+  # The token service (the GHCR emulator) signs RS256 JWTs with this key; the registry trusts its cert.
+  mkdir -p "$state/token"
+  if [ ! -f "$state/token/cert.pem" ]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=ghcr-emulator \
+      -keyout "$state/token/key.pem" -out "$state/token/cert.pem" 2>"$logs/openssl.log" ||
+      fail "could not make the token signing key" "$logs/openssl.log"
+  fi
+  registry registry-token "$token_port" "auth:
+  token:
+    realm: http://127.0.0.1:$emulator_port/token
+    service: ghcr-test
+    issuer: ghcr-emulator
+    rootcertbundle: $state/token/cert.pem" 'www-authenticate: bearer'
+}
+
+keyring() {
+  mkdir -p "$state/keyring-home"
+  spawn dbus dbus-daemon --session --nofork --address="unix:path=$run/bus"
+  wait_for 10 dbus test -S "$run/bus" || fail "dbus-daemon did not start" "$logs/dbus.log"
+  export DBUS_SESSION_BUS_ADDRESS="unix:path=$run/bus"
+  # gnome-keyring reads the login keyring's password from stdin; the keyring files go under keyring-home.
+  printf 'ghcr-test-keyring' | HOME="$state/keyring-home" XDG_DATA_HOME="$state/keyring-home/data" \
+    setsid gnome-keyring-daemon --foreground --unlock --components=secrets >"$logs/keyring.log" 2>&1 &
+  echo $! >"$pids/keyring.pid"
+  wait_for 10 keyring sh -c 'printf ready | secret-tool store --label="stack probe" ghcr-stack probe' ||
+    fail "the Secret Service did not accept a secret" "$logs/keyring.log"
+  [ "$(secret-tool lookup ghcr-stack probe)" = ready ] || fail "the Secret Service did not give the secret back"
+  secret-tool clear ghcr-stack probe
+  say "Secret Service ready on $DBUS_SESSION_BUS_ADDRESS"
+}
+
+display() {
+  local n
+  for n in $(seq 90 189); do
+    [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] || break
+  done
+  spawn xvfb Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp
+  wait_for 10 xvfb test -S "/tmp/.X11-unix/X$n" || fail "Xvfb did not start on :$n" "$logs/xvfb.log"
+  display_number=$n
+  say "Xvfb ready on :$n"
+}
+
+webdriver_tools() {
+  command -v WebKitWebDriver >/dev/null || fail "WebKitWebDriver is missing (package webkit2gtk-driver)"
+  tauri_driver=$(command -v tauri-driver || echo "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver")
+  [ -x "$tauri_driver" ] || fail "tauri-driver is missing (cargo install --locked tauri-driver --version '^2')"
+}
+
+# --- commands ---------------------------------------------------------------------------------------
+
+components=(dockerd registry-basic registry-token dbus keyring xvfb)
+
+all_alive() {
+  [ -f "$env_file" ] || return 1
+  local name
+  for name in "${components[@]}"; do alive "$name" || return 1; done
+  # shellcheck disable=SC1090
+  (. "$env_file" && curl -sf --max-time 2 --unix-socket "${DOCKER_HOST#unix://}" http://docker/_ping)
+}
+
+start() {
+  if all_alive >/dev/null 2>&1; then
+    say "already running; environment in $env_file"
+    return
+  fi
+  stop quiet
+  mkdir -p "$logs" "$pids" "$run"
+  webdriver_tools
+  basic_user=tester
+  basic_password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+  local basic_port token_port emulator_port
+  basic_port=$(free_port)
+  token_port=$(free_port)
+  emulator_port=$(free_port)
+  engine
+  registries "$basic_port" "$token_port" "$emulator_port"
+  keyring
+  display
+  mkdir -p "$state/docker-config"
+  cat >"$env_file" <<EOF
+export DOCKER_HOST=unix://$run/docker.sock
+export DOCKER_CONFIG=$state/docker-config
+export DBUS_SESSION_BUS_ADDRESS=unix:path=$run/bus
+export DISPLAY=:$display_number
+export TAURI_DRIVER=$tauri_driver
+export GHCR_TEST_STACK=$state
+export GHCR_TEST_REGISTRY_BASIC=127.0.0.1:$basic_port
+export GHCR_TEST_REGISTRY_BASIC_USER=$basic_user
+export GHCR_TEST_REGISTRY_BASIC_PASSWORD=$basic_password
+export GHCR_TEST_REGISTRY_TOKEN=127.0.0.1:$token_port
+export GHCR_TEST_EMULATOR_PORT=$emulator_port
+export GHCR_TEST_TOKEN_KEY=$state/token/key.pem
+export GHCR_TEST_TOKEN_CERT=$state/token/cert.pem
+EOF
+  say "ready; environment in $env_file"
+}
+
+stop() {
+  local name
+  for name in xvfb keyring dbus registry-token registry-basic dockerd; do stop_one "$name"; done
+  # dockerd unmounts its layers on a clean stop; after a kill, lift what it left.
+  if [ -d "$run" ]; then
+    grep -o " $run[^ ]*\| $state/docker-data[^ ]*" /proc/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+    rm -rf "$run"
+  fi
+  rm -f "$env_file"
+  [ "${1:-}" = quiet ] || say "stopped; logs in $logs"
+}
+
+status() {
+  local name
+  for name in "${components[@]}"; do
+    if alive "$name"; then echo "$name: running (pid $(cat "$pids/$name.pid"))"; else echo "$name: stopped"; fi
+  done
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  stop-engine) stop_one dockerd; say "dockerd stopped" ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|stop-engine|status" >&2; exit 2 ;;
+esac

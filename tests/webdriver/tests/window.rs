@@ -1,0 +1,202 @@
+//! The real GHCR Desktop window, driven through WebDriver: the status bar shows the stack's engine, the
+//! no-engine state says how to start one, views switch from the keyboard, and the theme toggles.
+
+use ghcr_webdriver_tests::{ensure, stack, App, Key, Locator};
+use std::process::Command;
+use std::time::Duration;
+
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// The stack engine's version as the docker CLI reports it.
+fn docker_server_version() -> String {
+    let output = Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .env("DOCKER_HOST", stack("DOCKER_HOST"))
+        .output()
+        .expect("the docker CLI runs");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+#[tokio::test]
+async fn status_bar_shows_the_version_of_the_stack_engine() {
+    let version = docker_server_version();
+    let docker_host = stack("DOCKER_HOST");
+    App::launch("engine-version", &[("DOCKER_HOST", &docker_host)])
+        .await
+        .check(|client| async move {
+            let status = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#engine-status[data-state='ok']"))
+                .await?;
+            let text = status.text().await?;
+            ensure(
+                text.contains(&format!("Docker Engine {version}")),
+                format!("status bar says {text:?}, expected Docker Engine {version}"),
+            )?;
+            ensure(
+                text.contains(&docker_host),
+                format!("status bar says {text:?}"),
+            )?;
+            let endpoint = client
+                .find(Locator::Id("engine-endpoint"))
+                .await?
+                .text()
+                .await?;
+            ensure(
+                endpoint == docker_host,
+                format!("Images view shows {endpoint:?}"),
+            )?;
+            let api = client.find(Locator::Id("engine-api")).await?.text().await?;
+            ensure(api.starts_with("1.41"), format!("API shown as {api:?}"))
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn without_an_engine_the_window_says_how_to_start_one() {
+    let nowhere = tempfile::tempdir().unwrap();
+    let docker_host = format!("unix://{}/docker.sock", nowhere.path().display());
+    App::launch("no-engine", &[("DOCKER_HOST", &docker_host)])
+        .await
+        .check(|client| async move {
+            let status = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#engine-status[data-state='error']"))
+                .await?;
+            let text = status.text().await?;
+            ensure(
+                text == "No container engine found",
+                format!("status bar says {text:?}"),
+            )?;
+            let empty = client.find(Locator::Id("no-engine")).await?;
+            let title = empty.find(Locator::Css("h2")).await?.text().await?;
+            ensure(
+                title == "No container engine found",
+                format!("title {title:?}"),
+            )?;
+            let detail = empty.find(Locator::Css(".detail")).await?.text().await?;
+            ensure(detail.contains(&docker_host), format!("detail {detail:?}"))?;
+            let hint = empty.find(Locator::Css(".hint")).await?.text().await?;
+            ensure(
+                hint.contains("Start Docker or Podman"),
+                format!("hint {hint:?}"),
+            )?;
+            // Trying again keeps the window in the same clear state (no hang, no blank page).
+            client
+                .find(Locator::Id("engine-retry"))
+                .await?
+                .click()
+                .await?;
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#no-engine #engine-retry:not([disabled])"))
+                .await?;
+            Ok(())
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn sidebar_views_switch_with_alt_numbers_and_arrow_keys() {
+    let docker_host = stack("DOCKER_HOST");
+    App::launch("keyboard", &[("DOCKER_HOST", &docker_host)])
+        .await
+        .check(|client| async move {
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("main[data-view='images']"))
+                .await?;
+            let body = client.find(Locator::Css("body")).await?;
+            body.send_keys(&format!("{}4{}", Key::Alt, Key::Null))
+                .await?;
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("main[data-view='packages'] #no-packages"))
+                .await?;
+            let current = client
+                .find(Locator::Css(".nav[aria-current='page']"))
+                .await?
+                .attr("data-view")
+                .await?;
+            ensure(
+                current.as_deref() == Some("packages"),
+                format!("current nav {current:?}"),
+            )?;
+
+            // Arrow keys move focus along the sidebar; Enter opens the focused view.
+            let account = client
+                .find(Locator::Css(".nav[data-view='account']"))
+                .await?;
+            account.send_keys(&Key::Down.to_string()).await?;
+            let focused = client.active_element().await?.attr("data-view").await?;
+            ensure(
+                focused.as_deref() == Some("images"),
+                format!("focus on {focused:?}"),
+            )?;
+            client
+                .active_element()
+                .await?
+                .send_keys(&Key::Down.to_string())
+                .await?;
+            client
+                .active_element()
+                .await?
+                .send_keys(&Key::Enter.to_string())
+                .await?;
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("main[data-view='pushes'] #no-pushes"))
+                .await?;
+            Ok(())
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn theme_toggle_switches_between_light_and_dark() {
+    let docker_host = stack("DOCKER_HOST");
+    App::launch("theme", &[("DOCKER_HOST", &docker_host)])
+        .await
+        .check(|client| async move {
+            let toggle = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Id("theme-toggle"))
+                .await?;
+            let background = || async {
+                client
+                    .execute(
+                        "return getComputedStyle(document.body).backgroundColor",
+                        vec![],
+                    )
+                    .await
+                    .map(|value| value.as_str().unwrap_or_default().to_string())
+            };
+            toggle.click().await?;
+            ensure(
+                toggle.text().await? == "Theme: light",
+                "first click chooses light",
+            )?;
+            let light = background().await?;
+            toggle.click().await?;
+            ensure(
+                toggle.text().await? == "Theme: dark",
+                "second click chooses dark",
+            )?;
+            let dark = background().await?;
+            ensure(
+                light == "rgb(246, 247, 251)",
+                format!("light background {light}"),
+            )?;
+            ensure(dark == "rgb(20, 22, 31)", format!("dark background {dark}"))?;
+            Ok(())
+        })
+        .await;
+}
