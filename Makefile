@@ -1,11 +1,14 @@
 # The two commands: `make run` opens GHCR Desktop, `make test` runs every check. Both install what they
-# need first (Debian/Ubuntu: apt-get; elsewhere they print what to install).
+# need first (Debian/Ubuntu: apt-get; elsewhere they print what to install). `make run` builds the whole
+# workspace, as `make test` does, so that the two share one set of build artifacts (`cargo run` alone
+# resolves features for the app only and compiles ~60 crates a second time).
 .PHONY: run test deps deps-test
 
 run: deps
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
 	  echo "No display (DISPLAY/WAYLAND_DISPLAY unset): run this in a desktop session, or try 'xvfb-run make run'." >&2; exit 1; fi
-	cargo run
+	cargo build --workspace
+	target/debug/ghcr-desktop
 
 test: deps-test
 	tests/run.sh
