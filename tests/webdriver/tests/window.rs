@@ -1,9 +1,12 @@
-//! The real GHCR Desktop window, driven through WebDriver: the status bar shows the stack's engine, the
-//! no-engine state says how to start one, views switch from the keyboard, and the theme toggles.
+//! The real GHCR Desktop window, driven through WebDriver: the status bar shows the stack's engine and
+//! follows it going away and coming back, the no-engine state says how to start one, views switch from
+//! the keyboard, and the theme toggles.
 
 use ghcr_webdriver_tests::{ensure, stack, App, Key, Locator};
 use std::process::Command;
 use std::time::Duration;
+use tokio::net::{TcpListener, UnixStream};
+use tokio::task::JoinHandle;
 
 const PATIENCE: Duration = Duration::from_secs(20);
 
@@ -196,6 +199,71 @@ async fn theme_toggle_switches_between_light_and_dark() {
                 format!("light background {light}"),
             )?;
             ensure(dark == "rgb(20, 22, 31)", format!("dark background {dark}"))?;
+            Ok(())
+        })
+        .await;
+}
+
+/// A TCP address for the stack's real engine that the test can take away and bring back, as an engine
+/// that stops and starts again looks to the app.
+async fn engine_over_tcp(port: u16) -> JoinHandle<()> {
+    let socket = stack("DOCKER_HOST")
+        .trim_start_matches("unix://")
+        .to_string();
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("the port is free");
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            let socket = socket.clone();
+            tokio::spawn(async move {
+                if let Ok(mut unix) = UnixStream::connect(&socket).await {
+                    let _ = tokio::io::copy_bidirectional(&mut tcp, &mut unix).await;
+                }
+            });
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_bar_follows_the_engine_going_away_and_coming_back() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let engine = engine_over_tcp(port).await;
+    let docker_host = format!("tcp://127.0.0.1:{port}");
+    App::launch("engine-restart", &[("DOCKER_HOST", &docker_host)])
+        .await
+        .check(|client| async move {
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#engine-status[data-state='ok']"))
+                .await?;
+            engine.abort(); // the listener closes: connections are refused from now on
+            let _ = engine.await;
+            client
+                .wait()
+                .at_most(Duration::from_secs(12))
+                .for_element(Locator::Css("#engine-status[data-state='error']"))
+                .await?;
+            let detail = client
+                .find(Locator::Css("#no-engine .detail"))
+                .await?
+                .text()
+                .await?;
+            ensure(
+                detail.contains(&docker_host) && detail.contains("connection refused"),
+                format!("detail {detail:?}"),
+            )?;
+            let _engine = engine_over_tcp(port).await;
+            client
+                .wait()
+                .at_most(Duration::from_secs(12))
+                .for_element(Locator::Css("#engine-status[data-state='ok']"))
+                .await?;
+            client.find(Locator::Id("engine-card")).await?;
             Ok(())
         })
         .await;
