@@ -1,0 +1,146 @@
+//! Calls under `/_emulator/` that only tests and the demo make: mint and revoke tokens at run time,
+//! flip a package's visibility (what a person does on the settings page), and a health check.
+
+use crate::app::{no_content, Shared};
+use crate::world::{TokenKind, Visibility};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route(
+            "/_emulator/health",
+            get(|| async { Json(json!({"status": "ok"})) }),
+        )
+        .route("/_emulator/tokens", post(create_token))
+        .route("/_emulator/tokens/{token}/revoke", post(revoke_token))
+        .route(
+            "/_emulator/packages/{owner}/{name}/visibility",
+            post(set_visibility),
+        )
+        .route(
+            "/_emulator/registry-events",
+            post(crate::registry::registry_events),
+        )
+}
+
+/// A token value: the kind's prefix and 36 random letters and digits, like GitHub's.
+pub fn new_token_value(prefix: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut value = prefix.to_string();
+    for _ in 0..36 {
+        let index = (rand::random::<u32>() as usize) % ALPHABET.len();
+        value.push(char::from(ALPHABET[index]));
+    }
+    value
+}
+
+fn admin_error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "message": message }))).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewToken {
+    login: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+    /// classic (default), oauth, fine_grained, user_to_server, server.
+    kind: Option<String>,
+    /// Seconds from now; negative makes an already expired token.
+    expires_in_seconds: Option<i64>,
+}
+
+async fn create_token(State(app): State<Shared>, body: axum::body::Bytes) -> Response {
+    let request: NewToken = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(error) => {
+            return admin_error(
+                StatusCode::BAD_REQUEST,
+                &format!("Problems parsing JSON: {error}"),
+            )
+        }
+    };
+    let kind = match request.kind.as_deref().unwrap_or("classic") {
+        "classic" => TokenKind::Classic,
+        "oauth" => TokenKind::OAuth,
+        "fine_grained" => TokenKind::FineGrained,
+        "user_to_server" => TokenKind::UserToServer,
+        "server" => TokenKind::Server,
+        other => {
+            return admin_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("unknown token kind {other:?}"),
+            )
+        }
+    };
+    let token = new_token_value(kind.prefix());
+    let expires_at = request
+        .expires_in_seconds
+        .map(|s| time::OffsetDateTime::now_utc() + time::Duration::seconds(s));
+    let mut world = app.world();
+    match world.add_token(
+        token.clone(),
+        &request.login,
+        request.scopes.clone(),
+        expires_at,
+        false,
+    ) {
+        Ok(()) => (
+            StatusCode::CREATED,
+            Json(json!({ "token": token, "login": request.login, "scopes": request.scopes })),
+        )
+            .into_response(),
+        Err(error) => admin_error(StatusCode::UNPROCESSABLE_ENTITY, &error),
+    }
+}
+
+async fn revoke_token(State(app): State<Shared>, Path(token): Path<String>) -> Response {
+    match app.world().tokens.get_mut(&token) {
+        Some(found) => {
+            found.revoked = true;
+            no_content()
+        }
+        None => admin_error(StatusCode::NOT_FOUND, "no such token"),
+    }
+}
+
+#[derive(Deserialize)]
+struct NewVisibility {
+    visibility: String,
+}
+
+async fn set_visibility(
+    State(app): State<Shared>,
+    Path((owner, name)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let request: NewVisibility = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(error) => {
+            return admin_error(
+                StatusCode::BAD_REQUEST,
+                &format!("Problems parsing JSON: {error}"),
+            )
+        }
+    };
+    let Some(visibility) = Visibility::parse(&request.visibility) else {
+        return admin_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "visibility must be public, private or internal",
+        );
+    };
+    let mut world = app.world();
+    let Some(index) = world.package_index(&owner, &name) else {
+        return admin_error(StatusCode::NOT_FOUND, "no such package");
+    };
+    let package = &mut world.packages[index];
+    package.visibility = visibility;
+    package.updated_at = time::OffsetDateTime::now_utc();
+    no_content()
+}

@@ -1,0 +1,218 @@
+//! The emulator's shared state and the pieces every route uses: reading the token from a request, and
+//! answering the way GitHub does (JSON error shape, `X-RateLimit-*` and `X-GitHub-*` headers).
+
+use crate::registry::Registry;
+use crate::token_service::Signer;
+use crate::world::{Identity, World};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use time::OffsetDateTime;
+
+pub type Shared = Arc<App>;
+
+pub struct App {
+    world: Mutex<World>,
+    pub signer: Signer,
+    pub registry: Registry,
+    /// The registry's `host:port`, for pull commands on web pages.
+    pub registry_host: String,
+    /// Where the emulator answers, as the API and web root: `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    rate: Mutex<HashMap<String, RateWindow>>,
+}
+
+/// GitHub's primary rate limit: 5,000 requests an hour for a token, 60 anonymous.
+#[derive(Debug, Clone, Copy)]
+struct RateWindow {
+    reset: i64,
+    used: u32,
+}
+
+const RATE_WINDOW_SECONDS: i64 = 3600;
+
+impl App {
+    pub fn new(
+        world: World,
+        signer: Signer,
+        registry: Registry,
+        registry_host: String,
+        base_url: String,
+    ) -> App {
+        App {
+            world: Mutex::new(world),
+            signer,
+            registry,
+            registry_host,
+            base_url,
+            rate: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The world, locked. Never held across an `.await`.
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.world
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The token a request carries: `Authorization: token X`, `Bearer X`, or Basic `user:X`.
+pub fn presented_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("authorization")?.to_str().ok()?.trim();
+    let (scheme, rest) = value.split_once(' ')?;
+    let rest = rest.trim();
+    match scheme.to_ascii_lowercase().as_str() {
+        "token" | "bearer" => Some(rest.to_string()),
+        "basic" => {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(rest)
+                .ok()?;
+            let text = String::from_utf8(decoded).ok()?;
+            let (_, password) = text.split_once(':')?;
+            Some(password.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// Who calls the REST API.
+pub enum Caller {
+    Anonymous,
+    Known(Identity),
+    Bad,
+}
+
+pub fn caller(app: &App, headers: &HeaderMap) -> Caller {
+    match presented_token(headers) {
+        None => Caller::Anonymous,
+        Some(token) => match app.world().authenticate(&token) {
+            Ok(identity) => Caller::Known(identity),
+            Err(_) => Caller::Bad,
+        },
+    }
+}
+
+pub const DOCS: &str = "https://docs.github.com/rest";
+
+/// GitHub's error body: `{"message","documentation_url","status"}`.
+pub fn gh_error(status: StatusCode, message: &str, documentation_url: &str) -> Response {
+    let body = serde_json::json!({
+        "message": message,
+        "documentation_url": documentation_url,
+        "status": status.as_u16().to_string(),
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+pub fn bad_credentials() -> Response {
+    gh_error(StatusCode::UNAUTHORIZED, "Bad credentials", DOCS)
+}
+
+pub fn requires_authentication(doc: &str) -> Response {
+    gh_error(StatusCode::UNAUTHORIZED, "Requires authentication", doc)
+}
+
+pub fn not_found(doc: &str) -> Response {
+    gh_error(StatusCode::NOT_FOUND, "Not Found", doc)
+}
+
+/// The caller as an identity, or the 401 GitHub gives for none or a bad one.
+pub fn require_identity(caller: Caller, doc: &str) -> Result<Identity, Response> {
+    match caller {
+        Caller::Known(identity) => Ok(identity),
+        Caller::Anonymous => Err(requires_authentication(doc)),
+        Caller::Bad => Err(bad_credentials()),
+    }
+}
+
+/// RFC 3339 in UTC with seconds, as GitHub writes times: `2026-11-28T05:22:15Z`.
+pub fn timestamp(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
+}
+
+/// Middleware for the REST routes: counts the request against the caller's rate limit, refuses it when
+/// the limit is spent, and adds GitHub's headers to every answer.
+pub async fn github_headers(State(app): State<Shared>, request: Request, next: Next) -> Response {
+    let token = presented_token(request.headers());
+    let (limit, key) = match &token {
+        Some(token) => (5000u32, token.clone()),
+        None => (60u32, "anonymous".to_string()),
+    };
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let window = {
+        let mut rate = app.rate.lock().unwrap_or_else(|p| p.into_inner());
+        let window = rate.entry(key).or_insert(RateWindow {
+            reset: now + RATE_WINDOW_SECONDS,
+            used: 0,
+        });
+        if window.reset <= now {
+            *window = RateWindow {
+                reset: now + RATE_WINDOW_SECONDS,
+                used: 0,
+            };
+        }
+        window.used = window.used.saturating_add(1);
+        *window
+    };
+    let mut response = if window.used > limit {
+        gh_error(
+            StatusCode::FORBIDDEN,
+            "API rate limit exceeded. Wait for the limit to reset.",
+            "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting",
+        )
+    } else {
+        next.run(request).await
+    };
+    let headers = response.headers_mut();
+    let remaining = limit.saturating_sub(window.used.min(limit));
+    for (name, value) in [
+        ("x-ratelimit-limit", limit.to_string()),
+        ("x-ratelimit-remaining", remaining.to_string()),
+        ("x-ratelimit-reset", window.reset.to_string()),
+        ("x-ratelimit-used", window.used.min(limit).to_string()),
+        ("x-ratelimit-resource", "core".to_string()),
+        ("x-github-media-type", "github.v3; format=json".to_string()),
+        ("x-github-api-version-selected", "2022-11-28".to_string()),
+        (
+            "x-github-request-id",
+            format!("{:X}", rand::random::<u64>()),
+        ),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    if headers
+        .get("content-type")
+        .is_some_and(|kind| kind == "application/json")
+    {
+        headers.insert(
+            "content-type",
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+    }
+    response
+}
+
+/// An empty answer with a status (204 for deletes and restores).
+pub fn no_content() -> Response {
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Body::empty())
+        .unwrap_or_default()
+}
