@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The test world of `make test`, all real parts on loopback: a private dockerd on its own socket, the CNCF
-# distribution registry twice (htpasswd basic auth, and token auth trusting the emulator's signing key),
-# a Secret Service (gnome-keyring in its own D-Bus session) and Xvfb for the app window.
+# The test world of `make test`, all real parts on loopback but GitHub: a private dockerd on its own
+# socket, the CNCF distribution registry twice (htpasswd basic auth, and token auth trusting the GHCR
+# emulator's signing key and posting push notifications to it), the GHCR emulator (GitHub's API and web
+# pages, ghcr.io's token service), a Secret Service (gnome-keyring in its own D-Bus session) and Xvfb.
 #
 #   stack.sh start        start everything (idempotent: a running, ready stack is left alone)
 #   stack.sh stop         stop everything; logs stay in target/stack/logs
@@ -143,7 +144,27 @@ registries() {
     realm: http://127.0.0.1:$emulator_port/token
     service: ghcr-test
     issuer: ghcr-emulator
-    rootcertbundle: $state/token/cert.pem" 'www-authenticate: bearer'
+    rootcertbundle: $state/token/cert.pem
+notifications:
+  endpoints:
+    - name: emulator
+      url: http://127.0.0.1:$emulator_port/_emulator/registry-events
+      timeout: 3s
+      threshold: 10
+      backoff: 1s" 'www-authenticate: bearer'
+}
+
+# The GHCR emulator: GitHub's API and web pages and ghcr.io's token service, for the token registry.
+emulator() {
+  local port=$1 registry_port=$2
+  local binary="$repo/target/debug/ghcr-emulator"
+  [ -x "$binary" ] || fail "$binary is missing: build it first (cargo build --workspace)"
+  spawn emulator "$binary" --listen "127.0.0.1:$port" --world "$repo/tests/emulator/world.toml" \
+    --registry "127.0.0.1:$registry_port" --key "$state/token/key.pem" --cert "$state/token/cert.pem" \
+    --service ghcr-test --issuer ghcr-emulator
+  wait_for 15 emulator curl -sf --max-time 1 "http://127.0.0.1:$port/_emulator/health" ||
+    fail "the emulator did not become ready on 127.0.0.1:$port" "$logs/emulator.log"
+  say "emulator ready on http://127.0.0.1:$port"
 }
 
 keyring() {
@@ -181,7 +202,7 @@ webdriver_tools() {
 
 # --- commands ---------------------------------------------------------------------------------------
 
-components=(dockerd registry-basic registry-token dbus keyring xvfb)
+components=(dockerd registry-basic registry-token emulator dbus keyring xvfb)
 
 all_alive() {
   [ -f "$env_file" ] || return 1
@@ -207,6 +228,7 @@ start() {
   emulator_port=$(free_port)
   engine
   registries "$basic_port" "$token_port" "$emulator_port"
+  emulator "$emulator_port" "$token_port"
   keyring
   display
   mkdir -p "$state/docker-config"
@@ -221,16 +243,14 @@ export GHCR_TEST_REGISTRY_BASIC=127.0.0.1:$basic_port
 export GHCR_TEST_REGISTRY_BASIC_USER=$basic_user
 export GHCR_TEST_REGISTRY_BASIC_PASSWORD=$basic_password
 export GHCR_TEST_REGISTRY_TOKEN=127.0.0.1:$token_port
-export GHCR_TEST_EMULATOR_PORT=$emulator_port
-export GHCR_TEST_TOKEN_KEY=$state/token/key.pem
-export GHCR_TEST_TOKEN_CERT=$state/token/cert.pem
+export GHCR_TEST_EMULATOR=http://127.0.0.1:$emulator_port
 EOF
   say "ready; environment in $env_file"
 }
 
 stop() {
   local name
-  for name in xvfb keyring dbus registry-token registry-basic dockerd; do stop_one "$name"; done
+  for name in xvfb keyring dbus emulator registry-token registry-basic dockerd; do stop_one "$name"; done
   # dockerd unmounts its layers on a clean stop; after a kill, lift what it left.
   if [ -d "$run" ]; then
     grep -o " $run[^ ]*\| $state/docker-data[^ ]*" /proc/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true

@@ -17,6 +17,7 @@ pub fn routes() -> Router<Shared> {
             "/_emulator/health",
             get(|| async { Json(json!({"status": "ok"})) }),
         )
+        .route("/_emulator/users", post(create_user))
         .route("/_emulator/tokens", post(create_token))
         .route("/_emulator/tokens/{token}/revoke", post(revoke_token))
         .route(
@@ -42,6 +43,36 @@ pub fn new_token_value(prefix: &str) -> String {
 
 fn admin_error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "message": message }))).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    login: String,
+    /// Orgs to create (if new) with this user as a member.
+    #[serde(default)]
+    orgs: Vec<String>,
+}
+
+/// Adds a user (and orgs it belongs to), so each test can have a namespace of its own.
+async fn create_user(State(app): State<Shared>, body: axum::body::Bytes) -> Response {
+    let request: NewUser = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(error) => {
+            return admin_error(
+                StatusCode::BAD_REQUEST,
+                &format!("Problems parsing JSON: {error}"),
+            )
+        }
+    };
+    match app.world().add_user(&request.login, &request.orgs) {
+        Ok(()) => (
+            StatusCode::CREATED,
+            Json(json!({ "login": request.login, "orgs": request.orgs })),
+        )
+            .into_response(),
+        Err(error) => admin_error(StatusCode::UNPROCESSABLE_ENTITY, &error),
+    }
 }
 
 #[derive(Deserialize)]

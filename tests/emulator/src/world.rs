@@ -341,6 +341,49 @@ impl World {
         Ok(world)
     }
 
+    /// Adds a user, and each named org (created if new) with the user as a public member.
+    pub fn add_user(&mut self, login: &str, orgs: &[String]) -> Result<(), String> {
+        let valid = |name: &str| {
+            !name.is_empty()
+                && name.len() <= 39
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        };
+        if !valid(login) || orgs.iter().any(|o| !valid(o)) {
+            return Err("logins are 1-39 letters, digits and hyphens".into());
+        }
+        if self.account(login).is_some() {
+            return Err(format!("{login} exists"));
+        }
+        let id = self.new_id();
+        self.accounts.push(Account {
+            id,
+            login: login.to_string(),
+            kind: AccountKind::User,
+            name: None,
+        });
+        for org in orgs {
+            match self.account(org).map(|a| a.kind) {
+                Some(AccountKind::User) => return Err(format!("{org} is a user")),
+                Some(AccountKind::Organization) => {}
+                None => {
+                    let id = self.new_id();
+                    self.accounts.push(Account {
+                        id,
+                        login: org.clone(),
+                        kind: AccountKind::Organization,
+                        name: None,
+                    });
+                }
+            }
+            self.memberships.push(Membership {
+                org: org.clone(),
+                login: login.to_string(),
+                public: true,
+            });
+        }
+        Ok(())
+    }
+
     pub fn new_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
