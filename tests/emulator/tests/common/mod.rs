@@ -106,6 +106,19 @@ pub async fn wait_for_package(token: &str, list_path: &str, name: &str) -> Value
     }
 }
 
+/// Waits (≤ 15 s) until `path` (one package) answers 200; returns its JSON.
+pub async fn wait_for(token: &str, path: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let response = api_get(token, path).await;
+        if response.status() == 200 {
+            return response.json().await.unwrap();
+        }
+        assert!(Instant::now() < deadline, "{path} never appeared");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 pub fn output_text(output: &Output) -> String {
     format!(
         "{}{}",
@@ -239,11 +252,23 @@ pub async fn push_tiny_image(token: &str, path: &str, tag: &str, source: Option<
     }))
     .unwrap();
     for blob in [&layer, &config] {
+        // Open an upload session, then finish it with one PUT of the whole blob.
+        let session = client
+            .post(format!("{base}/v2/{path}/blobs/uploads/"))
+            .bearer_auth(&bearer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(session.status(), 202, "upload session for {path}");
+        let location = session.headers()["location"].to_str().unwrap().to_string();
+        let location = if location.starts_with('/') {
+            format!("{base}{location}")
+        } else {
+            location
+        };
+        let separator = if location.contains('?') { '&' } else { '?' };
         let response = client
-            .post(format!(
-                "{base}/v2/{path}/blobs/uploads/?digest={}",
-                sha256(blob)
-            ))
+            .put(format!("{location}{separator}digest={}", sha256(blob)))
             .bearer_auth(&bearer)
             .header("content-type", "application/octet-stream")
             .body(blob.to_vec())
