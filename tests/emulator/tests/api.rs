@@ -337,21 +337,11 @@ async fn a_source_label_links_the_package_to_its_repository() {
         Some("https://github.com/Octo-Cat/hello-app"),
     )
     .await;
-    let package = wait_for_package(
-        &token,
-        "/user/packages?package_type=container&per_page=100",
-        &name,
-    )
-    .await;
+    let package = wait_for(&token, &format!("/user/packages/container/{name}")).await;
     assert_eq!(package["repository"]["full_name"], "Octo-Cat/hello-app");
     let unlinked = unique("unlinked");
     push_tiny_image(&token, &format!("octo-cat/{unlinked}"), "1", None).await;
-    let package = wait_for_package(
-        &token,
-        "/user/packages?package_type=container&per_page=100",
-        &unlinked,
-    )
-    .await;
+    let package = wait_for(&token, &format!("/user/packages/container/{unlinked}")).await;
     assert!(package.get("repository").is_none(), "{package}");
 }
 
