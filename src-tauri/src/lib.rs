@@ -18,6 +18,15 @@ impl AppState {
 }
 
 pub fn run() {
+    // GTK aborts with a panic when there is no display; say what to do instead.
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        eprintln!(
+            "GHCR Desktop needs a display (DISPLAY or WAYLAND_DISPLAY is unset). Run it in a desktop \
+             session, or under Xvfb: xvfb-run make run. The `ghcr` command line works without one."
+        );
+        std::process::exit(1);
+    }
     let state = AppState {
         config: Config::from_env(),
     };

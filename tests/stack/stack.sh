@@ -208,6 +208,8 @@ all_alive() {
   [ -f "$env_file" ] || return 1
   local name
   for name in "${components[@]}"; do alive "$name" || return 1; done
+  # A rebuilt emulator replaces the running one.
+  [ "$repo/target/debug/ghcr-emulator" -ot "$pids/emulator.pid" ] || return 1
   # shellcheck disable=SC1090
   (. "$env_file" && curl -sf --max-time 2 --unix-socket "${DOCKER_HOST#unix://}" http://docker/_ping)
 }

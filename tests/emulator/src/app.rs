@@ -178,6 +178,15 @@ pub async fn github_headers(State(app): State<Shared>, request: Request, next: N
     } else {
         next.run(request).await
     };
+    // Rejections from the router itself (bad percent-encoding, wrong method) get GitHub's JSON shape too.
+    let is_json = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|kind| kind.as_bytes().starts_with(b"application/json"));
+    if !is_json && (response.status().is_client_error() || response.status().is_server_error()) {
+        let status = response.status();
+        response = gh_error(status, status.canonical_reason().unwrap_or("Error"), DOCS);
+    }
     let headers = response.headers_mut();
     let remaining = limit.saturating_sub(window.used.min(limit));
     for (name, value) in [

@@ -457,6 +457,18 @@ async fn malformed_input_gets_githubs_error_shape_never_a_500() {
     )
     .await;
     assert_github_error(api_get(&token, "/no/such/route").await, 404).await;
+    assert_github_error(
+        api_get(&token, "/user/packages/container/%FF%FE").await,
+        400,
+    )
+    .await;
+    let wrong_method = http()
+        .put(format!("{}/user", emulator()))
+        .header("authorization", format!("token {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_github_error(wrong_method, 405).await;
     let body = assert_github_error(
         api_get(&fine, "/user/packages?package_type=container").await,
         403,
