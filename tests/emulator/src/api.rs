@@ -3,7 +3,8 @@
 //! delete and restore (which delete and restore the manifests in the real registry), `Link` pagination.
 
 use crate::app::{
-    caller, gh_error, no_content, not_found, require_identity, timestamp, Caller, Shared, DOCS,
+    caller, gh_error, no_content, not_found, require_identity, timestamp, Caller, GhError, Shared,
+    DOCS,
 };
 use crate::world::{
     Account, AccountKind, Identity, Package, TokenKind, Version, Visibility, World,
@@ -249,7 +250,7 @@ fn paginated(
 async fn user(State(app): State<Shared>, headers: HeaderMap) -> Response {
     let identity = match require_identity(caller(&app, &headers), USER_DOCS) {
         Ok(identity) => identity,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let world = app.world();
     let Some(account) = world.user(&identity.login) else {
@@ -286,7 +287,7 @@ async fn user_orgs(
         "https://docs.github.com/rest/orgs/orgs#list-organizations-for-the-authenticated-user",
     ) {
         Ok(identity) => identity,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let world = app.world();
     // Without read:org a token sees only the memberships the user made public, as on github.com.
@@ -309,32 +310,34 @@ enum Owner {
 }
 
 /// The identity that may read packages, or GitHub's refusal.
-fn package_reader(caller: Caller) -> Result<Identity, Response> {
+fn package_reader(caller: Caller) -> Result<Identity, GhError> {
     let identity = require_identity(caller, PACKAGES_DOCS)?;
     match identity.kind {
-        TokenKind::FineGrained => Err(gh_error(
+        TokenKind::FineGrained => Err(GhError::new(
             StatusCode::FORBIDDEN,
             "Resource not accessible by personal access token",
             PACKAGES_DOCS,
         )),
         TokenKind::Server | TokenKind::UserToServer | TokenKind::Refresh | TokenKind::Unknown => {
-            Err(gh_error(
+            Err(GhError::new(
                 StatusCode::FORBIDDEN,
                 "Resource not accessible by integration",
                 PACKAGES_DOCS,
             ))
         }
-        TokenKind::Classic | TokenKind::OAuth if !identity.can_read_packages() => Err(gh_error(
-            StatusCode::FORBIDDEN,
-            "You need at least read:packages scope to list packages.",
-            PACKAGES_DOCS,
-        )),
+        TokenKind::Classic | TokenKind::OAuth if !identity.can_read_packages() => {
+            Err(GhError::new(
+                StatusCode::FORBIDDEN,
+                "You need at least read:packages scope to list packages.",
+                PACKAGES_DOCS,
+            ))
+        }
         TokenKind::Classic | TokenKind::OAuth => Ok(identity),
     }
 }
 
 /// The owner's login as GitHub spells it, or 404.
-fn owner_login(world: &World, identity: &Identity, owner: &Owner) -> Result<String, Response> {
+fn owner_login(world: &World, identity: &Identity, owner: &Owner) -> Result<String, GhError> {
     match owner {
         Owner::Me => Ok(identity.login.clone()),
         Owner::Org(org) => world
@@ -352,7 +355,7 @@ async fn list(
 ) -> Response {
     let identity = match package_reader(caller(&app, &headers)) {
         Ok(identity) => identity,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     match query.get("package_type").map(String::as_str) {
         Some("container") => {}
@@ -381,7 +384,7 @@ async fn list(
     let world = app.world();
     let login = match owner_login(&world, &identity, &owner) {
         Ok(login) => login,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let packages: Vec<Value> = world
         .packages
@@ -423,7 +426,7 @@ fn find_package(
     kind: &str,
     name: &str,
     deleted: bool,
-) -> Result<usize, Response> {
+) -> Result<usize, GhError> {
     if kind != "container" {
         return Err(not_found(PACKAGES_DOCS));
     }
@@ -457,14 +460,14 @@ async fn get_package(
 ) -> Response {
     let identity = match package_reader(caller(&app, &headers)) {
         Ok(identity) => identity,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let world = app.world();
     match find_package(&world, &identity, &owner, &kind, &name, false) {
         Ok(index) => {
             Json(package_json(&app.base_url, &world, &world.packages[index])).into_response()
         }
-        Err(response) => response,
+        Err(error) => error.into_response(),
     }
 }
 
@@ -485,16 +488,16 @@ async fn org_package(
 }
 
 /// The identity that may delete or restore in the owner's namespace, or GitHub's refusal.
-fn package_admin(world: &World, identity: &Identity, owner_login: &str) -> Result<(), Response> {
+fn package_admin(world: &World, identity: &Identity, owner_login: &str) -> Result<(), GhError> {
     if !identity.can_delete_packages() {
-        return Err(gh_error(
+        return Err(GhError::new(
             StatusCode::FORBIDDEN,
             "You need at least read:packages and delete:packages scopes to delete or restore packages.",
             PACKAGES_DOCS,
         ));
     }
     if !world.belongs(&identity.login, owner_login) {
-        return Err(gh_error(
+        return Err(GhError::new(
             StatusCode::FORBIDDEN,
             "You must have admin permissions on this package to delete or restore it.",
             PACKAGES_DOCS,
@@ -503,35 +506,31 @@ fn package_admin(world: &World, identity: &Identity, owner_login: &str) -> Resul
     Ok(())
 }
 
+fn registry_unavailable(error: String) -> GhError {
+    GhError::new(
+        StatusCode::BAD_GATEWAY,
+        format!("Registry unavailable: {error}"),
+        DOCS,
+    )
+}
+
 /// Takes the manifests of `versions` out of the registry, keeping each one so a restore can put it back.
 async fn remove_from_registry(
     app: &Shared,
     registry_path: &str,
     digests: &[String],
-) -> Result<Vec<(String, String, Vec<u8>)>, Response> {
+) -> Result<Vec<(String, String, Vec<u8>)>, GhError> {
     let mut saved = Vec::new();
     for digest in digests {
         let (media_type, bytes) = app
             .registry
             .manifest(&app.signer, registry_path, digest)
             .await
-            .map_err(|e| {
-                gh_error(
-                    StatusCode::BAD_GATEWAY,
-                    &format!("Registry unavailable: {e}"),
-                    DOCS,
-                )
-            })?;
+            .map_err(registry_unavailable)?;
         app.registry
             .delete_manifest(&app.signer, registry_path, digest)
             .await
-            .map_err(|e| {
-                gh_error(
-                    StatusCode::BAD_GATEWAY,
-                    &format!("Registry unavailable: {e}"),
-                    DOCS,
-                )
-            })?;
+            .map_err(registry_unavailable)?;
         saved.push((digest.clone(), media_type, bytes));
     }
     Ok(saved)
@@ -546,17 +545,17 @@ async fn delete_package(
 ) -> Response {
     let identity = match package_reader(caller(&app, &headers)) {
         Ok(identity) => identity,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let (registry_path, digests) = {
         let world = app.world();
         let index = match find_package(&world, &identity, &owner, &kind, &name, false) {
             Ok(index) => index,
-            Err(response) => return response,
+            Err(error) => return error.into_response(),
         };
         let package = &world.packages[index];
-        if let Err(response) = package_admin(&world, &identity, &package.owner) {
-            return response;
+        if let Err(error) = package_admin(&world, &identity, &package.owner) {
+            return error.into_response();
         }
         let digests: Vec<String> = package
             .active_versions()
@@ -566,11 +565,11 @@ async fn delete_package(
     };
     let saved = match remove_from_registry(&app, &registry_path, &digests).await {
         Ok(saved) => saved,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let mut world = app.world();
     let Some((owner_name, package_name)) = registry_path.split_once('/') else {
-        return not_found(PACKAGES_DOCS);
+        return not_found(PACKAGES_DOCS).into_response();
     };
     if let Some(index) = world.package_index(owner_name, package_name) {
         let now = OffsetDateTime::now_utc();
@@ -612,7 +611,7 @@ async fn put_back(
     app: &Shared,
     registry_path: &str,
     versions: &[(String, Vec<String>, String, Vec<u8>)],
-) -> Result<(), Response> {
+) -> Result<(), GhError> {
     for (digest, tags, media_type, bytes) in versions {
         for reference in std::iter::once(digest).chain(tags.iter()) {
             app.registry
@@ -624,13 +623,7 @@ async fn put_back(
                     bytes.clone(),
                 )
                 .await
-                .map_err(|e| {
-                    gh_error(
-                        StatusCode::BAD_GATEWAY,
-                        &format!("Registry unavailable: {e}"),
-                        DOCS,
-                    )
-                })?;
+                .map_err(registry_unavailable)?;
         }
     }
     Ok(())
@@ -645,17 +638,17 @@ async fn restore_package(
 ) -> Response {
     let identity = match package_reader(caller(&app, &headers)) {
         Ok(identity) => identity,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let (registry_path, versions) = {
         let world = app.world();
         let index = match find_package(&world, &identity, &owner, &kind, &name, true) {
             Ok(index) => index,
-            Err(response) => return response,
+            Err(error) => return error.into_response(),
         };
         let package = &world.packages[index];
-        if let Err(response) = package_admin(&world, &identity, &package.owner) {
-            return response;
+        if let Err(error) = package_admin(&world, &identity, &package.owner) {
+            return error.into_response();
         }
         let versions: Vec<_> = package
             .versions
@@ -668,8 +661,8 @@ async fn restore_package(
             .collect();
         (package.registry_path(), versions)
     };
-    if let Err(response) = put_back(&app, &registry_path, &versions).await {
-        return response;
+    if let Err(error) = put_back(&app, &registry_path, &versions).await {
+        return error.into_response();
     }
     let mut world = app.world();
     if let Some((owner_name, package_name)) = registry_path.split_once('/') {
@@ -717,7 +710,7 @@ async fn list_versions(
 ) -> Response {
     let identity = match package_reader(caller(&app, &headers)) {
         Ok(identity) => identity,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let deleted = match query.get("state").map(String::as_str) {
         None | Some("active") => false,
@@ -733,7 +726,7 @@ async fn list_versions(
     let world = app.world();
     let index = match find_package(&world, &identity, &owner, &kind, &name, false) {
         Ok(index) => index,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let package = &world.packages[index];
     let versions: Vec<Value> = package
@@ -771,7 +764,7 @@ async fn org_versions(
     list_versions(app, headers, Owner::Org(org), kind, name, query).await
 }
 
-fn parse_id(text: &str) -> Result<u64, Response> {
+fn parse_id(text: &str) -> Result<u64, GhError> {
     text.parse().map_err(|_| not_found(PACKAGES_DOCS))
 }
 
@@ -785,23 +778,23 @@ async fn get_version(
 ) -> Response {
     let identity = match package_reader(caller(&app, &headers)) {
         Ok(identity) => identity,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let world = app.world();
     let index = match find_package(&world, &identity, &owner, &kind, &name, false) {
         Ok(index) => index,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let package = &world.packages[index];
     match package.versions.iter().find(|v| v.id == id) {
         Some(version) => {
             Json(version_json(&app.base_url, &world, package, version)).into_response()
         }
-        None => not_found(PACKAGES_DOCS),
+        None => not_found(PACKAGES_DOCS).into_response(),
     }
 }
 
@@ -831,24 +824,24 @@ async fn delete_version(
 ) -> Response {
     let identity = match package_reader(caller(&app, &headers)) {
         Ok(identity) => identity,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let (registry_path, digest) = {
         let world = app.world();
         let index = match find_package(&world, &identity, &owner, &kind, &name, false) {
             Ok(index) => index,
-            Err(response) => return response,
+            Err(error) => return error.into_response(),
         };
         let package = &world.packages[index];
-        if let Err(response) = package_admin(&world, &identity, &package.owner) {
-            return response;
+        if let Err(error) = package_admin(&world, &identity, &package.owner) {
+            return error.into_response();
         }
         let Some(version) = package.active_versions().find(|v| v.id == id) else {
-            return not_found(PACKAGES_DOCS);
+            return not_found(PACKAGES_DOCS).into_response();
         };
         let other_tagged = package
             .active_versions()
@@ -865,7 +858,7 @@ async fn delete_version(
     let saved =
         match remove_from_registry(&app, &registry_path, std::slice::from_ref(&digest)).await {
             Ok(saved) => saved,
-            Err(response) => return response,
+            Err(error) => return error.into_response(),
         };
     let mut world = app.world();
     if let Some((owner_name, package_name)) = registry_path.split_once('/') {
@@ -908,21 +901,21 @@ async fn restore_version(
 ) -> Response {
     let identity = match package_reader(caller(&app, &headers)) {
         Ok(identity) => identity,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let (registry_path, restore) = {
         let world = app.world();
         let index = match find_package(&world, &identity, &owner, &kind, &name, false) {
             Ok(index) => index,
-            Err(response) => return response,
+            Err(error) => return error.into_response(),
         };
         let package = &world.packages[index];
-        if let Err(response) = package_admin(&world, &identity, &package.owner) {
-            return response;
+        if let Err(error) = package_admin(&world, &identity, &package.owner) {
+            return error.into_response();
         }
         let found = package.versions.iter().find(|v| {
             v.id == id
@@ -930,7 +923,7 @@ async fn restore_version(
                 && v.saved_manifest.is_some()
         });
         let Some(version) = found else {
-            return not_found(PACKAGES_DOCS);
+            return not_found(PACKAGES_DOCS).into_response();
         };
         let held: Vec<&String> = package
             .active_versions()
@@ -943,7 +936,7 @@ async fn restore_version(
             .cloned()
             .collect();
         let Some((media_type, bytes)) = version.saved_manifest.clone() else {
-            return not_found(PACKAGES_DOCS);
+            return not_found(PACKAGES_DOCS).into_response();
         };
         (
             package.registry_path(),
@@ -951,8 +944,8 @@ async fn restore_version(
         )
     };
     let tags = restore.1.clone();
-    if let Err(response) = put_back(&app, &registry_path, std::slice::from_ref(&restore)).await {
-        return response;
+    if let Err(error) = put_back(&app, &registry_path, std::slice::from_ref(&restore)).await {
+        return error.into_response();
     }
     let mut world = app.world();
     if let Some((owner_name, package_name)) = registry_path.split_once('/') {

@@ -100,30 +100,53 @@ pub fn caller(app: &App, headers: &HeaderMap) -> Caller {
 
 pub const DOCS: &str = "https://docs.github.com/rest";
 
-/// GitHub's error body: `{"message","documentation_url","status"}`.
+/// A refusal in GitHub's words; answered as `{"message","documentation_url","status"}`.
+#[derive(Debug)]
+pub struct GhError {
+    status: StatusCode,
+    message: String,
+    documentation_url: String,
+}
+
+impl GhError {
+    pub fn new(status: StatusCode, message: impl Into<String>, documentation_url: &str) -> GhError {
+        GhError {
+            status,
+            message: message.into(),
+            documentation_url: documentation_url.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for GhError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "message": self.message,
+            "documentation_url": self.documentation_url,
+            "status": self.status.as_u16().to_string(),
+        });
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
 pub fn gh_error(status: StatusCode, message: &str, documentation_url: &str) -> Response {
-    let body = serde_json::json!({
-        "message": message,
-        "documentation_url": documentation_url,
-        "status": status.as_u16().to_string(),
-    });
-    (status, axum::Json(body)).into_response()
+    GhError::new(status, message, documentation_url).into_response()
 }
 
-pub fn bad_credentials() -> Response {
-    gh_error(StatusCode::UNAUTHORIZED, "Bad credentials", DOCS)
+pub fn bad_credentials() -> GhError {
+    GhError::new(StatusCode::UNAUTHORIZED, "Bad credentials", DOCS)
 }
 
-pub fn requires_authentication(doc: &str) -> Response {
-    gh_error(StatusCode::UNAUTHORIZED, "Requires authentication", doc)
+pub fn requires_authentication(doc: &str) -> GhError {
+    GhError::new(StatusCode::UNAUTHORIZED, "Requires authentication", doc)
 }
 
-pub fn not_found(doc: &str) -> Response {
-    gh_error(StatusCode::NOT_FOUND, "Not Found", doc)
+pub fn not_found(doc: &str) -> GhError {
+    GhError::new(StatusCode::NOT_FOUND, "Not Found", doc)
 }
 
 /// The caller as an identity, or the 401 GitHub gives for none or a bad one.
-pub fn require_identity(caller: Caller, doc: &str) -> Result<Identity, Response> {
+pub fn require_identity(caller: Caller, doc: &str) -> Result<Identity, GhError> {
     match caller {
         Caller::Known(identity) => Ok(identity),
         Caller::Anonymous => Err(requires_authentication(doc)),
