@@ -1,10 +1,10 @@
 //! GitHub's REST subset that GHCR Desktop uses, with GitHub's shapes, headers and status codes: the
 //! authenticated user and their orgs, container packages of a user or an org, their versions and tags,
 //! delete and restore (which delete and restore the manifests in the real registry), `Link` pagination.
+//! Each package route serves both forms, `/user/packages/…` and `/orgs/{org}/packages/…`.
 
 use crate::app::{
-    caller, gh_error, no_content, not_found, require_identity, timestamp, Caller, GhError, Shared,
-    DOCS,
+    caller, no_content, not_found, require_identity, timestamp, Caller, GhError, Shared, DOCS,
 };
 use crate::world::{
     Account, AccountKind, Identity, Package, TokenKind, Version, Visibility, World,
@@ -12,10 +12,10 @@ use crate::world::{
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use time::OffsetDateTime;
 
 const PACKAGES_DOCS: &str = "https://docs.github.com/rest/packages/packages";
@@ -23,49 +23,35 @@ const USER_DOCS: &str = "https://docs.github.com/rest/users/users#get-the-authen
 /// Deleted packages and versions can be restored within 30 days.
 const RESTORE_DAYS: i64 = 30;
 
+type Answer = Result<Response, GhError>;
+
 pub fn routes() -> Router<Shared> {
-    Router::new()
+    let both = |router: Router<Shared>, tail: &str, handler: MethodRouter<Shared>| {
+        router
+            .route(&format!("/user/packages{tail}"), handler.clone())
+            .route(&format!("/orgs/{{org}}/packages{tail}"), handler)
+    };
+    let router = Router::new()
         .route("/user", get(user))
-        .route("/user/orgs", get(user_orgs))
-        .route("/user/packages", get(list_user_packages))
-        .route("/orgs/{org}/packages", get(list_org_packages))
-        .route(
-            "/user/packages/{kind}/{name}",
-            get(user_package).delete(delete_user_package),
-        )
-        .route(
-            "/orgs/{org}/packages/{kind}/{name}",
-            get(org_package).delete(delete_org_package),
-        )
-        .route(
-            "/user/packages/{kind}/{name}/restore",
-            post(restore_user_package),
-        )
-        .route(
-            "/orgs/{org}/packages/{kind}/{name}/restore",
-            post(restore_org_package),
-        )
-        .route("/user/packages/{kind}/{name}/versions", get(user_versions))
-        .route(
-            "/orgs/{org}/packages/{kind}/{name}/versions",
-            get(org_versions),
-        )
-        .route(
-            "/user/packages/{kind}/{name}/versions/{id}",
-            get(user_version).delete(delete_user_version),
-        )
-        .route(
-            "/orgs/{org}/packages/{kind}/{name}/versions/{id}",
-            get(org_version).delete(delete_org_version),
-        )
-        .route(
-            "/user/packages/{kind}/{name}/versions/{id}/restore",
-            post(restore_user_version),
-        )
-        .route(
-            "/orgs/{org}/packages/{kind}/{name}/versions/{id}/restore",
-            post(restore_org_version),
-        )
+        .route("/user/orgs", get(user_orgs));
+    let router = both(router, "", get(list_packages));
+    let router = both(
+        router,
+        "/{kind}/{name}",
+        get(get_package).delete(delete_package),
+    );
+    let router = both(router, "/{kind}/{name}/restore", post(restore_package));
+    let router = both(router, "/{kind}/{name}/versions", get(list_versions));
+    let router = both(
+        router,
+        "/{kind}/{name}/versions/{id}",
+        get(get_version).delete(delete_version),
+    );
+    both(
+        router,
+        "/{kind}/{name}/versions/{id}/restore",
+        post(restore_version),
+    )
 }
 
 // --- JSON shapes ----------------------------------------------------------------------------------
@@ -247,15 +233,12 @@ fn paginated(
 
 // --- the user -------------------------------------------------------------------------------------
 
-async fn user(State(app): State<Shared>, headers: HeaderMap) -> Response {
-    let identity = match require_identity(caller(&app, &headers), USER_DOCS) {
-        Ok(identity) => identity,
-        Err(error) => return error.into_response(),
-    };
+async fn user(State(app): State<Shared>, headers: HeaderMap) -> Answer {
+    let identity = require_identity(caller(&app, &headers), USER_DOCS)?;
     let world = app.world();
-    let Some(account) = world.user(&identity.login) else {
-        return gh_error(StatusCode::UNAUTHORIZED, "Bad credentials", DOCS);
-    };
+    let account = world
+        .user(&identity.login)
+        .ok_or_else(crate::app::bad_credentials)?;
     let mut body = account_json(&app.base_url, account);
     body["name"] = json!(account.name);
     body["company"] = Value::Null;
@@ -274,21 +257,18 @@ async fn user(State(app): State<Shared>, headers: HeaderMap) -> Response {
             .headers_mut()
             .insert("x-accepted-oauth-scopes", HeaderValue::from_static(""));
     }
-    response
+    Ok(response)
 }
 
 async fn user_orgs(
     State(app): State<Shared>,
     headers: HeaderMap,
     Query(query): Query<BTreeMap<String, String>>,
-) -> Response {
-    let identity = match require_identity(
+) -> Answer {
+    let identity = require_identity(
         caller(&app, &headers),
         "https://docs.github.com/rest/orgs/orgs#list-organizations-for-the-authenticated-user",
-    ) {
-        Ok(identity) => identity,
-        Err(error) => return error.into_response(),
-    };
+    )?;
     let world = app.world();
     // Without read:org a token sees only the memberships the user made public, as on github.com.
     let orgs: Vec<Value> = world
@@ -298,196 +278,95 @@ async fn user_orgs(
         .filter_map(|m| world.org(&m.org))
         .map(|org| org_json(&app.base_url, org))
         .collect();
-    paginated(&app.base_url, "/user/orgs", &query, orgs)
+    Ok(paginated(&app.base_url, "/user/orgs", &query, orgs))
 }
 
 // --- packages -------------------------------------------------------------------------------------
 
-/// Whose packages a route is about: the authenticated user's (`/user/…`) or an org's (`/orgs/ORG/…`).
-enum Owner {
-    Me,
-    Org(String),
+/// What a package route names, from its path parameters: whose packages (the authenticated user's for
+/// `/user/…`, an org's for `/orgs/{org}/…`), and the package type, name and version id where given.
+struct Target {
+    org: Option<String>,
+    kind: String,
+    name: String,
+    id: Option<String>,
+}
+
+impl Target {
+    fn from(mut params: HashMap<String, String>) -> Target {
+        Target {
+            org: params.remove("org"),
+            kind: params.remove("kind").unwrap_or_default(),
+            name: params.remove("name").unwrap_or_default(),
+            id: params.remove("id"),
+        }
+    }
+
+    /// The owner's login as GitHub spells it, or 404.
+    fn owner_login(&self, world: &World, identity: &Identity) -> Result<String, GhError> {
+        match &self.org {
+            None => Ok(identity.login.clone()),
+            Some(org) => world
+                .org(org)
+                .map(|a| a.login.clone())
+                .ok_or_else(|| not_found(PACKAGES_DOCS)),
+        }
+    }
+
+    /// The route's path up to the package list: `/user/packages` or `/orgs/ORG/packages`.
+    fn list_path(&self) -> String {
+        match &self.org {
+            None => "/user/packages".to_string(),
+            Some(org) => format!("/orgs/{org}/packages"),
+        }
+    }
+
+    fn version_id(&self) -> Result<u64, GhError> {
+        self.id
+            .as_deref()
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(|| not_found(PACKAGES_DOCS))
+    }
+
+    /// The package the caller may see, active or (for a restore) deleted within the window.
+    fn find(&self, world: &World, identity: &Identity, deleted: bool) -> Result<usize, GhError> {
+        if self.kind != "container" {
+            return Err(not_found(PACKAGES_DOCS));
+        }
+        let login = self.owner_login(world, identity)?;
+        let index = world
+            .package_index(&login, &self.name)
+            .ok_or_else(|| not_found(PACKAGES_DOCS))?;
+        let package = &world.packages[index];
+        let state_matches = match package.deleted_at {
+            None => !deleted,
+            Some(at) => deleted && within_restore_window(at),
+        };
+        if world.can_see(Some(identity), package) && state_matches {
+            Ok(index)
+        } else {
+            Err(not_found(PACKAGES_DOCS))
+        }
+    }
 }
 
 /// The identity that may read packages, or GitHub's refusal.
 fn package_reader(caller: Caller) -> Result<Identity, GhError> {
     let identity = require_identity(caller, PACKAGES_DOCS)?;
+    let refuse = |message: &str| Err(GhError::new(StatusCode::FORBIDDEN, message, PACKAGES_DOCS));
     match identity.kind {
-        TokenKind::FineGrained => Err(GhError::new(
-            StatusCode::FORBIDDEN,
-            "Resource not accessible by personal access token",
-            PACKAGES_DOCS,
-        )),
+        TokenKind::FineGrained => refuse("Resource not accessible by personal access token"),
         TokenKind::Server | TokenKind::UserToServer | TokenKind::Refresh | TokenKind::Unknown => {
-            Err(GhError::new(
-                StatusCode::FORBIDDEN,
-                "Resource not accessible by integration",
-                PACKAGES_DOCS,
-            ))
+            refuse("Resource not accessible by integration")
         }
         TokenKind::Classic | TokenKind::OAuth if !identity.can_read_packages() => {
-            Err(GhError::new(
-                StatusCode::FORBIDDEN,
-                "You need at least read:packages scope to list packages.",
-                PACKAGES_DOCS,
-            ))
+            refuse("You need at least read:packages scope to list packages.")
         }
         TokenKind::Classic | TokenKind::OAuth => Ok(identity),
     }
 }
 
-/// The owner's login as GitHub spells it, or 404.
-fn owner_login(world: &World, identity: &Identity, owner: &Owner) -> Result<String, GhError> {
-    match owner {
-        Owner::Me => Ok(identity.login.clone()),
-        Owner::Org(org) => world
-            .org(org)
-            .map(|a| a.login.clone())
-            .ok_or_else(|| not_found(PACKAGES_DOCS)),
-    }
-}
-
-async fn list(
-    app: Shared,
-    headers: HeaderMap,
-    owner: Owner,
-    query: BTreeMap<String, String>,
-) -> Response {
-    let identity = match package_reader(caller(&app, &headers)) {
-        Ok(identity) => identity,
-        Err(error) => return error.into_response(),
-    };
-    match query.get("package_type").map(String::as_str) {
-        Some("container") => {}
-        Some("npm" | "maven" | "rubygems" | "docker" | "nuget") => return Json(json!([])).into_response(),
-        _ => {
-            return gh_error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Invalid argument: package_type must be one of npm, maven, rubygems, docker, nuget, container",
-                PACKAGES_DOCS,
-            )
-        }
-    }
-    let visibility = match query.get("visibility") {
-        None => None,
-        Some(text) => match Visibility::parse(text) {
-            Some(v) => Some(v),
-            None => {
-                return gh_error(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "Invalid argument: visibility must be one of public, private, internal",
-                    PACKAGES_DOCS,
-                )
-            }
-        },
-    };
-    let world = app.world();
-    let login = match owner_login(&world, &identity, &owner) {
-        Ok(login) => login,
-        Err(error) => return error.into_response(),
-    };
-    let packages: Vec<Value> = world
-        .packages
-        .iter()
-        .filter(|p| p.owner == login && p.deleted_at.is_none())
-        .filter(|p| visibility.is_none_or(|v| p.visibility == v))
-        .filter(|p| world.can_see(Some(&identity), p))
-        .map(|p| package_json(&app.base_url, &world, p))
-        .collect();
-    let path = match &owner {
-        Owner::Me => "/user/packages".to_string(),
-        Owner::Org(org) => format!("/orgs/{org}/packages"),
-    };
-    paginated(&app.base_url, &path, &query, packages)
-}
-
-async fn list_user_packages(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Query(query): Query<BTreeMap<String, String>>,
-) -> Response {
-    list(app, headers, Owner::Me, query).await
-}
-
-async fn list_org_packages(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Path(org): Path<String>,
-    Query(query): Query<BTreeMap<String, String>>,
-) -> Response {
-    list(app, headers, Owner::Org(org), query).await
-}
-
-/// Finds a package the caller may see, active or (for restore) deleted within the window.
-fn find_package(
-    world: &World,
-    identity: &Identity,
-    owner: &Owner,
-    kind: &str,
-    name: &str,
-    deleted: bool,
-) -> Result<usize, GhError> {
-    if kind != "container" {
-        return Err(not_found(PACKAGES_DOCS));
-    }
-    let login = owner_login(world, identity, owner)?;
-    let index = world
-        .package_index(&login, name)
-        .ok_or_else(|| not_found(PACKAGES_DOCS))?;
-    let package = &world.packages[index];
-    let visible = world.can_see(Some(identity), package);
-    let state_matches = match package.deleted_at {
-        None => !deleted,
-        Some(at) => deleted && within_restore_window(at),
-    };
-    if visible && state_matches {
-        Ok(index)
-    } else {
-        Err(not_found(PACKAGES_DOCS))
-    }
-}
-
-fn within_restore_window(deleted_at: OffsetDateTime) -> bool {
-    OffsetDateTime::now_utc() - deleted_at < time::Duration::days(RESTORE_DAYS)
-}
-
-async fn get_package(
-    app: Shared,
-    headers: HeaderMap,
-    owner: Owner,
-    kind: String,
-    name: String,
-) -> Response {
-    let identity = match package_reader(caller(&app, &headers)) {
-        Ok(identity) => identity,
-        Err(error) => return error.into_response(),
-    };
-    let world = app.world();
-    match find_package(&world, &identity, &owner, &kind, &name, false) {
-        Ok(index) => {
-            Json(package_json(&app.base_url, &world, &world.packages[index])).into_response()
-        }
-        Err(error) => error.into_response(),
-    }
-}
-
-async fn user_package(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Path((kind, name)): Path<(String, String)>,
-) -> Response {
-    get_package(app, headers, Owner::Me, kind, name).await
-}
-
-async fn org_package(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Path((org, kind, name)): Path<(String, String, String)>,
-) -> Response {
-    get_package(app, headers, Owner::Org(org), kind, name).await
-}
-
-/// The identity that may delete or restore in the owner's namespace, or GitHub's refusal.
+/// Deleting and restoring needs `delete:packages` and a place in the owner's namespace.
 fn package_admin(world: &World, identity: &Identity, owner_login: &str) -> Result<(), GhError> {
     if !identity.can_delete_packages() {
         return Err(GhError::new(
@@ -506,6 +385,67 @@ fn package_admin(world: &World, identity: &Identity, owner_login: &str) -> Resul
     Ok(())
 }
 
+fn within_restore_window(deleted_at: OffsetDateTime) -> bool {
+    OffsetDateTime::now_utc() - deleted_at < time::Duration::days(RESTORE_DAYS)
+}
+
+async fn list_packages(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Path(params): Path<HashMap<String, String>>,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Answer {
+    let target = Target::from(params);
+    let identity = package_reader(caller(&app, &headers))?;
+    let invalid =
+        |message: &str| GhError::new(StatusCode::UNPROCESSABLE_ENTITY, message, PACKAGES_DOCS);
+    match query.get("package_type").map(String::as_str) {
+        Some("container") => {}
+        Some("npm" | "maven" | "rubygems" | "docker" | "nuget") => {
+            return Ok(Json(json!([])).into_response())
+        }
+        _ => {
+            return Err(invalid(
+                "Invalid argument: package_type must be one of npm, maven, rubygems, docker, nuget, container",
+            ))
+        }
+    }
+    let visibility = match query.get("visibility") {
+        None => None,
+        Some(text) => Some(Visibility::parse(text).ok_or_else(|| {
+            invalid("Invalid argument: visibility must be one of public, private, internal")
+        })?),
+    };
+    let world = app.world();
+    let login = target.owner_login(&world, &identity)?;
+    let packages: Vec<Value> = world
+        .packages
+        .iter()
+        .filter(|p| p.owner == login && p.deleted_at.is_none())
+        .filter(|p| visibility.is_none_or(|v| p.visibility == v))
+        .filter(|p| world.can_see(Some(&identity), p))
+        .map(|p| package_json(&app.base_url, &world, p))
+        .collect();
+    Ok(paginated(
+        &app.base_url,
+        &target.list_path(),
+        &query,
+        packages,
+    ))
+}
+
+async fn get_package(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Path(params): Path<HashMap<String, String>>,
+) -> Answer {
+    let target = Target::from(params);
+    let identity = package_reader(caller(&app, &headers))?;
+    let world = app.world();
+    let index = target.find(&world, &identity, false)?;
+    Ok(Json(package_json(&app.base_url, &world, &world.packages[index])).into_response())
+}
+
 fn registry_unavailable(error: String) -> GhError {
     GhError::new(
         StatusCode::BAD_GATEWAY,
@@ -514,104 +454,33 @@ fn registry_unavailable(error: String) -> GhError {
     )
 }
 
-/// Takes the manifests of `versions` out of the registry, keeping each one so a restore can put it back.
+/// A manifest taken out of the registry and kept for a restore: (digest, tags, media type, bytes).
+type Kept = (String, Vec<String>, String, Vec<u8>);
+
+/// Takes manifests out of the registry, keeping each one so a restore can put it back.
 async fn remove_from_registry(
     app: &Shared,
     registry_path: &str,
-    digests: &[String],
-) -> Result<Vec<(String, String, Vec<u8>)>, GhError> {
-    let mut saved = Vec::new();
-    for digest in digests {
+    versions: Vec<(String, Vec<String>)>,
+) -> Result<Vec<Kept>, GhError> {
+    let mut kept = Vec::new();
+    for (digest, tags) in versions {
         let (media_type, bytes) = app
             .registry
-            .manifest(&app.signer, registry_path, digest)
+            .manifest(&app.signer, registry_path, &digest)
             .await
             .map_err(registry_unavailable)?;
         app.registry
-            .delete_manifest(&app.signer, registry_path, digest)
+            .delete_manifest(&app.signer, registry_path, &digest)
             .await
             .map_err(registry_unavailable)?;
-        saved.push((digest.clone(), media_type, bytes));
+        kept.push((digest, tags, media_type, bytes));
     }
-    Ok(saved)
+    Ok(kept)
 }
 
-async fn delete_package(
-    app: Shared,
-    headers: HeaderMap,
-    owner: Owner,
-    kind: String,
-    name: String,
-) -> Response {
-    let identity = match package_reader(caller(&app, &headers)) {
-        Ok(identity) => identity,
-        Err(error) => return error.into_response(),
-    };
-    let (registry_path, digests) = {
-        let world = app.world();
-        let index = match find_package(&world, &identity, &owner, &kind, &name, false) {
-            Ok(index) => index,
-            Err(error) => return error.into_response(),
-        };
-        let package = &world.packages[index];
-        if let Err(error) = package_admin(&world, &identity, &package.owner) {
-            return error.into_response();
-        }
-        let digests: Vec<String> = package
-            .active_versions()
-            .map(|v| v.digest.clone())
-            .collect();
-        (package.registry_path(), digests)
-    };
-    let saved = match remove_from_registry(&app, &registry_path, &digests).await {
-        Ok(saved) => saved,
-        Err(error) => return error.into_response(),
-    };
-    let mut world = app.world();
-    let Some((owner_name, package_name)) = registry_path.split_once('/') else {
-        return not_found(PACKAGES_DOCS).into_response();
-    };
-    if let Some(index) = world.package_index(owner_name, package_name) {
-        let now = OffsetDateTime::now_utc();
-        let package = &mut world.packages[index];
-        package.deleted_at = Some(now);
-        for version in package
-            .versions
-            .iter_mut()
-            .filter(|v| v.deleted_at.is_none())
-        {
-            version.deleted_at = Some(now);
-            version.saved_manifest = saved
-                .iter()
-                .find(|(d, _, _)| *d == version.digest)
-                .map(|(_, t, b)| (t.clone(), b.clone()));
-        }
-    }
-    no_content()
-}
-
-async fn delete_user_package(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Path((kind, name)): Path<(String, String)>,
-) -> Response {
-    delete_package(app, headers, Owner::Me, kind, name).await
-}
-
-async fn delete_org_package(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Path((org, kind, name)): Path<(String, String, String)>,
-) -> Response {
-    delete_package(app, headers, Owner::Org(org), kind, name).await
-}
-
-/// Puts saved manifests back in the registry, by digest and under each tag no other version holds.
-async fn put_back(
-    app: &Shared,
-    registry_path: &str,
-    versions: &[(String, Vec<String>, String, Vec<u8>)],
-) -> Result<(), GhError> {
+/// Puts kept manifests back in the registry, by digest and under each of their tags.
+async fn put_back(app: &Shared, registry_path: &str, versions: &[Kept]) -> Result<(), GhError> {
     for (digest, tags, media_type, bytes) in versions {
         for reference in std::iter::once(digest).chain(tags.iter()) {
             app.registry
@@ -629,28 +498,64 @@ async fn put_back(
     Ok(())
 }
 
-async fn restore_package(
-    app: Shared,
+/// Applies `change` to the package at `registry_path` (looked up again: the lock was let go meanwhile).
+fn update_package(app: &Shared, registry_path: &str, change: impl FnOnce(&mut Package)) {
+    let mut world = app.world();
+    if let Some((owner, name)) = registry_path.split_once('/') {
+        if let Some(index) = world.package_index(owner, name) {
+            change(&mut world.packages[index]);
+        }
+    }
+}
+
+async fn delete_package(
+    State(app): State<Shared>,
     headers: HeaderMap,
-    owner: Owner,
-    kind: String,
-    name: String,
-) -> Response {
-    let identity = match package_reader(caller(&app, &headers)) {
-        Ok(identity) => identity,
-        Err(error) => return error.into_response(),
-    };
+    Path(params): Path<HashMap<String, String>>,
+) -> Answer {
+    let target = Target::from(params);
+    let identity = package_reader(caller(&app, &headers))?;
     let (registry_path, versions) = {
         let world = app.world();
-        let index = match find_package(&world, &identity, &owner, &kind, &name, true) {
-            Ok(index) => index,
-            Err(error) => return error.into_response(),
-        };
-        let package = &world.packages[index];
-        if let Err(error) = package_admin(&world, &identity, &package.owner) {
-            return error.into_response();
+        let package = &world.packages[target.find(&world, &identity, false)?];
+        package_admin(&world, &identity, &package.owner)?;
+        let versions = package
+            .active_versions()
+            .map(|v| (v.digest.clone(), v.tags.clone()))
+            .collect();
+        (package.registry_path(), versions)
+    };
+    let kept = remove_from_registry(&app, &registry_path, versions).await?;
+    update_package(&app, &registry_path, |package| {
+        let now = OffsetDateTime::now_utc();
+        package.deleted_at = Some(now);
+        for version in package
+            .versions
+            .iter_mut()
+            .filter(|v| v.deleted_at.is_none())
+        {
+            version.deleted_at = Some(now);
+            version.saved_manifest = kept
+                .iter()
+                .find(|(digest, ..)| *digest == version.digest)
+                .map(|(_, _, media_type, bytes)| (media_type.clone(), bytes.clone()));
         }
-        let versions: Vec<_> = package
+    });
+    Ok(no_content())
+}
+
+async fn restore_package(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Path(params): Path<HashMap<String, String>>,
+) -> Answer {
+    let target = Target::from(params);
+    let identity = package_reader(caller(&app, &headers))?;
+    let (registry_path, versions) = {
+        let world = app.world();
+        let package = &world.packages[target.find(&world, &identity, true)?];
+        package_admin(&world, &identity, &package.owner)?;
+        let versions: Vec<Kept> = package
             .versions
             .iter()
             .filter(|v| v.deleted_at == package.deleted_at)
@@ -661,74 +566,44 @@ async fn restore_package(
             .collect();
         (package.registry_path(), versions)
     };
-    if let Err(error) = put_back(&app, &registry_path, &versions).await {
-        return error.into_response();
-    }
-    let mut world = app.world();
-    if let Some((owner_name, package_name)) = registry_path.split_once('/') {
-        if let Some(index) = world.package_index(owner_name, package_name) {
-            let package = &mut world.packages[index];
-            let deleted_at = package.deleted_at.take();
-            for version in package
-                .versions
-                .iter_mut()
-                .filter(|v| v.deleted_at == deleted_at)
-            {
-                version.deleted_at = None;
-                version.saved_manifest = None;
-            }
+    put_back(&app, &registry_path, &versions).await?;
+    update_package(&app, &registry_path, |package| {
+        let deleted_at = package.deleted_at.take();
+        for version in package
+            .versions
+            .iter_mut()
+            .filter(|v| v.deleted_at == deleted_at)
+        {
+            version.deleted_at = None;
+            version.saved_manifest = None;
         }
-    }
-    no_content()
-}
-
-async fn restore_user_package(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Path((kind, name)): Path<(String, String)>,
-) -> Response {
-    restore_package(app, headers, Owner::Me, kind, name).await
-}
-
-async fn restore_org_package(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Path((org, kind, name)): Path<(String, String, String)>,
-) -> Response {
-    restore_package(app, headers, Owner::Org(org), kind, name).await
+    });
+    Ok(no_content())
 }
 
 // --- versions -------------------------------------------------------------------------------------
 
 async fn list_versions(
-    app: Shared,
+    State(app): State<Shared>,
     headers: HeaderMap,
-    owner: Owner,
-    kind: String,
-    name: String,
-    query: BTreeMap<String, String>,
-) -> Response {
-    let identity = match package_reader(caller(&app, &headers)) {
-        Ok(identity) => identity,
-        Err(error) => return error.into_response(),
-    };
+    Path(params): Path<HashMap<String, String>>,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Answer {
+    let target = Target::from(params);
+    let identity = package_reader(caller(&app, &headers))?;
     let deleted = match query.get("state").map(String::as_str) {
         None | Some("active") => false,
         Some("deleted") => true,
         Some(_) => {
-            return gh_error(
+            return Err(GhError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Invalid argument: state must be one of active, deleted",
                 PACKAGES_DOCS,
-            )
+            ))
         }
     };
     let world = app.world();
-    let index = match find_package(&world, &identity, &owner, &kind, &name, false) {
-        Ok(index) => index,
-        Err(error) => return error.into_response(),
-    };
-    let package = &world.packages[index];
+    let package = &world.packages[target.find(&world, &identity, false)?];
     let versions: Vec<Value> = package
         .versions
         .iter()
@@ -736,195 +611,100 @@ async fn list_versions(
         .filter(|v| v.deleted_at.is_some() == deleted)
         .map(|v| version_json(&app.base_url, &world, package, v))
         .collect();
-    let path = match &owner {
-        Owner::Me => format!("/user/packages/container/{}/versions", encode_name(&name)),
-        Owner::Org(org) => format!(
-            "/orgs/{org}/packages/container/{}/versions",
-            encode_name(&name)
-        ),
-    };
-    paginated(&app.base_url, &path, &query, versions)
-}
-
-async fn user_versions(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Path((kind, name)): Path<(String, String)>,
-    Query(query): Query<BTreeMap<String, String>>,
-) -> Response {
-    list_versions(app, headers, Owner::Me, kind, name, query).await
-}
-
-async fn org_versions(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Path((org, kind, name)): Path<(String, String, String)>,
-    Query(query): Query<BTreeMap<String, String>>,
-) -> Response {
-    list_versions(app, headers, Owner::Org(org), kind, name, query).await
-}
-
-fn parse_id(text: &str) -> Result<u64, GhError> {
-    text.parse().map_err(|_| not_found(PACKAGES_DOCS))
+    let path = format!(
+        "{}/container/{}/versions",
+        target.list_path(),
+        encode_name(&target.name)
+    );
+    Ok(paginated(&app.base_url, &path, &query, versions))
 }
 
 async fn get_version(
-    app: Shared,
+    State(app): State<Shared>,
     headers: HeaderMap,
-    owner: Owner,
-    kind: String,
-    name: String,
-    id: String,
-) -> Response {
-    let identity = match package_reader(caller(&app, &headers)) {
-        Ok(identity) => identity,
-        Err(error) => return error.into_response(),
-    };
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(error) => return error.into_response(),
-    };
+    Path(params): Path<HashMap<String, String>>,
+) -> Answer {
+    let target = Target::from(params);
+    let identity = package_reader(caller(&app, &headers))?;
+    let id = target.version_id()?;
     let world = app.world();
-    let index = match find_package(&world, &identity, &owner, &kind, &name, false) {
-        Ok(index) => index,
-        Err(error) => return error.into_response(),
-    };
-    let package = &world.packages[index];
-    match package.versions.iter().find(|v| v.id == id) {
-        Some(version) => {
-            Json(version_json(&app.base_url, &world, package, version)).into_response()
-        }
-        None => not_found(PACKAGES_DOCS).into_response(),
-    }
-}
-
-async fn user_version(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Path((kind, name, id)): Path<(String, String, String)>,
-) -> Response {
-    get_version(app, headers, Owner::Me, kind, name, id).await
-}
-
-async fn org_version(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Path((org, kind, name, id)): Path<(String, String, String, String)>,
-) -> Response {
-    get_version(app, headers, Owner::Org(org), kind, name, id).await
+    let package = &world.packages[target.find(&world, &identity, false)?];
+    let version = package
+        .versions
+        .iter()
+        .find(|v| v.id == id)
+        .ok_or_else(|| not_found(PACKAGES_DOCS))?;
+    Ok(Json(version_json(&app.base_url, &world, package, version)).into_response())
 }
 
 async fn delete_version(
-    app: Shared,
+    State(app): State<Shared>,
     headers: HeaderMap,
-    owner: Owner,
-    kind: String,
-    name: String,
-    id: String,
-) -> Response {
-    let identity = match package_reader(caller(&app, &headers)) {
-        Ok(identity) => identity,
-        Err(error) => return error.into_response(),
-    };
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(error) => return error.into_response(),
-    };
-    let (registry_path, digest) = {
+    Path(params): Path<HashMap<String, String>>,
+) -> Answer {
+    let target = Target::from(params);
+    let identity = package_reader(caller(&app, &headers))?;
+    let id = target.version_id()?;
+    let (registry_path, version) = {
         let world = app.world();
-        let index = match find_package(&world, &identity, &owner, &kind, &name, false) {
-            Ok(index) => index,
-            Err(error) => return error.into_response(),
-        };
-        let package = &world.packages[index];
-        if let Err(error) = package_admin(&world, &identity, &package.owner) {
-            return error.into_response();
-        }
-        let Some(version) = package.active_versions().find(|v| v.id == id) else {
-            return not_found(PACKAGES_DOCS).into_response();
-        };
+        let package = &world.packages[target.find(&world, &identity, false)?];
+        package_admin(&world, &identity, &package.owner)?;
+        let version = package
+            .active_versions()
+            .find(|v| v.id == id)
+            .ok_or_else(|| not_found(PACKAGES_DOCS))?;
         let other_tagged = package
             .active_versions()
             .any(|v| v.id != id && !v.tags.is_empty());
         if !version.tags.is_empty() && !other_tagged {
-            return gh_error(
+            return Err(GhError::new(
                 StatusCode::BAD_REQUEST,
                 "You cannot delete the last tagged version of a package. You must delete the package instead.",
                 PACKAGES_DOCS,
-            );
+            ));
         }
-        (package.registry_path(), version.digest.clone())
+        (
+            package.registry_path(),
+            (version.digest.clone(), version.tags.clone()),
+        )
     };
-    let saved =
-        match remove_from_registry(&app, &registry_path, std::slice::from_ref(&digest)).await {
-            Ok(saved) => saved,
-            Err(error) => return error.into_response(),
-        };
-    let mut world = app.world();
-    if let Some((owner_name, package_name)) = registry_path.split_once('/') {
-        if let Some(index) = world.package_index(owner_name, package_name) {
-            let now = OffsetDateTime::now_utc();
-            let package = &mut world.packages[index];
-            package.updated_at = now;
-            if let Some(version) = package.versions.iter_mut().find(|v| v.id == id) {
-                version.deleted_at = Some(now);
-                version.saved_manifest = saved.into_iter().next().map(|(_, t, b)| (t, b));
-            }
+    let kept = remove_from_registry(&app, &registry_path, vec![version]).await?;
+    update_package(&app, &registry_path, |package| {
+        let now = OffsetDateTime::now_utc();
+        package.updated_at = now;
+        if let Some(version) = package.versions.iter_mut().find(|v| v.id == id) {
+            version.deleted_at = Some(now);
+            version.saved_manifest = kept
+                .into_iter()
+                .next()
+                .map(|(_, _, media_type, bytes)| (media_type, bytes));
         }
-    }
-    no_content()
-}
-
-async fn delete_user_version(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Path((kind, name, id)): Path<(String, String, String)>,
-) -> Response {
-    delete_version(app, headers, Owner::Me, kind, name, id).await
-}
-
-async fn delete_org_version(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Path((org, kind, name, id)): Path<(String, String, String, String)>,
-) -> Response {
-    delete_version(app, headers, Owner::Org(org), kind, name, id).await
+    });
+    Ok(no_content())
 }
 
 async fn restore_version(
-    app: Shared,
+    State(app): State<Shared>,
     headers: HeaderMap,
-    owner: Owner,
-    kind: String,
-    name: String,
-    id: String,
-) -> Response {
-    let identity = match package_reader(caller(&app, &headers)) {
-        Ok(identity) => identity,
-        Err(error) => return error.into_response(),
-    };
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(error) => return error.into_response(),
-    };
+    Path(params): Path<HashMap<String, String>>,
+) -> Answer {
+    let target = Target::from(params);
+    let identity = package_reader(caller(&app, &headers))?;
+    let id = target.version_id()?;
     let (registry_path, restore) = {
         let world = app.world();
-        let index = match find_package(&world, &identity, &owner, &kind, &name, false) {
-            Ok(index) => index,
-            Err(error) => return error.into_response(),
-        };
-        let package = &world.packages[index];
-        if let Err(error) = package_admin(&world, &identity, &package.owner) {
-            return error.into_response();
-        }
-        let found = package.versions.iter().find(|v| {
-            v.id == id
-                && v.deleted_at.is_some_and(within_restore_window)
-                && v.saved_manifest.is_some()
-        });
-        let Some(version) = found else {
-            return not_found(PACKAGES_DOCS).into_response();
-        };
+        let package = &world.packages[target.find(&world, &identity, false)?];
+        package_admin(&world, &identity, &package.owner)?;
+        let version = package
+            .versions
+            .iter()
+            .find(|v| v.id == id && v.deleted_at.is_some_and(within_restore_window))
+            .ok_or_else(|| not_found(PACKAGES_DOCS))?;
+        let (media_type, bytes) = version
+            .saved_manifest
+            .clone()
+            .ok_or_else(|| not_found(PACKAGES_DOCS))?;
+        // Tags another version took meanwhile stay with it.
         let held: Vec<&String> = package
             .active_versions()
             .flat_map(|v| v.tags.iter())
@@ -935,47 +715,18 @@ async fn restore_version(
             .filter(|t| !held.contains(t))
             .cloned()
             .collect();
-        let Some((media_type, bytes)) = version.saved_manifest.clone() else {
-            return not_found(PACKAGES_DOCS).into_response();
-        };
         (
             package.registry_path(),
             (version.digest.clone(), tags, media_type, bytes),
         )
     };
-    let tags = restore.1.clone();
-    if let Err(error) = put_back(&app, &registry_path, std::slice::from_ref(&restore)).await {
-        return error.into_response();
-    }
-    let mut world = app.world();
-    if let Some((owner_name, package_name)) = registry_path.split_once('/') {
-        if let Some(index) = world.package_index(owner_name, package_name) {
-            if let Some(version) = world.packages[index]
-                .versions
-                .iter_mut()
-                .find(|v| v.id == id)
-            {
-                version.deleted_at = None;
-                version.saved_manifest = None;
-                version.tags = tags;
-            }
+    put_back(&app, &registry_path, std::slice::from_ref(&restore)).await?;
+    update_package(&app, &registry_path, |package| {
+        if let Some(version) = package.versions.iter_mut().find(|v| v.id == id) {
+            version.deleted_at = None;
+            version.saved_manifest = None;
+            version.tags = restore.1;
         }
-    }
-    no_content()
-}
-
-async fn restore_user_version(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Path((kind, name, id)): Path<(String, String, String)>,
-) -> Response {
-    restore_version(app, headers, Owner::Me, kind, name, id).await
-}
-
-async fn restore_org_version(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Path((org, kind, name, id)): Path<(String, String, String, String)>,
-) -> Response {
-    restore_version(app, headers, Owner::Org(org), kind, name, id).await
+    });
+    Ok(no_content())
 }

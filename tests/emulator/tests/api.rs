@@ -78,12 +78,27 @@ async fn one_hundred_fifty_packages_come_back_in_two_pages_via_link() {
     while let Some(done) = pushes.join_next().await {
         done.unwrap();
     }
-    wait_for_package(
-        &token,
-        "/user/packages?package_type=container&per_page=100&page=2",
-        "pkg-149",
-    )
-    .await;
+    // Notifications arrive in any order and a little late: wait until all 150 are known.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let page: Vec<Value> = api_get(
+            &token,
+            "/user/packages?package_type=container&per_page=100&page=2",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        if page.len() == 50 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} on page 2",
+            page.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 
     let first = api_get(&token, "/user/packages?package_type=container&per_page=100").await;
     let link = first.headers()["link"].to_str().unwrap().to_string();
