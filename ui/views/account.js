@@ -9,6 +9,6 @@ export function render(root) {
     id: 'no-account', glyph: '🔑',
     title: 'No GitHub account connected',
     text: 'ghcr.io accepts classic personal access tokens with the write:packages scope. GHCR Desktop will check a token as you paste it and keep it in your system keyring, never in a file.',
-    hint: 'Token setup arrives in the next version. Until then, the ghcr command line reads a token from the GHCR_TOKEN environment variable.',
+    hint: 'Token setup is not in this version yet.',
   }));
 }

@@ -166,12 +166,8 @@ async fn set_visibility(
             "visibility must be public, private or internal",
         );
     };
-    let mut world = app.world();
-    let Some(index) = world.package_index(&owner, &name) else {
-        return admin_error(StatusCode::NOT_FOUND, "no such package");
-    };
-    let package = &mut world.packages[index];
-    package.visibility = visibility;
-    package.updated_at = time::OffsetDateTime::now_utc();
-    no_content()
+    match app.world().set_visibility(&owner, &name, visibility) {
+        Some(_) => no_content(),
+        None => admin_error(StatusCode::NOT_FOUND, "no such package"),
+    }
 }

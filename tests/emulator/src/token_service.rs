@@ -153,11 +153,8 @@ pub fn decide(
         let target = world.split_registry_path(&scope.name);
         let public = target
             .as_ref()
-            .and_then(|(owner, name)| world.package_index(&owner.login, name))
-            .is_some_and(|i| {
-                let package = &world.packages[i];
-                package.visibility == Visibility::Public && package.deleted_at.is_none()
-            });
+            .and_then(|(owner, name)| world.active_package(&owner.login, name))
+            .is_some_and(|package| package.visibility == Visibility::Public);
         let belongs = match (&identity, &target) {
             (Some(id), Some((owner, _))) => world.belongs(&id.login, &owner.login),
             _ => false,

@@ -68,11 +68,7 @@ async fn settings_page(
     Path((owner, name)): Path<(String, String)>,
 ) -> Response {
     let world = app.world();
-    let Some(package) = world
-        .package_index(&owner, &name)
-        .map(|i| &world.packages[i])
-        .filter(|p| p.deleted_at.is_none())
-    else {
+    let Some(package) = world.active_package(&owner, &name) else {
         return html_not_found();
     };
     let current = package.visibility.as_str();
@@ -115,14 +111,14 @@ async fn change_visibility(
             .into_response();
     };
     let mut world = app.world();
-    let Some(index) = world.package_index(&owner, &name) else {
+    let kind = if world.org(&owner).is_some() {
+        "orgs"
+    } else {
+        "users"
+    };
+    let Some(package) = world.set_visibility(&owner, &name, visibility) else {
         return html_not_found();
     };
-    let is_org = world.org(&owner).is_some();
-    let package = &mut world.packages[index];
-    package.visibility = visibility;
-    package.updated_at = time::OffsetDateTime::now_utc();
-    let kind = if is_org { "orgs" } else { "users" };
     Redirect::to(&format!(
         "/{kind}/{}/packages/container/{}/settings",
         package.owner,
@@ -136,11 +132,7 @@ async fn package_page(
     Path((owner, name)): Path<(String, String)>,
 ) -> Response {
     let world = app.world();
-    let Some(package) = world
-        .package_index(&owner, &name)
-        .map(|i| &world.packages[i])
-        .filter(|p| p.deleted_at.is_none())
-    else {
+    let Some(package) = world.active_package(&owner, &name) else {
         return html_not_found();
     };
     let tags: Vec<String> = package

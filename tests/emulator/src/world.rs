@@ -481,6 +481,27 @@ impl World {
             .position(|p| p.owner.eq_ignore_ascii_case(owner) && p.name == name)
     }
 
+    /// A package that is not deleted, by owner and name.
+    pub fn active_package(&self, owner: &str, name: &str) -> Option<&Package> {
+        self.package_index(owner, name)
+            .map(|i| &self.packages[i])
+            .filter(|p| p.deleted_at.is_none())
+    }
+
+    /// Changes a package's visibility (what its settings page does); `None` if there is no such package.
+    pub fn set_visibility(
+        &mut self,
+        owner: &str,
+        name: &str,
+        visibility: Visibility,
+    ) -> Option<&Package> {
+        let index = self.package_index(owner, name)?;
+        let package = &mut self.packages[index];
+        package.visibility = visibility;
+        package.updated_at = OffsetDateTime::now_utc();
+        Some(package)
+    }
+
     /// Whether `who` (None: anonymous) may see the package's existence and metadata.
     pub fn can_see(&self, who: Option<&Identity>, package: &Package) -> bool {
         package.visibility == Visibility::Public
