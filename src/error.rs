@@ -17,6 +17,30 @@ pub enum Code {
     EngineTooOld,
     /// Something answers at the socket, but not like a Docker Engine API.
     EngineProtocol,
+    /// Nothing was pasted or given.
+    TokenEmpty,
+    /// The text cannot be a token (spaces inside, far too long, not ASCII).
+    TokenMalformed,
+    /// GitHub answers 401: the token is invalid, expired or revoked.
+    TokenInvalid,
+    /// A fine-grained, GitHub App or other token that ghcr.io does not accept.
+    TokenUnsupportedKind,
+    /// A classic token without a scope GHCR Desktop needs.
+    TokenMissingScope,
+    /// The registry refuses what the token asked for.
+    RegistryDenied,
+    /// The registry cannot be reached.
+    RegistryUnreachable,
+    /// The registry answers in a way GHCR Desktop does not understand.
+    RegistryProtocol,
+    /// GitHub's API cannot be reached (no network, wrong GHCR_API_URL).
+    NetworkUnreachable,
+    /// GitHub's API answers with a server error.
+    GithubUnavailable,
+    /// GitHub's rate limit is spent.
+    GithubRateLimited,
+    /// GitHub's API answers in a way GHCR Desktop does not understand.
+    GithubProtocol,
 }
 
 impl Code {
@@ -27,6 +51,18 @@ impl Code {
             Code::EngineUnsupportedHost => "engine.unsupported_host",
             Code::EngineTooOld => "engine.too_old",
             Code::EngineProtocol => "engine.protocol",
+            Code::TokenEmpty => "token.empty",
+            Code::TokenMalformed => "token.malformed",
+            Code::TokenInvalid => "token.invalid",
+            Code::TokenUnsupportedKind => "token.unsupported_kind",
+            Code::TokenMissingScope => "token.missing_scope",
+            Code::RegistryDenied => "registry.denied",
+            Code::RegistryUnreachable => "registry.unreachable",
+            Code::RegistryProtocol => "registry.protocol",
+            Code::NetworkUnreachable => "network.unreachable",
+            Code::GithubUnavailable => "github.unavailable",
+            Code::GithubRateLimited => "github.rate_limited",
+            Code::GithubProtocol => "github.protocol",
         }
     }
 
@@ -39,6 +75,18 @@ impl Code {
             | Code::EngineUnsupportedHost
             | Code::EngineTooOld
             | Code::EngineProtocol => 4,
+            Code::TokenEmpty
+            | Code::TokenMalformed
+            | Code::TokenInvalid
+            | Code::TokenUnsupportedKind
+            | Code::TokenMissingScope
+            | Code::RegistryDenied => 3,
+            Code::RegistryUnreachable
+            | Code::RegistryProtocol
+            | Code::NetworkUnreachable
+            | Code::GithubUnavailable
+            | Code::GithubRateLimited
+            | Code::GithubProtocol => 5,
         }
     }
 }
@@ -113,6 +161,15 @@ mod tests {
             assert!(code.as_str().starts_with("engine."));
         }
         assert_eq!(Code::ConfigInvalid.exit_code(), 2);
+    }
+
+    #[test]
+    fn token_problems_exit_with_3_and_network_problems_with_5() {
+        assert_eq!(Code::TokenMissingScope.exit_code(), 3);
+        assert_eq!(Code::TokenUnsupportedKind.exit_code(), 3);
+        assert_eq!(Code::RegistryDenied.exit_code(), 3);
+        assert_eq!(Code::NetworkUnreachable.exit_code(), 5);
+        assert_eq!(Code::GithubUnavailable.exit_code(), 5);
     }
 
     #[test]

@@ -4,6 +4,10 @@
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod github;
+pub mod registry;
+pub mod secret;
+pub mod token;
 
 pub use config::Config;
 pub use error::{Code, Error, Result};

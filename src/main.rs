@@ -3,8 +3,12 @@
 
 use clap::{Parser, Subcommand};
 use ghcr::engine::Engine;
-use ghcr::{Config, Error};
+use ghcr::registry::PushCheck;
+use ghcr::secret::Secret;
+use ghcr::token::{self, TokenReport};
+use ghcr::{Code, Config, Error};
 use serde::Serialize;
+use std::io::Read;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -26,6 +30,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Tokens for ghcr.io.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Check a token (from GHCR_TOKEN, else standard input): kind, login, scopes, what is missing, and
+    /// whether the registry accepts pushes. Exit code 3 when it can't push.
+    Check {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -42,10 +62,82 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Engine { json } => finish(json, runtime.block_on(engine(json))),
+        Command::Token {
+            command: TokenCommand::Check { json },
+        } => finish(json, runtime.block_on(token_check(json))),
     }
 }
 
-async fn engine(json: bool) -> Result<(), Error> {
+/// The token to work with: `GHCR_TOKEN`, else standard input (at most 16 MiB are read).
+fn given_token() -> Result<Secret, Error> {
+    if let Ok(value) = std::env::var("GHCR_TOKEN") {
+        return token::from_pasted(&value);
+    }
+    let mut text = String::new();
+    std::io::stdin()
+        .take(16 << 20)
+        .read_to_string(&mut text)
+        .map_err(|_| {
+            Error::new(
+                Code::TokenMalformed,
+                "Standard input is not text",
+                "Pipe the token in: `ghcr token check < token.txt`, or set GHCR_TOKEN.",
+            )
+        })?;
+    token::from_pasted(&text)
+}
+
+async fn token_check(json: bool) -> Result<(), Failure> {
+    let config = Config::from_env()?;
+    let secret = given_token()?;
+    let report = token::check(&config, &secret).await?;
+    let problem = report.problem();
+    if json {
+        match &problem {
+            None => print_json(&report),
+            Some(error) => print_json(&serde_json::json!({
+                "code": error.code, "message": error.message, "hint": error.hint, "report": report,
+            })),
+        }
+    } else {
+        print_report(&report);
+    }
+    match problem {
+        // The JSON answer above already holds the error.
+        Some(error) => Err(Failure { error, shown: json }),
+        None => Ok(()),
+    }
+}
+
+fn print_report(report: &TokenReport) {
+    println!("{} · {} ({})", report.login, report.kind_text, report.hint);
+    let check = &report.scope_check;
+    for (scope, has) in [
+        ("read:packages", check.read),
+        ("write:packages", check.write),
+        ("delete:packages", check.delete),
+    ] {
+        let blocks = check
+            .missing
+            .iter()
+            .find(|m| m.scope == scope)
+            .map(|m| format!("   can't {} without it", m.blocks))
+            .unwrap_or_default();
+        println!("  {} {scope}{blocks}", if has { "✓" } else { "✗" });
+    }
+    match &report.push {
+        PushCheck::Allowed { repository } => {
+            println!("push: ✓ the registry accepts pushes ({repository})")
+        }
+        PushCheck::Denied {
+            repository,
+            message,
+        } => println!("push: ✗ {repository}: {message}"),
+        PushCheck::NotChecked { reason } => println!("push: not checked ({reason})"),
+    }
+}
+
+async fn engine(json: bool) -> Result<(), Failure> {
     let config = Config::from_env()?;
     let engine = Engine::connect(&config).await?;
     let info = engine.info();
@@ -72,15 +164,30 @@ fn print_json(value: &impl Serialize) {
     }
 }
 
+/// How a command failed: the error, and whether its answer already showed it.
+struct Failure {
+    error: Error,
+    shown: bool,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Failure {
+        Failure {
+            error,
+            shown: false,
+        }
+    }
+}
+
 /// Errors go to stderr as text, or to stdout as `{"code","message","hint"}` with `--json`; the exit code
 /// comes from the error's code.
-fn finish(json: bool, result: Result<(), Error>) -> ExitCode {
+fn finish(json: bool, result: Result<(), Failure>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            if json {
+        Err(Failure { error, shown }) => {
+            if !shown && json {
                 print_json(&error);
-            } else {
+            } else if !shown {
                 eprintln!("error: {}", error.message);
                 if !error.hint.is_empty() {
                     eprintln!("hint: {}", error.hint);

@@ -39,3 +39,51 @@ pub fn docker_server_version() -> (String, String) {
     let (version, api) = text.split_once(' ').expect("version and API version");
     (version.to_string(), api.to_string())
 }
+
+/// The test world's GitHub: the emulator's address and the token registry, as a core `Config`.
+pub fn emulated_github() -> ghcr::Config {
+    let emulator = stack("GHCR_TEST_EMULATOR");
+    ghcr::Config {
+        api_url: emulator.parse().expect("the emulator's URL"),
+        web_url: emulator.parse().expect("the emulator's URL"),
+        registry: stack("GHCR_TEST_REGISTRY_TOKEN"),
+        docker_host: None,
+    }
+}
+
+/// Asks the emulator's admin API (test-only) for `path` with a JSON body; returns the JSON answer.
+pub async fn emulator_admin(path: &str, body: serde_json::Value) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", stack("GHCR_TEST_EMULATOR")))
+        .json(&body)
+        .send()
+        .await
+        .expect("the emulator answers");
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    response.json().await.unwrap_or_default()
+}
+
+/// A fresh user of the emulated GitHub (a namespace no other test uses).
+pub async fn new_user(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let login = format!("{prefix}-{nanos:08x}-{:x}", std::process::id());
+    emulator_admin("/_emulator/users", serde_json::json!({ "login": login })).await;
+    login
+}
+
+/// A token of `kind` (classic, oauth, fine_grained, server) with `scopes` for `login`.
+pub async fn new_token(login: &str, kind: &str, scopes: &[&str]) -> String {
+    let answer = emulator_admin(
+        "/_emulator/tokens",
+        serde_json::json!({ "login": login, "kind": kind, "scopes": scopes }),
+    )
+    .await;
+    answer["token"].as_str().expect("a token").to_string()
+}

@@ -1,0 +1,292 @@
+//! The container registry (ghcr.io, or GHES `containers.HOST`) over the OCI distribution API, as far as
+//! GHCR Desktop uses it so far: proving that a token may push, without pushing — open an upload session
+//! and cancel it (FACTS: ghcr.io's registry tokens are not always JWTs, so they can't be read instead).
+
+use crate::config::Config;
+use crate::error::{Code, Error, Result};
+use crate::github::http_client;
+use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+
+/// A `WWW-Authenticate: Bearer realm="…",service="…"` challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    pub realm: String,
+    pub service: Option<String>,
+}
+
+/// Parses a Bearer challenge; `None` for Basic or anything unreadable.
+pub fn parse_bearer_challenge(header: &str) -> Option<Challenge> {
+    let (scheme, params) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let mut realm = None;
+    let mut service = None;
+    let mut rest = params.trim();
+    while !rest.is_empty() {
+        let (key, after) = rest.split_once('=')?;
+        let after = after.trim_start();
+        let (value, remainder) = match after.strip_prefix('"') {
+            Some(quoted) => {
+                let end = quoted.find('"')?;
+                (&quoted[..end], &quoted[end + 1..])
+            }
+            None => match after.find(',') {
+                Some(end) => (&after[..end], &after[end..]),
+                None => (after, ""),
+            },
+        };
+        match key.trim().to_ascii_lowercase().as_str() {
+            "realm" => realm = Some(value.to_string()),
+            "service" => service = Some(value.to_string()),
+            _ => {}
+        }
+        rest = remainder.trim_start().trim_start_matches(',').trim_start();
+    }
+    Some(Challenge {
+        realm: realm.filter(|r| !r.is_empty())?,
+        service,
+    })
+}
+
+/// What the registry said to a push.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum PushCheck {
+    /// An upload session opened (and was cancelled).
+    Allowed { repository: String },
+    /// The registry refused, in its words (`denied: permission_denied: …`).
+    Denied { repository: String, message: String },
+    /// Not tried: the token lacks `write:packages`.
+    NotChecked { reason: String },
+}
+
+#[derive(Deserialize)]
+struct RegistryErrors {
+    #[serde(default)]
+    errors: Vec<RegistryError>,
+}
+
+#[derive(Deserialize)]
+struct RegistryError {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// A registry refusal in docker's words: `denied: permission_denied: write_package`.
+fn refusal_text(body: &[u8], status: reqwest::StatusCode) -> String {
+    serde_json::from_slice::<RegistryErrors>(body)
+        .ok()
+        .and_then(|e| e.errors.into_iter().next())
+        .map(|e| format!("{}: {}", e.code.to_ascii_lowercase(), e.message))
+        .unwrap_or_else(|| format!("HTTP {status}"))
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    token: Option<String>,
+    access_token: Option<String>,
+}
+
+/// Whether `token` (of `login`) may push to `OWNER/…` on the configured registry: asks the registry's
+/// token service for push on a probe repository, opens an upload session there and cancels it.
+pub async fn check_push(
+    config: &Config,
+    owner: &str,
+    login: &str,
+    token: &Secret,
+) -> Result<PushCheck> {
+    let http = http_client()?;
+    let base = config.registry_url();
+    let repository = format!("{}/ghcr-desktop-push-check", owner.to_ascii_lowercase());
+    let unreachable = |e: reqwest::Error| {
+        Error::new(
+            Code::RegistryUnreachable,
+            format!(
+                "Cannot reach the registry at {base}: {}",
+                if e.is_timeout() {
+                    "no answer in time"
+                } else {
+                    "cannot connect"
+                }
+            ),
+            "Check your network connection (and GHCR_REGISTRY if you set it).",
+        )
+    };
+    let protocol = |what: &str| {
+        Error::new(
+            Code::RegistryProtocol,
+            format!("The registry at {base} {what}"),
+            "Check GHCR_REGISTRY: it should name ghcr.io or your GHES containers host.",
+        )
+    };
+
+    let ping = http
+        .get(format!("{base}/v2/"))
+        .send()
+        .await
+        .map_err(unreachable)?;
+    let challenge = ping
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_bearer_challenge)
+        .ok_or_else(|| protocol("does not ask for a bearer token"))?;
+    if !realm_is_trusted(config, &challenge.realm) {
+        return Err(protocol(&format!(
+            "sends credentials to {}, which is neither the registry nor GitHub's API",
+            challenge.realm
+        )));
+    }
+
+    let scope = format!("repository:{repository}:pull,push");
+    let mut query = vec![("scope", scope.as_str())];
+    if let Some(service) = &challenge.service {
+        query.push(("service", service.as_str()));
+    }
+    let answer = http
+        .get(&challenge.realm)
+        .query(&query)
+        .basic_auth(login, Some(token.expose()))
+        .send()
+        .await
+        .map_err(unreachable)?;
+    let status = answer.status();
+    let body = answer.bytes().await.map_err(unreachable)?;
+    if !status.is_success() {
+        return Ok(PushCheck::Denied {
+            repository,
+            message: refusal_text(&body, status),
+        });
+    }
+    let grant: TokenAnswer =
+        serde_json::from_slice(&body).map_err(|_| protocol("sent an unreadable token"))?;
+    let bearer = grant
+        .token
+        .or(grant.access_token)
+        .ok_or_else(|| protocol("sent no token"))?;
+
+    let session = http
+        .post(format!("{base}/v2/{repository}/blobs/uploads/"))
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .map_err(unreachable)?;
+    let status = session.status();
+    if status != reqwest::StatusCode::ACCEPTED {
+        let body = session.bytes().await.map_err(unreachable)?;
+        return Ok(PushCheck::Denied {
+            repository,
+            message: refusal_text(&body, status),
+        });
+    }
+    if let Some(location) = session
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+    {
+        let location = if location.starts_with('/') {
+            format!("{base}{location}")
+        } else {
+            location.to_string()
+        };
+        // Cancel the session: nothing is left behind. A failure here changes nothing for the user.
+        let _ = http.delete(location).bearer_auth(&bearer).send().await;
+    }
+    Ok(PushCheck::Allowed { repository })
+}
+
+/// Credentials go only to the registry's own host or the configured GitHub API host.
+fn realm_is_trusted(config: &Config, realm: &str) -> bool {
+    let Ok(realm) = url::Url::parse(realm) else {
+        return false;
+    };
+    let authority = |url: &url::Url| {
+        format!(
+            "{}:{}",
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or_default()
+        )
+    };
+    let Ok(registry) = url::Url::parse(&config.registry_url()) else {
+        return false;
+    };
+    let secure_or_loopback =
+        realm.scheme() == "https" || config.registry_url().starts_with("http://");
+    secure_or_loopback
+        && (authority(&realm) == authority(&registry)
+            || authority(&realm) == authority(&config.api_url))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ghcr_io_challenges_parse() {
+        let challenge = parse_bearer_challenge(
+            r#"Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:user/image:pull""#,
+        )
+        .unwrap();
+        assert_eq!(
+            challenge,
+            Challenge {
+                realm: "https://ghcr.io/token".into(),
+                service: Some("ghcr.io".into())
+            }
+        );
+    }
+
+    #[test]
+    fn unquoted_spaced_and_reordered_parameters_parse() {
+        let challenge =
+            parse_bearer_challenge("bearer service=reg , realm=http://127.0.0.1:5000/token")
+                .unwrap();
+        assert_eq!(challenge.realm, "http://127.0.0.1:5000/token");
+        assert_eq!(challenge.service.as_deref(), Some("reg"));
+    }
+
+    #[test]
+    fn basic_and_broken_challenges_are_not_bearer_challenges() {
+        for header in [
+            r#"Basic realm="registry""#,
+            "Bearer",
+            r#"Bearer realm="unterminated"#,
+            r#"Bearer service="x""#,
+            r#"Bearer realm="""#,
+            "",
+        ] {
+            assert_eq!(parse_bearer_challenge(header), None, "{header:?}");
+        }
+    }
+
+    #[test]
+    fn registry_refusals_read_like_docker_prints_them() {
+        let body =
+            br#"{"errors":[{"code":"DENIED","message":"permission_denied: write_package"}]}"#;
+        assert_eq!(
+            refusal_text(body, reqwest::StatusCode::FORBIDDEN),
+            "denied: permission_denied: write_package"
+        );
+        assert_eq!(
+            refusal_text(b"<html>", reqwest::StatusCode::FORBIDDEN),
+            "HTTP 403 Forbidden"
+        );
+    }
+
+    #[test]
+    fn credentials_go_only_to_the_registry_or_the_api() {
+        let config = Config::github_com();
+        assert!(realm_is_trusted(&config, "https://ghcr.io/token"));
+        assert!(realm_is_trusted(&config, "https://api.github.com/anything"));
+        assert!(!realm_is_trusted(&config, "https://evil.example/token"));
+        assert!(
+            !realm_is_trusted(&config, "http://ghcr.io/token"),
+            "no plain http to ghcr.io"
+        );
+        assert!(!realm_is_trusted(&config, "not a url"));
+    }
+}

@@ -1,0 +1,172 @@
+//! Tokens: what a pasted token is, who it belongs to, which packages scopes it has and what is missing,
+//! and whether the registry really lets it push — everything the Account view and `ghcr token check`
+//! tell a person before the first push. Storage in the keyring is not here yet.
+
+pub mod kind;
+pub mod scopes;
+
+use crate::config::Config;
+use crate::error::{Code, Error, Result};
+use crate::github::GitHub;
+use crate::registry::{check_push, PushCheck};
+use crate::secret::Secret;
+use kind::TokenKind;
+use scopes::ScopeCheck;
+use serde::Serialize;
+
+/// Longer than any GitHub token (fine-grained ones are 93 characters).
+const MAX_TOKEN_LENGTH: usize = 255;
+
+/// Takes pasted text as a token: surrounding whitespace is dropped; empty, too long, or containing
+/// spaces or non-ASCII characters inside is refused before anything is sent anywhere.
+pub fn from_pasted(text: &str) -> Result<Secret> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::new(
+            Code::TokenEmpty,
+            "No token was given",
+            "Paste a classic personal access token (it starts with ghp_).",
+        ));
+    }
+    if text.len() > MAX_TOKEN_LENGTH {
+        return Err(Error::new(
+            Code::TokenMalformed,
+            format!(
+                "That is {} characters: far longer than a GitHub token",
+                text.len()
+            ),
+            "Copy only the token itself (40 characters, starting with ghp_).",
+        ));
+    }
+    if !text.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(Error::new(
+            Code::TokenMalformed,
+            "That text has spaces or unusual characters inside, which a GitHub token never has",
+            "Copy only the token itself (40 characters, starting with ghp_).",
+        ));
+    }
+    Ok(Secret::new(text.to_string()))
+}
+
+/// What GHCR Desktop knows about a token after checking it. Holds no secret, only its hint.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenReport {
+    pub kind: TokenKind,
+    pub kind_text: &'static str,
+    /// The masked token, `ghp_…x7Qa`.
+    pub hint: String,
+    pub login: String,
+    pub scopes: Vec<String>,
+    pub scope_check: ScopeCheck,
+    pub push: PushCheck,
+}
+
+impl TokenReport {
+    /// What keeps this token from pushing, as an error a person can act on; `None` if it can push.
+    pub fn problem(&self) -> Option<Error> {
+        let required = self.scope_check.missing.iter().filter(|m| m.required);
+        // Lead with write:packages, the one pushing needs.
+        let first = required.clone().find(|m| m.scope == scopes::WRITE);
+        if let Some(missing) = first.or_else(|| required.clone().next()) {
+            return Some(Error::new(
+                Code::TokenMissingScope,
+                format!(
+                    "This token lacks {}: GHCR Desktop can't {} without it",
+                    missing.scope, missing.blocks
+                ),
+                format!(
+                    "Create a replacement classic token with {}.",
+                    self.scope_check.replacement_scopes().join(", ")
+                ),
+            ));
+        }
+        if let PushCheck::Denied {
+            repository,
+            message,
+        } = &self.push
+        {
+            return Some(Error::new(
+                Code::RegistryDenied,
+                format!("The registry refuses pushes to {repository}: {message}"),
+                "The scopes look right, but the registry says no: check that the token's account may publish there (org membership, SSO authorization).",
+            ));
+        }
+        None
+    }
+}
+
+/// Checks a token against GitHub and the registry: kind, login, scopes, and push rights to the
+/// account's own namespace.
+pub async fn check(config: &Config, token: &Secret) -> Result<TokenReport> {
+    let kind = TokenKind::of(token.expose());
+    if !kind.works_with_ghcr() {
+        return Err(Error::new(
+            Code::TokenUnsupportedKind,
+            format!(
+                "This is a {}, which ghcr.io does not accept",
+                kind.describe()
+            ),
+            format!(
+                "{} Create a classic token with write:packages instead.",
+                kind.why_not()
+            ),
+        ));
+    }
+    let user = GitHub::new(config)?.authenticated_user(token).await?;
+    let scopes = user.scopes.unwrap_or_default();
+    let scope_check = ScopeCheck::of(&scopes);
+    let push = if scope_check.write {
+        check_push(config, &user.login, &user.login, token).await?
+    } else {
+        PushCheck::NotChecked {
+            reason: "the token lacks write:packages".into(),
+        }
+    };
+    Ok(TokenReport {
+        kind,
+        kind_text: kind.describe(),
+        hint: token.hint(),
+        login: user.login,
+        scopes,
+        scope_check,
+        push,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pasted_tokens_are_trimmed() {
+        let secret = from_pasted("  ghp_abcdefghijklmnopqrstuvwxyz0123456789\n").unwrap();
+        assert_eq!(secret.expose(), "ghp_abcdefghijklmnopqrstuvwxyz0123456789");
+    }
+
+    #[test]
+    fn empty_long_and_spaced_pastes_are_refused_with_codes() {
+        assert_eq!(from_pasted("").unwrap_err().code, Code::TokenEmpty);
+        assert_eq!(from_pasted(" \n\t ").unwrap_err().code, Code::TokenEmpty);
+        let huge = "a".repeat(10 * 1024 * 1024);
+        let error = from_pasted(&huge).unwrap_err();
+        assert_eq!(error.code, Code::TokenMalformed);
+        assert!(
+            error.message.len() < 200,
+            "the message does not echo the paste"
+        );
+        assert_eq!(
+            from_pasted("ghp_abc def").unwrap_err().code,
+            Code::TokenMalformed
+        );
+        assert_eq!(
+            from_pasted("ghp_abcé").unwrap_err().code,
+            Code::TokenMalformed
+        );
+    }
+
+    #[test]
+    fn errors_never_contain_the_pasted_text() {
+        let error = from_pasted("ghp_secret value").unwrap_err();
+        assert!(!error.to_string().contains("secret"));
+    }
+}
