@@ -33,8 +33,8 @@ pub fn parse_bearer_challenge(header: &str) -> Option<Challenge> {
                 (&quoted[..end], &quoted[end + 1..])
             }
             None => match after.find(',') {
-                Some(end) => (&after[..end], &after[end..]),
-                None => (after, ""),
+                Some(end) => (after[..end].trim_end(), &after[end..]),
+                None => (after.trim_end(), ""),
             },
         };
         match key.trim().to_ascii_lowercase().as_str() {
