@@ -27,6 +27,10 @@ pub enum Code {
     TokenUnsupportedKind,
     /// A classic token without a scope GHCR Desktop needs.
     TokenMissingScope,
+    /// No token is configured (not logged in).
+    TokenMissing,
+    /// No OS keyring to keep the token in (and no file fallback, by design).
+    KeyringUnavailable,
     /// The registry refuses what the token asked for.
     RegistryDenied,
     /// The registry cannot be reached.
@@ -56,6 +60,8 @@ impl Code {
             Code::TokenInvalid => "token.invalid",
             Code::TokenUnsupportedKind => "token.unsupported_kind",
             Code::TokenMissingScope => "token.missing_scope",
+            Code::TokenMissing => "token.missing",
+            Code::KeyringUnavailable => "keyring.unavailable",
             Code::RegistryDenied => "registry.denied",
             Code::RegistryUnreachable => "registry.unreachable",
             Code::RegistryProtocol => "registry.protocol",
@@ -80,6 +86,8 @@ impl Code {
             | Code::TokenInvalid
             | Code::TokenUnsupportedKind
             | Code::TokenMissingScope
+            | Code::TokenMissing
+            | Code::KeyringUnavailable
             | Code::RegistryDenied => 3,
             Code::RegistryUnreachable
             | Code::RegistryProtocol

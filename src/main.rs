@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use ghcr::engine::Engine;
 use ghcr::registry::PushCheck;
 use ghcr::secret::Secret;
+use ghcr::token::store::{Source, TokenStore};
 use ghcr::token::{self, TokenReport};
 use ghcr::{Code, Config, Error};
 use serde::Serialize;
@@ -34,6 +35,23 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Check a token, then keep it in the OS keyring (never in a file).
+    Login {
+        /// Read the token from standard input instead of prompting.
+        #[arg(long)]
+        token_stdin: bool,
+    },
+    /// Remove the active account's token (or LOGIN's) from the keyring.
+    Logout {
+        /// The account to remove; the active one by default.
+        login: Option<String>,
+    },
+    /// Who the token in use belongs to, its scopes, and where it comes from (GHCR_TOKEN or keyring).
+    Whoami {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -65,14 +83,109 @@ fn main() -> ExitCode {
         Command::Token {
             command: TokenCommand::Check { json },
         } => finish(json, runtime.block_on(token_check(json))),
+        Command::Login { token_stdin } => finish(false, runtime.block_on(login(token_stdin))),
+        Command::Logout { login } => finish(false, runtime.block_on(logout(login))),
+        Command::Whoami { json } => finish(json, runtime.block_on(whoami(json))),
     }
 }
 
-/// The token to work with: `GHCR_TOKEN`, else standard input (at most 16 MiB are read).
-fn given_token() -> Result<Secret, Error> {
-    if let Ok(value) = std::env::var("GHCR_TOKEN") {
-        return token::from_pasted(&value);
+/// Runs a blocking keyring call off the async runtime.
+async fn keyring<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(call).await.unwrap_or_else(|_| {
+        Err(Error::new(
+            Code::KeyringUnavailable,
+            "The keyring call did not finish",
+            "Try again.",
+        ))
+    })
+}
+
+async fn login(token_stdin: bool) -> Result<(), Failure> {
+    let config = Config::from_env()?;
+    let secret = if token_stdin {
+        read_stdin_token()?
+    } else {
+        let text = rpassword::prompt_password("Paste a classic token with write:packages: ")
+            .map_err(|_| {
+                Error::new(
+                    Code::TokenEmpty,
+                    "No terminal to read the token from",
+                    "Pipe it in: ghcr login --token-stdin < token.txt",
+                )
+            })?;
+        token::from_pasted(&text)?
+    };
+    let report = token::check(&config, &secret).await?;
+    if let Some(problem) = report.problem() {
+        return Err(problem.into());
     }
+    let store = TokenStore::for_config(&config);
+    let login = report.login.clone();
+    keyring(move || store.save(&login, &secret)).await?;
+    println!(
+        "Logged in as {} ({}); the token is in the system keyring.",
+        report.login, report.hint
+    );
+    Ok(())
+}
+
+async fn logout(login: Option<String>) -> Result<(), Failure> {
+    let config = Config::from_env()?;
+    let store = TokenStore::for_config(&config);
+    let removed = keyring(move || {
+        let login = match login {
+            Some(login) => Some(login),
+            None => store.accounts()?.active,
+        };
+        if let Some(login) = &login {
+            store.remove(login)?;
+        }
+        Ok(login)
+    })
+    .await?;
+    match removed {
+        Some(login) => println!("Removed {login}'s token from the system keyring."),
+        None => println!("Not logged in: nothing to remove."),
+    }
+    if std::env::var_os("GHCR_TOKEN").is_some() {
+        println!("GHCR_TOKEN is still set in this environment and is used while it is.");
+    }
+    Ok(())
+}
+
+async fn whoami(json: bool) -> Result<(), Failure> {
+    let config = Config::from_env()?;
+    let store = TokenStore::for_config(&config);
+    let (source, secret) = keyring(move || store.token_in_use()).await?;
+    let report = token::check(&config, &secret).await?;
+    let from = match source {
+        Source::Environment => "GHCR_TOKEN",
+        Source::Keyring => "the system keyring",
+    };
+    if json {
+        print_json(&serde_json::json!({ "source": source, "report": report }));
+    } else {
+        print_report(&report);
+        println!("from {from}");
+    }
+    match report.problem() {
+        Some(error) => Err(Failure { error, shown: json }),
+        None => Ok(()),
+    }
+}
+
+/// The token to work with: `GHCR_TOKEN`, else standard input.
+fn given_token() -> Result<Secret, Error> {
+    match std::env::var("GHCR_TOKEN") {
+        Ok(value) => token::from_pasted(&value),
+        Err(_) => read_stdin_token(),
+    }
+}
+
+/// A token from standard input (at most 16 MiB are read).
+fn read_stdin_token() -> Result<Secret, Error> {
     let mut text = String::new();
     std::io::stdin()
         .take(16 << 20)

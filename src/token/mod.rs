@@ -1,9 +1,10 @@
 //! Tokens: what a pasted token is, who it belongs to, which packages scopes it has and what is missing,
 //! and whether the registry really lets it push — everything the Account view and `ghcr token check`
-//! tell a person before the first push. Storage in the keyring is not here yet.
+//! tell a person before the first push — and where a checked token is kept (`store`).
 
 pub mod kind;
 pub mod scopes;
+pub mod store;
 
 use crate::config::Config;
 use crate::error::{Code, Error, Result};

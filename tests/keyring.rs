@@ -1,0 +1,242 @@
+//! Tokens in the real OS keyring (the test stack's Secret Service): `ghcr login` saves after checking,
+//! a new process reads the token back, accounts switch and go, `GHCR_TOKEN` overrides, a token that
+//! can't push is not saved, and without a keyring nothing is saved anywhere — no file fallback.
+
+mod common;
+
+use common::*;
+use ghcr::secret::Secret;
+use ghcr::token::store::TokenStore;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// A GitHub web host of this test's own (loopback, a free port: only its name matters to the keyring),
+/// so tests running side by side never share keyring entries.
+fn own_web_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}")
+}
+
+fn ghcr(
+    args: &[&str],
+    web_url: &str,
+    home: &Path,
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> Output {
+    use std::io::Write;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ghcr"));
+    command
+        .args(args)
+        .env("GHCR_API_URL", stack("GHCR_TEST_EMULATOR"))
+        .env("GHCR_WEB_URL", web_url)
+        .env("GHCR_REGISTRY", stack("GHCR_TEST_REGISTRY_TOKEN"))
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env_remove("GHCR_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("ghcr runs");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+/// The Secret Service's own answer for an entry, through `secret-tool` (an independent client).
+fn secret_tool_lookup(web_url: &str, user: &str) -> Option<String> {
+    let service = format!("ghcr-desktop {}", web_url.trim_start_matches("http://"));
+    let output = Command::new("secret-tool")
+        .args(["lookup", "service", &service, "username", user])
+        .output()
+        .expect("secret-tool runs");
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Every file under `dir` that contains `needle`.
+fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path).into_iter().flatten().flatten() {
+                pending.push(entry.path());
+            }
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn login_keeps_the_token_in_the_keyring_and_a_new_process_reads_it_back() {
+    let login = new_user("keeper").await;
+    let token = new_token(&login, "classic", &["write:packages"]).await;
+    let web = own_web_url();
+    let home = tempfile::tempdir().unwrap();
+
+    let saved = ghcr(
+        &["login", "--token-stdin"],
+        &web,
+        home.path(),
+        Some(&token),
+        &[],
+    );
+    assert!(saved.status.success(), "{saved:?}");
+    assert_eq!(
+        secret_tool_lookup(&web, &login).as_deref(),
+        Some(token.as_str())
+    );
+
+    let whoami = ghcr(&["whoami", "--json"], &web, home.path(), None, &[]);
+    assert!(whoami.status.success(), "{whoami:?}");
+    let json: serde_json::Value = serde_json::from_slice(&whoami.stdout).unwrap();
+    assert_eq!(json["source"], "keyring");
+    assert_eq!(json["report"]["login"], login.as_str());
+
+    let out = ghcr(&["logout"], &web, home.path(), None, &[]);
+    assert!(out.status.success());
+    assert_eq!(secret_tool_lookup(&web, &login), None, "the entry is gone");
+    let whoami = ghcr(&["whoami", "--json"], &web, home.path(), None, &[]);
+    assert_eq!(whoami.status.code(), Some(3));
+
+    // Nothing of the token was written anywhere under HOME, nor printed.
+    assert_eq!(files_containing(home.path(), &token), Vec::<String>::new());
+    for output in [&saved, &out] {
+        assert!(!String::from_utf8_lossy(&output.stdout).contains(&token));
+        assert!(!String::from_utf8_lossy(&output.stderr).contains(&token));
+    }
+}
+
+#[tokio::test]
+async fn accounts_switch_and_removing_the_active_one_falls_back_to_another() {
+    let first = new_user("first").await;
+    let second = new_user("second").await;
+    let web = own_web_url();
+    let mut config = emulated_github();
+    config.web_url = web.parse().unwrap();
+    let store = TokenStore::for_config(&config);
+    let (a, b) = (
+        "ghp_firstaccounttoken000000000000000000a1",
+        "ghp_secondaccounttoken00000000000000000b2",
+    );
+    let (f, s) = (first.clone(), second.clone());
+    let accounts = tokio::task::spawn_blocking(move || {
+        store.save(&f, &Secret::new(a.into()))?;
+        store.save(&s, &Secret::new(b.into()))?;
+        let after_saves = store.accounts()?;
+        store.switch(&f)?;
+        let after_switch = store.accounts()?;
+        let active_token = store.token_in_use()?.1.expose().to_string();
+        store.remove(&f)?;
+        let after_remove = store.accounts()?;
+        store.remove(&s)?;
+        let after_all = store.accounts()?;
+        Ok::<_, ghcr::Error>((
+            after_saves,
+            after_switch,
+            active_token,
+            after_remove,
+            after_all,
+        ))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let (after_saves, after_switch, active_token, after_remove, after_all) = accounts;
+    assert_eq!(after_saves.logins, vec![first.clone(), second.clone()]);
+    assert_eq!(after_saves.active.as_deref(), Some(second.as_str()));
+    assert_eq!(after_switch.active.as_deref(), Some(first.as_str()));
+    assert_eq!(active_token, a);
+    assert_eq!(after_remove.logins, vec![second.clone()]);
+    assert_eq!(after_remove.active.as_deref(), Some(second.as_str()));
+    assert!(after_all.logins.is_empty() && after_all.active.is_none());
+    assert_eq!(secret_tool_lookup(&web, &first), None);
+    assert_eq!(
+        secret_tool_lookup(&web, "_accounts"),
+        None,
+        "no index left behind"
+    );
+}
+
+#[tokio::test]
+async fn ghcr_token_in_the_environment_overrides_the_keyring_and_says_so() {
+    let login = new_user("env").await;
+    let token = new_token(&login, "classic", &["write:packages"]).await;
+    let home = tempfile::tempdir().unwrap();
+    let whoami = ghcr(
+        &["whoami"],
+        &own_web_url(),
+        home.path(),
+        None,
+        &[("GHCR_TOKEN", &token)],
+    );
+    assert!(whoami.status.success(), "{whoami:?}");
+    let text = String::from_utf8_lossy(&whoami.stdout);
+    assert!(
+        text.contains(&login) && text.ends_with("from GHCR_TOKEN\n"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_token_that_cannot_push_is_not_saved() {
+    let login = new_user("weak").await;
+    let token = new_token(&login, "classic", &["read:packages"]).await;
+    let web = own_web_url();
+    let home = tempfile::tempdir().unwrap();
+    let refused = ghcr(
+        &["login", "--token-stdin"],
+        &web,
+        home.path(),
+        Some(&token),
+        &[],
+    );
+    assert_eq!(refused.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("write:packages"));
+    assert_eq!(secret_tool_lookup(&web, &login), None);
+}
+
+#[tokio::test]
+async fn without_a_keyring_login_is_refused_and_nothing_is_written_anywhere() {
+    let login = new_user("nokeyring").await;
+    let token = new_token(&login, "classic", &["write:packages"]).await;
+    let home = tempfile::tempdir().unwrap();
+    let refused = ghcr(
+        &["login", "--token-stdin"],
+        &own_web_url(),
+        home.path(),
+        Some(&token),
+        &[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")],
+    );
+    assert_eq!(refused.status.code(), Some(3), "{refused:?}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("No system keyring is available"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("never writes tokens to files"), "{stderr}");
+    assert_eq!(files_containing(home.path(), &token), Vec::<String>::new());
+}
