@@ -5,8 +5,8 @@ use clap::{Parser, Subcommand};
 use ghcr::engine::Engine;
 use ghcr::registry::PushCheck;
 use ghcr::secret::Secret;
-use ghcr::token::store::{Source, TokenStore};
-use ghcr::token::{self, TokenReport};
+use ghcr::token::store::{not_logged_in, Source};
+use ghcr::token::{self, Account, TokenReport};
 use ghcr::{Code, Config, Error};
 use serde::Serialize;
 use std::io::Read;
@@ -89,19 +89,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs a blocking keyring call off the async runtime.
-async fn keyring<T: Send + 'static>(
-    call: impl FnOnce() -> Result<T, Error> + Send + 'static,
-) -> Result<T, Error> {
-    tokio::task::spawn_blocking(call).await.unwrap_or_else(|_| {
-        Err(Error::new(
-            Code::KeyringUnavailable,
-            "The keyring call did not finish",
-            "Try again.",
-        ))
-    })
-}
-
 async fn login(token_stdin: bool) -> Result<(), Failure> {
     let config = Config::from_env()?;
     let secret = if token_stdin {
@@ -117,35 +104,17 @@ async fn login(token_stdin: bool) -> Result<(), Failure> {
             })?;
         token::from_pasted(&text)?
     };
-    let report = token::check(&config, &secret).await?;
-    if let Some(problem) = report.problem() {
-        return Err(problem.into());
-    }
-    let store = TokenStore::for_config(&config);
-    let login = report.login.clone();
-    keyring(move || store.save(&login, &secret)).await?;
+    let account = token::save(&config, secret).await?;
     println!(
         "Logged in as {} ({}); the token is in the system keyring.",
-        report.login, report.hint
+        account.report.login, account.report.hint
     );
     Ok(())
 }
 
 async fn logout(login: Option<String>) -> Result<(), Failure> {
     let config = Config::from_env()?;
-    let store = TokenStore::for_config(&config);
-    let removed = keyring(move || {
-        let login = match login {
-            Some(login) => Some(login),
-            None => store.accounts()?.active,
-        };
-        if let Some(login) = &login {
-            store.remove(login)?;
-        }
-        Ok(login)
-    })
-    .await?;
-    match removed {
+    match token::remove_account(&config, login).await? {
         Some(login) => println!("Removed {login}'s token from the system keyring."),
         None => println!("Not logged in: nothing to remove."),
     }
@@ -157,9 +126,9 @@ async fn logout(login: Option<String>) -> Result<(), Failure> {
 
 async fn whoami(json: bool) -> Result<(), Failure> {
     let config = Config::from_env()?;
-    let store = TokenStore::for_config(&config);
-    let (source, secret) = keyring(move || store.token_in_use()).await?;
-    let report = token::check(&config, &secret).await?;
+    let Some(Account { source, report }) = token::account_in_use(&config).await? else {
+        return Err(not_logged_in().into());
+    };
     let from = match source {
         Source::Environment => "GHCR_TOKEN",
         Source::Keyring => "the system keyring",

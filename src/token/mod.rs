@@ -14,6 +14,7 @@ use crate::secret::Secret;
 use kind::TokenKind;
 use scopes::ScopeCheck;
 use serde::Serialize;
+use store::{Source, TokenStore};
 
 /// Longer than any GitHub token (fine-grained ones are 93 characters).
 const MAX_TOKEN_LENGTH: usize = 255;
@@ -134,9 +135,119 @@ pub async fn check(config: &Config, token: &Secret) -> Result<TokenReport> {
     })
 }
 
+/// GitHub's page for a new classic token, with the scopes GHCR Desktop needs ticked and a note naming
+/// this machine (FACTS: `?scopes=` and `?description=` prefill the form).
+pub fn new_token_url(config: &Config, include_delete: bool, machine: &str) -> String {
+    let mut scopes = vec![scopes::WRITE, scopes::READ];
+    if include_delete {
+        scopes.push(scopes::DELETE);
+    }
+    let mut url = config.web_url.clone();
+    url.set_path("/settings/tokens/new");
+    url.query_pairs_mut()
+        .append_pair("scopes", &scopes.join(","))
+        .append_pair("description", &format!("GHCR Desktop ({machine})"));
+    url.to_string()
+}
+
+/// The account in use: where its token comes from, and what a fresh check says of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    pub source: Source,
+    pub report: TokenReport,
+}
+
+/// Runs a blocking keyring call off the async runtime's threads.
+async fn off_runtime<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(call).await.unwrap_or_else(|_| {
+        Err(Error::new(
+            Code::KeyringUnavailable,
+            "The keyring call did not finish",
+            "Try again.",
+        ))
+    })
+}
+
+/// The token in use (`GHCR_TOKEN`, else the keyring's active account), checked; `None` when not
+/// logged in. A token that stopped working is an error (`token.invalid`), never a silent `None`.
+pub async fn account_in_use(config: &Config) -> Result<Option<Account>> {
+    let store = TokenStore::for_config(config);
+    let found = off_runtime(move || match store.token_in_use() {
+        Ok(found) => Ok(Some(found)),
+        Err(error) if error.code == Code::TokenMissing => Ok(None),
+        Err(error) => Err(error),
+    })
+    .await?;
+    let Some((source, secret)) = found else {
+        return Ok(None);
+    };
+    let report = check(config, &secret).await?;
+    Ok(Some(Account { source, report }))
+}
+
+/// Checks a token and, if it can push, keeps it in the keyring as the active account. A token that
+/// can't push is refused with the reason, and nothing is saved.
+pub async fn save(config: &Config, secret: Secret) -> Result<Account> {
+    let report = check(config, &secret).await?;
+    if let Some(problem) = report.problem() {
+        return Err(problem);
+    }
+    let store = TokenStore::for_config(config);
+    let login = report.login.clone();
+    off_runtime(move || store.save(&login, &secret)).await?;
+    Ok(Account {
+        source: Source::Keyring,
+        report,
+    })
+}
+
+/// The saved accounts of the configured GitHub.
+pub async fn accounts(config: &Config) -> Result<store::Accounts> {
+    let store = TokenStore::for_config(config);
+    off_runtime(move || store.accounts()).await
+}
+
+pub async fn switch_account(config: &Config, login: String) -> Result<store::Accounts> {
+    let store = TokenStore::for_config(config);
+    off_runtime(move || {
+        store.switch(&login)?;
+        store.accounts()
+    })
+    .await
+}
+
+/// Removes `login`'s token (the active account's if `None`); returns who was removed.
+pub async fn remove_account(config: &Config, login: Option<String>) -> Result<Option<String>> {
+    let store = TokenStore::for_config(config);
+    off_runtime(move || {
+        let login = match login {
+            Some(login) => Some(login),
+            None => store.accounts()?.active,
+        };
+        if let Some(login) = &login {
+            store.remove(login)?;
+        }
+        Ok(login)
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_new_token_page_is_prefilled_with_scopes_and_a_note() {
+        let url = new_token_url(&Config::github_com(), false, "my laptop");
+        assert_eq!(
+            url,
+            "https://github.com/settings/tokens/new?scopes=write%3Apackages%2Cread%3Apackages&description=GHCR+Desktop+%28my+laptop%29"
+        );
+        let url = new_token_url(&Config::github_com(), true, "x");
+        assert!(url.contains("scopes=write%3Apackages%2Cread%3Apackages%2Cdelete%3Apackages"));
+    }
 
     #[test]
     fn pasted_tokens_are_trimmed() {

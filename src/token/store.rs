@@ -27,6 +27,15 @@ pub enum Source {
     Keyring,
 }
 
+/// Not logged in: neither `GHCR_TOKEN` nor a saved account.
+pub fn not_logged_in() -> Error {
+    Error::new(
+        Code::TokenMissing,
+        "Not logged in: no token in GHCR_TOKEN or the system keyring",
+        "Log in with a classic token that has write:packages: ghcr login.",
+    )
+}
+
 /// The keyring entries of one GitHub host.
 pub struct TokenStore {
     service: String,
@@ -142,13 +151,6 @@ impl TokenStore {
         {
             return Ok((Source::Environment, super::from_pasted(&value)?));
         }
-        let not_logged_in = || {
-            Error::new(
-                Code::TokenMissing,
-                "Not logged in: no token in GHCR_TOKEN or the system keyring",
-                "Log in with a classic token that has write:packages: ghcr login.",
-            )
-        };
         let login = self.accounts()?.active.ok_or_else(not_logged_in)?;
         let token = self.load(&login)?.ok_or_else(not_logged_in)?;
         Ok((Source::Keyring, token))
