@@ -1,7 +1,16 @@
 //! Build script: lets tauri-build embed `tauri.conf.json`, the capabilities and the `ui/` folder, and
 //! declares the app's commands so that a capability must grant each one (`allow-<command>`).
 fn main() {
-    let commands = tauri_build::AppManifest::new().commands(&["engine_status"]);
+    let commands = tauri_build::AppManifest::new().commands(&[
+        "engine_status",
+        "token_check",
+        "token_save",
+        "account_in_use",
+        "accounts",
+        "account_switch",
+        "account_remove",
+        "open_new_token_page",
+    ]);
     if let Err(error) =
         tauri_build::try_build(tauri_build::Attributes::new().app_manifest(commands))
     {

@@ -45,6 +45,8 @@ pub enum Code {
     GithubRateLimited,
     /// GitHub's API answers in a way GHCR Desktop does not understand.
     GithubProtocol,
+    /// The system could not open a web page in the browser.
+    BrowserUnavailable,
 }
 
 impl Code {
@@ -69,6 +71,7 @@ impl Code {
             Code::GithubUnavailable => "github.unavailable",
             Code::GithubRateLimited => "github.rate_limited",
             Code::GithubProtocol => "github.protocol",
+            Code::BrowserUnavailable => "app.browser_unavailable",
         }
     }
 
@@ -95,6 +98,7 @@ impl Code {
             | Code::GithubUnavailable
             | Code::GithubRateLimited
             | Code::GithubProtocol => 5,
+            Code::BrowserUnavailable => 1,
         }
     }
 }

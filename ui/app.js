@@ -1,11 +1,11 @@
 // GHCR Desktop's page: boot, view switching (sidebar, Alt+1..4, arrow keys), the theme, the engine state
 // that the status bar and the views share, and the one IPC wrapper around window.__TAURI__.
-import * as account from './views/account.js';
+import * as accountView from './views/account.js';
 import * as images from './views/images.js';
 import * as pushes from './views/pushes.js';
 import * as packages from './views/packages.js';
 
-const views = { account, images, pushes, packages };
+const views = { account: accountView, images, pushes, packages };
 const ENGINE_POLL_MS = 5000;
 
 // Calls a backend command; failures always arrive as {code, message, hint}.
@@ -22,13 +22,20 @@ export async function invoke(command, args = {}) {
   }
 }
 
+// A small observable: views subscribe while shown; the status bar for as long as the app runs.
+function store(initial) {
+  return {
+    ...initial,
+    listeners: new Set(),
+    subscribe(listener) { this.listeners.add(listener); return () => this.listeners.delete(listener); },
+    set(next) { Object.assign(this, next); for (const listener of this.listeners) listener(this); },
+  };
+}
+
 // The engine as the app last saw it: {state: 'checking'|'ok'|'error', info, error}.
-const engine = {
-  state: 'checking', info: null, error: null,
-  listeners: new Set(),
-  subscribe(listener) { this.listeners.add(listener); return () => this.listeners.delete(listener); },
-  set(next) { Object.assign(this, next); for (const listener of this.listeners) listener(this); },
-};
+const engine = store({ state: 'checking', info: null, error: null });
+// The account in use: {state: 'checking'|'ok'|'none'|'error', account, error}; never the token itself.
+const account = store({ state: 'checking', account: null, error: null });
 
 let engineCheck = null;
 function refreshEngine() {
@@ -39,6 +46,33 @@ function refreshEngine() {
       .finally(() => { engineCheck = null; });
   }
   return engineCheck;
+}
+
+async function refreshAccount() {
+  try {
+    const found = await invoke('account_in_use');
+    account.set(found ? { state: 'ok', account: found, error: null } : { state: 'none', account: null, error: null });
+  } catch (error) {
+    account.set({ state: 'error', account: null, error });
+  }
+}
+
+function renderAccountStatus({ state, account: found, error }) {
+  const status = document.getElementById('account-status');
+  status.dataset.state = state;
+  const text = status.querySelector('.text');
+  if (state === 'ok') {
+    const { report, source } = found;
+    const write = report.scope_check.write ? '✓ write:packages' : '✗ write:packages';
+    text.textContent = `${report.login} · ${write}${source === 'environment' ? ' · from GHCR_TOKEN' : ''}`;
+    status.title = `${report.kind_text} ${report.hint}`;
+  } else if (state === 'none') {
+    text.textContent = 'Not signed in';
+    status.title = 'Set up a token in Account';
+  } else if (state === 'error') {
+    text.textContent = error.code === 'token.invalid' ? 'Token no longer valid: set up a new one' : error.message;
+    status.title = error.hint || '';
+  }
 }
 
 function renderEngineStatus({ state, info, error }) {
@@ -68,7 +102,7 @@ function show(name, { focus = false } = {}) {
   const root = document.getElementById('view');
   root.replaceChildren();
   root.dataset.view = name;
-  cleanup = view.render(root, { engine, refreshEngine, invoke, show }) || null;
+  cleanup = view.render(root, { engine, refreshEngine, account, refreshAccount, invoke, show }) || null;
   document.title = `${view.title} — GHCR Desktop`;
   if (focus) root.focus();
 }
@@ -114,8 +148,11 @@ function boot() {
   });
 
   engine.subscribe(renderEngineStatus);
+  account.subscribe(renderAccountStatus);
+  document.getElementById('account-status').addEventListener('click', () => show('account', { focus: true }));
   show('images');
   refreshEngine();
+  refreshAccount();
   setInterval(refreshEngine, ENGINE_POLL_MS);
 }
 

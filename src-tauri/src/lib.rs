@@ -31,8 +31,18 @@ pub fn run() {
         config: Config::from_env(),
     };
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
         .manage(state)
-        .invoke_handler(tauri::generate_handler![commands::engine::engine_status])
+        .invoke_handler(tauri::generate_handler![
+            commands::engine::engine_status,
+            commands::token::token_check,
+            commands::token::token_save,
+            commands::token::account_in_use,
+            commands::token::accounts,
+            commands::token::account_switch,
+            commands::token::account_remove,
+            commands::token::open_new_token_page,
+        ])
         .run(tauri::generate_context!());
     if let Err(error) = result {
         eprintln!("GHCR Desktop could not start its window: {error}");

@@ -150,6 +150,16 @@ pub fn new_token_url(config: &Config, include_delete: bool, machine: &str) -> St
     url.to_string()
 }
 
+/// This machine's name, for the new token's note ("GHCR Desktop (laptop)").
+pub fn this_machine() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "this computer".to_string())
+}
+
 /// The account in use: where its token comes from, and what a fresh check says of it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Account {

@@ -1,14 +1,152 @@
-// Account view: the GitHub account and token GHCR Desktop publishes with. Token setup is not in this
-// version yet; the view says what it will do and what works meanwhile.
-import { h, emptyState } from '../dom.js';
+// Account view: create a classic token on GitHub with the right scopes, paste it and see at once whose
+// it is, which scopes it has and what is missing, then keep it in the system keyring. Also the saved
+// accounts (switch, remove). The pasted text leaves this page only for the check and the save, and the
+// box is cleared once saved: afterwards the page knows only the login, kind, scopes and masked hint.
+import { h } from '../dom.js';
 
 export const title = 'Account';
 
-export function render(root) {
-  root.replaceChildren(emptyState({
-    id: 'no-account', glyph: '🔑',
-    title: 'No GitHub account connected',
-    text: 'ghcr.io accepts classic personal access tokens with the write:packages scope. GHCR Desktop will check a token as you paste it and keep it in your system keyring, never in a file.',
-    hint: 'Token setup is not in this version yet.',
-  }));
+const CHECK_DELAY_MS = 400;
+const SCOPES = ['read:packages', 'write:packages', 'delete:packages'];
+
+function errorBox(error, actions = []) {
+  return h('div', { class: 'result error', role: 'alert', dataset: { code: error.code } },
+    h('p', { class: 'message' }, error.message),
+    error.hint && h('p', { class: 'hint' }, error.hint),
+    actions.length > 0 && h('div', { class: 'row' }, actions));
+}
+
+export function render(root, { invoke, account, refreshAccount }) {
+  let sequence = 0;
+  let timer = null;
+
+  const includeDelete = h('input', { type: 'checkbox', id: 'include-delete' });
+  const opened = h('p', { class: 'muted', id: 'opened-url', 'aria-live': 'polite' });
+  const openTokenPage = async (withDelete) => {
+    try {
+      const url = await invoke('open_new_token_page', { includeDelete: withDelete });
+      opened.textContent = `Opened ${url} in your browser. Generate the token there, then paste it below.`;
+    } catch (error) {
+      opened.replaceChildren(errorBox(error));
+    }
+  };
+  const create = h('button', { class: 'primary', type: 'button', id: 'create-token' }, 'Create a token on GitHub');
+  create.addEventListener('click', () => openTokenPage(includeDelete.checked));
+
+  const input = h('input', {
+    type: 'password', id: 'token-input', autocomplete: 'off', spellcheck: 'false',
+    placeholder: 'ghp_…', 'aria-describedby': 'token-result', 'aria-label': 'Classic personal access token',
+  });
+  const result = h('div', { id: 'token-result', 'aria-live': 'polite' });
+  const save = h('button', { class: 'primary', type: 'button', id: 'save-token', disabled: true }, 'Save to keyring');
+
+  const showReport = (report) => {
+    const check = report.scope_check;
+    const has = { 'read:packages': check.read, 'write:packages': check.write, 'delete:packages': check.delete };
+    const items = SCOPES.map((scope) => {
+      const missing = check.missing.find((m) => m.scope === scope);
+      return h('li', { dataset: { scope, ok: has[scope] ? 'yes' : 'no' } },
+        h('span', { class: 'mark', 'aria-hidden': 'true' }, has[scope] ? '✓' : '✗'),
+        h('code', {}, scope),
+        missing && h('span', { class: 'muted' }, ` — can't ${missing.blocks} without it`),
+        h('span', { class: 'sr-only' }, has[scope] ? ' (granted)' : ' (missing)'));
+    });
+    const push = report.push.result === 'allowed'
+      ? h('p', { id: 'push-check', dataset: { ok: 'yes' } }, `✓ The registry accepts pushes to ${report.push.repository.split('/')[0]}/…`)
+      : report.push.result === 'denied'
+        ? h('p', { id: 'push-check', dataset: { ok: 'no' } }, `✗ The registry refuses pushes: ${report.push.message}`)
+        : h('p', { id: 'push-check', class: 'muted' }, `Push not checked: ${report.push.reason}.`);
+    const requiredMissing = check.missing.some((m) => m.required);
+    const replacement = h('button', { class: 'ghost inline', type: 'button', id: 'replacement-token' },
+      'Create a replacement token with these scopes');
+    replacement.addEventListener('click', () => openTokenPage(check.delete || includeDelete.checked));
+    result.replaceChildren(h('div', { class: 'result', dataset: { login: report.login } },
+      h('p', {}, 'Belongs to ', h('strong', { id: 'token-login' }, report.login), ` · ${report.kind_text} (${report.hint})`),
+      h('ul', { class: 'checklist', id: 'scope-list' }, items),
+      push,
+      requiredMissing && h('p', { class: 'hint' }, 'This token cannot push images.'),
+      requiredMissing && replacement));
+    save.disabled = requiredMissing || report.push.result !== 'allowed';
+  };
+
+  const checkNow = async () => {
+    const mine = ++sequence;
+    save.disabled = true;
+    if (input.value.trim() === '') {
+      result.replaceChildren();
+      return;
+    }
+    result.replaceChildren(h('p', { class: 'muted' }, 'Checking with GitHub…'));
+    try {
+      const report = await invoke('token_check', { token: input.value });
+      if (mine === sequence) showReport(report);
+    } catch (error) {
+      if (mine !== sequence) return;
+      const actions = [];
+      if (error.code === 'token.unsupported_kind' || error.code === 'token.invalid') {
+        const create = h('button', { class: 'ghost inline', type: 'button' }, 'Create a classic token');
+        create.addEventListener('click', () => openTokenPage(includeDelete.checked));
+        actions.push(create);
+      }
+      result.replaceChildren(errorBox(error, actions));
+    }
+  };
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(checkNow, CHECK_DELAY_MS);
+  });
+
+  save.addEventListener('click', async () => {
+    save.disabled = true;
+    try {
+      const saved = await invoke('token_save', { token: input.value });
+      input.value = '';
+      sequence++;
+      result.replaceChildren(h('p', { class: 'result ok', id: 'saved' },
+        `Saved: signed in as ${saved.report.login} (${saved.report.hint}). The token is in your system keyring.`));
+      await refreshAccount();
+    } catch (error) {
+      result.replaceChildren(errorBox(error));
+    }
+  });
+
+  const accountsBox = h('div', { id: 'accounts' });
+  const drawAccounts = async () => {
+    try {
+      const { logins, active } = await invoke('accounts');
+      if (logins.length === 0) {
+        accountsBox.replaceChildren(h('p', { class: 'muted' }, 'No saved accounts yet.'));
+        return;
+      }
+      accountsBox.replaceChildren(h('ul', { class: 'accounts' }, logins.map((login) => {
+        const use = h('button', { class: 'ghost inline', type: 'button', disabled: login === active }, login === active ? 'In use' : 'Use');
+        use.addEventListener('click', async () => { await invoke('account_switch', { login }); await refreshAccount(); });
+        const remove = h('button', { class: 'ghost inline', type: 'button', 'aria-label': `Remove ${login}` }, 'Remove');
+        remove.addEventListener('click', async () => { await invoke('account_remove', { login }); await refreshAccount(); });
+        return h('li', { dataset: { login } }, h('strong', {}, login), use, remove);
+      })));
+    } catch (error) {
+      accountsBox.replaceChildren(errorBox(error));
+    }
+  };
+
+  root.replaceChildren(
+    h('h1', {}, 'Account'),
+    h('p', { class: 'lede' },
+      'ghcr.io accepts classic personal access tokens only: fine-grained tokens have no packages permission. ',
+      'GHCR Desktop checks a token as you paste it and keeps it in your system keyring, never in a file.'),
+    h('section', { class: 'card', 'aria-labelledby': 'step-create' },
+      h('h2', { id: 'step-create' }, '1. Create a token'),
+      h('p', {}, 'GitHub opens with write:packages and read:packages ticked. Choose an expiry and generate it.'),
+      h('label', { class: 'row' }, includeDelete, ' Also allow deleting package versions (delete:packages)'),
+      h('div', { class: 'row' }, create),
+      opened),
+    h('section', { class: 'card', 'aria-labelledby': 'step-paste' },
+      h('h2', { id: 'step-paste' }, '2. Paste it here'),
+      input, result, h('div', { class: 'row' }, save)),
+    h('section', { class: 'card', 'aria-labelledby': 'saved-accounts' },
+      h('h2', { id: 'saved-accounts' }, 'Saved accounts'),
+      accountsBox));
+  drawAccounts();
+  return account.subscribe(() => drawAccounts());
 }

@@ -2,3 +2,4 @@
 //! returns its result; errors reach the UI as `{code, message, hint}`.
 
 pub mod engine;
+pub mod token;

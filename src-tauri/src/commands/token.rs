@@ -1,0 +1,59 @@
+//! Token and account commands: check a pasted token, keep it in the keyring, the account in use, the
+//! saved accounts, and GitHub's new-token page. A token crosses IPC only inward; answers carry its hint.
+
+use crate::AppState;
+use ghcr::token::{self, store::Accounts, Account, TokenReport};
+use ghcr::{Code, Error};
+use tauri::{AppHandle, Runtime, State};
+use tauri_plugin_opener::OpenerExt;
+
+#[tauri::command]
+pub async fn token_check(state: State<'_, AppState>, token: String) -> Result<TokenReport, Error> {
+    let secret = token::from_pasted(&token)?;
+    token::check(state.config()?, &secret).await
+}
+
+#[tauri::command]
+pub async fn token_save(state: State<'_, AppState>, token: String) -> Result<Account, Error> {
+    token::save(state.config()?, token::from_pasted(&token)?).await
+}
+
+#[tauri::command]
+pub async fn account_in_use(state: State<'_, AppState>) -> Result<Option<Account>, Error> {
+    token::account_in_use(state.config()?).await
+}
+
+#[tauri::command]
+pub async fn accounts(state: State<'_, AppState>) -> Result<Accounts, Error> {
+    token::accounts(state.config()?).await
+}
+
+#[tauri::command]
+pub async fn account_switch(state: State<'_, AppState>, login: String) -> Result<Accounts, Error> {
+    token::switch_account(state.config()?, login).await
+}
+
+#[tauri::command]
+pub async fn account_remove(state: State<'_, AppState>, login: String) -> Result<Accounts, Error> {
+    let config = state.config()?;
+    token::remove_account(config, Some(login)).await?;
+    token::accounts(config).await
+}
+
+/// Opens GitHub's new-token page (configured web host only) with the scopes ticked; returns its URL.
+#[tauri::command]
+pub async fn open_new_token_page<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    include_delete: bool,
+) -> Result<String, Error> {
+    let url = token::new_token_url(state.config()?, include_delete, &token::this_machine());
+    app.opener().open_url(&url, None::<&str>).map_err(|e| {
+        Error::new(
+            Code::BrowserUnavailable,
+            format!("No browser could be opened ({e})"),
+            format!("Open this address yourself: {url}"),
+        )
+    })?;
+    Ok(url)
+}

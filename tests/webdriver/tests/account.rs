@@ -1,0 +1,264 @@
+//! The Account view in the real window, against the test world: "Create a token" opens GitHub's page
+//! with the chosen scopes, a pasted token is checked as typed (✗ and the hint for a missing scope, the
+//! reason for a fine-grained one), and a good one is saved to the keyring, shown in the status bar after
+//! a restart, and never handed back to the page.
+
+use ghcr_webdriver_tests::{ensure, stack, App, Locator};
+use std::time::Duration;
+
+const PATIENCE: Duration = Duration::from_secs(20);
+
+async fn admin(path: &str, body: serde_json::Value) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", stack("GHCR_TEST_EMULATOR")))
+        .json(&body)
+        .send()
+        .await
+        .expect("the emulator answers");
+    assert!(response.status().is_success(), "{path}");
+    response.json().await.unwrap_or_default()
+}
+
+/// A fresh user of the emulated GitHub and a token of theirs with `scopes`.
+async fn user_with_token(prefix: &str, kind: &str, scopes: &[&str]) -> (String, String) {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let login = format!("{prefix}-{nanos:08x}");
+    admin("/_emulator/users", serde_json::json!({ "login": login })).await;
+    let answer = admin(
+        "/_emulator/tokens",
+        serde_json::json!({ "login": login, "kind": kind, "scopes": scopes }),
+    )
+    .await;
+    (login, answer["token"].as_str().unwrap().to_string())
+}
+
+/// The app's environment for the test world; `web` is the GitHub web root (its host keys the keyring).
+fn world_env(web: &str) -> Vec<(String, String)> {
+    vec![
+        ("DOCKER_HOST".into(), stack("DOCKER_HOST")),
+        ("GHCR_API_URL".into(), stack("GHCR_TEST_EMULATOR")),
+        ("GHCR_WEB_URL".into(), web.to_string()),
+        ("GHCR_REGISTRY".into(), stack("GHCR_TEST_REGISTRY_TOKEN")),
+    ]
+}
+
+fn as_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
+    env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+/// A web root of this test's own, so its keyring entries are its own.
+fn own_web_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}")
+}
+
+#[tokio::test]
+async fn create_a_token_opens_githubs_page_with_the_chosen_scopes() {
+    // A stand-in browser: the system's `xdg-open` is found first on PATH and notes what it was asked.
+    let bin = tempfile::tempdir().unwrap();
+    let opened = bin.path().join("opened.txt");
+    let script = bin.path().join("xdg-open");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nprintf '%s\\n' \"$1\" >> \"$OPENED_URLS\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let emulator = stack("GHCR_TEST_EMULATOR");
+    let mut env = world_env(&emulator);
+    env.push(("PATH".into(), path));
+    env.push(("OPENED_URLS".into(), opened.display().to_string()));
+
+    App::launch("account-create-token", &as_refs(&env))
+        .await
+        .check(|client| async move {
+            client.find(Locator::Css(".nav[data-view='account']")).await?.click().await?;
+            client.wait().at_most(PATIENCE).for_element(Locator::Id("include-delete")).await?.click().await?;
+            client.find(Locator::Id("create-token")).await?.click().await?;
+            let note = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#opened-url"))
+                .await?;
+            let deadline = std::time::Instant::now() + PATIENCE;
+            let url = loop {
+                if let Ok(text) = std::fs::read_to_string(&opened) {
+                    if let Some(line) = text.lines().next() {
+                        break line.to_string();
+                    }
+                }
+                ensure(std::time::Instant::now() < deadline, "no browser was asked to open a page")?;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            };
+            let expected = format!(
+                "{emulator}/settings/tokens/new?scopes=write%3Apackages%2Cread%3Apackages%2Cdelete%3Apackages&description=GHCR+Desktop+%28"
+            );
+            ensure(url.starts_with(&expected), format!("opened {url}"))?;
+            let said = note.text().await?;
+            ensure(said.contains("Opened"), format!("note says {said:?}"))
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn a_pasted_token_without_write_packages_shows_the_cross_and_the_hint() {
+    let (login, token) = user_with_token("reader", "classic", &["read:packages"]).await;
+    let env = world_env(&stack("GHCR_TEST_EMULATOR"));
+    App::launch("account-missing-scope", &as_refs(&env))
+        .await
+        .check(|client| async move {
+            client
+                .find(Locator::Css(".nav[data-view='account']"))
+                .await?
+                .click()
+                .await?;
+            let input = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Id("token-input"))
+                .await?;
+            input.send_keys(&token).await?;
+            let write = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css(
+                    "#scope-list li[data-scope='write:packages'][data-ok='no']",
+                ))
+                .await?;
+            let text = write.text().await?;
+            ensure(
+                text.contains("✗") && text.contains("can't push images without it"),
+                format!("{text:?}"),
+            )?;
+            let owner = client
+                .find(Locator::Id("token-login"))
+                .await?
+                .text()
+                .await?;
+            ensure(owner == login, format!("belongs to {owner:?}"))?;
+            client
+                .find(Locator::Css(
+                    "#scope-list li[data-scope='read:packages'][data-ok='yes']",
+                ))
+                .await?;
+            client.find(Locator::Id("replacement-token")).await?;
+            let disabled = client
+                .find(Locator::Id("save-token"))
+                .await?
+                .attr("disabled")
+                .await?;
+            ensure(
+                disabled.is_some(),
+                "a token that can't push cannot be saved",
+            )
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn a_fine_grained_token_is_explained_not_accepted() {
+    let (_, token) = user_with_token("fine", "fine_grained", &[]).await;
+    let env = world_env(&stack("GHCR_TEST_EMULATOR"));
+    App::launch("account-fine-grained", &as_refs(&env))
+        .await
+        .check(|client| async move {
+            client
+                .find(Locator::Css(".nav[data-view='account']"))
+                .await?
+                .click()
+                .await?;
+            let input = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Id("token-input"))
+                .await?;
+            input.send_keys(&token).await?;
+            let error = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css(
+                    ".result.error[data-code='token.unsupported_kind']",
+                ))
+                .await?;
+            let text = error.text().await?;
+            ensure(
+                text.contains("fine-grained") && text.contains("classic"),
+                format!("{text:?}"),
+            )
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn a_good_token_is_saved_and_the_login_shows_in_the_status_bar_after_a_restart() {
+    let (login, token) = user_with_token("saver", "classic", &["write:packages"]).await;
+    let env = world_env(&own_web_url());
+    let (saved_login, saved_token) = (login.clone(), token.clone());
+    App::launch("account-save", &as_refs(&env))
+        .await
+        .check(|client| async move {
+            client.find(Locator::Css(".nav[data-view='account']")).await?.click().await?;
+            let input = client.wait().at_most(PATIENCE).for_element(Locator::Id("token-input")).await?;
+            input.send_keys(&format!("  {saved_token}  ")).await?;
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#push-check[data-ok='yes']"))
+                .await?;
+            client.find(Locator::Id("save-token")).await?.click().await?;
+            client.wait().at_most(PATIENCE).for_element(Locator::Id("saved")).await?;
+            let status = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#account-status[data-state='ok']"))
+                .await?;
+            let text = status.text().await?;
+            ensure(text.contains(&saved_login) && text.contains("✓ write:packages"), format!("{text:?}"))?;
+            let box_value = input.prop("value").await?.unwrap_or_default();
+            ensure(box_value.is_empty(), "the paste box is cleared once saved")?;
+            // Neither the page nor any command's answer holds the token any more.
+            let page = client.source().await?;
+            ensure(!page.contains(&saved_token), "the page holds the token")?;
+            let answer = client
+                .execute_async(
+                    "const done = arguments[0]; Promise.all([\
+                       window.__TAURI__.core.invoke('account_in_use'),\
+                       window.__TAURI__.core.invoke('accounts')]).then((r) => done(JSON.stringify(r)));",
+                    vec![],
+                )
+                .await?;
+            let answer = answer.as_str().unwrap_or_default().to_string();
+            ensure(answer.contains(&saved_login), format!("answers: {answer}"))?;
+            ensure(!answer.contains(&saved_token), "an IPC answer holds the token")
+        })
+        .await;
+
+    App::launch("account-after-restart", &as_refs(&env))
+        .await
+        .check(|client| async move {
+            let status = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#account-status[data-state='ok']"))
+                .await?;
+            let text = status.text().await?;
+            ensure(
+                text.contains(&login),
+                format!("after a restart the status bar says {text:?}"),
+            )
+        })
+        .await;
+}
