@@ -10,6 +10,8 @@ fn main() {
         "account_switch",
         "account_remove",
         "open_new_token_page",
+        "gh_cli_token",
+        "gh_cli_token_save",
     ]);
     if let Err(error) =
         tauri_build::try_build(tauri_build::Attributes::new().app_manifest(commands))

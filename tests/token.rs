@@ -202,3 +202,87 @@ async fn ghcr_token_check_exits_0_for_a_good_token_and_3_with_json_for_a_missing
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["code"], "token.unsupported_kind");
 }
+
+/// A GitHub CLI configuration (gh's own `hosts.yml`) signed in to the emulated GitHub with `token`.
+fn gh_signed_in(token: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let config = emulated_github();
+    let host = format!(
+        "{}:{}",
+        config.web_url.host_str().unwrap(),
+        config.web_url.port().unwrap()
+    );
+    std::fs::write(
+        dir.path().join("hosts.yml"),
+        format!(
+            "\"{host}\":\n    user: someone\n    oauth_token: {token}\n    git_protocol: https\n"
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn the_github_clis_token_is_offered_with_the_exact_refresh_command_when_it_cannot_push() {
+    use ghcr::token::gh_cli::GhCli;
+    let login = new_user("ghuser").await;
+    let weak = new_token(&login, "oauth", &["read:packages", "repo"]).await;
+    let gh_config = gh_signed_in(&weak);
+    let gh = GhCli {
+        program: "gh".into(),
+        config_dir: Some(gh_config.path().to_path_buf()),
+    };
+    let config = emulated_github();
+    let found = token::check_gh_cli_token(&config, &gh)
+        .await
+        .unwrap()
+        .expect("gh has a token");
+    assert_eq!(found.report.login, login);
+    let host = format!(
+        "{}:{}",
+        config.web_url.host_str().unwrap(),
+        config.web_url.port().unwrap()
+    );
+    assert_eq!(
+        found.refresh_command.as_deref(),
+        Some(format!("gh auth refresh -h {host} -s write:packages").as_str())
+    );
+    let refused = token::save_gh_cli_token(&config, &gh).await.unwrap_err();
+    assert_eq!(refused.code, Code::TokenMissingScope);
+
+    let good = new_token(&login, "oauth", &["write:packages"]).await;
+    let gh_config = gh_signed_in(&good);
+    let gh = GhCli {
+        program: "gh".into(),
+        config_dir: Some(gh_config.path().to_path_buf()),
+    };
+    let found = token::check_gh_cli_token(&config, &gh)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.refresh_command, None);
+    assert!(matches!(found.report.push, PushCheck::Allowed { .. }));
+}
+
+#[tokio::test]
+async fn without_gh_or_its_sign_in_nothing_is_offered() {
+    use ghcr::token::gh_cli::GhCli;
+    let config = emulated_github();
+    let missing = GhCli {
+        program: "/nonexistent/gh".into(),
+        config_dir: None,
+    };
+    assert!(token::check_gh_cli_token(&config, &missing)
+        .await
+        .unwrap()
+        .is_none());
+    let signed_out = tempfile::tempdir().unwrap();
+    let gh = GhCli {
+        program: "gh".into(),
+        config_dir: Some(signed_out.path().to_path_buf()),
+    };
+    assert!(token::check_gh_cli_token(&config, &gh)
+        .await
+        .unwrap()
+        .is_none());
+}

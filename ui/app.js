@@ -7,6 +7,9 @@ import * as packages from './views/packages.js';
 
 const views = { account: accountView, images, pushes, packages };
 const ENGINE_POLL_MS = 5000;
+// A token can be revoked or expire while the app runs: look again now and then (one GET /user and a
+// push probe), and whenever the account in the status bar is clicked.
+const ACCOUNT_POLL_MS = 5 * 60 * 1000;
 
 // Calls a backend command; failures always arrive as {code, message, hint}.
 export async function invoke(command, args = {}) {
@@ -149,11 +152,15 @@ function boot() {
 
   engine.subscribe(renderEngineStatus);
   account.subscribe(renderAccountStatus);
-  document.getElementById('account-status').addEventListener('click', () => show('account', { focus: true }));
+  document.getElementById('account-status').addEventListener('click', () => {
+    show('account', { focus: true });
+    refreshAccount();
+  });
   show('images');
   refreshEngine();
   refreshAccount();
   setInterval(refreshEngine, ENGINE_POLL_MS);
+  setInterval(refreshAccount, ACCOUNT_POLL_MS);
 }
 
 boot();

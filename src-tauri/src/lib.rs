@@ -42,6 +42,8 @@ pub fn run() {
             commands::token::account_switch,
             commands::token::account_remove,
             commands::token::open_new_token_page,
+            commands::token::gh_cli_token,
+            commands::token::gh_cli_token_save,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

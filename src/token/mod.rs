@@ -2,6 +2,7 @@
 //! and whether the registry really lets it push — everything the Account view and `ghcr token check`
 //! tell a person before the first push — and where a checked token is kept (`store`).
 
+pub mod gh_cli;
 pub mod kind;
 pub mod scopes;
 pub mod store;
@@ -133,6 +134,51 @@ pub async fn check(config: &Config, token: &Secret) -> Result<TokenReport> {
         scope_check,
         push,
     })
+}
+
+/// The configured GitHub web host as `host` or `host:port`: the key of its keyring entries and gh's name
+/// for it.
+pub fn web_host(config: &Config) -> String {
+    let host = config.web_url.host_str().unwrap_or_default();
+    match config.web_url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    }
+}
+
+/// The GitHub CLI's token for the configured host, checked; with the exact command that adds what the
+/// token lacks. `None` when gh is not installed or not signed in there.
+#[derive(Debug, Clone, Serialize)]
+pub struct GhCliToken {
+    pub report: TokenReport,
+    /// `gh auth refresh -h HOST -s write:packages`, when the token can't push.
+    pub refresh_command: Option<String>,
+}
+
+pub async fn check_gh_cli_token(config: &Config, gh: &gh_cli::GhCli) -> Result<Option<GhCliToken>> {
+    let Some(secret) = gh.token(config).await? else {
+        return Ok(None);
+    };
+    let report = check(config, &secret).await?;
+    // write:packages implies read:packages, so it is the one scope to add.
+    let refresh_command =
+        (!report.scope_check.write).then(|| gh_cli::refresh_command(config, &[scopes::WRITE]));
+    Ok(Some(GhCliToken {
+        report,
+        refresh_command,
+    }))
+}
+
+/// Saves the GitHub CLI's token like a pasted one (checked first; refused if it can't push).
+pub async fn save_gh_cli_token(config: &Config, gh: &gh_cli::GhCli) -> Result<Account> {
+    match gh.token(config).await? {
+        Some(secret) => save(config, secret).await,
+        None => Err(Error::new(
+            Code::TokenMissing,
+            "The GitHub CLI has no token for this host",
+            "Sign in with `gh auth login`, or paste a token instead.",
+        )),
+    }
 }
 
 /// GitHub's page for a new classic token, with the scopes GHCR Desktop needs ticked and a note naming

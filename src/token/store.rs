@@ -61,12 +61,9 @@ fn keyring_error(error: keyring::Error) -> Error {
 impl TokenStore {
     /// The store for the configured GitHub (keyed by the web host and port: github.com, a GHES host).
     pub fn for_config(config: &Config) -> TokenStore {
-        let host = config.web_url.host_str().unwrap_or_default();
-        let service = match config.web_url.port() {
-            Some(port) => format!("ghcr-desktop {host}:{port}"),
-            None => format!("ghcr-desktop {host}"),
-        };
-        TokenStore { service }
+        TokenStore {
+            service: format!("ghcr-desktop {}", super::web_host(config)),
+        }
     }
 
     fn entry(&self, user: &str) -> Result<keyring::Entry> {

@@ -16,6 +16,32 @@ function errorBox(error, actions = []) {
     actions.length > 0 && h('div', { class: 'row' }, actions));
 }
 
+// ✓/✗ for each packages scope, with what a missing one blocks.
+function scopeList(report, id) {
+  const check = report.scope_check;
+  const has = { 'read:packages': check.read, 'write:packages': check.write, 'delete:packages': check.delete };
+  return h('ul', { class: 'checklist', id }, SCOPES.map((scope) => {
+    const missing = check.missing.find((m) => m.scope === scope);
+    return h('li', { dataset: { scope, ok: has[scope] ? 'yes' : 'no' } },
+      h('span', { class: 'mark', 'aria-hidden': 'true' }, has[scope] ? '✓' : '✗'),
+      h('code', {}, scope),
+      missing && h('span', { class: 'muted' }, ` — can't ${missing.blocks} without it`),
+      h('span', { class: 'sr-only' }, has[scope] ? ' (granted)' : ' (missing)'));
+  }));
+}
+
+// What the registry said when asked for a push.
+function pushLine(report, id) {
+  const push = report.push;
+  if (push.result === 'allowed') {
+    return h('p', { id, class: 'push', dataset: { ok: 'yes' } }, `✓ The registry accepts pushes to ${push.repository.split('/')[0]}/…`);
+  }
+  if (push.result === 'denied') {
+    return h('p', { id, class: 'push', dataset: { ok: 'no' } }, `✗ The registry refuses pushes: ${push.message}`);
+  }
+  return h('p', { id, class: 'push muted' }, `Push not checked: ${push.reason}.`);
+}
+
 export function render(root, { invoke, account, refreshAccount }) {
   let sequence = 0;
   let timer = null;
@@ -42,28 +68,14 @@ export function render(root, { invoke, account, refreshAccount }) {
 
   const showReport = (report) => {
     const check = report.scope_check;
-    const has = { 'read:packages': check.read, 'write:packages': check.write, 'delete:packages': check.delete };
-    const items = SCOPES.map((scope) => {
-      const missing = check.missing.find((m) => m.scope === scope);
-      return h('li', { dataset: { scope, ok: has[scope] ? 'yes' : 'no' } },
-        h('span', { class: 'mark', 'aria-hidden': 'true' }, has[scope] ? '✓' : '✗'),
-        h('code', {}, scope),
-        missing && h('span', { class: 'muted' }, ` — can't ${missing.blocks} without it`),
-        h('span', { class: 'sr-only' }, has[scope] ? ' (granted)' : ' (missing)'));
-    });
-    const push = report.push.result === 'allowed'
-      ? h('p', { id: 'push-check', dataset: { ok: 'yes' } }, `✓ The registry accepts pushes to ${report.push.repository.split('/')[0]}/…`)
-      : report.push.result === 'denied'
-        ? h('p', { id: 'push-check', dataset: { ok: 'no' } }, `✗ The registry refuses pushes: ${report.push.message}`)
-        : h('p', { id: 'push-check', class: 'muted' }, `Push not checked: ${report.push.reason}.`);
     const requiredMissing = check.missing.some((m) => m.required);
     const replacement = h('button', { class: 'ghost inline', type: 'button', id: 'replacement-token' },
       'Create a replacement token with these scopes');
     replacement.addEventListener('click', () => openTokenPage(check.delete || includeDelete.checked));
     result.replaceChildren(h('div', { class: 'result', dataset: { login: report.login } },
       h('p', {}, 'Belongs to ', h('strong', { id: 'token-login' }, report.login), ` · ${report.kind_text} (${report.hint})`),
-      h('ul', { class: 'checklist', id: 'scope-list' }, items),
-      push,
+      scopeList(report, 'scope-list'),
+      pushLine(report, 'push-check'),
       requiredMissing && h('p', { class: 'hint' }, 'This token cannot push images.'),
       requiredMissing && replacement));
     save.disabled = requiredMissing || report.push.result !== 'allowed';
@@ -110,6 +122,46 @@ export function render(root, { invoke, account, refreshAccount }) {
     }
   });
 
+  // The GitHub CLI's token, offered when gh is signed in to this host.
+  const ghCard = h('section', { class: 'card', id: 'gh-cli', hidden: true, 'aria-labelledby': 'gh-cli-title' });
+  const drawGhCli = async () => {
+    let found;
+    try {
+      found = await invoke('gh_cli_token');
+    } catch (error) {
+      found = null;
+    }
+    if (!found) {
+      ghCard.hidden = true;
+      return;
+    }
+    const { report, refresh_command: refresh } = found;
+    const use = h('button', { class: 'primary', type: 'button', id: 'use-gh-token' }, 'Use the token from the GitHub CLI');
+    use.addEventListener('click', async () => {
+      use.disabled = true;
+      try {
+        const saved = await invoke('gh_cli_token_save');
+        ghCard.replaceChildren(h('p', { class: 'result ok', id: 'gh-saved' },
+          `Saved: signed in as ${saved.report.login} (${saved.report.hint}) with the GitHub CLI's token.`));
+        await refreshAccount();
+      } catch (error) {
+        ghCard.append(errorBox(error));
+      }
+    });
+    const again = h('button', { class: 'ghost inline', type: 'button', id: 'gh-look-again' }, 'Look again');
+    again.addEventListener('click', drawGhCli);
+    ghCard.replaceChildren(
+      h('h2', { id: 'gh-cli-title' }, 'Or use the GitHub CLI\'s token'),
+      h('p', {}, 'The GitHub CLI (gh) is signed in as ', h('strong', {}, report.login), ` · ${report.kind_text} (${report.hint}).`),
+      scopeList(report, 'gh-scope-list'),
+      pushLine(report, 'gh-push-check'),
+      refresh
+        ? h('div', {}, h('p', {}, 'Add the missing scope in a terminal, then look again:'),
+          h('pre', {}, h('code', { id: 'gh-refresh-command' }, refresh)), again)
+        : h('div', { class: 'row' }, use));
+    ghCard.hidden = false;
+  };
+
   const accountsBox = h('div', { id: 'accounts' });
   const drawAccounts = async () => {
     try {
@@ -144,9 +196,11 @@ export function render(root, { invoke, account, refreshAccount }) {
     h('section', { class: 'card', 'aria-labelledby': 'step-paste' },
       h('h2', { id: 'step-paste' }, '2. Paste it here'),
       input, result, h('div', { class: 'row' }, save)),
+    ghCard,
     h('section', { class: 'card', 'aria-labelledby': 'saved-accounts' },
       h('h2', { id: 'saved-accounts' }, 'Saved accounts'),
       accountsBox));
   drawAccounts();
+  drawGhCli();
   return account.subscribe(() => drawAccounts());
 }

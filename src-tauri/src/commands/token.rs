@@ -2,7 +2,8 @@
 //! saved accounts, and GitHub's new-token page. A token crosses IPC only inward; answers carry its hint.
 
 use crate::AppState;
-use ghcr::token::{self, store::Accounts, Account, TokenReport};
+use ghcr::token::gh_cli::GhCli;
+use ghcr::token::{self, store::Accounts, Account, GhCliToken, TokenReport};
 use ghcr::{Code, Error};
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
@@ -38,6 +39,18 @@ pub async fn account_remove(state: State<'_, AppState>, login: String) -> Result
     let config = state.config()?;
     token::remove_account(config, Some(login)).await?;
     token::accounts(config).await
+}
+
+/// The GitHub CLI's token for this host, checked (`None` without gh or its sign-in).
+#[tauri::command]
+pub async fn gh_cli_token(state: State<'_, AppState>) -> Result<Option<GhCliToken>, Error> {
+    token::check_gh_cli_token(state.config()?, &GhCli::system()).await
+}
+
+/// Keeps the GitHub CLI's token in the keyring, like a pasted one.
+#[tauri::command]
+pub async fn gh_cli_token_save(state: State<'_, AppState>) -> Result<Account, Error> {
+    token::save_gh_cli_token(state.config()?, &GhCli::system()).await
 }
 
 /// Opens GitHub's new-token page (configured web host only) with the scopes ticked; returns its URL.

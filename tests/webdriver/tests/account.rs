@@ -262,3 +262,105 @@ async fn a_good_token_is_saved_and_the_login_shows_in_the_status_bar_after_a_res
         })
         .await;
 }
+
+#[tokio::test]
+async fn the_github_clis_token_is_offered_and_a_missing_scope_shows_the_gh_command() {
+    let (login, token) = user_with_token("ghcli", "oauth", &["read:packages"]).await;
+    let emulator = stack("GHCR_TEST_EMULATOR");
+    let host = emulator.trim_start_matches("http://").to_string();
+    let gh_config = tempfile::tempdir().unwrap();
+    std::fs::write(
+        gh_config.path().join("hosts.yml"),
+        format!("\"{host}\":\n    user: {login}\n    oauth_token: {token}\n"),
+    )
+    .unwrap();
+    let mut env = world_env(&emulator);
+    env.push((
+        "GH_CONFIG_DIR".into(),
+        gh_config.path().display().to_string(),
+    ));
+    App::launch("account-gh-cli", &as_refs(&env))
+        .await
+        .check(|client| async move {
+            client
+                .find(Locator::Css(".nav[data-view='account']"))
+                .await?
+                .click()
+                .await?;
+            let command = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Id("gh-refresh-command"))
+                .await?
+                .text()
+                .await?;
+            let expected = format!("gh auth refresh -h {host} -s write:packages");
+            ensure(command == expected, format!("shows {command:?}"))?;
+            client
+                .find(Locator::Css(
+                    "#gh-scope-list li[data-scope='write:packages'][data-ok='no']",
+                ))
+                .await?;
+            let card = client.find(Locator::Id("gh-cli")).await?.text().await?;
+            ensure(card.contains(&login), format!("card says {card:?}"))
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn a_token_revoked_while_the_app_runs_flips_the_status_bar_to_no_longer_valid() {
+    let (login, token) = user_with_token("revokee", "classic", &["write:packages"]).await;
+    let env = world_env(&own_web_url());
+    App::launch("account-revoked", &as_refs(&env))
+        .await
+        .check(|client| async move {
+            client
+                .find(Locator::Css(".nav[data-view='account']"))
+                .await?
+                .click()
+                .await?;
+            let input = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Id("token-input"))
+                .await?;
+            input.send_keys(&token).await?;
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#push-check[data-ok='yes']"))
+                .await?;
+            client
+                .find(Locator::Id("save-token"))
+                .await?
+                .click()
+                .await?;
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#account-status[data-state='ok']"))
+                .await?;
+
+            admin(
+                &format!("/_emulator/tokens/{token}/revoke"),
+                serde_json::json!({}),
+            )
+            .await;
+            client
+                .find(Locator::Id("account-status"))
+                .await?
+                .click()
+                .await?;
+            let status = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#account-status[data-state='error']"))
+                .await?;
+            let text = status.text().await?;
+            ensure(
+                text.contains("Token no longer valid"),
+                format!("status bar says {text:?} for {login}"),
+            )
+        })
+        .await;
+}
