@@ -17,6 +17,8 @@ pub struct Config {
     pub registry: String,
     /// `DOCKER_HOST` as given, if any: the engine to use instead of looking in the usual places.
     pub docker_host: Option<String>,
+    /// `GHCR_OAUTH_CLIENT_ID`: an OAuth app with the device flow enabled, for browser sign-in.
+    pub oauth_client_id: Option<String>,
 }
 
 const GITHUB_WEB: &str = "https://github.com";
@@ -29,7 +31,7 @@ impl Config {
         Config::from_vars(|_| None).expect("the built-in defaults are valid")
     }
 
-    /// Reads `GHCR_API_URL`, `GHCR_WEB_URL`, `GHCR_REGISTRY` and `DOCKER_HOST`.
+    /// Reads `GHCR_API_URL`, `GHCR_WEB_URL`, `GHCR_REGISTRY`, `DOCKER_HOST` and `GHCR_OAUTH_CLIENT_ID`.
     pub fn from_env() -> Result<Config> {
         Config::from_vars(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
     }
@@ -66,6 +68,7 @@ impl Config {
             web_url,
             registry,
             docker_host: var("DOCKER_HOST"),
+            oauth_client_id: var("GHCR_OAUTH_CLIENT_ID"),
         })
     }
 

@@ -29,6 +29,12 @@ pub enum Code {
     TokenMissingScope,
     /// No token is configured (not logged in).
     TokenMissing,
+    /// The device-flow sign-in was not approved in time.
+    DeviceFlowExpired,
+    /// The person declined the device-flow sign-in.
+    DeviceFlowDenied,
+    /// The device flow cannot be used (no or a wrong OAuth app client id).
+    DeviceFlowUnavailable,
     /// No OS keyring to keep the token in (and no file fallback, by design).
     KeyringUnavailable,
     /// The registry refuses what the token asked for.
@@ -63,6 +69,9 @@ impl Code {
             Code::TokenUnsupportedKind => "token.unsupported_kind",
             Code::TokenMissingScope => "token.missing_scope",
             Code::TokenMissing => "token.missing",
+            Code::DeviceFlowExpired => "token.device_expired",
+            Code::DeviceFlowDenied => "token.device_denied",
+            Code::DeviceFlowUnavailable => "token.device_unavailable",
             Code::KeyringUnavailable => "keyring.unavailable",
             Code::RegistryDenied => "registry.denied",
             Code::RegistryUnreachable => "registry.unreachable",
@@ -90,6 +99,9 @@ impl Code {
             | Code::TokenUnsupportedKind
             | Code::TokenMissingScope
             | Code::TokenMissing
+            | Code::DeviceFlowExpired
+            | Code::DeviceFlowDenied
+            | Code::DeviceFlowUnavailable
             | Code::KeyringUnavailable
             | Code::RegistryDenied => 3,
             Code::RegistryUnreachable

@@ -2,6 +2,7 @@
 //! and whether the registry really lets it push — everything the Account view and `ghcr token check`
 //! tell a person before the first push — and where a checked token is kept (`store`).
 
+pub mod device_flow;
 pub mod gh_cli;
 pub mod kind;
 pub mod scopes;

@@ -48,6 +48,7 @@ pub fn emulated_github() -> ghcr::Config {
         web_url: emulator.parse().expect("the emulator's URL"),
         registry: stack("GHCR_TEST_REGISTRY_TOKEN"),
         docker_host: None,
+        oauth_client_id: Some("ghcr-desktop-test".into()),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The emulator's shared state and the pieces every route uses: reading the token from a request, and
 //! answering the way GitHub does (JSON error shape, `X-RateLimit-*` and `X-GitHub-*` headers).
 
+use crate::device::Devices;
 use crate::registry::Registry;
 use crate::token_service::Signer;
 use crate::world::{Identity, World};
@@ -25,6 +26,8 @@ pub struct App {
     /// Where the emulator answers, as the API and web root: `http://127.0.0.1:PORT`.
     pub base_url: String,
     rate: Mutex<HashMap<String, RateWindow>>,
+    /// Device-flow sign-ins waiting for a person.
+    pub devices: Devices,
 }
 
 /// GitHub's primary rate limit: 5,000 requests an hour for a token, 60 anonymous.
@@ -51,6 +54,7 @@ impl App {
             registry_host,
             base_url,
             rate: Mutex::new(HashMap::new()),
+            devices: Devices::default(),
         }
     }
 

@@ -7,6 +7,7 @@
 mod admin;
 mod api;
 mod app;
+mod device;
 mod registry;
 mod token_service;
 mod web;
@@ -74,6 +75,7 @@ fn router(app: Shared) -> Router {
         .merge(api)
         .merge(web::routes())
         .merge(admin::routes())
+        .merge(device::routes())
         .route("/token", get(token_service::token))
         .fallback(|| async { app::not_found(app::DOCS) })
         .with_state(app)

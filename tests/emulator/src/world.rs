@@ -18,6 +18,38 @@ pub struct WorldFile {
     pub repositories: Vec<RepositorySpec>,
     #[serde(default)]
     pub tokens: Vec<TokenSpec>,
+    #[serde(default)]
+    pub oauth: OAuthSpec,
+}
+
+/// OAuth apps that may use the device flow, and its timing (GitHub: 5 s interval, 900 s expiry).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthSpec {
+    #[serde(default)]
+    pub client_ids: Vec<String>,
+    #[serde(default = "default_interval")]
+    pub device_interval_seconds: u64,
+    #[serde(default = "default_expiry")]
+    pub device_expires_seconds: u64,
+}
+
+fn default_interval() -> u64 {
+    5
+}
+
+fn default_expiry() -> u64 {
+    900
+}
+
+impl Default for OAuthSpec {
+    fn default() -> OAuthSpec {
+        OAuthSpec {
+            client_ids: Vec::new(),
+            device_interval_seconds: default_interval(),
+            device_expires_seconds: default_expiry(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -267,6 +299,7 @@ pub struct World {
     pub repositories: Vec<Repository>,
     pub tokens: HashMap<String, Token>,
     pub packages: Vec<Package>,
+    pub oauth: OAuthSpec,
     next_id: u64,
 }
 
@@ -274,6 +307,7 @@ impl World {
     pub fn from_file(file: WorldFile) -> Result<World, String> {
         let mut world = World {
             next_id: 1000,
+            oauth: file.oauth,
             ..World::default()
         };
         for user in file.users {

@@ -116,3 +116,48 @@ async fn the_new_token_page_shows_the_asked_scopes_and_mints_a_working_token() {
     let user: Value = user.json().await.unwrap();
     assert_eq!(user["login"], login.as_str());
 }
+
+#[tokio::test]
+async fn the_device_flow_answers_pending_then_slow_down_when_polled_too_fast() {
+    let client = http();
+    let code: Value = client
+        .post(format!("{}/login/device/code", emulator()))
+        .header("accept", "application/json")
+        .body("client_id=ghcr-desktop-test&scope=write%3Apackages")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let device_code = code["device_code"].as_str().unwrap().to_string();
+    let interval = code["interval"].as_u64().unwrap();
+    let poll = || async {
+        client
+            .post(format!("{}/login/oauth/access_token", emulator()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "client_id=ghcr-desktop-test&device_code={device_code}&grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code"
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    assert_eq!(poll().await["error"], "authorization_pending");
+    let second = poll().await;
+    assert_eq!(second["error"], "slow_down");
+    assert_eq!(second["interval"].as_u64(), Some(interval + 5));
+
+    let unknown = client
+        .post(format!("{}/login/device/code", emulator()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("client_id=nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 400);
+}
