@@ -12,6 +12,10 @@ fn main() {
         "open_new_token_page",
         "gh_cli_token",
         "gh_cli_token_save",
+        "device_flow_available",
+        "device_flow_start",
+        "device_flow_finish",
+        "device_flow_cancel",
     ]);
     if let Err(error) =
         tauri_build::try_build(tauri_build::Attributes::new().app_manifest(commands))

@@ -3,17 +3,27 @@
 
 mod commands;
 
+use ghcr::token::device_flow::DeviceSignIn;
 use ghcr::{Config, Error};
+use std::sync::{Arc, Mutex};
 
-/// What every command can reach: the configuration read at start, or why it could not be read (the
-/// window still opens and shows that error).
+/// What every command can reach: the configuration read at start (or why it could not be read: the
+/// window still opens and shows that error), and a browser sign-in waiting for the person, if any.
 pub struct AppState {
     config: Result<Config, Error>,
+    device_sign_in: Mutex<Option<Arc<DeviceSignIn>>>,
 }
 
 impl AppState {
     pub fn config(&self) -> Result<&Config, Error> {
         self.config.as_ref().map_err(Clone::clone)
+    }
+
+    /// The browser sign-in in progress; replacing or clearing it cancels the previous one.
+    pub fn device_sign_in(&self) -> std::sync::MutexGuard<'_, Option<Arc<DeviceSignIn>>> {
+        self.device_sign_in
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -29,6 +39,7 @@ pub fn run() {
     }
     let state = AppState {
         config: Config::from_env(),
+        device_sign_in: Mutex::new(None),
     };
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
@@ -44,6 +55,10 @@ pub fn run() {
             commands::token::open_new_token_page,
             commands::token::gh_cli_token,
             commands::token::gh_cli_token_save,
+            commands::token::device_flow_available,
+            commands::token::device_flow_start,
+            commands::token::device_flow_finish,
+            commands::token::device_flow_cancel,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

@@ -162,6 +162,42 @@ export function render(root, { invoke, account, refreshAccount }) {
     ghCard.hidden = false;
   };
 
+  // Browser sign-in (OAuth device flow), offered only when an OAuth app client id is configured.
+  const deviceCard = h('section', { class: 'card', id: 'device-flow', hidden: true, 'aria-labelledby': 'device-title' });
+  const drawDevice = (body = []) => {
+    const begin = h('button', { class: 'primary', type: 'button', id: 'device-start' }, 'Sign in with GitHub in the browser');
+    begin.addEventListener('click', signInWithBrowser);
+    deviceCard.replaceChildren(
+      h('h2', { id: 'device-title' }, 'Or sign in with the browser'),
+      h('p', {}, 'GitHub shows a code prompt; enter the code shown here and approve. No token to copy.'),
+      ...body,
+      h('div', { class: 'row' }, begin));
+  };
+  const signInWithBrowser = async () => {
+    try {
+      const signIn = await invoke('device_flow_start', { includeDelete: includeDelete.checked });
+      const cancel = h('button', { class: 'ghost inline', type: 'button', id: 'device-cancel' }, 'Cancel');
+      cancel.addEventListener('click', () => invoke('device_flow_cancel'));
+      deviceCard.replaceChildren(
+        h('h2', { id: 'device-title' }, 'Enter this code on GitHub'),
+        h('p', { class: 'user-code', id: 'device-user-code' }, signIn.user_code),
+        h('p', { class: 'muted' }, `At ${signIn.verification_uri} (opened in your browser). Waiting for your approval…`),
+        h('div', { class: 'row' }, cancel));
+      const saved = await invoke('device_flow_finish');
+      drawDevice([h('p', { class: 'result ok', id: 'device-saved' },
+        `Saved: signed in as ${saved.report.login} (${saved.report.hint}). The token is in your system keyring.`)]);
+      await refreshAccount();
+    } catch (error) {
+      drawDevice([errorBox(error)]);
+    }
+  };
+  invoke('device_flow_available').then((available) => {
+    if (available) {
+      drawDevice();
+      deviceCard.hidden = false;
+    }
+  }, () => {});
+
   const accountsBox = h('div', { id: 'accounts' });
   const drawAccounts = async () => {
     try {
@@ -197,6 +233,7 @@ export function render(root, { invoke, account, refreshAccount }) {
       h('h2', { id: 'step-paste' }, '2. Paste it here'),
       input, result, h('div', { class: 'row' }, save)),
     ghCard,
+    deviceCard,
     h('section', { class: 'card', 'aria-labelledby': 'saved-accounts' },
       h('h2', { id: 'saved-accounts' }, 'Saved accounts'),
       accountsBox));

@@ -364,3 +364,78 @@ async fn a_token_revoked_while_the_app_runs_flips_the_status_bar_to_no_longer_va
         })
         .await;
 }
+
+#[tokio::test]
+async fn browser_sign_in_shows_the_code_and_saves_the_token_once_approved() {
+    let (login, _) = user_with_token("browser", "classic", &[]).await;
+    let mut env = world_env(&own_web_url());
+    // The device flow runs on the GitHub web host: here that is the emulator again.
+    env.retain(|(k, _)| k != "GHCR_WEB_URL");
+    env.push(("GHCR_WEB_URL".into(), stack("GHCR_TEST_EMULATOR")));
+    env.push(("GHCR_OAUTH_CLIENT_ID".into(), "ghcr-desktop-test".into()));
+    let bin = tempfile::tempdir().unwrap();
+    let script = bin.path().join("xdg-open");
+    std::fs::write(&script, "#!/bin/sh\nexit 0\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    env.push((
+        "PATH".into(),
+        format!(
+            "{}:{}",
+            bin.path().display(),
+            std::env::var("PATH").unwrap()
+        ),
+    ));
+    App::launch("account-device-flow", &as_refs(&env))
+        .await
+        .check(|client| async move {
+            client
+                .find(Locator::Css(".nav[data-view='account']"))
+                .await?
+                .click()
+                .await?;
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Id("device-start"))
+                .await?
+                .click()
+                .await?;
+            let code = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Id("device-user-code"))
+                .await?
+                .text()
+                .await?;
+            ensure(
+                code.len() == 9 && code.contains('-'),
+                format!("code {code:?}"),
+            )?;
+            let approve = reqwest::Client::new()
+                .post(format!("{}/_emulator/device", stack("GHCR_TEST_EMULATOR")))
+                .json(
+                    &serde_json::json!({ "user_code": code, "action": "approve", "login": login }),
+                )
+                .send()
+                .await?;
+            ensure(approve.status() == 204, "the emulator took the approval")?;
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Id("device-saved"))
+                .await?;
+            let status = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#account-status[data-state='ok']"))
+                .await?
+                .text()
+                .await?;
+            ensure(
+                status.contains(&login),
+                format!("status bar says {status:?}"),
+            )
+        })
+        .await;
+}
