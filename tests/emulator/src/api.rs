@@ -566,16 +566,41 @@ async fn restore_package(
             .collect();
         (package.registry_path(), versions)
     };
-    put_back(&app, &registry_path, &versions).await?;
+    // Marked restored before the manifests go back, so that the registry's push notifications find the
+    // versions active (and don't make new ones); marked deleted again if the registry fails.
+    let mut deleted_at = None;
     update_package(&app, &registry_path, |package| {
-        let deleted_at = package.deleted_at.take();
+        deleted_at = package.deleted_at.take();
         for version in package
             .versions
             .iter_mut()
             .filter(|v| v.deleted_at == deleted_at)
         {
             version.deleted_at = None;
-            version.saved_manifest = None;
+        }
+    });
+    if let Err(error) = put_back(&app, &registry_path, &versions).await {
+        update_package(&app, &registry_path, |package| {
+            package.deleted_at = deleted_at;
+            for version in package.versions.iter_mut() {
+                if versions
+                    .iter()
+                    .any(|(digest, ..)| *digest == version.digest)
+                {
+                    version.deleted_at = deleted_at;
+                }
+            }
+        });
+        return Err(error);
+    }
+    update_package(&app, &registry_path, |package| {
+        for version in package.versions.iter_mut() {
+            if versions
+                .iter()
+                .any(|(digest, ..)| *digest == version.digest)
+            {
+                version.saved_manifest = None;
+            }
         }
     });
     Ok(no_content())
@@ -720,13 +745,22 @@ async fn restore_version(
             (version.digest.clone(), tags, media_type, bytes),
         )
     };
-    put_back(&app, &registry_path, std::slice::from_ref(&restore)).await?;
+    // Marked restored before the manifest goes back (see restore_package).
+    let mut deleted_at = None;
     update_package(&app, &registry_path, |package| {
         if let Some(version) = package.versions.iter_mut().find(|v| v.id == id) {
-            version.deleted_at = None;
-            version.saved_manifest = None;
-            version.tags = restore.1;
+            deleted_at = version.deleted_at.take();
+            version.tags = restore.1.clone();
         }
     });
-    Ok(no_content())
+    let result = put_back(&app, &registry_path, std::slice::from_ref(&restore)).await;
+    update_package(&app, &registry_path, |package| {
+        if let Some(version) = package.versions.iter_mut().find(|v| v.id == id) {
+            match &result {
+                Ok(()) => version.saved_manifest = None,
+                Err(_) => version.deleted_at = deleted_at,
+            }
+        }
+    });
+    result.map(|()| no_content())
 }

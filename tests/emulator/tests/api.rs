@@ -144,6 +144,7 @@ async fn deleting_a_version_removes_it_from_the_api_and_the_registry_and_restore
     let new = push_tiny_image(&token, &path, "new", None).await;
     assert_ne!(old, new, "the label makes a different image");
     wait_for_package(&token, "/user/packages?package_type=container", "app").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
     let versions: Vec<Value> = loop {
         let versions: Vec<Value> = api_get(&token, "/user/packages/container/app/versions")
             .await
@@ -153,6 +154,11 @@ async fn deleting_a_version_removes_it_from_the_api_and_the_registry_and_restore
         if versions.len() == 2 {
             break versions;
         }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} versions",
+            versions.len()
+        );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     };
     let old_version = versions

@@ -84,7 +84,12 @@ impl App {
             application.display()
         );
         let application = application.canonicalize().expect("an absolute app path");
+        // A HOME of its own (the test may name one, to search it afterwards), with the XDG dirs in it.
         let home = tempfile::tempdir().expect("a temporary HOME");
+        let home_path = env.iter().find(|(key, _)| *key == "HOME").map_or_else(
+            || home.path().to_path_buf(),
+            |(_, value)| PathBuf::from(value),
+        );
         let logs = target_dir().join("webdriver");
         std::fs::create_dir_all(&logs).expect("target/webdriver");
         let log = std::fs::File::create(logs.join(format!("{name}.log"))).expect("a log file");
@@ -97,14 +102,14 @@ impl App {
             .args(["--native-port", &native_port.to_string()])
             .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
             .env("DISPLAY", stack("DISPLAY"))
-            .env("HOME", home.path())
-            .env("XDG_DATA_HOME", home.path().join("data"))
-            .env("XDG_CONFIG_HOME", home.path().join("config"))
-            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            .env("HOME", &home_path)
+            .env("XDG_DATA_HOME", home_path.join("data"))
+            .env("XDG_CONFIG_HOME", home_path.join("config"))
+            .env("XDG_CACHE_HOME", home_path.join("cache"))
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log);
-        for (key, value) in env {
+        for (key, value) in env.iter().filter(|(key, _)| *key != "HOME") {
             command.env(key, value);
         }
         let driver = Driver {
@@ -164,6 +169,24 @@ pub async fn settle(client: &Client) {
     let frames = "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));";
     let _ = client.execute_async(frames, vec![]).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+/// Every file under `dir` whose bytes contain `needle` (for the token-leak checks).
+pub fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path).into_iter().flatten().flatten() {
+                pending.push(entry.path());
+            }
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    found
 }
 
 async fn wait_for_port(port: u16, limit: Duration) {

@@ -3,7 +3,7 @@
 //! reason for a fine-grained one), and a good one is saved to the keyring, shown in the status bar after
 //! a restart, and never handed back to the page.
 
-use ghcr_webdriver_tests::{ensure, stack, App, Locator};
+use ghcr_webdriver_tests::{ensure, files_containing, stack, target_dir, App, Locator};
 use std::time::Duration;
 
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -205,7 +205,9 @@ async fn a_fine_grained_token_is_explained_not_accepted() {
 #[tokio::test]
 async fn a_good_token_is_saved_and_the_login_shows_in_the_status_bar_after_a_restart() {
     let (login, token) = user_with_token("saver", "classic", &["write:packages"]).await;
-    let env = world_env(&own_web_url());
+    let home = tempfile::tempdir().unwrap();
+    let mut env = world_env(&own_web_url());
+    env.push(("HOME".into(), home.path().display().to_string()));
     let (saved_login, saved_token) = (login.clone(), token.clone());
     App::launch("account-save", &as_refs(&env))
         .await
@@ -261,6 +263,13 @@ async fn a_good_token_is_saved_and_the_login_shows_in_the_status_bar_after_a_res
             )
         })
         .await;
+
+    // The token is in the keyring only: not in the app's HOME (WebKit's storage, caches, config), not
+    // in the WebDriver logs, not in the stack's logs.
+    let mut leaks = files_containing(home.path(), &token);
+    leaks.extend(files_containing(&target_dir().join("webdriver"), &token));
+    leaks.extend(files_containing(&target_dir().join("stack/logs"), &token));
+    assert_eq!(leaks, Vec::<String>::new(), "the token was found on disk");
 }
 
 #[tokio::test]
