@@ -247,37 +247,9 @@ fn registry_error(status: StatusCode, code: &str, message: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::WorldFile;
 
     fn world() -> World {
-        let file: WorldFile = toml::from_str(
-            r#"
-            [[users]]
-            login = "Octo-Cat"
-            [[users]]
-            login = "other"
-            [[orgs]]
-            login = "Acme"
-            members = [{ login = "Octo-Cat" }]
-            [[tokens]]
-            token = "ghp_writer"
-            login = "Octo-Cat"
-            scopes = ["write:packages"]
-            [[tokens]]
-            token = "ghp_reader"
-            login = "Octo-Cat"
-            scopes = ["read:packages"]
-            [[tokens]]
-            token = "ghp_other"
-            login = "other"
-            scopes = ["write:packages"]
-            [[tokens]]
-            token = "github_pat_fine"
-            login = "Octo-Cat"
-            "#,
-        )
-        .unwrap();
-        World::from_file(file).unwrap()
+        crate::world::sample_world()
     }
 
     fn scope(text: &str) -> Scope {

@@ -623,40 +623,55 @@ impl World {
     }
 }
 
+/// A small world for the emulator's unit tests: two users, an org, a repository and tokens of each
+/// interesting kind.
+#[cfg(test)]
+pub(crate) fn sample_world() -> World {
+    let file: WorldFile = toml::from_str(
+        r#"
+        [[users]]
+        login = "Octo-Cat"
+        [[users]]
+        login = "other"
+        [[orgs]]
+        login = "Acme"
+        members = [{ login = "Octo-Cat" }]
+        [[repositories]]
+        owner = "Octo-Cat"
+        name = "hello"
+        [[tokens]]
+        token = "ghp_writer"
+        login = "Octo-Cat"
+        scopes = ["write:packages"]
+        [[tokens]]
+        token = "ghp_reader"
+        login = "Octo-Cat"
+        scopes = ["read:packages"]
+        [[tokens]]
+        token = "ghp_other"
+        login = "other"
+        scopes = ["write:packages"]
+        [[tokens]]
+        token = "github_pat_fine"
+        login = "Octo-Cat"
+        scopes = ["write:packages"]
+        [[tokens]]
+        token = "ghp_old"
+        login = "Octo-Cat"
+        scopes = ["read:packages"]
+        expires_at = "2020-01-01T00:00:00Z"
+        "#,
+    )
+    .expect("the sample world parses");
+    World::from_file(file).expect("the sample world is consistent")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn world() -> World {
-        let file: WorldFile = toml::from_str(
-            r#"
-            [[users]]
-            login = "Octo-Cat"
-            [[users]]
-            login = "other"
-            [[orgs]]
-            login = "Acme"
-            members = [{ login = "Octo-Cat" }]
-            [[repositories]]
-            owner = "Octo-Cat"
-            name = "hello"
-            [[tokens]]
-            token = "ghp_writer"
-            login = "Octo-Cat"
-            scopes = ["write:packages"]
-            [[tokens]]
-            token = "github_pat_fine"
-            login = "Octo-Cat"
-            scopes = ["write:packages"]
-            [[tokens]]
-            token = "ghp_old"
-            login = "Octo-Cat"
-            scopes = ["read:packages"]
-            expires_at = "2020-01-01T00:00:00Z"
-            "#,
-        )
-        .unwrap();
-        World::from_file(file).unwrap()
+        sample_world()
     }
 
     #[test]

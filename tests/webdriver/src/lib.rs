@@ -2,14 +2,14 @@
 //! own HOME, the environment a test chooses) under the stack's Xvfb, hands the test a fantoccini client,
 //! saves a screenshot per test under target/webdriver/, and stops everything — also when a test fails.
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::ClientBuilder;
 use std::future::Future;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub use fantoccini::{elements::Element, key::Key, Locator};
+pub use fantoccini::{elements::Element, key::Key, Client, Locator};
 
 /// What a test step returns: fantoccini errors and failed expectations alike.
 pub type Outcome = Result<(), Box<dyn std::error::Error + Send + Sync>>;

@@ -3,7 +3,9 @@
 //! reason for a fine-grained one), and a good one is saved to the keyring, shown in the status bar after
 //! a restart, and never handed back to the page.
 
-use ghcr_webdriver_tests::{ensure, files_containing, stack, target_dir, App, Locator};
+use ghcr_webdriver_tests::{
+    ensure, files_containing, stack, target_dir, App, Client, Element, Locator,
+};
 use std::time::Duration;
 
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -49,6 +51,26 @@ fn as_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
     env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
+/// Opens the Account view from the sidebar.
+async fn open_account(client: &Client) -> Result<(), fantoccini::error::CmdError> {
+    client
+        .find(Locator::Css(".nav[data-view='account']"))
+        .await?
+        .click()
+        .await
+}
+
+/// Types `text` into the token box (as a paste would arrive) and returns the box.
+async fn paste(client: &Client, text: &str) -> Result<Element, fantoccini::error::CmdError> {
+    let input = client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Id("token-input"))
+        .await?;
+    input.send_keys(text).await?;
+    Ok(input)
+}
+
 /// A web root of this test's own, so its keyring entries are its own.
 fn own_web_url() -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -85,7 +107,7 @@ async fn create_a_token_opens_githubs_page_with_the_chosen_scopes() {
     App::launch("account-create-token", &as_refs(&env))
         .await
         .check(|client| async move {
-            client.find(Locator::Css(".nav[data-view='account']")).await?.click().await?;
+            open_account(&client).await?;
             client.wait().at_most(PATIENCE).for_element(Locator::Id("include-delete")).await?.click().await?;
             client.find(Locator::Id("create-token")).await?.click().await?;
             let note = client
@@ -120,17 +142,8 @@ async fn a_pasted_token_without_write_packages_shows_the_cross_and_the_hint() {
     App::launch("account-missing-scope", &as_refs(&env))
         .await
         .check(|client| async move {
-            client
-                .find(Locator::Css(".nav[data-view='account']"))
-                .await?
-                .click()
-                .await?;
-            let input = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Id("token-input"))
-                .await?;
-            input.send_keys(&token).await?;
+            open_account(&client).await?;
+            paste(&client, &token).await?;
             let write = client
                 .wait()
                 .at_most(PATIENCE)
@@ -175,17 +188,8 @@ async fn a_fine_grained_token_is_explained_not_accepted() {
     App::launch("account-fine-grained", &as_refs(&env))
         .await
         .check(|client| async move {
-            client
-                .find(Locator::Css(".nav[data-view='account']"))
-                .await?
-                .click()
-                .await?;
-            let input = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Id("token-input"))
-                .await?;
-            input.send_keys(&token).await?;
+            open_account(&client).await?;
+            paste(&client, &token).await?;
             let error = client
                 .wait()
                 .at_most(PATIENCE)
@@ -212,9 +216,8 @@ async fn a_good_token_is_saved_and_the_login_shows_in_the_status_bar_after_a_res
     App::launch("account-save", &as_refs(&env))
         .await
         .check(|client| async move {
-            client.find(Locator::Css(".nav[data-view='account']")).await?.click().await?;
-            let input = client.wait().at_most(PATIENCE).for_element(Locator::Id("token-input")).await?;
-            input.send_keys(&format!("  {saved_token}  ")).await?;
+            open_account(&client).await?;
+            let input = paste(&client, &format!("  {saved_token}  ")).await?;
             client
                 .wait()
                 .at_most(PATIENCE)
@@ -291,11 +294,7 @@ async fn the_github_clis_token_is_offered_and_a_missing_scope_shows_the_gh_comma
     App::launch("account-gh-cli", &as_refs(&env))
         .await
         .check(|client| async move {
-            client
-                .find(Locator::Css(".nav[data-view='account']"))
-                .await?
-                .click()
-                .await?;
+            open_account(&client).await?;
             let command = client
                 .wait()
                 .at_most(PATIENCE)
@@ -323,17 +322,8 @@ async fn a_token_revoked_while_the_app_runs_flips_the_status_bar_to_no_longer_va
     App::launch("account-revoked", &as_refs(&env))
         .await
         .check(|client| async move {
-            client
-                .find(Locator::Css(".nav[data-view='account']"))
-                .await?
-                .click()
-                .await?;
-            let input = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Id("token-input"))
-                .await?;
-            input.send_keys(&token).await?;
+            open_account(&client).await?;
+            paste(&client, &token).await?;
             client
                 .wait()
                 .at_most(PATIENCE)
@@ -398,11 +388,7 @@ async fn browser_sign_in_shows_the_code_and_saves_the_token_once_approved() {
     App::launch("account-device-flow", &as_refs(&env))
         .await
         .check(|client| async move {
-            client
-                .find(Locator::Css(".nav[data-view='account']"))
-                .await?
-                .click()
-                .await?;
+            open_account(&client).await?;
             client
                 .wait()
                 .at_most(PATIENCE)
