@@ -129,8 +129,15 @@ async fn create_a_token_opens_githubs_page_with_the_chosen_scopes() {
                 "{emulator}/settings/tokens/new?scopes=write%3Apackages%2Cread%3Apackages%2Cdelete%3Apackages&description=GHCR+Desktop+%28"
             );
             ensure(url.starts_with(&expected), format!("opened {url}"))?;
-            let said = note.text().await?;
-            ensure(said.contains("Opened"), format!("note says {said:?}"))
+            // The note appears once the command has answered, which may be after the browser started.
+            loop {
+                let said = note.text().await?;
+                if said.contains("Opened") {
+                    break Ok(());
+                }
+                ensure(std::time::Instant::now() < deadline, format!("note says {said:?}"))?;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
         })
         .await;
 }
