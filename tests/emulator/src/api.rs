@@ -56,7 +56,8 @@ pub fn routes() -> Router<Shared> {
 
 // --- JSON shapes ----------------------------------------------------------------------------------
 
-fn encode_name(name: &str) -> String {
+/// A package name as one URL path segment: GitHub writes `/` as `%2F`.
+pub fn encode_name(name: &str) -> String {
     name.replace('/', "%2F")
 }
 

@@ -122,7 +122,7 @@ async fn change_visibility(
     Redirect::to(&format!(
         "/{kind}/{}/packages/container/{}/settings",
         package.owner,
-        package.name.replace('/', "%2F")
+        crate::api::encode_name(&package.name)
     ))
     .into_response()
 }
