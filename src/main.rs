@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use ghcr::engine::Engine;
 use ghcr::registry::PushCheck;
 use ghcr::secret::Secret;
-use ghcr::token::store::{not_logged_in, Source};
+use ghcr::token::store::{environment_token, not_logged_in, Source};
 use ghcr::token::{self, Account, TokenReport};
 use ghcr::{Code, Config, Error};
 use serde::Serialize;
@@ -147,10 +147,7 @@ async fn whoami(json: bool) -> Result<(), Failure> {
 
 /// The token to work with: `GHCR_TOKEN`, else standard input.
 fn given_token() -> Result<Secret, Error> {
-    match std::env::var("GHCR_TOKEN") {
-        Ok(value) => token::from_pasted(&value),
-        Err(_) => read_stdin_token(),
-    }
+    environment_token().unwrap_or_else(read_stdin_token)
 }
 
 /// A token from standard input (at most 16 MiB are read).

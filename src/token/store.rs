@@ -27,6 +27,14 @@ pub enum Source {
     Keyring,
 }
 
+/// `GHCR_TOKEN`, when set to something other than blanks: it overrides the keyring for a session.
+pub fn environment_token() -> Option<Result<Secret>> {
+    std::env::var("GHCR_TOKEN")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(|value| super::from_pasted(&value))
+}
+
 /// Not logged in: neither `GHCR_TOKEN` nor a saved account.
 pub fn not_logged_in() -> Error {
     Error::new(
@@ -142,11 +150,8 @@ impl TokenStore {
 
     /// The token to use: `GHCR_TOKEN` if set, else the active account's from the keyring.
     pub fn token_in_use(&self) -> Result<(Source, Secret)> {
-        if let Some(value) = std::env::var("GHCR_TOKEN")
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-        {
-            return Ok((Source::Environment, super::from_pasted(&value)?));
+        if let Some(token) = environment_token() {
+            return Ok((Source::Environment, token?));
         }
         let login = self.accounts()?.active.ok_or_else(not_logged_in)?;
         let token = self.load(&login)?.ok_or_else(not_logged_in)?;
