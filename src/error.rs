@@ -53,6 +53,12 @@ pub enum Code {
     GithubProtocol,
     /// The system could not open a web page in the browser.
     BrowserUnavailable,
+    /// An image name or reference does not follow the distribution grammar (or GitHub's rules).
+    ReferenceInvalid,
+    /// The engine has no image by that name or ID.
+    ImageNotFound,
+    /// The engine refused or failed an image operation.
+    EngineFailed,
 }
 
 impl Code {
@@ -81,6 +87,9 @@ impl Code {
             Code::GithubRateLimited => "github.rate_limited",
             Code::GithubProtocol => "github.protocol",
             Code::BrowserUnavailable => "app.browser_unavailable",
+            Code::ReferenceInvalid => "reference.invalid",
+            Code::ImageNotFound => "image.not_found",
+            Code::EngineFailed => "engine.failed",
         }
     }
 
@@ -88,7 +97,7 @@ impl Code {
     /// or network, 1 other).
     pub fn exit_code(self) -> i32 {
         match self {
-            Code::ConfigInvalid => 2,
+            Code::ConfigInvalid | Code::ReferenceInvalid => 2,
             Code::EngineUnreachable
             | Code::EngineUnsupportedHost
             | Code::EngineTooOld
@@ -110,7 +119,7 @@ impl Code {
             | Code::GithubUnavailable
             | Code::GithubRateLimited
             | Code::GithubProtocol => 5,
-            Code::BrowserUnavailable => 1,
+            Code::BrowserUnavailable | Code::ImageNotFound | Code::EngineFailed => 1,
         }
     }
 }

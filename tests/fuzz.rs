@@ -1,0 +1,168 @@
+//! Time-boxed property fuzzing of the pure parsers (proptest, run for GHCR_FUZZ_SECONDS, default 60, by
+//! tests/run.sh). Ignored in a plain `cargo test`. Any input that fails becomes a unit test beside the
+//! parser. Longer runs: `GHCR_FUZZ_SECONDS=3600 cargo test -p ghcr --test fuzz -- --ignored --nocapture`.
+
+use ghcr::reference::{self, Problem, Reference};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use regex::Regex;
+use std::time::{Duration, Instant};
+
+fn budget() -> Duration {
+    let seconds = std::env::var("GHCR_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60.0);
+    Duration::from_secs_f64(seconds)
+}
+
+/// Runs `property` on values of `strategy` in rounds until `limit` has passed; returns the cases run.
+fn run_for<S: Strategy>(
+    limit: Duration,
+    strategy: S,
+    property: impl Fn(S::Value) -> Result<(), TestCaseError>,
+) -> u64
+where
+    S::Value: std::fmt::Debug,
+{
+    let started = Instant::now();
+    let mut cases = 0;
+    while started.elapsed() < limit {
+        let mut runner = TestRunner::new(Config {
+            cases: 512,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        if let Err(failure) = runner.run(&strategy, &property) {
+            panic!("property failed: {failure}");
+        }
+        cases += 512;
+    }
+    cases
+}
+
+/// The distribution project's reference grammar (reference/regexp.go) as a regular expression: the
+/// independent oracle the hand-written parser is compared with.
+fn grammar() -> Regex {
+    let alphanumeric = "[a-z0-9]+";
+    let separator = "(?:[._]|__|[-]+)";
+    let path_component = format!("{alphanumeric}(?:{separator}{alphanumeric})*");
+    let domain_component = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+    let host = format!(r"(?:{domain_component}(?:\.{domain_component})*|\[[a-fA-F0-9:]+\])");
+    let domain = format!("{host}(?::[0-9]+)?");
+    let name = format!("(?:{domain}/)?{path_component}(?:/{path_component})*");
+    let tag = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}";
+    let digest = "[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
+    Regex::new(&format!("^{name}(?::{tag})?(?:@{digest})?$")).expect("the grammar compiles")
+}
+
+/// Mostly reference-shaped text: domains, ports, components with every separator, tags, digests, and
+/// the characters people get wrong (uppercase, spaces, `+`, doubled separators).
+fn reference_like() -> impl Strategy<Value = String> {
+    let component = "[a-zA-Z0-9]{0,3}([._ +-]{0,3}[a-zA-Z0-9]{0,3}){0,3}";
+    let domain = prop_oneof![
+        Just(String::new()),
+        Just("ghcr.io/".to_string()),
+        Just("localhost/".to_string()),
+        "[a-z0-9.-]{1,8}(:[0-9]{0,6})?/",
+        "\\[[0-9a-f:]{1,6}\\](:[0-9]{1,5})?/",
+    ];
+    let tag = prop_oneof![
+        Just(String::new()),
+        ":[a-zA-Z0-9_.+-]{0,8}",
+        ":[a-z]{120,135}"
+    ];
+    let digest = prop_oneof![
+        Just(String::new()),
+        "@sha256:[0-9a-fA-Fg]{60,66}",
+        "@[a-z+._-]{1,6}:[0-9a-f]{30,34}",
+    ];
+    (
+        domain,
+        proptest::collection::vec(component, 1..5),
+        tag,
+        digest,
+    )
+        .prop_map(|(domain, path, tag, digest)| format!("{domain}{}{tag}{digest}", path.join("/")))
+}
+
+fn any_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => reference_like(),
+        1 => "[ -~]{0,300}",
+        1 => any::<String>(),
+    ]
+}
+
+/// Ways the parser is stricter than the bare grammar, by design: it decides what a domain is as Docker
+/// does (so `MyOrg/app` is an uppercase owner, not a host), knows digest lengths, and limits names and
+/// ports; `[a]/x` has no `:` so, for Docker too, `[a]` is a path component, where `[` is not allowed.
+fn stricter_by_design(problem: &Problem) -> bool {
+    matches!(
+        problem,
+        Problem::Uppercase { .. }
+            | Problem::NameTooLong { .. }
+            | Problem::DigestInvalid { .. }
+            | Problem::BadDomain { .. }
+            | Problem::BadCharacter {
+                character: '[' | ']',
+                ..
+            }
+    )
+}
+
+#[test]
+#[ignore = "time-boxed fuzzing; tests/run.sh runs it with GHCR_FUZZ_SECONDS"]
+fn references_agree_with_the_grammar_round_trip_and_fixes_are_valid() {
+    let grammar = grammar();
+    let cases = run_for(budget(), any_text(), |text| {
+        match Reference::parse(&text) {
+            Ok(parsed) => {
+                prop_assert!(
+                    grammar.is_match(&text),
+                    "parser accepts {text:?}, grammar does not"
+                );
+                prop_assert_eq!(parsed.to_string(), text.clone());
+                prop_assert_eq!(Reference::parse(&parsed.to_string()).ok(), Some(parsed));
+            }
+            Err(invalid) => {
+                prop_assert!(!invalid.problems.is_empty());
+                if grammar.is_match(&text) {
+                    prop_assert!(
+                        invalid.problems.iter().all(stricter_by_design),
+                        "grammar accepts {text:?}, parser says {invalid}"
+                    );
+                }
+                if let Some(fix) = &invalid.fix {
+                    prop_assert!(
+                        Reference::parse(fix).is_ok(),
+                        "fix {fix:?} of {text:?} is invalid"
+                    );
+                }
+            }
+        }
+        match reference::tag_target(&text, "ghcr.io") {
+            Ok(target) => {
+                prop_assert!(target.tag().is_some() && target.digest().is_none());
+                prop_assert!(Reference::parse(&target.to_string()).is_ok());
+            }
+            Err(invalid) => {
+                if let Some(fix) = &invalid.fix {
+                    prop_assert!(
+                        reference::tag_target(fix, "ghcr.io").is_ok(),
+                        "tag fix {fix:?} of {text:?} is invalid"
+                    );
+                }
+            }
+        }
+        if let Ok(source) = Reference::parse(&text) {
+            let proposal = reference::propose("ghcr.io", "Octo-Cat", &source);
+            prop_assert!(
+                reference::tag_target(&proposal, "ghcr.io").is_ok(),
+                "{proposal}"
+            );
+        }
+        Ok(())
+    });
+    println!("references: {cases} cases without a failure");
+}
