@@ -52,56 +52,8 @@ impl GitHub {
 
     /// `GET /user`: the token's login and scopes; 401 means invalid, expired or revoked.
     pub async fn authenticated_user(&self, token: &Secret) -> Result<AuthenticatedUser> {
-        let response = self
-            .http
-            .get(format!("{}/user", self.api))
-            .bearer_auth(token.expose())
-            .header("accept", "application/vnd.github+json")
-            .header("x-github-api-version", "2022-11-28")
-            .send()
-            .await
-            .map_err(|e| unreachable(&self.api, &e))?;
-        let status = response.status();
-        if status == reqwest::StatusCode::UNAUTHORIZED {
-            return Err(Error::new(
-                Code::TokenInvalid,
-                "GitHub does not accept this token: it is invalid, expired or revoked",
-                "Create a new classic token with write:packages and paste it here.",
-            ));
-        }
-        let rate_limited = status == reqwest::StatusCode::TOO_MANY_REQUESTS
-            || (status == reqwest::StatusCode::FORBIDDEN
-                && response
-                    .headers()
-                    .get("x-ratelimit-remaining")
-                    .is_some_and(|v| v == "0"));
-        if rate_limited {
-            let wait = response
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .map(|s| format!(" Try again in {s} s."))
-                .unwrap_or_default();
-            return Err(Error::new(
-                Code::GithubRateLimited,
-                "GitHub's API rate limit is used up",
-                format!("Wait for it to reset.{wait}"),
-            ));
-        }
-        if status.is_server_error() {
-            return Err(Error::new(
-                Code::GithubUnavailable,
-                format!("GitHub answered {status}"),
-                "GitHub may be having trouble; try again in a minute.",
-            ));
-        }
-        if !status.is_success() {
-            return Err(Error::new(
-                Code::GithubProtocol,
-                format!("GitHub answered {status} to GET /user"),
-                "Check GHCR_API_URL.",
-            ));
-        }
+        let response = self.get(&format!("{}/user", self.api), token).await?;
+        let response = answered(response, "GET /user")?;
         let scopes = response
             .headers()
             .get("x-oauth-scopes")
@@ -119,6 +71,110 @@ impl GitHub {
             scopes,
         })
     }
+
+    /// `GET /user/orgs`, every page: the orgs the token's user belongs to (without `read:org`, only
+    /// the memberships the user made public, as GitHub does).
+    pub async fn organizations(&self, token: &Secret) -> Result<Vec<String>> {
+        #[derive(Deserialize)]
+        struct Org {
+            login: String,
+        }
+        let mut logins = Vec::new();
+        let mut next = Some(format!("{}/user/orgs?per_page=100", self.api));
+        while let Some(url) = next.take() {
+            if !url.starts_with(&self.api) {
+                break; // a Link to another host never gets the token
+            }
+            let response = answered(self.get(&url, token).await?, "GET /user/orgs")?;
+            next = response
+                .headers()
+                .get("link")
+                .and_then(|v| v.to_str().ok())
+                .and_then(next_link);
+            let page: Vec<Org> = response.json().await.map_err(|_| {
+                Error::new(
+                    Code::GithubProtocol,
+                    "GitHub's answer to GET /user/orgs could not be read",
+                    "Check GHCR_API_URL.",
+                )
+            })?;
+            logins.extend(page.into_iter().map(|org| org.login));
+        }
+        Ok(logins)
+    }
+
+    async fn get(&self, url: &str, token: &Secret) -> Result<reqwest::Response> {
+        self.http
+            .get(url)
+            .bearer_auth(token.expose())
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", "2022-11-28")
+            .send()
+            .await
+            .map_err(|e| unreachable(&self.api, &e))
+    }
+}
+
+/// The response if it is a success; otherwise the error a person should see for its status.
+fn answered(response: reqwest::Response, what: &str) -> Result<reqwest::Response> {
+    let status = response.status();
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        return Err(Error::new(
+            Code::TokenInvalid,
+            "GitHub does not accept this token: it is invalid, expired or revoked",
+            "Create a new classic token with write:packages and paste it here.",
+        ));
+    }
+    let rate_limited = status == reqwest::StatusCode::TOO_MANY_REQUESTS
+        || (status == reqwest::StatusCode::FORBIDDEN
+            && response
+                .headers()
+                .get("x-ratelimit-remaining")
+                .is_some_and(|v| v == "0"));
+    if rate_limited {
+        let wait = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(|s| format!(" Try again in {s} s."))
+            .unwrap_or_default();
+        return Err(Error::new(
+            Code::GithubRateLimited,
+            "GitHub's API rate limit is used up",
+            format!("Wait for it to reset.{wait}"),
+        ));
+    }
+    if status.is_server_error() {
+        return Err(Error::new(
+            Code::GithubUnavailable,
+            format!("GitHub answered {status}"),
+            "GitHub may be having trouble; try again in a minute.",
+        ));
+    }
+    if !status.is_success() {
+        return Err(Error::new(
+            Code::GithubProtocol,
+            format!("GitHub answered {status} to {what}"),
+            "Check GHCR_API_URL.",
+        ));
+    }
+    Ok(response)
+}
+
+/// The `rel="next"` URL of a `Link` header.
+fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        params
+            .split(';')
+            .any(|p| p.trim() == "rel=\"next\"")
+            .then(|| {
+                url.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
+    })
 }
 
 fn unreachable(api: &str, error: &reqwest::Error) -> Error {
@@ -132,4 +188,23 @@ fn unreachable(api: &str, error: &reqwest::Error) -> Error {
         format!("Cannot reach GitHub at {api}: {why}"),
         "Check your network connection (and GHCR_API_URL if you set it). Nothing was lost.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_next_page_in_a_link_header() {
+        let header = r#"<https://api.github.com/user/orgs?page=2>; rel="next", <https://api.github.com/user/orgs?page=5>; rel="last""#;
+        assert_eq!(
+            next_link(header).as_deref(),
+            Some("https://api.github.com/user/orgs?page=2")
+        );
+        assert_eq!(
+            next_link(r#"<https://api.github.com/user/orgs?page=1>; rel="prev""#),
+            None
+        );
+        assert_eq!(next_link(""), None);
+    }
 }

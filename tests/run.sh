@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: the quality gates (fmt, clippy), a build of the app, then every test against the real test
-# stack — unit, integration, WebDriver, and the engine-down checks — and a count of each. The stack is
-# stopped at the end, also on failure; its logs stay in target/stack/logs.
+# stack — unit, integration, WebDriver, time-boxed fuzzing, the engine-restart and engine-down checks — and
+# a count of each. The stack is stopped at the end, also on failure; its logs stay in target/stack/logs.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,6 +34,15 @@ step "unit, integration and WebDriver tests"
 cargo test --workspace --no-fail-fast 2>&1 | tee "$out/tests.log"
 [ "${PIPESTATUS[0]}" = 0 ] || failed=1
 
+step "fuzzing the parsers (${GHCR_FUZZ_SECONDS:=60} s)"
+export GHCR_FUZZ_SECONDS
+cargo test -p ghcr --test fuzz -- --ignored --nocapture 2>&1 | tee "$out/fuzz.log"
+[ "${PIPESTATUS[0]}" = 0 ] || failed=1
+
+step "engine-restart test (restarts the stack's dockerd)"
+cargo test -p ghcr --test engine_restart -- --ignored 2>&1 | tee "$out/engine-restart.log"
+[ "${PIPESTATUS[0]}" = 0 ] || failed=1
+
 step "engine-down tests (the stack's dockerd stopped)"
 tests/stack/stack.sh stop-engine
 cargo test --workspace --test engine_down -- --ignored 2>&1 | tee "$out/engine-down.log"
@@ -42,7 +51,7 @@ cargo test --workspace --test engine_down -- --ignored 2>&1 | tee "$out/engine-d
 # Count results per kind from cargo's "Running …" headers: unit test binaries are "unittests", the
 # WebDriver ones are the files in tests/webdriver/tests/, the other test files are integration tests.
 webdriver_files=$(cd tests/webdriver/tests && ls -- *.rs | tr '\n' ' ')
-summary=$(cat "$out/tests.log" "$out/engine-down.log" | awk -v webdriver="$webdriver_files" '
+summary=$(cat "$out/tests.log" "$out/fuzz.log" "$out/engine-restart.log" "$out/engine-down.log" | awk -v webdriver="$webdriver_files" '
   BEGIN { n = split(webdriver, files, " "); for (i = 1; i <= n; i++) is_webdriver["tests/" files[i]] = 1 }
   /^ *Running unittests/ { kind = "unit"; next }
   /^ *Doc-tests/ { kind = "unit"; next }

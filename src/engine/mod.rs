@@ -2,8 +2,10 @@
 //! finding it, negotiating the API version, and saying what it is — or clearly why there is none.
 
 pub mod discovery;
+pub mod images;
 mod transport;
 pub mod version;
+pub mod watch;
 
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
@@ -39,6 +41,25 @@ pub struct EngineInfo {
     pub arch: String,
 }
 
+/// Which engine to use: the automatic choice (`DOCKER_HOST`, else the first usual socket that answers),
+/// or one the person picked among those that answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Selection {
+    #[default]
+    Automatic,
+    Picked(Candidate),
+}
+
+/// An engine found on this machine, for the engine switcher: what it is, or why it does not answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct EngineChoice {
+    /// Where it is, as a `DOCKER_HOST` value.
+    pub endpoint: String,
+    pub origin: Origin,
+    pub info: Option<EngineInfo>,
+    pub error: Option<Error>,
+}
+
 /// A connected engine: its address, the negotiated API version and what it said of itself.
 #[derive(Debug, Clone)]
 pub struct Engine {
@@ -66,6 +87,76 @@ impl Engine {
                 start_engine_hint(&candidates),
             )),
         }
+    }
+
+    /// Connects to the selected engine.
+    pub async fn select(config: &Config, selection: &Selection) -> Result<Engine> {
+        match selection {
+            Selection::Automatic => Engine::connect(config).await,
+            Selection::Picked(candidate) => {
+                Engine::connect_to(candidate.endpoint.clone(), candidate.origin).await
+            }
+        }
+    }
+
+    /// Every place an engine may be (`DOCKER_HOST` and the usual sockets), each probed at once: those
+    /// whose socket file exists or that `DOCKER_HOST` names, with what answers there.
+    pub async fn available(config: &Config) -> Result<Vec<EngineChoice>> {
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let runtime_dir = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from);
+        let mut candidates = Vec::new();
+        if let Some(docker_host) = config.docker_host.as_deref() {
+            candidates.extend(discovery::candidates(Some(docker_host), None, None)?);
+        }
+        candidates.extend(discovery::candidates(
+            None,
+            home.as_deref(),
+            runtime_dir.as_deref(),
+        )?);
+        Ok(Engine::probe_all(candidates).await)
+    }
+
+    /// Probes `candidates` concurrently; skips socket files that do not exist and repeated places.
+    pub async fn probe_all(candidates: Vec<Candidate>) -> Vec<EngineChoice> {
+        let mut seen = Vec::new();
+        let mut probes = tokio::task::JoinSet::new();
+        for (order, candidate) in candidates.into_iter().enumerate() {
+            let resolved = match &candidate.endpoint {
+                Endpoint::Unix(path) if candidate.origin != Origin::DockerHost => {
+                    match std::fs::canonicalize(path) {
+                        Ok(real) => Endpoint::Unix(real),
+                        Err(_) => continue,
+                    }
+                }
+                Endpoint::Unix(path) => {
+                    Endpoint::Unix(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()))
+                }
+                endpoint => endpoint.clone(),
+            };
+            if seen.contains(&resolved) {
+                continue;
+            }
+            seen.push(resolved);
+            probes.spawn(async move {
+                let outcome =
+                    Engine::connect_to(candidate.endpoint.clone(), candidate.origin).await;
+                (order, candidate, outcome)
+            });
+        }
+        let mut found = Vec::new();
+        while let Some(Ok(probe)) = probes.join_next().await {
+            found.push(probe);
+        }
+        found.sort_by_key(|(order, _, _)| *order);
+        found
+            .into_iter()
+            .map(|(_, candidate, outcome)| EngineChoice {
+                endpoint: candidate.endpoint.to_string(),
+                origin: candidate.origin,
+                info: outcome.as_ref().ok().map(|engine| engine.info().clone()),
+                error: outcome.err(),
+            })
+            .collect()
     }
 
     /// Connects to one endpoint: `GET /_ping` for the API version, then `GET /vX/version`.

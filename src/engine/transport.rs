@@ -5,6 +5,7 @@ use super::discovery::Endpoint;
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use std::fmt;
 use std::io;
@@ -73,31 +74,19 @@ impl Transport {
         limit: Duration,
         max_body: usize,
     ) -> Result<Answer, TransportError> {
+        self.request(Method::GET, path, limit, max_body).await
+    }
+
+    /// `method path` with an empty body; the whole answer within `limit`, at most `max_body` bytes.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        limit: Duration,
+        max_body: usize,
+    ) -> Result<Answer, TransportError> {
         let exchange = async {
-            let request = Request::builder()
-                .method(Method::GET)
-                .uri(path)
-                .header(http::header::HOST, "docker")
-                .header(
-                    http::header::USER_AGENT,
-                    concat!("ghcr-desktop/", env!("CARGO_PKG_VERSION")),
-                )
-                .body(Full::new(Bytes::new()))
-                .map_err(|e| TransportError::Http(e.to_string()))?;
-            let response = match &self.endpoint {
-                Endpoint::Unix(path) => {
-                    let stream = UnixStream::connect(path)
-                        .await
-                        .map_err(TransportError::Connect)?;
-                    send(stream, request).await?
-                }
-                Endpoint::Tcp { host, port } => {
-                    let stream = TcpStream::connect((host.as_str(), *port))
-                        .await
-                        .map_err(TransportError::Connect)?;
-                    send(stream, request).await?
-                }
-            };
+            let response = self.open_unbounded(method, path).await?;
             let (parts, body) = response.into_parts();
             let body = Limited::new(body, max_body)
                 .collect()
@@ -120,12 +109,55 @@ impl Transport {
             .await
             .unwrap_or(Err(TransportError::Timeout(limit)))
     }
+
+    /// `GET path` for a stream (events): status and headers within `limit`, then the body as it comes,
+    /// for as long as the engine keeps it open.
+    pub async fn open(
+        &self,
+        path: &str,
+        limit: Duration,
+    ) -> Result<http::Response<Incoming>, TransportError> {
+        tokio::time::timeout(limit, self.open_unbounded(Method::GET, path))
+            .await
+            .unwrap_or(Err(TransportError::Timeout(limit)))
+    }
+
+    async fn open_unbounded(
+        &self,
+        method: Method,
+        path: &str,
+    ) -> Result<http::Response<Incoming>, TransportError> {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(http::header::HOST, "docker")
+            .header(
+                http::header::USER_AGENT,
+                concat!("ghcr-desktop/", env!("CARGO_PKG_VERSION")),
+            )
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| TransportError::Http(e.to_string()))?;
+        match &self.endpoint {
+            Endpoint::Unix(path) => {
+                let stream = UnixStream::connect(path)
+                    .await
+                    .map_err(TransportError::Connect)?;
+                send(stream, request).await
+            }
+            Endpoint::Tcp { host, port } => {
+                let stream = TcpStream::connect((host.as_str(), *port))
+                    .await
+                    .map_err(TransportError::Connect)?;
+                send(stream, request).await
+            }
+        }
+    }
 }
 
 async fn send<S>(
     stream: S,
     request: Request<Full<Bytes>>,
-) -> Result<http::Response<hyper::body::Incoming>, TransportError>
+) -> Result<http::Response<Incoming>, TransportError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {

@@ -244,6 +244,26 @@ pub async fn account_in_use(config: &Config) -> Result<Option<Account>> {
     Ok(Some(Account { source, report }))
 }
 
+/// Whom images can be pushed for: the token's login and the orgs it belongs to (the owner chooser).
+#[derive(Debug, Clone, Serialize)]
+pub struct Owners {
+    pub login: String,
+    pub orgs: Vec<String>,
+}
+
+/// The owners the token in use can push for (`GET /user`, `GET /user/orgs`).
+pub async fn owners(config: &Config) -> Result<Owners> {
+    let store = TokenStore::for_config(config);
+    let (_, secret) = off_runtime(move || store.token_in_use()).await?;
+    let github = GitHub::new(config)?;
+    let user = github.authenticated_user(&secret).await?;
+    let orgs = github.organizations(&secret).await?;
+    Ok(Owners {
+        login: user.login,
+        orgs,
+    })
+}
+
 /// Checks a token and, if it can push, keeps it in the keyring as the active account. A token that
 /// can't push is refused with the reason, and nothing is saved.
 pub async fn save(config: &Config, secret: Secret) -> Result<Account> {

@@ -88,3 +88,26 @@ pub async fn new_token(login: &str, kind: &str, scopes: &[&str]) -> String {
     .await;
     answer["token"].as_str().expect("a token").to_string()
 }
+
+/// A new image in the stack's engine with a unique ID, made by `docker import` of a one-file tar
+/// (no network needed); named `name`. Returns its image ID.
+pub fn import_image(name: &str) -> String {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let unique = format!(
+        "{name} {:?} {}",
+        std::time::SystemTime::now(),
+        std::process::id()
+    );
+    std::fs::write(dir.path().join("hello.txt"), unique).expect("write the file");
+    let tar = dir.path().join("layer.tar");
+    let status = Command::new("tar")
+        .args(["-cf"])
+        .arg(&tar)
+        .args(["-C"])
+        .arg(dir.path())
+        .arg("hello.txt")
+        .status()
+        .expect("tar runs");
+    assert!(status.success());
+    docker(&["import", tar.to_str().expect("utf-8 path"), name])
+}

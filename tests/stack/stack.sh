@@ -7,6 +7,7 @@
 #   stack.sh start        start everything (idempotent: a running, ready stack is left alone)
 #   stack.sh stop         stop everything; logs stay in target/stack/logs
 #   stack.sh stop-engine  stop only dockerd (for the engine-down tests)
+#   stack.sh restart-engine  stop dockerd and start it again (the engine-restart test)
 #   stack.sh status       say what runs
 #
 # `start` writes target/stack/env, to be sourced by the tests: DOCKER_HOST, DOCKER_CONFIG, DISPLAY,
@@ -273,6 +274,7 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   stop-engine) stop_one dockerd; say "dockerd stopped" ;;
+  restart-engine) stop_one dockerd; engine ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|stop-engine|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|stop-engine|restart-engine|status" >&2; exit 2 ;;
 esac

@@ -1,0 +1,501 @@
+//! The engine's local images as rows a person reads (one per repository:tag, untagged ones marked),
+//! tagging one for a registry, and the engine's image events. The row-building is pure; the calls
+//! to `GET /images/json`, `POST /images/{name}/tag` and `GET /events` are thin.
+
+use super::transport::TransportError;
+use super::Engine;
+use crate::error::{Code, Error, Result};
+use crate::reference::{self, Reference, Translation};
+use bytes::{Bytes, BytesMut};
+use http::Method;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+const LIST_TIMEOUT: Duration = Duration::from_secs(20);
+const TAG_TIMEOUT: Duration = Duration::from_secs(10);
+const OPEN_TIMEOUT: Duration = Duration::from_secs(3);
+/// Enough for ~100,000 images' summaries.
+const LIST_MAX: usize = 256 << 20;
+const SMALL: usize = 1 << 20;
+/// One event line is a few hundred bytes; anything this long is not an event.
+const EVENT_LINE_MAX: usize = 1 << 20;
+
+/// One entry of `GET /images/json`, as the engine sends it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageSummary {
+    pub id: String,
+    #[serde(default)]
+    pub repo_tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub repo_digests: Option<Vec<String>>,
+    #[serde(default)]
+    pub created: i64,
+    #[serde(default)]
+    pub size: i64,
+}
+
+/// One row of the Images view and `ghcr images`: an image under one of its names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LocalImage {
+    /// The full image ID (`sha256:…`, the config digest).
+    pub id: String,
+    /// The first 12 hex digits, as `docker images` shows.
+    pub short_id: String,
+    /// `repository:tag`, or `None` for an untagged image.
+    pub reference: Option<String>,
+    /// The repository (`ghcr.io/octo/app`), `<none>` when untagged and never pushed.
+    pub repository: String,
+    /// The tag, `<none>` when untagged.
+    pub tag: String,
+    /// Bytes on disk (the engine's `Size`).
+    pub size: u64,
+    /// Seconds since the epoch.
+    pub created: i64,
+    /// Some name of this image (any row of the same ID) is on the configured registry.
+    pub on_registry: bool,
+    /// For an old `docker.pkg.github.com` name: its ghcr.io form and why it differs.
+    pub translation: Option<Translation>,
+}
+
+impl LocalImage {
+    pub fn untagged(&self) -> bool {
+        self.reference.is_none()
+    }
+}
+
+/// Turns the engine's summaries into rows: one per tag, one for an image with none. Rows are sorted
+/// by reference, untagged ones last, newest first.
+pub fn rows(summaries: &[ImageSummary], registry: &str) -> Vec<LocalImage> {
+    let mut rows = Vec::new();
+    for summary in summaries {
+        let tags: Vec<&String> = summary
+            .repo_tags
+            .iter()
+            .flatten()
+            .filter(|tag| tag.as_str() != "<none>:<none>")
+            .collect();
+        let parsed: Vec<Option<Reference>> =
+            tags.iter().map(|tag| Reference::parse(tag).ok()).collect();
+        let on_registry = parsed.iter().flatten().any(|r| r.is_on(registry));
+        let base = LocalImage {
+            short_id: short_id(&summary.id),
+            id: summary.id.clone(),
+            reference: None,
+            repository: "<none>".into(),
+            tag: "<none>".into(),
+            size: u64::try_from(summary.size).unwrap_or(0),
+            created: summary.created,
+            on_registry,
+            translation: None,
+        };
+        if tags.is_empty() {
+            let repository = summary
+                .repo_digests
+                .iter()
+                .flatten()
+                .find_map(|d| d.split_once('@').map(|(repo, _)| repo.to_string()));
+            rows.push(LocalImage {
+                repository: repository.unwrap_or_else(|| "<none>".into()),
+                ..base
+            });
+            continue;
+        }
+        for (text, reference) in tags.iter().zip(parsed) {
+            let (repository, tag) = match &reference {
+                Some(r) => (r.repository(), r.tag().unwrap_or("latest").to_string()),
+                None => match text.rsplit_once(':') {
+                    Some((repository, tag)) => (repository.to_string(), tag.to_string()),
+                    None => (text.to_string(), String::new()),
+                },
+            };
+            rows.push(LocalImage {
+                reference: Some(text.to_string()),
+                repository,
+                tag,
+                translation: reference
+                    .as_ref()
+                    .and_then(|r| reference::translate_docker_pkg(r, registry)),
+                ..base.clone()
+            });
+        }
+    }
+    rows.sort_by(|a, b| {
+        a.untagged()
+            .cmp(&b.untagged())
+            .then_with(|| a.reference.cmp(&b.reference))
+            .then_with(|| b.created.cmp(&a.created))
+    });
+    rows
+}
+
+fn short_id(id: &str) -> String {
+    id.trim_start_matches("sha256:").chars().take(12).collect()
+}
+
+/// What the engine said happened to an image (`GET /events`, type image).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageEvent {
+    /// tag, untag, delete, load, import, pull, push, save, …
+    pub action: String,
+    /// The image ID or name the event is about.
+    pub id: String,
+    /// The name involved, when there is one (the new tag for `tag`).
+    pub name: Option<String>,
+    /// Seconds since the epoch.
+    pub time: i64,
+}
+
+#[derive(Deserialize)]
+struct RawEvent {
+    #[serde(rename = "Type", default)]
+    kind: String,
+    #[serde(rename = "Action", default)]
+    action: String,
+    #[serde(rename = "Actor", default)]
+    actor: RawActor,
+    #[serde(default)]
+    time: i64,
+}
+
+#[derive(Deserialize, Default)]
+struct RawActor {
+    #[serde(rename = "ID", default)]
+    id: String,
+    #[serde(rename = "Attributes", default)]
+    attributes: std::collections::HashMap<String, String>,
+}
+
+/// Parses one line of the event stream; `None` for blank lines and events about other things.
+pub fn parse_event(line: &[u8]) -> Option<ImageEvent> {
+    let raw: RawEvent = serde_json::from_slice(line).ok()?;
+    if raw.kind != "image" || raw.action.is_empty() {
+        return None;
+    }
+    Some(ImageEvent {
+        action: raw.action,
+        id: raw.actor.id,
+        name: raw.actor.attributes.get("name").cloned(),
+        time: raw.time,
+    })
+}
+
+/// The engine's image events as they happen. Ends (`None`) when the engine goes away.
+pub struct ImageEvents {
+    body: Incoming,
+    buffer: BytesMut,
+}
+
+impl ImageEvents {
+    /// The next image event; `None` once the engine closed the stream (stopped, restarted).
+    pub async fn next(&mut self) -> Option<ImageEvent> {
+        loop {
+            while let Some(end) = self.buffer.iter().position(|&b| b == b'\n') {
+                let line = self.buffer.split_to(end + 1);
+                if let Some(event) = parse_event(&line[..end]) {
+                    return Some(event);
+                }
+            }
+            if self.buffer.len() > EVENT_LINE_MAX {
+                return None;
+            }
+            match self.body.frame().await? {
+                Ok(frame) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.buffer.extend_from_slice(&data);
+                    }
+                }
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// Every local image, as rows (see [`rows`]).
+    pub async fn local_images(&self, registry: &str) -> Result<Vec<LocalImage>> {
+        Ok(rows(&self.image_summaries().await?, registry))
+    }
+
+    /// `GET /images/json`.
+    pub async fn image_summaries(&self) -> Result<Vec<ImageSummary>> {
+        let path = format!("/v{}/images/json", self.api);
+        let answer = self
+            .transport
+            .get(&path, LIST_TIMEOUT, LIST_MAX)
+            .await
+            .map_err(|e| self.lost(e))?;
+        if !answer.status.is_success() {
+            return Err(self.refused("list the images", answer.status, &answer.body));
+        }
+        serde_json::from_slice(&answer.body).map_err(|e| {
+            Error::new(
+                Code::EngineProtocol,
+                format!("The engine's image list could not be read: {e}"),
+                "Check that DOCKER_HOST points at a Docker or Podman engine.",
+            )
+        })
+    }
+
+    /// Gives the local image `source` (a name or an ID) the name `target`, as `docker tag` does.
+    pub async fn tag(&self, source: &str, target: &Reference) -> Result<()> {
+        let source = source.trim();
+        validate_source(source)?;
+        let Some(tag) = target.tag() else {
+            return Err(Error::new(
+                Code::ReferenceInvalid,
+                format!("{target} names no tag"),
+                "Add one, e.g. :latest",
+            ));
+        };
+        let path = format!(
+            "/v{}/images/{}/tag?{}",
+            self.api,
+            encode(source),
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("repo", &target.repository())
+                .append_pair("tag", tag)
+                .finish()
+        );
+        let answer = self
+            .transport
+            .request(Method::POST, &path, TAG_TIMEOUT, SMALL)
+            .await
+            .map_err(|e| self.lost(e))?;
+        match answer.status.as_u16() {
+            200..=299 => Ok(()),
+            404 => Err(Error::new(
+                Code::ImageNotFound,
+                format!("The engine has no image {source}"),
+                "Check the name with `ghcr images` (or `docker images`).",
+            )),
+            _ => Err(self.refused("tag the image", answer.status, &answer.body)),
+        }
+    }
+
+    /// Subscribes to the engine's image events (`GET /events?filters={"type":["image"]}`).
+    pub async fn image_events(&self) -> Result<ImageEvents> {
+        let filters =
+            url::form_urlencoded::byte_serialize(br#"{"type":["image"]}"#).collect::<String>();
+        let path = format!("/v{}/events?filters={filters}", self.api);
+        let response = self
+            .transport
+            .open(&path, OPEN_TIMEOUT)
+            .await
+            .map_err(|e| self.lost(e))?;
+        if !response.status().is_success() {
+            let status = response.status();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_else(|_| Bytes::new());
+            return Err(self.refused("follow image events", status, &body));
+        }
+        Ok(ImageEvents {
+            body: response.into_body(),
+            buffer: BytesMut::new(),
+        })
+    }
+
+    fn lost(&self, error: TransportError) -> Error {
+        Error::new(
+            Code::EngineUnreachable,
+            format!(
+                "The container engine at {} stopped answering: {error}",
+                self.transport.endpoint()
+            ),
+            "Check that Docker or Podman is running; GHCR Desktop reconnects by itself.",
+        )
+    }
+
+    fn refused(&self, what: &str, status: http::StatusCode, body: &[u8]) -> Error {
+        Error::new(
+            Code::EngineFailed,
+            format!(
+                "The engine could not {what} (HTTP {}): {}",
+                status.as_u16(),
+                engine_message(body)
+            ),
+            "The engine's own message says why; `docker` would show the same.",
+        )
+    }
+}
+
+/// The `message` of an engine error body, or the body's first 200 characters.
+fn engine_message(body: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct Message {
+        message: String,
+    }
+    match serde_json::from_slice::<Message>(body) {
+        Ok(m) => m.message,
+        Err(_) => String::from_utf8_lossy(body)
+            .trim()
+            .chars()
+            .take(200)
+            .collect(),
+    }
+}
+
+/// A tag source is an image ID (`sha256:…` or a hex prefix) or a reference; anything else is refused
+/// before it reaches the engine.
+fn validate_source(source: &str) -> Result<()> {
+    let hex = source.strip_prefix("sha256:").unwrap_or(source);
+    let is_id = !hex.is_empty() && hex.len() <= 64 && hex.chars().all(|c| c.is_ascii_hexdigit());
+    if is_id {
+        return Ok(());
+    }
+    Reference::parse(source).map(|_| ()).map_err(Error::from)
+}
+
+/// Percent-encodes what a path segment cannot carry as is; `/` and `:` stay (the engine's route takes
+/// the rest of the path as the name).
+fn encode(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b':' | b'.' | b'_' | b'-' | b'@' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(id: &str, tags: &[&str], size: i64, created: i64) -> ImageSummary {
+        ImageSummary {
+            id: id.into(),
+            repo_tags: Some(tags.iter().map(|t| t.to_string()).collect()),
+            repo_digests: None,
+            created,
+            size,
+        }
+    }
+
+    #[test]
+    fn one_row_per_tag_and_one_for_an_untagged_image() {
+        let rows = rows(
+            &[
+                summary("sha256:aaaaaaaaaaaaaaaa", &["web:1", "web:latest"], 10, 5),
+                summary("sha256:bbbbbbbbbbbbbbbb", &["<none>:<none>"], 20, 6),
+                ImageSummary {
+                    repo_tags: None,
+                    ..summary("sha256:cccccccccccccccc", &[], 30, 7)
+                },
+            ],
+            "ghcr.io",
+        );
+        let names: Vec<_> = rows.iter().map(|r| r.reference.clone()).collect();
+        assert_eq!(
+            names,
+            vec![Some("web:1".into()), Some("web:latest".into()), None, None]
+        );
+        assert_eq!(rows[0].short_id, "aaaaaaaaaaaa");
+        assert_eq!(
+            (rows[0].repository.as_str(), rows[0].tag.as_str()),
+            ("web", "1")
+        );
+        assert_eq!(rows[2].created, 7, "newest untagged first");
+        assert_eq!(rows[3].tag, "<none>");
+    }
+
+    #[test]
+    fn every_row_of_an_image_with_a_registry_name_says_so() {
+        let rows = rows(
+            &[
+                summary("sha256:a", &["web:1", "ghcr.io/octo/web:1"], 1, 1),
+                summary("sha256:b", &["tool:2"], 1, 1),
+            ],
+            "ghcr.io",
+        );
+        let on: Vec<_> = rows
+            .iter()
+            .map(|r| (r.reference.clone().unwrap(), r.on_registry))
+            .collect();
+        assert_eq!(
+            on,
+            vec![
+                ("ghcr.io/octo/web:1".into(), true),
+                ("tool:2".into(), false),
+                ("web:1".into(), true)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_docker_pkg_name_carries_its_ghcr_translation() {
+        let rows = rows(
+            &[summary(
+                "sha256:a",
+                &["docker.pkg.github.com/octo/site/web:2"],
+                1,
+                1,
+            )],
+            "ghcr.io",
+        );
+        assert_eq!(
+            rows[0].translation.as_ref().map(|t| t.to.as_str()),
+            Some("ghcr.io/octo/web:2")
+        );
+    }
+
+    #[test]
+    fn an_image_known_only_by_digest_shows_its_repository_untagged() {
+        let rows = rows(
+            &[ImageSummary {
+                repo_tags: Some(vec![]),
+                repo_digests: Some(vec!["alpine@sha256:abc".into()]),
+                ..summary("sha256:a", &[], 1, 1)
+            }],
+            "ghcr.io",
+        );
+        assert_eq!(rows[0].repository, "alpine");
+        assert!(rows[0].untagged());
+    }
+
+    #[test]
+    fn reads_tag_and_delete_events_and_skips_others() {
+        let tag = br#"{"status":"tag","id":"sha256:ab","Type":"image","Action":"tag","Actor":{"ID":"sha256:ab","Attributes":{"name":"web:2"}},"scope":"local","time":1700000000,"timeNano":1}"#;
+        assert_eq!(
+            parse_event(tag),
+            Some(ImageEvent {
+                action: "tag".into(),
+                id: "sha256:ab".into(),
+                name: Some("web:2".into()),
+                time: 1_700_000_000
+            })
+        );
+        let container = br#"{"Type":"container","Action":"start","Actor":{"ID":"x"}}"#;
+        assert_eq!(parse_event(container), None);
+        assert_eq!(parse_event(b""), None);
+        assert_eq!(parse_event(b"not json"), None);
+    }
+
+    #[test]
+    fn tag_sources_are_ids_or_references() {
+        assert!(validate_source("sha256:0123abcd").is_ok());
+        assert!(validate_source("0123abcd").is_ok());
+        assert!(validate_source("web:1").is_ok());
+        assert_eq!(
+            validate_source("web 1").unwrap_err().code,
+            Code::ReferenceInvalid
+        );
+        assert_eq!(
+            validate_source("").unwrap_err().code,
+            Code::ReferenceInvalid
+        );
+    }
+
+    #[test]
+    fn names_are_encoded_for_the_path() {
+        assert_eq!(encode("ghcr.io/octo/web:1"), "ghcr.io/octo/web:1");
+        assert_eq!(encode("a b?c"), "a%20b%3Fc");
+    }
+}

@@ -1,0 +1,320 @@
+//! The engine's local images through the core and `ghcr`, against the stack's dockerd, with the docker
+//! CLI as the witness: listing (IDs, tags, sizes), tagging for the registry, the live event stream, and
+//! the engine switcher's probe.
+
+mod common;
+
+use common::{docker, import_image, stack};
+use ghcr::engine::discovery::{Candidate, Endpoint, Origin};
+use ghcr::engine::images::{ImageEvent, LocalImage};
+use ghcr::engine::watch::{watch_images, ImagesUpdate};
+use ghcr::engine::{Engine, Selection};
+use ghcr::reference::{tag_target, Reference};
+use ghcr::{Code, Config};
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+fn config() -> Config {
+    Config {
+        docker_host: Some(stack("DOCKER_HOST")),
+        registry: stack("GHCR_TEST_REGISTRY_TOKEN"),
+        ..Config::github_com()
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}-{nanos:08x}")
+}
+
+fn ghcr(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ghcr"))
+        .args(args)
+        .env("DOCKER_HOST", stack("DOCKER_HOST"))
+        .env("GHCR_REGISTRY", stack("GHCR_TEST_REGISTRY_TOKEN"))
+        .output()
+        .expect("ghcr runs")
+}
+
+#[tokio::test]
+async fn lists_imported_and_loaded_images_with_the_ids_tags_and_sizes_docker_reports() {
+    let name = unique("list-imported");
+    let id = import_image(&format!("{name}:1"));
+    docker(&["tag", &format!("{name}:1"), &format!("{name}:two")]);
+    let loaded = unique("list-loaded");
+    let loaded_id = import_image(&format!("{loaded}:v1"));
+    let archive = tempfile::tempdir().unwrap();
+    let tar = archive.path().join("saved.tar");
+    docker(&["save", "-o", tar.to_str().unwrap(), &format!("{loaded}:v1")]);
+    docker(&["rmi", &format!("{loaded}:v1")]);
+    docker(&["load", "-i", tar.to_str().unwrap()]);
+
+    let engine = Engine::connect(&config()).await.unwrap();
+    let rows = engine.local_images(&config().registry).await.unwrap();
+
+    // Other tests add images meanwhile: compare the names this test made.
+    let mine = |reference: &str| reference.starts_with(&name) || reference.starts_with(&loaded);
+    let ours: BTreeSet<String> = rows
+        .iter()
+        .filter_map(|r| r.reference.clone())
+        .filter(|r| mine(r))
+        .collect();
+    let dockers: BTreeSet<String> = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
+        .lines()
+        .filter(|line| mine(line))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(ours.len(), 3, "{ours:?}");
+    assert_eq!(ours, dockers, "the same names as `docker images`");
+    for reference in [
+        format!("{name}:1"),
+        format!("{name}:two"),
+        format!("{loaded}:v1"),
+    ] {
+        let row = rows
+            .iter()
+            .find(|r| r.reference.as_deref() == Some(reference.as_str()))
+            .unwrap_or_else(|| panic!("{reference} is listed"));
+        let inspected = docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{.Id}} {{.Size}}",
+            &reference,
+        ]);
+        assert_eq!(format!("{} {}", row.id, row.size), inspected, "{reference}");
+        assert_eq!(row.short_id, row.id[7..19]);
+    }
+    assert!(rows.iter().any(|r| r.id == id && r.tag == "two"));
+    assert!(rows.iter().any(|r| r.id == loaded_id && r.tag == "v1"));
+}
+
+#[tokio::test]
+async fn tagging_through_the_core_creates_the_tag_docker_sees() {
+    let config = config();
+    let name = unique("tag-core");
+    let id = import_image(&format!("{name}:src"));
+    let target = tag_target(&format!("octo/{name}:1.0"), &config.registry).unwrap();
+    let engine = Engine::connect(&config).await.unwrap();
+    engine.tag(&format!("{name}:src"), &target).await.unwrap();
+
+    let inspected = docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{.Id}}",
+        &target.to_string(),
+    ]);
+    assert_eq!(inspected, id);
+    let rows = engine.local_images(&config.registry).await.unwrap();
+    let source_row = rows
+        .iter()
+        .find(|r| r.reference.as_deref() == Some(&format!("{name}:src")))
+        .unwrap();
+    assert!(source_row.on_registry, "the image now has a registry name");
+}
+
+#[tokio::test]
+async fn tagging_an_image_that_is_not_there_is_image_not_found() {
+    let engine = Engine::connect(&config()).await.unwrap();
+    let target = Reference::parse("ghcr.io/octo/nothing:1").unwrap();
+    let error = engine.tag(&unique("absent"), &target).await.unwrap_err();
+    assert_eq!(error.code, Code::ImageNotFound, "{error}");
+}
+
+#[test]
+fn ghcr_tag_refuses_an_uppercase_owner_with_the_fixed_name() {
+    let name = unique("tag-upper");
+    import_image(&format!("{name}:1"));
+    let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
+    let output = ghcr(&[
+        "tag",
+        &format!("{name}:1"),
+        &format!("{registry}/Octo/{name}:1"),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("\"Octo\" has uppercase letters"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("hint: Use {registry}/octo/{name}:1")),
+        "{stderr}"
+    );
+    let ok = ghcr(&["tag", &format!("{name}:1"), &format!("octo/{name}")]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&ok.stdout).trim(),
+        format!("Tagged {name}:1 as {registry}/octo/{name}:latest")
+    );
+    docker(&[
+        "image",
+        "inspect",
+        &format!("{registry}/octo/{name}:latest"),
+    ]);
+}
+
+#[test]
+fn ghcr_images_json_lists_what_docker_lists() {
+    let name = unique("cli-images");
+    let id = import_image(&format!("{name}:7"));
+    let output = ghcr(&["images", "--json"]);
+    assert!(output.status.success());
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r["reference"] == format!("{name}:7"))
+        .expect("the new image is listed");
+    assert_eq!(row["id"], id);
+    assert_eq!(row["repository"], name);
+    assert_eq!(row["tag"], "7");
+    let text = ghcr(&["images"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.starts_with("REPOSITORY"), "{text}");
+    assert!(text.contains(&id[7..19]), "{text}");
+}
+
+/// Waits for the first snapshot for which `wanted` holds; fails after `limit`.
+async fn snapshot_where(
+    updates: &mut mpsc::UnboundedReceiver<ImagesUpdate>,
+    limit: Duration,
+    wanted: impl Fn(&[LocalImage]) -> bool,
+) -> (Vec<LocalImage>, Vec<ImageEvent>, Duration) {
+    let started = Instant::now();
+    loop {
+        let left = limit.saturating_sub(started.elapsed());
+        match tokio::time::timeout(left, updates.recv()).await {
+            Ok(Some(ImagesUpdate::Snapshot { images, events, .. })) if wanted(&images) => {
+                return (images, events, started.elapsed())
+            }
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the watcher stopped"),
+            Err(_) => panic!("no matching snapshot within {limit:?}"),
+        }
+    }
+}
+
+fn has(images: &[LocalImage], reference: &str) -> bool {
+    images
+        .iter()
+        .any(|image| image.reference.as_deref() == Some(reference))
+}
+
+#[tokio::test]
+async fn tag_untag_and_delete_by_the_docker_cli_reach_the_watcher_within_2_seconds() {
+    let name = unique("live");
+    let source = format!("{name}:1");
+    let id = import_image(&source);
+    let (sender, mut updates) = mpsc::unbounded_channel();
+    let watcher = tokio::spawn(async move {
+        watch_images(&config(), &Selection::Automatic, |update| {
+            sender.send(update).is_ok()
+        })
+        .await
+    });
+    snapshot_where(&mut updates, Duration::from_secs(10), |images| {
+        has(images, &source)
+    })
+    .await;
+
+    let copy = format!("{name}:copy");
+    docker(&["tag", &source, &copy]);
+    let (_, events, took) = snapshot_where(&mut updates, Duration::from_secs(2), |images| {
+        has(images, &copy)
+    })
+    .await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "tag" && e.name.as_deref() == Some(&copy)),
+        "{events:?}"
+    );
+    println!("tag reached the watcher in {took:?}");
+
+    docker(&["rmi", &copy]);
+    let (_, events, _) = snapshot_where(&mut updates, Duration::from_secs(2), |images| {
+        !has(images, &copy)
+    })
+    .await;
+    assert!(
+        events.iter().any(|e| e.action == "untag" && e.id == id),
+        "{events:?}"
+    );
+
+    docker(&["rmi", &source]);
+    let (images, events, _) = snapshot_where(&mut updates, Duration::from_secs(2), |images| {
+        !images.iter().any(|image| image.id == id)
+    })
+    .await;
+    assert!(
+        events.iter().any(|e| e.action == "delete" && e.id == id),
+        "{events:?}"
+    );
+    assert!(!has(&images, &source));
+    watcher.abort();
+}
+
+#[tokio::test]
+async fn the_engine_switcher_lists_each_socket_once_with_what_answers() {
+    let socket = match ghcr::engine::discovery::parse_docker_host(&stack("DOCKER_HOST")).unwrap() {
+        Endpoint::Unix(path) => path,
+        other => panic!("the stack's engine is on a unix socket, not {other}"),
+    };
+    let home = tempfile::tempdir().unwrap();
+    let desktop = home.path().join("docker.sock");
+    std::os::unix::fs::symlink(&socket, &desktop).unwrap();
+    let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = refused.local_addr().unwrap().port();
+    drop(refused);
+    let choices = Engine::probe_all(vec![
+        Candidate {
+            endpoint: Endpoint::Unix(socket.clone()),
+            origin: Origin::SystemDocker,
+        },
+        Candidate {
+            endpoint: Endpoint::Unix(desktop),
+            origin: Origin::DockerDesktop,
+        },
+        Candidate {
+            endpoint: Endpoint::Unix(home.path().join("missing.sock")),
+            origin: Origin::RootlessPodman,
+        },
+        Candidate {
+            endpoint: Endpoint::Tcp {
+                host: "127.0.0.1".into(),
+                port,
+            },
+            origin: Origin::DockerHost,
+        },
+    ])
+    .await;
+    let summary: Vec<(Origin, bool)> = choices
+        .iter()
+        .map(|c| (c.origin, c.info.is_some()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![(Origin::SystemDocker, true), (Origin::DockerHost, false)],
+        "the symlink to the same socket and the missing socket are left out"
+    );
+    assert_eq!(
+        choices[1].error.as_ref().map(|e| e.code),
+        Some(Code::EngineUnreachable)
+    );
+    let picked = Selection::Picked(Candidate {
+        endpoint: Endpoint::Unix(socket),
+        origin: Origin::SystemDocker,
+    });
+    let engine = Engine::select(&config(), &picked).await.unwrap();
+    assert_eq!(engine.info().origin, Origin::SystemDocker);
+}
