@@ -3,6 +3,13 @@
 fn main() {
     let commands = tauri_build::AppManifest::new().commands(&[
         "engine_status",
+        "images_watch",
+        "engines",
+        "engine_select",
+        "owners",
+        "tag_proposal",
+        "tag_check",
+        "image_tag",
         "token_check",
         "token_save",
         "account_in_use",

@@ -258,6 +258,68 @@ pub fn propose(registry: &str, owner: &str, source: &Reference) -> String {
     format!("{registry}/{owner}/{name}:{tag}")
 }
 
+/// What the "Tag for GitHub" form starts with: the registry, the owner, and `name:tag` for the image,
+/// with the translation when the image has an old docker.pkg.github.com name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Proposal {
+    pub registry: String,
+    pub owner: String,
+    pub name_and_tag: String,
+    pub translation: Option<Translation>,
+}
+
+/// The proposal for the local image named `source` (a reference, or an ID for an untagged image).
+pub fn proposal(registry: &str, owner: &str, source: &str) -> Proposal {
+    let is_id = source.starts_with("sha256:");
+    let parsed = Reference::parse(source).ok().filter(|_| !is_id);
+    let translation = parsed
+        .as_ref()
+        .and_then(|r| translate_docker_pkg(r, registry));
+    let full = match (&translation, &parsed) {
+        (Some(translation), _) => translation.to.clone(),
+        (None, Some(reference)) => propose(registry, owner, reference),
+        (None, None) => format!(
+            "{registry}/{}/image:latest",
+            fix_component(owner).unwrap_or_default()
+        ),
+    };
+    let rest = full
+        .strip_prefix(registry)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .unwrap_or(&full);
+    let (owner, name_and_tag) = rest.split_once('/').unwrap_or(("", rest));
+    Proposal {
+        registry: registry.to_string(),
+        owner: owner.to_string(),
+        name_and_tag: name_and_tag.to_string(),
+        translation,
+    }
+}
+
+/// A tag target as the form shows it while it is typed: valid (and its full form), or what is wrong
+/// and the fixed form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetCheck {
+    pub reference: Option<String>,
+    pub problems: Vec<String>,
+    pub fix: Option<String>,
+}
+
+pub fn check_target(text: &str, registry: &str) -> TargetCheck {
+    match tag_target(text, registry) {
+        Ok(reference) => TargetCheck {
+            reference: Some(reference.to_string()),
+            problems: Vec::new(),
+            fix: None,
+        },
+        Err(invalid) => TargetCheck {
+            reference: None,
+            problems: invalid.problems.iter().map(ToString::to_string).collect(),
+            fix: invalid.fix,
+        },
+    }
+}
+
 /// A `docker.pkg.github.com/OWNER/REPO/IMAGE[:TAG]` name and its ghcr.io form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Translation {
@@ -823,6 +885,39 @@ mod tests {
             propose("ghcr.io", "octo", &untagged),
             "ghcr.io/octo/tool:latest"
         );
+    }
+
+    #[test]
+    fn the_form_starts_from_the_images_name_or_its_translation() {
+        let plain = proposal("ghcr.io", "Octo", "web:2");
+        assert_eq!(
+            (plain.owner.as_str(), plain.name_and_tag.as_str()),
+            ("octo", "web:2")
+        );
+        let old = proposal(
+            "ghcr.io",
+            "someone",
+            "docker.pkg.github.com/octo/site/web:3",
+        );
+        assert_eq!(
+            (old.owner.as_str(), old.name_and_tag.as_str()),
+            ("octo", "web:3")
+        );
+        assert!(old.translation.is_some());
+        let untagged = proposal("127.0.0.1:5000", "octo", "sha256:abcdef");
+        assert_eq!(untagged.name_and_tag, "image:latest");
+        assert_eq!(untagged.registry, "127.0.0.1:5000");
+    }
+
+    #[test]
+    fn a_typed_target_is_checked_with_its_problems_in_words() {
+        let good = check_target("ghcr.io/octo/web:1", "ghcr.io");
+        assert_eq!(good.reference.as_deref(), Some("ghcr.io/octo/web:1"));
+        let bad = check_target("ghcr.io/Octo/Web:1", "ghcr.io");
+        assert_eq!(bad.reference, None);
+        assert_eq!(bad.problems.len(), 2);
+        assert!(bad.problems[0].contains("uppercase"));
+        assert_eq!(bad.fix.as_deref(), Some("ghcr.io/octo/web:1"));
     }
 
     #[test]

@@ -1,12 +1,11 @@
 // GHCR Desktop's page: boot, view switching (sidebar, Alt+1..4, arrow keys), the theme, the engine state
 // that the status bar and the views share, and the one IPC wrapper around window.__TAURI__.
 import * as accountView from './views/account.js';
-import * as images from './views/images.js';
+import * as imagesView from './views/images.js';
 import * as pushes from './views/pushes.js';
 import * as packages from './views/packages.js';
 
-const views = { account: accountView, images, pushes, packages };
-const ENGINE_POLL_MS = 5000;
+const views = { account: accountView, images: imagesView, pushes, packages };
 // A token can be revoked or expire while the app runs: look again now and then (one GET /user and a
 // push probe), and whenever the account in the status bar is clicked.
 const ACCOUNT_POLL_MS = 5 * 60 * 1000;
@@ -37,16 +36,49 @@ function store(initial) {
 
 // The engine as the app last saw it: {state: 'checking'|'ok'|'error', info, error}.
 const engine = store({ state: 'checking', info: null, error: null });
+// The engine's images, live from the watcher: {state: 'waiting'|'ok'|'gone', list, engine (info), error,
+// events (the last burst), startedAt (when the watch began, for the load-time measurement)}.
+const images = store({ state: 'waiting', list: [], engine: null, error: null, events: [], startedAt: 0, measured: false, picked: '' });
 // The account in use: {state: 'checking'|'ok'|'none'|'error', account, error}; never the token itself.
 const account = store({ state: 'checking', account: null, error: null });
 
+// Follows the engine's images through a Channel (see src-tauri/src/events.rs); a new watch replaces the
+// old one. Snapshots also keep the status bar's engine current; a lost engine shows as a gap there.
+let currentWatch = null;
+function watchImages() {
+  const core = window.__TAURI__ && window.__TAURI__.core;
+  if (!core) return;
+  const updates = new core.Channel();
+  currentWatch = updates;
+  images.set({ startedAt: performance.now(), measured: false });
+  updates.onmessage = (update) => {
+    if (currentWatch !== updates) return;
+    if (update.kind === 'snapshot') {
+      images.set({ state: 'ok', list: update.images, engine: update.engine, events: update.events, error: null });
+      engine.set({ state: 'ok', info: update.engine, error: null, lostAt: null });
+    } else {
+      const lostAt = engine.state === 'ok' ? new Date() : engine.lostAt;
+      images.set({ state: 'gone', error: update.error });
+      engine.set({ state: 'error', info: null, error: update.error, lostAt });
+    }
+  };
+  invoke('images_watch', { updates }).catch((error) => {
+    images.set({ state: 'gone', error });
+    engine.set({ state: 'error', info: null, error });
+  });
+}
+
+// "Try again": asks the engine now and restarts the watch (its backoff starts over).
 let engineCheck = null;
 function refreshEngine() {
   if (!engineCheck) {
     engineCheck = invoke('engine_status')
       .then((info) => engine.set({ state: 'ok', info, error: null }))
-      .catch((error) => engine.set({ state: 'error', info: null, error }))
-      .finally(() => { engineCheck = null; });
+      .catch((error) => {
+        engine.set({ state: 'error', info: null, error });
+        images.set({ state: 'gone', error });
+      })
+      .finally(() => { engineCheck = null; watchImages(); });
   }
   return engineCheck;
 }
@@ -78,13 +110,16 @@ function renderAccountStatus({ state, account: found, error }) {
   }
 }
 
-function renderEngineStatus({ state, info, error }) {
+function renderEngineStatus({ state, info, error, lostAt }) {
   const status = document.getElementById('engine-status');
   status.dataset.state = state;
   const text = status.querySelector('.text');
   if (state === 'ok') {
     text.textContent = `${info.product} ${info.version} · API ${info.api_version} · ${info.endpoint}`;
     status.title = `Connected (${info.os}/${info.arch})`;
+  } else if (state === 'error' && lostAt) {
+    text.textContent = `Engine gone since ${lostAt.toLocaleTimeString()} · reconnecting…`;
+    status.title = error.message;
   } else if (state === 'error') {
     text.textContent = error.code === 'engine.unreachable' ? 'No container engine found' : error.message;
     status.title = error.hint || '';
@@ -105,7 +140,7 @@ function show(name, { focus = false } = {}) {
   const root = document.getElementById('view');
   root.replaceChildren();
   root.dataset.view = name;
-  cleanup = view.render(root, { engine, refreshEngine, account, refreshAccount, invoke, show }) || null;
+  cleanup = view.render(root, { engine, images, refreshEngine, watchImages, account, refreshAccount, invoke, show }) || null;
   document.title = `${view.title} — GHCR Desktop`;
   if (focus) root.focus();
 }
@@ -157,9 +192,8 @@ function boot() {
     refreshAccount();
   });
   show('images');
-  refreshEngine();
+  watchImages();
   refreshAccount();
-  setInterval(refreshEngine, ENGINE_POLL_MS);
   setInterval(refreshAccount, ACCOUNT_POLL_MS);
 }
 

@@ -25,3 +25,36 @@ export function emptyState({ glyph, title, text, detail, hint, actions = [], err
     hint && h('p', { class: 'hint' }, hint),
     actions.length > 0 && h('div', { class: 'actions' }, actions));
 }
+
+// Bytes in decimal units with three significant digits, as `docker images` shows them: 7.81 MB.
+export function humanSize(bytes) {
+  let value = bytes;
+  for (const unit of ['B', 'kB', 'MB', 'GB', 'TB']) {
+    if (value < 999.5) {
+      if (unit === 'B') return `${value} B`;
+      return `${value >= 99.95 ? value.toFixed(0) : value >= 9.995 ? value.toFixed(1) : value.toFixed(2)} ${unit}`;
+    }
+    value /= 1000;
+  }
+  return `${value.toFixed(0)} PB`;
+}
+
+// "3 hours ago" from seconds since the epoch.
+export function relativeTime(seconds, now = Date.now() / 1000) {
+  const age = Math.max(0, now - seconds);
+  if (age < 60) return 'just now';
+  const units = [[60, 'minute', 3600], [3600, 'hour', 86400], [86400, 'day', 2592000],
+    [2592000, 'month', 31536000], [31536000, 'year', Infinity]];
+  const [size, name] = units.find(([, , below]) => age < below);
+  const n = Math.floor(age / size);
+  return `${n} ${name}${n === 1 ? '' : 's'} ago`;
+}
+
+// Calls `fn` once `ms` have passed without another call.
+export function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}

@@ -2,16 +2,27 @@
 //! commands of `commands/`, each a few lines delegating to the `ghcr` core.
 
 mod commands;
+mod events;
 
+use ghcr::engine::Selection;
 use ghcr::token::device_flow::DeviceSignIn;
 use ghcr::{Config, Error};
 use std::sync::{Arc, Mutex};
 
 /// What every command can reach: the configuration read at start (or why it could not be read: the
-/// window still opens and shows that error), and a browser sign-in waiting for the person, if any.
+/// window still opens and shows that error), a browser sign-in waiting for the person, if any, the
+/// engine the person picked, and the task following that engine's images.
 pub struct AppState {
     config: Result<Config, Error>,
     device_sign_in: Mutex<Option<Arc<DeviceSignIn>>>,
+    engine_selection: Mutex<Selection>,
+    images_watcher: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl AppState {
@@ -21,9 +32,22 @@ impl AppState {
 
     /// The browser sign-in in progress; replacing or clearing it cancels the previous one.
     pub fn device_sign_in(&self) -> std::sync::MutexGuard<'_, Option<Arc<DeviceSignIn>>> {
-        self.device_sign_in
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.device_sign_in)
+    }
+
+    pub fn engine_selection(&self) -> Selection {
+        lock(&self.engine_selection).clone()
+    }
+
+    pub fn set_engine_selection(&self, selection: Selection) {
+        *lock(&self.engine_selection) = selection;
+    }
+
+    /// Keeps the new image watcher and stops the one before it (one page, one list).
+    pub fn replace_images_watcher(&self, watcher: Option<tauri::async_runtime::JoinHandle<()>>) {
+        if let Some(previous) = std::mem::replace(&mut *lock(&self.images_watcher), watcher) {
+            previous.abort();
+        }
     }
 }
 
@@ -40,12 +64,21 @@ pub fn run() {
     let state = AppState {
         config: Config::from_env(),
         device_sign_in: Mutex::new(None),
+        engine_selection: Mutex::new(Selection::Automatic),
+        images_watcher: Mutex::new(None),
     };
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
         .manage(state)
         .invoke_handler(tauri::generate_handler![
             commands::engine::engine_status,
+            commands::images::images_watch,
+            commands::images::engines,
+            commands::images::engine_select,
+            commands::images::owners,
+            commands::images::tag_proposal,
+            commands::images::tag_check,
+            commands::images::image_tag,
             commands::token::token_check,
             commands::token::token_save,
             commands::token::account_in_use,

@@ -41,6 +41,16 @@ pub async fn watch_images(
             Followed::ReceiverGone => return,
             Followed::Lost(error) => error,
         };
+        // Say why in the engine's own terms ("connection refused", "no socket there") when asking
+        // again fails; an engine that is already back is followed again after a short pause.
+        let error = match Engine::select(config, selection).await {
+            Ok(_) => {
+                tokio::time::sleep(FIRST_RETRY).await;
+                continue;
+            }
+            Err(reason) if error.code == reason.code => reason,
+            Err(_) => error,
+        };
         let update = ImagesUpdate::Disconnected {
             error,
             retry_in_ms: retry.as_millis() as u64,

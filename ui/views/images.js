@@ -1,41 +1,291 @@
-// Images view: the local container engine and, once connected, its images. Without an engine it is the
-// "No container engine found" state, saying how to start one, with a retry.
-import { h, emptyState } from '../dom.js';
+// Images view: the engine's local images, live (the app's watcher streams a snapshot after each burst of
+// engine events), with filter-as-you-type, sorting, the untagged group, the engine switcher and "Tag for
+// GitHub". Rows are virtualised: only the visible ones are in the page, so thousands scroll smoothly.
+import { h, emptyState, humanSize, relativeTime } from '../dom.js';
+import { openTagDialog } from './tag-dialog.js';
 
 export const title = 'Images';
 
-export function render(root, { engine, refreshEngine }) {
-  const draw = ({ state, info, error }) => {
-    if (state === 'checking') {
+const ROW_HEIGHT = 48;
+const OVERSCAN = 6;
+const SORTS = {
+  name: (a, b) => (a.reference || '~').localeCompare(b.reference || '~') || b.created - a.created,
+  size: (a, b) => b.size - a.size || (a.reference || '~').localeCompare(b.reference || '~'),
+  created: (a, b) => b.created - a.created || (a.reference || '~').localeCompare(b.reference || '~'),
+};
+
+export function render(root, { images, refreshEngine, watchImages, invoke }) {
+  const ui = { filter: '', sort: 'name', showUntagged: false, notice: null };
+  let built = null; // the list's page parts, kept while the engine answers so typing never loses focus
+  let visible = [];
+  let rowCache = new Map();
+
+  const noEngine = ({ error }) => {
+    built = null;
+    const retry = h('button', { class: 'primary', type: 'button', id: 'engine-retry' }, 'Try again');
+    retry.addEventListener('click', async () => {
+      retry.disabled = true;
+      retry.textContent = 'Looking…';
+      await refreshEngine();
+      retry.disabled = false;
+      retry.textContent = 'Try again';
+    });
+    const unreachable = error.code === 'engine.unreachable';
+    root.replaceChildren(emptyState({
+      id: 'no-engine', error: true, glyph: '!',
+      title: unreachable ? 'No container engine found' : 'The container engine cannot be used',
+      text: 'GHCR Desktop lists and pushes the images of a local Docker or Podman engine.',
+      detail: error.message, hint: error.hint, actions: [retry],
+    }));
+  };
+
+  const build = () => {
+    const filter = h('input', {
+      type: 'search', id: 'image-filter', placeholder: 'Filter by name, tag or ID', 'aria-label': 'Filter images',
+      autocomplete: 'off', spellcheck: 'false',
+    });
+    filter.value = ui.filter;
+    filter.addEventListener('input', () => { ui.filter = filter.value; refresh(); });
+    filter.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape' && filter.value) { filter.value = ''; ui.filter = ''; refresh(); }
+      if (event.key === 'ArrowDown') { event.preventDefault(); focusRow(0); }
+    });
+    const sort = h('select', { id: 'image-sort', 'aria-label': 'Sort images' },
+      h('option', { value: 'name' }, 'Sort by name'),
+      h('option', { value: 'size' }, 'Sort by size'),
+      h('option', { value: 'created' }, 'Sort by created'));
+    sort.value = ui.sort;
+    sort.addEventListener('change', () => { ui.sort = sort.value; refresh(); });
+    const untagged = h('input', { type: 'checkbox', id: 'show-untagged' });
+    untagged.checked = ui.showUntagged;
+    untagged.addEventListener('change', () => { ui.showUntagged = untagged.checked; refresh(); });
+    const untaggedLabel = h('span', {}, 'Show untagged');
+    const count = h('span', { id: 'image-count', class: 'muted', 'aria-live': 'polite' });
+    const spacer = h('div', { class: 'spacer' });
+    const list = h('div', { id: 'image-list', class: 'image-list', role: 'list', 'aria-label': 'Local images', tabindex: '-1' }, spacer);
+    list.addEventListener('scroll', () => schedulePaint());
+    list.addEventListener('keydown', onListKey);
+    const empty = h('div', { id: 'image-empty' });
+    const notice = h('p', { id: 'image-notice', class: 'notice', role: 'status', hidden: true });
+    const engineLine = h('div', { class: 'engine-line', id: 'engine-card', 'aria-label': 'Container engine' },
+      h('span', { id: 'engine-product' }), h('span', { class: 'muted' }, '· API'),
+      h('span', { id: 'engine-api' }), h('span', { class: 'muted' }, '·'),
+      h('span', { id: 'engine-endpoint', class: 'mono' }),
+      engineSwitcher());
+    root.replaceChildren(
+      h('div', { class: 'view-head' }, h('h1', {}, 'Images'), count),
+      engineLine,
+      h('div', { class: 'toolbar' }, filter, sort, h('label', { class: 'check' }, untagged, untaggedLabel)),
+      notice, empty, list);
+    root.classList.add('fill');
+    rowCache = new Map();
+    built = { filter, list, spacer, count, empty, untaggedLabel, notice, painted: -1 };
+  };
+
+  // The engines on this machine, for switching; the automatic choice first.
+  const engineSwitcher = () => {
+    const select = h('select', { id: 'engine-select', 'aria-label': 'Container engine to use' },
+      h('option', { value: '' }, 'Automatic'));
+    invoke('engines').then((choices) => {
+      for (const choice of choices) {
+        const label = choice.info
+          ? `${choice.info.product} ${choice.info.version} — ${choice.endpoint}`
+          : `${choice.endpoint} (not answering)`;
+        select.append(h('option', { value: choice.endpoint, disabled: !choice.info }, label));
+      }
+      select.value = images.picked || '';
+    }).catch(() => {});
+    select.addEventListener('change', async () => {
+      const endpoint = select.value || null;
+      try {
+        await invoke('engine_select', { endpoint });
+        images.picked = endpoint || '';
+        watchImages();
+      } catch (error) {
+        showNotice(`${error.message} ${error.hint || ''}`, true);
+        select.value = images.picked || '';
+      }
+    });
+    return select;
+  };
+
+  const matches = (image, words) => {
+    const text = `${image.reference || ''} ${image.repository} ${image.short_id} ${image.id}`.toLowerCase();
+    return words.every((word) => text.includes(word));
+  };
+
+  const refresh = () => {
+    if (!built) return;
+    const all = images.list;
+    const words = ui.filter.toLowerCase().split(/\s+/).filter(Boolean);
+    const untaggedCount = all.filter((image) => !image.reference).length;
+    visible = all.filter((image) => (ui.showUntagged || image.reference) && matches(image, words));
+    visible.sort((a, b) => (!a.reference - !b.reference) || SORTS[ui.sort](a, b));
+    const tagged = all.length - untaggedCount;
+    built.count.textContent = words.length
+      ? `${visible.length} of ${all.length} shown`
+      : `${tagged} tagged · ${untaggedCount} untagged`;
+    built.untaggedLabel.textContent = `Show untagged (${untaggedCount})`;
+    built.list.dataset.rows = String(visible.length);
+    built.spacer.style.height = `${visible.length * ROW_HEIGHT}px`;
+    if (all.length === 0) {
+      built.empty.replaceChildren(emptyState({
+        id: 'no-images', glyph: '□', title: 'No local images yet',
+        text: 'Images built or pulled with Docker or Podman show up here as they appear.',
+        hint: 'Try `docker pull alpine` or `docker build -t my-app .`',
+      }));
+    } else if (visible.length === 0) {
+      const clear = h('button', { class: 'ghost', type: 'button', id: 'clear-filter' }, 'Clear the filter');
+      clear.addEventListener('click', () => { built.filter.value = ''; ui.filter = ''; refresh(); built.filter.focus(); });
+      built.empty.replaceChildren(emptyState({
+        id: 'no-match', glyph: '⌕', title: ui.filter ? `No image matches “${ui.filter}”` : 'Only untagged images',
+        text: ui.filter ? 'The filter looks in names, tags and IDs.' : 'Tick “Show untagged” to see them.',
+        actions: ui.filter ? [clear] : [],
+      }));
+    } else {
+      built.empty.replaceChildren();
+    }
+    built.painted = -1;
+    paint();
+  };
+
+  let paintQueued = false;
+  const schedulePaint = () => {
+    if (paintQueued) return;
+    paintQueued = true;
+    requestAnimationFrame(() => { paintQueued = false; paint(); });
+  };
+
+  // Puts the rows in view (and a few around them) into the page.
+  const paint = () => {
+    if (!built) return;
+    const { list, spacer } = built;
+    const first = Math.max(0, Math.floor(list.scrollTop / ROW_HEIGHT) - OVERSCAN);
+    if (first === built.painted && spacer.childElementCount > 0) return;
+    const count = Math.ceil((list.clientHeight || 600) / ROW_HEIGHT) + 2 * OVERSCAN;
+    const focusedId = document.activeElement && document.activeElement.closest('.image-row')?.dataset.key;
+    // Rows whose image did not change are kept (same nodes): focus, hover and clicks in flight survive
+    // a new snapshot, and little is rebuilt.
+    const kept = new Map();
+    const rows = visible.slice(first, first + count).map((image, i) => {
+      const key = image.reference || image.id;
+      const signature = `${image.id}|${image.size}|${image.created}|${image.on_registry}|${Boolean(image.translation)}|${image.repository}`;
+      const cached = rowCache.get(key);
+      const node = cached && cached.signature === signature ? cached.node : row(image);
+      node.style.transform = `translateY(${(first + i) * ROW_HEIGHT}px)`;
+      kept.set(key, { node, signature });
+      return node;
+    });
+    rowCache = kept;
+    const same = rows.length === spacer.childElementCount && rows.every((node, i) => spacer.children[i] === node);
+    if (!same) spacer.replaceChildren(...rows);
+    built.painted = first;
+    if (focusedId && document.activeElement === document.body) {
+      spacer.querySelector(`.image-row[data-key="${CSS.escape(focusedId)}"]`)?.focus();
+    }
+  };
+
+  const row = (image) => {
+    const key = image.reference || image.id;
+    const tagButton = h('button', { class: 'ghost small tag-for-github', type: 'button', tabindex: '-1' },
+      image.translation ? 'Move to ghcr.io' : 'Tag for GitHub');
+    tagButton.addEventListener('click', () => tagFor(image));
+    const node = h('div', {
+      class: 'image-row', role: 'listitem', tabindex: '0', dataset: { key, reference: image.reference || '', id: image.id },
+      'aria-label': `${image.reference || `untagged ${image.short_id}`}, ${humanSize(image.size)}`,
+    },
+    h('div', { class: 'image-name', title: image.reference || image.id },
+      image.reference
+        ? [h('span', { class: 'repo' }, image.repository), h('span', { class: 'tag' }, `:${image.tag}`)]
+        : h('span', { class: 'repo muted' }, image.repository === '<none>' ? 'untagged' : `${image.repository} (untagged)`),
+      image.on_registry && h('span', { class: 'badge ok', title: 'This image already has a name on the registry' }, 'on registry'),
+      image.translation && h('span', { class: 'badge warn', title: image.translation.explanation }, 'old docker.pkg.github.com name')),
+    h('span', { class: 'image-id mono' }, image.short_id),
+    h('span', { class: 'image-size' }, humanSize(image.size)),
+    h('span', { class: 'image-created muted' }, relativeTime(image.created)),
+    tagButton);
+    node.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' || event.key === 't') { event.preventDefault(); tagFor(image); }
+    });
+    return node;
+  };
+
+  const focusRow = (index) => {
+    if (!built || visible.length === 0) return;
+    const target = Math.max(0, Math.min(visible.length - 1, index));
+    const { list } = built;
+    const top = target * ROW_HEIGHT;
+    if (top < list.scrollTop) list.scrollTop = top;
+    else if (top + ROW_HEIGHT > list.scrollTop + list.clientHeight) list.scrollTop = top + ROW_HEIGHT - list.clientHeight;
+    paint();
+    const key = visible[target].reference || visible[target].id;
+    built.spacer.querySelector(`.image-row[data-key="${CSS.escape(key)}"]`)?.focus();
+  };
+
+  function onListKey(event) {
+    const current = document.activeElement.closest('.image-row');
+    if (!current) return;
+    const index = visible.findIndex((image) => (image.reference || image.id) === current.dataset.key);
+    const page = Math.floor(built.list.clientHeight / ROW_HEIGHT);
+    const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page };
+    if (event.key in moves) { event.preventDefault(); focusRow(index + moves[event.key]); }
+    if (event.key === 'Home') { event.preventDefault(); focusRow(0); }
+    if (event.key === 'End') { event.preventDefault(); focusRow(visible.length - 1); }
+    if (event.key === 'ArrowUp' && index === 0) built.filter.focus();
+  }
+
+  const showNotice = (text, error = false) => {
+    if (!built) return;
+    built.notice.textContent = text;
+    built.notice.classList.toggle('error', error);
+    built.notice.hidden = false;
+  };
+
+  const tagFor = async (image) => {
+    const tagged = await openTagDialog({ image, invoke });
+    if (tagged) showNotice(`Tagged ${image.reference || image.short_id} as ${tagged}`);
+  };
+
+  // Measures from the start of the watch to the first rows on screen (the benchmark reads it).
+  const measure = () => {
+    if (!built || images.measured || !images.startedAt || images.state !== 'ok') return;
+    images.measured = true;
+    const list = built.list;
+    requestAnimationFrame(() => {
+      list.dataset.loadMs = String(Math.round(performance.now() - images.startedAt));
+    });
+  };
+
+  let shownError = null;
+  const draw = () => {
+    if (images.state === 'gone') {
+      // The watcher retries every few seconds: redraw only when what there is to say changes.
+      const said = `${images.error.code}|${images.error.message}`;
+      if (said === shownError && root.querySelector('#no-engine')) return;
+      shownError = said;
+      return noEngine(images);
+    }
+    shownError = null;
+    if (images.state !== 'ok') {
+      built = null;
       root.replaceChildren(h('div', { class: 'spinner', role: 'progressbar', 'aria-label': 'Looking for a container engine' }));
       return;
     }
-    if (state === 'error') {
-      const retry = h('button', { class: 'primary', type: 'button', id: 'engine-retry' }, 'Try again');
-      retry.addEventListener('click', async () => {
-        retry.disabled = true;
-        retry.textContent = 'Looking…';
-        await refreshEngine();
-      });
-      const unreachable = error.code === 'engine.unreachable';
-      root.replaceChildren(emptyState({
-        id: 'no-engine', error: true, glyph: '!',
-        title: unreachable ? 'No container engine found' : 'The container engine cannot be used',
-        text: 'GHCR Desktop lists and pushes the images of a local Docker or Podman engine.',
-        detail: error.message, hint: error.hint, actions: [retry],
-      }));
-      return;
-    }
-    root.replaceChildren(
-      h('h1', {}, 'Images'),
-      h('p', { class: 'lede' }, `Connected to ${info.product} ${info.version}. Listing its images comes in the next version of GHCR Desktop.`),
-      h('section', { class: 'card', id: 'engine-card', 'aria-label': 'Container engine' },
-        h('dl', { class: 'facts' },
-          h('dt', {}, 'Engine'), h('dd', { id: 'engine-product' }, `${info.product} ${info.version}`),
-          h('dt', {}, 'Socket'), h('dd', { id: 'engine-endpoint' }, info.endpoint),
-          h('dt', {}, 'API'), h('dd', { id: 'engine-api' }, `${info.api_version} (the engine offers up to ${info.server_api_version})`),
-          h('dt', {}, 'Platform'), h('dd', {}, `${info.os}/${info.arch}`))));
+    if (!built) build();
+    const info = images.engine;
+    document.getElementById('engine-product').textContent = `${info.product} ${info.version}`;
+    const api = document.getElementById('engine-api');
+    api.textContent = info.api_version;
+    api.title = `The engine offers up to API ${info.server_api_version}; GHCR Desktop speaks ${info.api_version}`;
+    document.getElementById('engine-endpoint').textContent = info.endpoint;
+    refresh();
+    measure();
   };
-  draw(engine);
-  return engine.subscribe(draw);
+
+  draw();
+  const unsubscribe = images.subscribe(draw);
+  return () => {
+    unsubscribe();
+    root.classList.remove('fill');
+  };
 }

@@ -8,6 +8,6 @@ use tauri::State;
 /// The engine in use (socket, product, version, API), or `engine.unreachable` with how to start one.
 #[tauri::command]
 pub async fn engine_status(state: State<'_, AppState>) -> Result<EngineInfo, Error> {
-    let engine = Engine::connect(state.config()?).await?;
+    let engine = Engine::select(state.config()?, &state.engine_selection()).await?;
     Ok(engine.info().clone())
 }

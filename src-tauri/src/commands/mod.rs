@@ -2,4 +2,5 @@
 //! returns its result; errors reach the UI as `{code, message, hint}`.
 
 pub mod engine;
+pub mod images;
 pub mod token;

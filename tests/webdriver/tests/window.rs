@@ -214,9 +214,12 @@ async fn engine_over_tcp(port: u16) -> JoinHandle<()> {
         .await
         .expect("the port is free");
     tokio::spawn(async move {
+        // Aborting this task drops the set, which closes every open connection too (the app's event
+        // stream among them), as a stopped engine does.
+        let mut connections = tokio::task::JoinSet::new();
         while let Ok((mut tcp, _)) = listener.accept().await {
             let socket = socket.clone();
-            tokio::spawn(async move {
+            connections.spawn(async move {
                 if let Ok(mut unix) = UnixStream::connect(&socket).await {
                     let _ = tokio::io::copy_bidirectional(&mut tcp, &mut unix).await;
                 }

@@ -1,0 +1,12 @@
+//! Every stream the backend sends to the page, in one place. Streams use `tauri::ipc::Channel` (ordered,
+//! per call, the documented way to stream progress) rather than global events: the page passes a
+//! Channel to the command that starts the stream.
+//!
+//! - `images_watch(updates)`: `ImagesUpdate` — `{kind: "snapshot", engine, images, events}` with the
+//!   whole image list after each burst of engine image events, or `{kind: "disconnected", error,
+//!   retry_in_ms}` while the engine is gone.
+
+use ghcr::engine::watch::ImagesUpdate;
+use tauri::ipc::Channel;
+
+pub type ImagesChannel = Channel<ImagesUpdate>;

@@ -1,0 +1,313 @@
+//! The Images view in the real window against the stack's dockerd: the list shows the engine's images
+//! and the filter narrows it as typed; "Tag for GitHub" proposes the lowercased owner, explains an
+//! uppercase name, offers the fix and creates the tag; a `docker tag` from outside appears by itself.
+
+use ghcr_webdriver_tests::{ensure, stack, App, Client, Locator};
+use std::process::Command;
+use std::time::Duration;
+
+const PATIENCE: Duration = Duration::from_secs(20);
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}-{nanos:08x}")
+}
+
+fn docker(args: &[&str]) -> String {
+    let output = Command::new("docker")
+        .args(args)
+        .env("DOCKER_HOST", stack("DOCKER_HOST"))
+        .output()
+        .expect("the docker CLI runs");
+    assert!(
+        output.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// A new image with a unique ID (a one-file `docker import`), named `name`; returns its ID.
+fn import_image(name: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hello.txt"), name).unwrap();
+    let tar = dir.path().join("layer.tar");
+    let status = Command::new("tar")
+        .arg("-cf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(dir.path())
+        .arg("hello.txt")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    docker(&["import", tar.to_str().unwrap(), name])
+}
+
+/// The references of the rows in the page.
+async fn row_references(client: &Client) -> Result<Vec<String>, fantoccini::error::CmdError> {
+    let mut references = Vec::new();
+    for row in client.find_all(Locator::Css(".image-row")).await? {
+        references.push(row.attr("data-reference").await?.unwrap_or_default());
+    }
+    Ok(references)
+}
+
+/// Types `text` into the filter (replacing what is there).
+async fn filter(client: &Client, text: &str) -> Result<(), fantoccini::error::CmdError> {
+    let input = client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Id("image-filter"))
+        .await?;
+    input.clear().await?;
+    input.send_keys(text).await
+}
+
+async fn wait_for_row(client: &Client, reference: &str) -> Result<(), fantoccini::error::CmdError> {
+    client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(&format!(
+            ".image-row[data-reference='{reference}']"
+        )))
+        .await
+        .map(|_| ())
+}
+
+#[tokio::test]
+async fn the_list_shows_the_engines_images_and_typing_in_the_filter_narrows_it() {
+    let prefix = unique("wd-list");
+    let first = import_image(&format!("{prefix}-one:1"));
+    import_image(&format!("{prefix}-two:2"));
+    docker(&[
+        "tag",
+        &format!("{prefix}-one:1"),
+        &format!("{prefix}-one:latest"),
+    ]);
+    let docker_host = stack("DOCKER_HOST");
+    App::launch("images-list", &[("DOCKER_HOST", &docker_host)])
+        .await
+        .check(|client| async move {
+            let list = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#image-list[data-rows]"))
+                .await?;
+            let rows: usize = list
+                .attr("data-rows")
+                .await?
+                .unwrap_or_default()
+                .parse()
+                .unwrap_or(0);
+            ensure(rows >= 3, format!("{rows} rows listed"))?;
+            let switcher = client.find(Locator::Id("engine-select")).await?;
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css(&format!(
+                    "#engine-select option[value='{docker_host}']"
+                )))
+                .await?;
+            ensure(
+                switcher.is_displayed().await?,
+                "the engine switcher is shown",
+            )?;
+
+            filter(&client, &prefix).await?;
+            wait_for_row(&client, &format!("{prefix}-two:2")).await?;
+            let shown = row_references(&client).await?;
+            let expected = vec![
+                format!("{prefix}-one:1"),
+                format!("{prefix}-one:latest"),
+                format!("{prefix}-two:2"),
+            ];
+            ensure(shown == expected, format!("rows {shown:?}"))?;
+            filter(&client, &format!("{prefix} two")).await?;
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#image-list[data-rows='1']"))
+                .await?;
+            ensure(
+                row_references(&client).await? == vec![format!("{prefix}-two:2")],
+                "two words narrow to one row",
+            )?;
+            // The short ID is what `docker images` shows.
+            filter(&client, &first[7..19]).await?;
+            wait_for_row(&client, &format!("{prefix}-one:1")).await?;
+            let count = client
+                .find(Locator::Id("image-count"))
+                .await?
+                .text()
+                .await?;
+            ensure(count.starts_with("2 of "), format!("count says {count:?}"))
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn tag_for_github_with_an_uppercase_name_shows_the_fix_and_creates_the_tag() {
+    let emulator = stack("GHCR_TEST_EMULATOR");
+    let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
+    let login = unique("Wd-Owner");
+    let org = unique("Wd-Org");
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{emulator}/_emulator/users"))
+        .json(&serde_json::json!({ "login": login, "orgs": [org] }))
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success());
+    let token: serde_json::Value = client
+        .post(format!("{emulator}/_emulator/tokens"))
+        .json(
+            &serde_json::json!({ "login": login, "kind": "classic", "scopes": ["write:packages"] }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap().to_string();
+    let name = unique("wd-tag");
+    let id = import_image(&format!("{name}:src"));
+    let env = [
+        ("DOCKER_HOST", stack("DOCKER_HOST")),
+        ("GHCR_API_URL", emulator.clone()),
+        ("GHCR_WEB_URL", emulator.clone()),
+        ("GHCR_REGISTRY", registry.clone()),
+        ("GHCR_TOKEN", token),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let owner = login.to_lowercase();
+    let org_owner = org.to_lowercase();
+    let typed = format!("{}:1.0", name.replace("wd-tag", "Wd-Tag"));
+    let fixed = format!("{registry}/{org_owner}/{name}:1.0");
+    App::launch("images-tag", &env)
+        .await
+        .check(|client| async move {
+            filter(&client, &name).await?;
+            wait_for_row(&client, &format!("{name}:src")).await?;
+            client
+                .find(Locator::Css(".image-row .tag-for-github"))
+                .await?
+                .click()
+                .await?;
+            let preview = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#tag-dialog[data-valid='true'] #tag-preview"))
+                .await?
+                .text()
+                .await?;
+            ensure(
+                preview == format!("{registry}/{owner}/{name}:src"),
+                format!("proposed {preview:?}, expected the lowercased login"),
+            )?;
+            let options = client.find_all(Locator::Css("#tag-owner option")).await?;
+            let mut values = Vec::new();
+            for option in options {
+                values.push(option.attr("value").await?.unwrap_or_default());
+            }
+            ensure(
+                values == vec![owner.clone(), org_owner.clone()],
+                format!("owners {values:?}"),
+            )?;
+            client
+                .find(Locator::Css(&format!(
+                    "#tag-owner option[value='{org_owner}']"
+                )))
+                .await?
+                .click()
+                .await?;
+            let field = client.find(Locator::Id("tag-name")).await?;
+            field.clear().await?;
+            field.send_keys(&typed).await?;
+            let problem = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#tag-dialog[data-valid='false'] #tag-problem"))
+                .await?;
+            let said = problem.text().await?;
+            ensure(said.contains("uppercase"), format!("problem says {said:?}"))?;
+            let create = client.find(Locator::Id("tag-create")).await?;
+            ensure(
+                !create.is_enabled().await?,
+                "Create is disabled for an invalid name",
+            )?;
+            let fix = client.find(Locator::Id("tag-fix")).await?;
+            let offer = fix.text().await?;
+            ensure(
+                offer == format!("Use {fixed}"),
+                format!("fix offered {offer:?}"),
+            )?;
+            fix.click().await?;
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#tag-dialog[data-valid='true']"))
+                .await?;
+            client
+                .find(Locator::Id("tag-create"))
+                .await?
+                .click()
+                .await?;
+            let notice = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#image-notice:not([hidden])"))
+                .await?
+                .text()
+                .await?;
+            ensure(
+                notice == format!("Tagged {name}:src as {fixed}"),
+                format!("notice {notice:?}"),
+            )?;
+            let inspected = docker(&["image", "inspect", "--format", "{{.Id}}", &fixed]);
+            ensure(inspected == id, format!("{fixed} is {inspected}, not {id}"))?;
+            wait_for_row(&client, &fixed).await?;
+            let badge = client
+                .find(Locator::Css(&format!(
+                    ".image-row[data-reference='{name}:src'] .badge.ok"
+                )))
+                .await?
+                .text()
+                .await?;
+            ensure(badge == "on registry", format!("badge {badge:?}"))
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn a_docker_tag_from_outside_makes_a_new_row_appear() {
+    let name = unique("wd-live");
+    import_image(&format!("{name}:1"));
+    App::launch("images-live", &[("DOCKER_HOST", &stack("DOCKER_HOST"))])
+        .await
+        .check(|client| async move {
+            filter(&client, &name).await?;
+            wait_for_row(&client, &format!("{name}:1")).await?;
+            docker(&["tag", &format!("{name}:1"), &format!("{name}:from-outside")]);
+            client
+                .wait()
+                .at_most(Duration::from_secs(3))
+                .for_element(Locator::Css(&format!(
+                    ".image-row[data-reference='{name}:from-outside']"
+                )))
+                .await?;
+            docker(&["rmi", &format!("{name}:from-outside")]);
+            client
+                .wait()
+                .at_most(Duration::from_secs(3))
+                .for_element(Locator::Css("#image-list[data-rows='1']"))
+                .await?;
+            Ok(())
+        })
+        .await;
+}

@@ -1,0 +1,112 @@
+// "Tag for GitHub": a modal form that proposes registry/owner/name:tag for a local image (owner from the
+// signed-in login and its orgs, lowercased), checks the name in the core as it is typed, says what is
+// wrong and offers the fixed form, then tags the image. Resolves to the new name, or null if cancelled.
+import { h, debounce } from '../dom.js';
+
+export async function openTagDialog({ image, invoke }) {
+  const source = image.reference || image.id;
+  let owners = null;
+  try {
+    owners = await invoke('owners');
+  } catch {
+    owners = null; // not signed in (or GitHub unreachable): the owner is typed instead
+  }
+  const login = owners ? owners.login : '';
+  const proposal = await invoke('tag_proposal', { source, owner: login || 'owner' });
+  const registry = proposal.registry;
+
+  const ownerField = owners
+    ? h('select', { id: 'tag-owner' },
+      h('option', { value: login.toLowerCase() }, `${login} (you)`),
+      owners.orgs.map((org) => h('option', { value: org.toLowerCase() }, `${org} (organization)`)))
+    : h('input', { id: 'tag-owner', autocomplete: 'off', spellcheck: 'false' });
+  if (owners && ![...ownerField.options].some((o) => o.value === proposal.owner)) {
+    ownerField.append(h('option', { value: proposal.owner }, proposal.owner));
+  }
+  ownerField.value = proposal.owner;
+  const nameField = h('input', { id: 'tag-name', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'tag-problem' });
+  nameField.value = proposal.name_and_tag;
+  const preview = h('code', { id: 'tag-preview' });
+  const problems = h('ul', { id: 'tag-problems' });
+  const fixButton = h('button', { id: 'tag-fix', class: 'ghost', type: 'button' });
+  const problem = h('div', { id: 'tag-problem', class: 'result error', hidden: true, role: 'alert' }, problems, fixButton);
+  const create = h('button', { id: 'tag-create', class: 'primary', type: 'submit' }, 'Create tag');
+  const cancel = h('button', { id: 'tag-cancel', class: 'ghost', type: 'button' }, 'Cancel');
+  const outcome = h('p', { id: 'tag-outcome', role: 'status' });
+  const form = h('form', { method: 'dialog' },
+    h('h2', { id: 'tag-title' }, 'Tag for GitHub'),
+    h('p', { class: 'muted' }, 'Gives ', h('code', {}, source), ' a name on the registry. Names are lowercase: GitHub logins are not, so the owner is lowercased.'),
+    proposal.translation && h('p', { id: 'tag-explanation', class: 'note' },
+      h('strong', {}, `${proposal.translation.from} → ${proposal.translation.to}. `), proposal.translation.explanation),
+    !owners && h('p', { class: 'note' }, 'Sign in under Account to choose among your organizations.'),
+    h('div', { class: 'form-grid' },
+      h('label', { for: 'tag-owner' }, 'Owner'), ownerField,
+      h('label', { for: 'tag-name' }, 'Name and tag'), nameField),
+    h('p', { class: 'preview' }, 'New name: ', preview),
+    problem,
+    h('div', { class: 'actions' }, create, cancel),
+    outcome);
+  const dialog = h('dialog', { id: 'tag-dialog', 'aria-labelledby': 'tag-title' }, form);
+  document.body.append(dialog);
+
+  const target = () => `${registry}/${ownerField.value.trim()}/${nameField.value.trim()}`;
+  let latest = 0;
+  const check = async () => {
+    const asked = ++latest;
+    const text = target();
+    preview.textContent = text;
+    const result = await invoke('tag_check', { target: text });
+    if (asked !== latest) return;
+    const valid = Boolean(result.reference);
+    create.disabled = !valid;
+    problem.hidden = valid;
+    dialog.dataset.valid = String(valid);
+    if (valid) {
+      preview.textContent = result.reference;
+      return;
+    }
+    problems.replaceChildren(...result.problems.map((p) => h('li', {}, p)));
+    fixButton.hidden = !result.fix;
+    fixButton.textContent = result.fix ? `Use ${result.fix}` : '';
+    fixButton.dataset.fix = result.fix || '';
+  };
+  const checkSoon = debounce(check, 120);
+  nameField.addEventListener('input', () => { create.disabled = true; checkSoon(); });
+  ownerField.addEventListener(owners ? 'change' : 'input', () => { create.disabled = true; checkSoon(); });
+  fixButton.addEventListener('click', () => {
+    const rest = fixButton.dataset.fix.startsWith(`${registry}/`) ? fixButton.dataset.fix.slice(registry.length + 1) : fixButton.dataset.fix;
+    const slash = rest.indexOf('/');
+    const owner = rest.slice(0, slash);
+    if (owners && ![...ownerField.options].some((o) => o.value === owner)) ownerField.append(h('option', { value: owner }, owner));
+    ownerField.value = owner;
+    nameField.value = rest.slice(slash + 1);
+    check();
+    nameField.focus();
+  });
+
+  return new Promise((resolve) => {
+    let result = null;
+    const close = () => dialog.close();
+    cancel.addEventListener('click', close);
+    dialog.addEventListener('close', () => { dialog.remove(); resolve(result); });
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      if (create.disabled) return;
+      create.disabled = true;
+      create.textContent = 'Tagging…';
+      try {
+        result = await invoke('image_tag', { source, target: target() });
+        close();
+      } catch (error) {
+        outcome.textContent = `${error.message} ${error.hint || ''}`;
+        outcome.className = 'result error';
+        create.disabled = false;
+        create.textContent = 'Create tag';
+      }
+    });
+    dialog.showModal();
+    nameField.focus();
+    nameField.select();
+    check();
+  });
+}
