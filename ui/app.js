@@ -50,12 +50,15 @@ function watchImages() {
   if (!core) return;
   const updates = new core.Channel();
   currentWatch = updates;
-  images.set({ startedAt: performance.now(), measured: false });
+  Object.assign(images, { startedAt: performance.now(), receivedAt: 0, measured: false });
   updates.onmessage = (update) => {
     if (currentWatch !== updates) return;
     if (update.kind === 'snapshot') {
+      if (!images.receivedAt) images.receivedAt = performance.now();
       images.set({ state: 'ok', list: update.images, engine: update.engine, events: update.events, error: null });
-      engine.set({ state: 'ok', info: update.engine, error: null, lostAt: null });
+      if (engine.state !== 'ok' || JSON.stringify(engine.info) !== JSON.stringify(update.engine)) {
+        engine.set({ state: 'ok', info: update.engine, error: null, lostAt: null });
+      }
     } else {
       const lostAt = engine.state === 'ok' ? new Date() : engine.lostAt;
       images.set({ state: 'gone', error: update.error });
