@@ -76,12 +76,11 @@ export function render(root, { images, refreshEngine, watchImages, invoke }) {
     const engineLine = h('div', { class: 'engine-line', id: 'engine-card', 'aria-label': 'Container engine' },
       h('span', { id: 'engine-product' }), h('span', { class: 'muted' }, '· API'),
       h('span', { id: 'engine-api' }), h('span', { class: 'muted' }, '·'),
-      h('span', { id: 'engine-endpoint', class: 'mono' }),
-      engineSwitcher());
+      h('span', { id: 'engine-endpoint', class: 'mono' }));
     root.replaceChildren(
       h('div', { class: 'view-head' }, h('h1', {}, 'Images'), count),
       engineLine,
-      h('div', { class: 'toolbar' }, filter, sort, h('label', { class: 'check' }, untagged, untaggedLabel)),
+      h('div', { class: 'toolbar' }, filter, sort, engineSwitcher(), h('label', { class: 'check' }, untagged, untaggedLabel)),
       notice, empty, list);
     root.classList.add('fill');
     rowCache = new Map();
@@ -91,7 +90,7 @@ export function render(root, { images, refreshEngine, watchImages, invoke }) {
   // The engines on this machine, for switching; the automatic choice first.
   const engineSwitcher = () => {
     const select = h('select', { id: 'engine-select', 'aria-label': 'Container engine to use' },
-      h('option', { value: '' }, 'Automatic'));
+      h('option', { value: '' }, 'Engine: automatic'));
     invoke('engines').then((choices) => {
       for (const choice of choices) {
         const label = choice.info
@@ -201,11 +200,11 @@ export function render(root, { images, refreshEngine, watchImages, invoke }) {
       'aria-label': `${image.reference || `untagged ${image.short_id}`}, ${humanSize(image.size)}`,
     },
     h('div', { class: 'image-name', title: image.reference || image.id },
-      image.reference
+      h('span', { class: 'ref' }, image.reference
         ? [h('span', { class: 'repo' }, image.repository), h('span', { class: 'tag' }, `:${image.tag}`)]
-        : h('span', { class: 'repo muted' }, image.repository === '<none>' ? 'untagged' : `${image.repository} (untagged)`),
+        : h('span', { class: 'repo muted' }, image.repository === '<none>' ? 'untagged' : `${image.repository} (untagged)`)),
       image.on_registry && h('span', { class: 'badge ok', title: 'This image already has a name on the registry' }, 'on registry'),
-      image.translation && h('span', { class: 'badge warn', title: image.translation.explanation }, 'old docker.pkg.github.com name')),
+      image.translation && h('span', { class: 'badge warn', title: image.translation.explanation }, 'old registry name')),
     h('span', { class: 'image-id mono' }, image.short_id),
     h('span', { class: 'image-size' }, humanSize(image.size)),
     h('span', { class: 'image-created muted' }, relativeTime(image.created)),

@@ -1,0 +1,76 @@
+//! Takes the README's screenshots (docs/*.png) of the real window against the demo world: run by
+//! scripts/readme-screenshots.sh, which empties the stack's engine and loads the demo's sample images.
+use ghcr_webdriver_tests::{settle, stack, target_dir, App, Locator};
+use std::time::Duration;
+
+const DEMO_TOKEN: &str = "ghp_DemoTokenForGhcrDesktopOffline0000a1";
+
+async fn shot(name: &str, theme: &str, steps: &'static str) {
+    let emulator = stack("GHCR_TEST_EMULATOR");
+    let env = [
+        ("DOCKER_HOST", stack("DOCKER_HOST")),
+        ("GHCR_API_URL", emulator.clone()),
+        ("GHCR_WEB_URL", emulator),
+        ("GHCR_REGISTRY", stack("GHCR_TEST_REGISTRY_TOKEN")),
+        ("GHCR_TOKEN", DEMO_TOKEN.to_string()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let theme = theme.to_string();
+    App::launch(name, &env)
+        .await
+        .check(|client| async move {
+            client
+                .execute(
+                    &format!("localStorage.setItem('theme', '{theme}'); location.reload();"),
+                    vec![],
+                )
+                .await?;
+            client
+                .wait()
+                .at_most(Duration::from_secs(20))
+                .for_element(Locator::Css("#image-list[data-load-ms]"))
+                .await?;
+            client
+                .wait()
+                .at_most(Duration::from_secs(20))
+                .for_element(Locator::Css("#account-status[data-state='ok']"))
+                .await?;
+            if steps == "dialog" {
+                client
+                    .find(Locator::Css(
+                        ".image-row[data-reference^='docker.pkg.github.com'] .tag-for-github",
+                    ))
+                    .await?
+                    .click()
+                    .await?;
+                client
+                    .wait()
+                    .at_most(Duration::from_secs(20))
+                    .for_element(Locator::Css("#tag-dialog[data-valid]"))
+                    .await?;
+                let name = client.find(Locator::Id("tag-name")).await?;
+                name.clear().await?;
+                name.send_keys("Hello-App:0.9").await?;
+                client
+                    .wait()
+                    .at_most(Duration::from_secs(20))
+                    .for_element(Locator::Css("#tag-dialog[data-valid='false']"))
+                    .await?;
+            }
+            settle(&client).await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            Ok(())
+        })
+        .await;
+    println!(
+        "{}",
+        target_dir().join(format!("webdriver/{name}.png")).display()
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    shot("readme-images", "light", "list").await;
+    shot("readme-tag-dialog", "light", "dialog").await;
+    shot("readme-images-dark", "dark", "list").await;
+}
