@@ -42,14 +42,10 @@ pub async fn watch_images(
             Followed::Lost(error) => error,
         };
         // Say why in the engine's own terms ("connection refused", "no socket there") when asking
-        // again fails; an engine that is already back is followed again after a short pause.
+        // again fails. The gap is reported even when the engine is already back: it restarted.
         let error = match Engine::select(config, selection).await {
-            Ok(_) => {
-                tokio::time::sleep(FIRST_RETRY).await;
-                continue;
-            }
             Err(reason) if error.code == reason.code => reason,
-            Err(_) => error,
+            _ => error,
         };
         let update = ImagesUpdate::Disconnected {
             error,
