@@ -51,6 +51,10 @@ cargo test --workspace --test engine_down -- --ignored 2>&1 | tee "$out/engine-d
 # Count results per kind from cargo's "Running …" headers: unit test binaries are "unittests", the
 # WebDriver ones are the files in tests/webdriver/tests/, the other test files are integration tests.
 webdriver_files=$(cd tests/webdriver/tests && ls -- *.rs | tr '\n' ' ')
+for file in $webdriver_files; do
+  # cargo names both "tests/FILE": a WebDriver test file must not share a name with a core test file.
+  [ ! -e "tests/$file" ] || die "tests/webdriver/tests/$file and tests/$file share a name; rename one"
+done
 summary=$(cat "$out/tests.log" "$out/fuzz.log" "$out/engine-restart.log" "$out/engine-down.log" | awk -v webdriver="$webdriver_files" '
   BEGIN { n = split(webdriver, files, " "); for (i = 1; i <= n; i++) is_webdriver["tests/" files[i]] = 1 }
   /^ *Running unittests/ { kind = "unit"; next }
