@@ -43,6 +43,8 @@ pub enum Code {
     RegistryUnreachable,
     /// The registry answers in a way GHCR Desktop does not understand.
     RegistryProtocol,
+    /// The registry asks to slow down (429 toomanyrequests).
+    RegistryRateLimited,
     /// GitHub's API cannot be reached (no network, wrong GHCR_API_URL).
     NetworkUnreachable,
     /// GitHub's API answers with a server error.
@@ -82,6 +84,7 @@ impl Code {
             Code::RegistryDenied => "registry.denied",
             Code::RegistryUnreachable => "registry.unreachable",
             Code::RegistryProtocol => "registry.protocol",
+            Code::RegistryRateLimited => "registry.rate_limited",
             Code::NetworkUnreachable => "network.unreachable",
             Code::GithubUnavailable => "github.unavailable",
             Code::GithubRateLimited => "github.rate_limited",
@@ -115,6 +118,7 @@ impl Code {
             | Code::RegistryDenied => 3,
             Code::RegistryUnreachable
             | Code::RegistryProtocol
+            | Code::RegistryRateLimited
             | Code::NetworkUnreachable
             | Code::GithubUnavailable
             | Code::GithubRateLimited

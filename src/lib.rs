@@ -5,6 +5,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod github;
+pub mod push;
 pub mod reference;
 pub mod registry;
 pub mod secret;

@@ -1,7 +1,8 @@
-//! Time-boxed property fuzzing of the pure parsers (proptest, run for GHCR_FUZZ_SECONDS, default 60, by
-//! tests/run.sh). Ignored in a plain `cargo test`. Any input that fails becomes a unit test beside the
+//! Time-boxed property fuzzing of the pure parsers, run one after the other by tests/run.sh: references
+//! for GHCR_FUZZ_SECONDS (default 60), engine push-stream lines for a quarter of that. Ignored in a plain `cargo test`. Any input that fails becomes a unit test beside the
 //! parser. Longer runs: `GHCR_FUZZ_SECONDS=3600 cargo test -p ghcr --test fuzz -- --ignored --nocapture`.
 
+use ghcr::push::stream::{parse_line, LayerEvent, StreamLine};
 use ghcr::reference::{self, Problem, Reference};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -165,4 +166,52 @@ fn references_agree_with_the_grammar_round_trip_and_fixes_are_valid() {
         Ok(())
     });
     println!("references: {cases} cases without a failure");
+}
+
+/// Push-stream lines: real shapes with random values, and plain garbage.
+fn push_line() -> impl Strategy<Value = Vec<u8>> {
+    let status = prop_oneof![
+        Just("Preparing".to_string()),
+        Just("Pushing".to_string()),
+        Just("Pushed".to_string()),
+        Just("Layer already exists".to_string()),
+        "Mounted from [a-z/]{0,12}",
+        "Retrying in [0-9]{1,2} seconds",
+        "[ -~]{0,20}",
+    ];
+    let shaped = (status, "[a-f0-9]{0,12}", any::<u64>(), any::<u64>(), any::<bool>()).prop_map(
+        |(status, id, current, total, error)| {
+            if error {
+                format!(r#"{{"errorDetail":{{"message":"{id}"}},"error":"{status}"}}"#)
+            } else {
+                format!(
+                    r#"{{"status":"{status}","progressDetail":{{"current":{current},"total":{total}}},"id":"{id}"}}"#
+                )
+            }
+            .into_bytes()
+        },
+    );
+    prop_oneof![
+        3 => shaped,
+        1 => proptest::collection::vec(any::<u8>(), 0..200),
+    ]
+}
+
+#[test]
+#[ignore = "time-boxed fuzzing; tests/run.sh runs it with GHCR_FUZZ_SECONDS"]
+fn push_stream_lines_never_panic_and_layer_events_keep_their_layer() {
+    let cases = run_for(budget().mul_f64(0.25), push_line(), |line| {
+        match parse_line(&line) {
+            StreamLine::Layer { id, event } => {
+                prop_assert!(!id.is_empty());
+                if let LayerEvent::Uploading { total, .. } = event {
+                    prop_assert!(total != Some(0));
+                }
+            }
+            StreamLine::Failed(error) => prop_assert!(error.message.starts_with("The push failed")),
+            _ => {}
+        }
+        Ok(())
+    });
+    println!("push stream lines: {cases} cases without a failure");
 }

@@ -1,0 +1,279 @@
+//! The progress model of a push (DESIGN principle 5): each layer moves waiting → preparing →
+//! uploading(bytes) → done (pushed | existed | mounted) or failed; totals, speed and ETA derive from the
+//! layers; a throttle keeps what reaches the UI to at most ~10 updates a second, however chatty the
+//! source. Pure: time comes in as an argument.
+
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// Speed is measured over this much recent time.
+const SPEED_WINDOW: Duration = Duration::from_secs(3);
+/// At most one update per this interval reaches the UI (≤ 10 a second).
+pub const UPDATE_INTERVAL: Duration = Duration::from_millis(100);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerState {
+    Waiting,
+    Preparing,
+    Uploading,
+    Pushed,
+    Existed,
+    Mounted,
+    Failed,
+}
+
+impl LayerState {
+    pub fn is_done(self) -> bool {
+        matches!(
+            self,
+            LayerState::Pushed | LayerState::Existed | LayerState::Mounted
+        )
+    }
+}
+
+/// One layer as the UI shows it: its bar is `bytes` of `total`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Layer {
+    pub id: String,
+    pub state: LayerState,
+    /// Bytes done; never goes down, and equals `total` once the layer is done.
+    pub bytes: u64,
+    /// The layer's size, once known.
+    pub total: Option<u64>,
+}
+
+/// What the UI receives: every layer, the totals, speed and ETA.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Snapshot {
+    pub layers: Vec<Layer>,
+    pub bytes: u64,
+    pub total: u64,
+    /// Bytes a second over the last few seconds.
+    pub bytes_per_second: u64,
+    /// Seconds left at that speed; `None` while unknown.
+    pub eta_seconds: Option<u64>,
+}
+
+/// The layers of one push and the recent history of bytes done (for the speed).
+#[derive(Debug, Default)]
+pub struct Progress {
+    layers: Vec<Layer>,
+    samples: VecDeque<(Instant, u64)>,
+}
+
+impl Progress {
+    pub fn new() -> Progress {
+        Progress::default()
+    }
+
+    fn layer(&mut self, id: &str) -> &mut Layer {
+        let index = match self.layers.iter().position(|l| l.id == id) {
+            Some(index) => index,
+            None => {
+                self.layers.push(Layer {
+                    id: id.to_string(),
+                    state: LayerState::Waiting,
+                    bytes: 0,
+                    total: None,
+                });
+                self.layers.len() - 1
+            }
+        };
+        &mut self.layers[index]
+    }
+
+    /// A layer is known (with its size if known) before anything happens to it.
+    pub fn add_layer(&mut self, id: &str, total: Option<u64>) {
+        let layer = self.layer(id);
+        if total.is_some() {
+            layer.total = total;
+        }
+    }
+
+    /// Moves a layer to `state` (a done or failed layer stays so, except that a failed one may start
+    /// again on a retry).
+    pub fn set_state(&mut self, id: &str, state: LayerState, now: Instant) {
+        let layer = self.layer(id);
+        if layer.state.is_done() {
+            return;
+        }
+        layer.state = state;
+        if state.is_done() {
+            if let Some(total) = layer.total {
+                layer.bytes = layer.bytes.max(total);
+            } else {
+                layer.total = Some(layer.bytes);
+            }
+        }
+        self.sample(now);
+    }
+
+    /// `current` bytes of the layer are through (of `total`, when known). Bytes never go down: a
+    /// retried layer's bar holds until the new attempt passes it.
+    pub fn uploaded(&mut self, id: &str, current: u64, total: Option<u64>, now: Instant) {
+        let layer = self.layer(id);
+        if layer.state.is_done() {
+            return;
+        }
+        if let Some(total) = total {
+            layer.total = Some(layer.total.map_or(total, |t| t.max(total)));
+        }
+        layer.state = LayerState::Uploading;
+        let ceiling = layer.total.unwrap_or(u64::MAX);
+        layer.bytes = layer.bytes.max(current.min(ceiling));
+        self.sample(now);
+    }
+
+    fn bytes_done(&self) -> u64 {
+        self.layers.iter().map(|l| l.bytes).sum()
+    }
+
+    fn sample(&mut self, now: Instant) {
+        let bytes = self.bytes_done();
+        self.samples.push_back((now, bytes));
+        while self
+            .samples
+            .front()
+            .is_some_and(|(at, _)| now.duration_since(*at) > SPEED_WINDOW)
+        {
+            self.samples.pop_front();
+        }
+    }
+
+    pub fn snapshot(&self, now: Instant) -> Snapshot {
+        let bytes = self.bytes_done();
+        let total: u64 = self.layers.iter().map(|l| l.total.unwrap_or(l.bytes)).sum();
+        let bytes_per_second = match self.samples.front() {
+            Some(&(since, then)) if now.duration_since(since) >= Duration::from_millis(200) => {
+                ((bytes.saturating_sub(then)) as f64 / now.duration_since(since).as_secs_f64())
+                    as u64
+            }
+            _ => 0,
+        };
+        let all_sizes_known = self.layers.iter().all(|l| l.total.is_some());
+        let eta_seconds = (bytes_per_second > 0 && all_sizes_known)
+            .then(|| total.saturating_sub(bytes).div_ceil(bytes_per_second));
+        Snapshot {
+            layers: self.layers.clone(),
+            bytes,
+            total,
+            bytes_per_second,
+            eta_seconds,
+        }
+    }
+}
+
+/// Lets an update through at most once per [`UPDATE_INTERVAL`]; the caller always sends the last one.
+#[derive(Debug, Default)]
+pub struct Throttle {
+    last: Option<Instant>,
+}
+
+impl Throttle {
+    /// Whether an update may go out now (and, if so, counts it as sent).
+    pub fn ready(&mut self, now: Instant) -> bool {
+        match self.last {
+            Some(last) if now.duration_since(last) < UPDATE_INTERVAL => false,
+            _ => {
+                self.last = Some(now);
+                true
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(start: Instant, ms: u64) -> Instant {
+        start + Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn layers_move_from_waiting_to_done_with_bytes_ending_at_their_size() {
+        let start = Instant::now();
+        let mut progress = Progress::new();
+        progress.add_layer("a", Some(1000));
+        progress.set_state("a", LayerState::Preparing, start);
+        progress.uploaded("a", 400, Some(1000), at(start, 100));
+        let layer = &progress.snapshot(at(start, 100)).layers[0];
+        assert_eq!((layer.state, layer.bytes), (LayerState::Uploading, 400));
+        progress.set_state("a", LayerState::Pushed, at(start, 200));
+        let layer = &progress.snapshot(at(start, 200)).layers[0];
+        assert_eq!(
+            (layer.state, layer.bytes, layer.total),
+            (LayerState::Pushed, 1000, Some(1000))
+        );
+    }
+
+    #[test]
+    fn bytes_never_go_down_even_when_an_attempt_starts_over() {
+        let start = Instant::now();
+        let mut progress = Progress::new();
+        let mut seen = Vec::new();
+        for (ms, current) in [(0, 100), (10, 600), (20, 50), (30, 700), (40, 650)] {
+            progress.uploaded("a", current, Some(1000), at(start, ms));
+            seen.push(progress.snapshot(at(start, ms)).layers[0].bytes);
+        }
+        assert_eq!(seen, vec![100, 600, 600, 700, 700]);
+        progress.uploaded("a", 5000, Some(1000), at(start, 50));
+        assert_eq!(
+            progress.snapshot(at(start, 50)).layers[0].bytes,
+            1000,
+            "capped at the size"
+        );
+    }
+
+    #[test]
+    fn a_done_layer_stays_done() {
+        let start = Instant::now();
+        let mut progress = Progress::new();
+        progress.add_layer("a", Some(10));
+        progress.set_state("a", LayerState::Existed, start);
+        progress.uploaded("a", 3, Some(10), start);
+        progress.set_state("a", LayerState::Failed, start);
+        let layer = &progress.snapshot(start).layers[0];
+        assert_eq!((layer.state, layer.bytes), (LayerState::Existed, 10));
+    }
+
+    #[test]
+    fn totals_speed_and_eta_derive_from_the_layers() {
+        let start = Instant::now();
+        let mut progress = Progress::new();
+        progress.add_layer("a", Some(4_000_000));
+        progress.add_layer("b", Some(6_000_000));
+        progress.uploaded("a", 0, None, start);
+        progress.uploaded("a", 1_000_000, None, at(start, 500));
+        progress.uploaded("b", 1_000_000, None, at(start, 1000));
+        let snapshot = progress.snapshot(at(start, 1000));
+        assert_eq!((snapshot.bytes, snapshot.total), (2_000_000, 10_000_000));
+        assert_eq!(snapshot.bytes_per_second, 2_000_000);
+        assert_eq!(snapshot.eta_seconds, Some(4));
+    }
+
+    #[test]
+    fn eta_is_unknown_until_every_size_is_known_and_speed_forgets_old_bytes() {
+        let start = Instant::now();
+        let mut progress = Progress::new();
+        progress.uploaded("a", 0, Some(100), start);
+        progress.uploaded("b", 0, None, start);
+        progress.uploaded("a", 50, None, at(start, 1000));
+        assert_eq!(progress.snapshot(at(start, 1000)).eta_seconds, None);
+        // Nothing moves for ten seconds: the window forgets the early bytes.
+        progress.uploaded("a", 50, None, at(start, 11_000));
+        assert_eq!(progress.snapshot(at(start, 11_000)).bytes_per_second, 0);
+    }
+
+    #[test]
+    fn the_throttle_lets_at_most_ten_updates_a_second_through() {
+        let start = Instant::now();
+        let mut throttle = Throttle::default();
+        let passed = (0..1000)
+            .filter(|ms| throttle.ready(at(start, *ms)))
+            .count();
+        assert_eq!(passed, 10);
+    }
+}
