@@ -2,14 +2,13 @@
 //! tagging one for a registry, and the engine's image events. The row-building is pure; the calls
 //! to `GET /images/json`, `POST /images/{name}/tag` and `GET /events` are thin.
 
-use super::transport::TransportError;
+use super::transport::{Lines, TransportError};
 use super::Engine;
 use crate::error::{Code, Error, Result};
 use crate::reference::{self, Reference, Translation};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::Method;
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -19,8 +18,6 @@ const OPEN_TIMEOUT: Duration = Duration::from_secs(3);
 /// Enough for ~100,000 images' summaries.
 const LIST_MAX: usize = 256 << 20;
 const SMALL: usize = 1 << 20;
-/// One event line is a few hundred bytes; anything this long is not an event.
-const EVENT_LINE_MAX: usize = 1 << 20;
 
 /// One entry of `GET /images/json`, as the engine sends it.
 #[derive(Debug, Clone, Deserialize)]
@@ -184,30 +181,15 @@ pub fn parse_event(line: &[u8]) -> Option<ImageEvent> {
 
 /// The engine's image events as they happen. Ends (`None`) when the engine goes away.
 pub struct ImageEvents {
-    body: Incoming,
-    buffer: BytesMut,
+    lines: Lines,
 }
 
 impl ImageEvents {
     /// The next image event; `None` once the engine closed the stream (stopped, restarted).
     pub async fn next(&mut self) -> Option<ImageEvent> {
         loop {
-            while let Some(end) = self.buffer.iter().position(|&b| b == b'\n') {
-                let line = self.buffer.split_to(end + 1);
-                if let Some(event) = parse_event(&line[..end]) {
-                    return Some(event);
-                }
-            }
-            if self.buffer.len() > EVENT_LINE_MAX {
-                return None;
-            }
-            match self.body.frame().await? {
-                Ok(frame) => {
-                    if let Ok(data) = frame.into_data() {
-                        self.buffer.extend_from_slice(&data);
-                    }
-                }
-                Err(_) => return None,
+            if let Some(event) = parse_event(&self.lines.next_line().await?) {
+                return Some(event);
             }
         }
     }
@@ -296,8 +278,7 @@ impl Engine {
             return Err(self.refused("follow image events", status, &body));
         }
         Ok(ImageEvents {
-            body: response.into_body(),
-            buffer: BytesMut::new(),
+            lines: Lines::new(response.into_body()),
         })
     }
 

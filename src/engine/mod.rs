@@ -3,6 +3,7 @@
 
 pub mod discovery;
 pub mod images;
+mod push;
 mod transport;
 pub mod version;
 pub mod watch;

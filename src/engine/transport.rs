@@ -122,12 +122,34 @@ impl Transport {
             .unwrap_or(Err(TransportError::Timeout(limit)))
     }
 
+    /// `POST path` with `headers`, for a stream (push): status and headers within `limit`, then the
+    /// body as it comes. Dropping the answer closes the connection, which cancels the engine's work.
+    pub async fn open_post(
+        &self,
+        path: &str,
+        headers: Vec<(&'static str, http::HeaderValue)>,
+        limit: Duration,
+    ) -> Result<http::Response<Incoming>, TransportError> {
+        tokio::time::timeout(limit, self.open_with(Method::POST, path, headers))
+            .await
+            .unwrap_or(Err(TransportError::Timeout(limit)))
+    }
+
     async fn open_unbounded(
         &self,
         method: Method,
         path: &str,
     ) -> Result<http::Response<Incoming>, TransportError> {
-        let request = Request::builder()
+        self.open_with(method, path, Vec::new()).await
+    }
+
+    async fn open_with(
+        &self,
+        method: Method,
+        path: &str,
+        headers: Vec<(&'static str, http::HeaderValue)>,
+    ) -> Result<http::Response<Incoming>, TransportError> {
+        let mut request = Request::builder()
             .method(method)
             .uri(path)
             .header(http::header::HOST, "docker")
@@ -137,6 +159,9 @@ impl Transport {
             )
             .body(Full::new(Bytes::new()))
             .map_err(|e| TransportError::Http(e.to_string()))?;
+        for (name, value) in headers {
+            request.headers_mut().insert(name, value);
+        }
         match &self.endpoint {
             Endpoint::Unix(path) => {
                 let stream = UnixStream::connect(path)
@@ -169,4 +194,44 @@ where
         .send_request(request)
         .await
         .map_err(|e| TransportError::Http(e.to_string()))
+}
+
+/// A streamed body read one line at a time (the events and push streams are JSON lines).
+pub struct Lines {
+    body: Incoming,
+    buffer: bytes::BytesMut,
+}
+
+/// A line longer than this is not one the engine sends; the stream is treated as broken.
+const LINE_MAX: usize = 1 << 20;
+
+impl Lines {
+    pub fn new(body: Incoming) -> Lines {
+        Lines {
+            body,
+            buffer: bytes::BytesMut::new(),
+        }
+    }
+
+    /// The next line without its newline; `None` when the stream ended or broke.
+    pub async fn next_line(&mut self) -> Option<Bytes> {
+        use http_body_util::BodyExt;
+        loop {
+            if let Some(end) = self.buffer.iter().position(|&b| b == b'\n') {
+                let line = self.buffer.split_to(end + 1).freeze();
+                return Some(line.slice(..end));
+            }
+            if self.buffer.len() > LINE_MAX {
+                return None;
+            }
+            match self.body.frame().await? {
+                Ok(frame) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.buffer.extend_from_slice(&data);
+                    }
+                }
+                Err(_) => return None,
+            }
+        }
+    }
 }

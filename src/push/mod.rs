@@ -1,6 +1,7 @@
-//! Pushing images: the engine's push stream read line by line (`stream`), and the progress model every
-//! push reports through (`progress`). The push jobs and the two strategies (engine and direct) build on
-//! these.
+//! Pushing images: the engine's push stream read line by line (`stream`), the push through the engine
+//! (`engine`), and the progress model every push reports through (`progress`). Push jobs (queue,
+//! cancel, retry) and the direct strategy build on these.
 
+pub mod engine;
 pub mod progress;
 pub mod stream;

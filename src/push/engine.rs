@@ -1,0 +1,75 @@
+//! Engine push: the engine uploads (Docker's own semantics); this reads its stream into the progress
+//! model, reports throttled snapshots, and ends with the pushed digest or a clear error.
+
+use super::progress::{LayerState, Progress, Snapshot, Throttle};
+use super::stream::{parse_line, LayerEvent, StreamLine};
+use crate::engine::Engine;
+use crate::error::{Code, Error, Result};
+use crate::reference::Reference;
+use crate::secret::Secret;
+use serde::Serialize;
+use std::time::Instant;
+
+/// A finished push: what is on the registry now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pushed {
+    pub reference: String,
+    pub digest: String,
+    pub size: u64,
+}
+
+/// Pushes `target` through the engine, calling `report` with at most ~10 snapshots a second (and
+/// always the last one). Dropping the future closes the connection, which cancels the push.
+pub async fn push_with_engine(
+    engine: &Engine,
+    target: &Reference,
+    username: &str,
+    token: &Secret,
+    mut report: impl FnMut(&Snapshot),
+) -> Result<Pushed> {
+    let mut lines = engine.push_stream(target, username, token).await?;
+    let mut progress = Progress::new();
+    let mut throttle = Throttle::default();
+    let mut pushed = None;
+    let mut failure = None;
+    while let Some(line) = lines.next_line().await {
+        let now = Instant::now();
+        match parse_line(&line) {
+            StreamLine::Layer { id, event } => match event {
+                LayerEvent::Preparing => progress.set_state(&id, LayerState::Preparing, now),
+                LayerEvent::Waiting => progress.set_state(&id, LayerState::Waiting, now),
+                LayerEvent::Retrying => progress.set_state(&id, LayerState::Preparing, now),
+                LayerEvent::Uploading { current, total } => {
+                    progress.uploaded(&id, current, total, now)
+                }
+                LayerEvent::Pushed => progress.set_state(&id, LayerState::Pushed, now),
+                LayerEvent::Existed => progress.set_state(&id, LayerState::Existed, now),
+                LayerEvent::Mounted { .. } => progress.set_state(&id, LayerState::Mounted, now),
+            },
+            StreamLine::Pushed { digest, size, .. } => pushed = Some((digest, size)),
+            StreamLine::Failed(error) => failure = Some(error),
+            StreamLine::Repository(_) | StreamLine::Other => continue,
+        }
+        if throttle.ready(now) {
+            report(&progress.snapshot(now));
+        }
+    }
+    report(&progress.snapshot(Instant::now()));
+    if let Some(error) = failure {
+        return Err(error);
+    }
+    match pushed {
+        Some((digest, size)) => Ok(Pushed {
+            reference: target.to_string(),
+            digest,
+            size,
+        }),
+        None => Err(Error::new(
+            Code::EngineUnreachable,
+            format!(
+                "The engine stopped before the push of {target} finished",
+            ),
+            "Check that the engine still runs, then push again: layers already uploaded are skipped.",
+        )),
+    }
+}

@@ -1,0 +1,160 @@
+//! Engine push through the core against the stack's dockerd and the token-auth registry behind the GHCR
+//! emulator: a 3-layer image is pushed with per-layer progress and the registry's digest; a re-push
+//! finds every layer there; a token without write:packages fails with the scope error before any
+//! layer uploads.
+
+mod common;
+
+use common::{docker, emulated_github, new_token, new_user, stack};
+use ghcr::engine::Engine;
+use ghcr::push::engine::push_with_engine;
+use ghcr::push::progress::{LayerState, Snapshot};
+use ghcr::reference::Reference;
+use ghcr::secret::Secret;
+use ghcr::{Code, Config};
+use std::collections::HashMap;
+use std::process::Command;
+
+/// Builds NAME from scratch with three COPY layers of random data (1, 2 and 3 MB), offline.
+fn three_layer_image(name: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, megabytes) in [("a.bin", 1), ("b.bin", 2), ("c.bin", 3)] {
+        let data: Vec<u8> = (0..megabytes * 1_000_000)
+            .map(|i: usize| (i.wrapping_mul(2_654_435_761) >> 13) as u8 ^ name.len() as u8)
+            .collect();
+        std::fs::write(dir.path().join(file), data).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM scratch\nCOPY a.bin /a.bin\nCOPY b.bin /b.bin\nCOPY c.bin /c.bin\nLABEL test.name={name}\n"),
+    )
+    .unwrap();
+    let status = Command::new("docker")
+        .args(["build", "-q", "-t", name])
+        .arg(dir.path())
+        .env("DOCKER_HOST", stack("DOCKER_HOST"))
+        .env("DOCKER_BUILDKIT", "0")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "docker build {name}");
+}
+
+fn config() -> Config {
+    Config {
+        docker_host: Some(stack("DOCKER_HOST")),
+        ..emulated_github()
+    }
+}
+
+/// Every layer's bytes over the snapshots, in order.
+fn bytes_by_layer(snapshots: &[Snapshot]) -> HashMap<String, Vec<u64>> {
+    let mut seen: HashMap<String, Vec<u64>> = HashMap::new();
+    for snapshot in snapshots {
+        for layer in &snapshot.layers {
+            seen.entry(layer.id.clone()).or_default().push(layer.bytes);
+        }
+    }
+    seen
+}
+
+#[tokio::test]
+async fn a_three_layer_image_pushes_with_monotonic_layer_progress_and_the_registrys_digest() {
+    let config = config();
+    let login = new_user("engine-push").await;
+    let token = Secret::new(new_token(&login, "classic", &["write:packages"]).await);
+    let target = format!("{}/{login}/layered:1", config.registry);
+    three_layer_image(&target);
+    let engine = Engine::connect(&config).await.unwrap();
+    let reference = Reference::parse(&target).unwrap();
+
+    let mut snapshots = Vec::new();
+    let pushed = push_with_engine(&engine, &reference, &login, &token, |s| {
+        snapshots.push(s.clone())
+    })
+    .await
+    .unwrap();
+
+    let repo_digest = docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{index .RepoDigests 0}}",
+        &target,
+    ]);
+    assert_eq!(
+        repo_digest,
+        format!("{}/{login}/layered@{}", config.registry, pushed.digest)
+    );
+    let last = snapshots.last().unwrap();
+    assert_eq!(last.layers.len(), 3, "{last:?}");
+    for layer in &last.layers {
+        assert_eq!(layer.state, LayerState::Pushed, "{layer:?}");
+        assert_eq!(
+            Some(layer.bytes),
+            layer.total,
+            "ends at the layer size: {layer:?}"
+        );
+    }
+    for (layer, bytes) in bytes_by_layer(&snapshots) {
+        assert!(bytes.windows(2).all(|w| w[0] <= w[1]), "{layer}: {bytes:?}");
+    }
+    assert_eq!(last.bytes, last.total);
+
+    // Again: the registry has every layer.
+    let mut again = Vec::new();
+    let repushed = push_with_engine(&engine, &reference, &login, &token, |s| {
+        again.push(s.clone())
+    })
+    .await
+    .unwrap();
+    assert_eq!(repushed.digest, pushed.digest);
+    let states: Vec<LayerState> = again
+        .last()
+        .unwrap()
+        .layers
+        .iter()
+        .map(|l| l.state)
+        .collect();
+    assert_eq!(states, vec![LayerState::Existed; 3]);
+}
+
+#[tokio::test]
+async fn a_token_without_write_packages_fails_with_the_scope_hint_before_any_layer_uploads() {
+    let config = config();
+    let login = new_user("engine-push-ro").await;
+    let token = Secret::new(new_token(&login, "classic", &["read:packages"]).await);
+    let target = format!("{}/{login}/readonly:1", config.registry);
+    three_layer_image(&target);
+    let engine = Engine::connect(&config).await.unwrap();
+    let mut snapshots = Vec::new();
+    let error = push_with_engine(
+        &engine,
+        &Reference::parse(&target).unwrap(),
+        &login,
+        &token,
+        |s| snapshots.push(s.clone()),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.code, Code::TokenMissingScope, "{error}");
+    assert!(error.hint.contains("write:packages"));
+    assert!(
+        snapshots.iter().all(|s| s.bytes == 0),
+        "no layer uploaded: {snapshots:?}"
+    );
+    assert!(!format!("{error:?}").contains(token.expose()));
+}
+
+#[tokio::test]
+async fn pushing_a_name_the_engine_does_not_have_is_image_not_found() {
+    let config = config();
+    let login = new_user("engine-push-none").await;
+    let token = Secret::new(new_token(&login, "classic", &["write:packages"]).await);
+    let engine = Engine::connect(&config).await.unwrap();
+    let target = Reference::parse(&format!("{}/{login}/absent:1", config.registry)).unwrap();
+    let error = push_with_engine(&engine, &target, &login, &token, |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, Code::ImageNotFound, "{error}");
+}
