@@ -266,10 +266,7 @@ async fn tag_untag_and_delete_by_the_docker_cli_reach_the_watcher_within_2_secon
 
 #[tokio::test]
 async fn the_engine_switcher_lists_each_socket_once_with_what_answers() {
-    let socket = match ghcr::engine::discovery::parse_docker_host(&stack("DOCKER_HOST")).unwrap() {
-        Endpoint::Unix(path) => path,
-        other => panic!("the stack's engine is on a unix socket, not {other}"),
-    };
+    let socket = socket_path();
     let home = tempfile::tempdir().unwrap();
     let desktop = home.path().join("docker.sock");
     std::os::unix::fs::symlink(&socket, &desktop).unwrap();
@@ -317,4 +314,17 @@ async fn the_engine_switcher_lists_each_socket_once_with_what_answers() {
     });
     let engine = Engine::select(&config(), &picked).await.unwrap();
     assert_eq!(engine.info().origin, Origin::SystemDocker);
+    // Picking DOCKER_HOST by its address keeps the origin it is listed under, without connecting.
+    let picked = Selection::picked(&config(), &stack("DOCKER_HOST")).unwrap();
+    assert!(
+        matches!(&picked, Selection::Picked(c) if c.origin == Origin::DockerHost && c.endpoint == Endpoint::Unix(socket_path())),
+        "{picked:?}"
+    );
+}
+
+fn socket_path() -> std::path::PathBuf {
+    match ghcr::engine::discovery::parse_docker_host(&stack("DOCKER_HOST")).unwrap() {
+        Endpoint::Unix(path) => path,
+        other => panic!("the stack's engine is on a unix socket, not {other}"),
+    }
 }

@@ -73,13 +73,7 @@ impl Engine {
     /// Finds the engine to use: `DOCKER_HOST` if set, else the first usual socket that answers.
     /// Gives up within ~5 s, with an error that says what was tried and how to start an engine.
     pub async fn connect(config: &Config) -> Result<Engine> {
-        let home = std::env::var_os("HOME").map(PathBuf::from);
-        let runtime_dir = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from);
-        let candidates = discovery::candidates(
-            config.docker_host.as_deref(),
-            home.as_deref(),
-            runtime_dir.as_deref(),
-        )?;
+        let candidates = candidates_here(config.docker_host.as_deref())?;
         match tokio::time::timeout(DISCOVERY_DEADLINE, first_answering(&candidates)).await {
             Ok(result) => result,
             Err(_) => Err(Error::new(
@@ -103,18 +97,7 @@ impl Engine {
     /// Every place an engine may be (`DOCKER_HOST` and the usual sockets), each probed at once: those
     /// whose socket file exists or that `DOCKER_HOST` names, with what answers there.
     pub async fn available(config: &Config) -> Result<Vec<EngineChoice>> {
-        let home = std::env::var_os("HOME").map(PathBuf::from);
-        let runtime_dir = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from);
-        let mut candidates = Vec::new();
-        if let Some(docker_host) = config.docker_host.as_deref() {
-            candidates.extend(discovery::candidates(Some(docker_host), None, None)?);
-        }
-        candidates.extend(discovery::candidates(
-            None,
-            home.as_deref(),
-            runtime_dir.as_deref(),
-        )?);
-        Ok(Engine::probe_all(candidates).await)
+        Ok(Engine::probe_all(all_candidates_here(config)?).await)
     }
 
     /// Probes `candidates` concurrently; skips socket files that do not exist and repeated places.
@@ -212,6 +195,37 @@ impl Engine {
 
     pub fn endpoint(&self) -> &Endpoint {
         self.transport.endpoint()
+    }
+}
+
+/// The places to try on this machine (`discovery::candidates` with this process's HOME and
+/// XDG_RUNTIME_DIR).
+fn candidates_here(docker_host: Option<&str>) -> Result<Vec<Candidate>> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let runtime_dir = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from);
+    discovery::candidates(docker_host, home.as_deref(), runtime_dir.as_deref())
+}
+
+/// `DOCKER_HOST` (if set) and every usual place, for the switcher.
+fn all_candidates_here(config: &Config) -> Result<Vec<Candidate>> {
+    let mut candidates = match config.docker_host.as_deref() {
+        Some(docker_host) => candidates_here(Some(docker_host))?,
+        None => Vec::new(),
+    };
+    candidates.extend(candidates_here(None)?);
+    Ok(candidates)
+}
+
+impl Selection {
+    /// The engine at `endpoint` (a `DOCKER_HOST` value, as `Engine::available` lists them), with the
+    /// origin it is listed under (`DOCKER_HOST` for a place not in the list). No connection is made.
+    pub fn picked(config: &Config, endpoint: &str) -> Result<Selection> {
+        let endpoint = discovery::parse_docker_host(endpoint)?;
+        let origin = all_candidates_here(config)?
+            .into_iter()
+            .find(|candidate| candidate.endpoint == endpoint)
+            .map_or(Origin::DockerHost, |candidate| candidate.origin);
+        Ok(Selection::Picked(Candidate { endpoint, origin }))
     }
 }
 

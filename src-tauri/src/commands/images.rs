@@ -3,7 +3,6 @@
 
 use crate::events::ImagesChannel;
 use crate::AppState;
-use ghcr::engine::discovery::{self, Candidate};
 use ghcr::engine::watch::watch_images;
 use ghcr::engine::{Engine, EngineChoice, EngineInfo, Selection};
 use ghcr::reference::{self, Proposal, TargetCheck};
@@ -40,16 +39,7 @@ pub async fn engine_select(
 ) -> Result<EngineInfo, Error> {
     let selection = match endpoint {
         None => Selection::Automatic,
-        Some(endpoint) => {
-            let endpoint = discovery::parse_docker_host(&endpoint)?;
-            let origin = Engine::available(state.config()?)
-                .await?
-                .into_iter()
-                .find(|choice| choice.endpoint == endpoint.to_string())
-                .map(|choice| choice.origin)
-                .unwrap_or(discovery::Origin::DockerHost);
-            Selection::Picked(Candidate { endpoint, origin })
-        }
+        Some(endpoint) => Selection::picked(state.config()?, &endpoint)?,
     };
     let engine = Engine::select(state.config()?, &selection).await?;
     state.set_engine_selection(selection);
