@@ -2,13 +2,11 @@
 //! tagging one for a registry, and the engine's image events. The row-building is pure; the calls
 //! to `GET /images/json`, `POST /images/{name}/tag` and `GET /events` are thin.
 
-use super::transport::{Lines, TransportError};
+use super::transport::Lines;
 use super::Engine;
 use crate::error::{Code, Error, Result};
 use crate::reference::{self, Reference, Translation};
-use bytes::Bytes;
 use http::Method;
-use http_body_util::BodyExt;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -268,57 +266,11 @@ impl Engine {
             .await
             .map_err(|e| self.lost(e))?;
         if !response.status().is_success() {
-            let status = response.status();
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_else(|_| Bytes::new());
-            return Err(self.refused("follow image events", status, &body));
+            return Err(self.refused_stream("follow image events", response).await);
         }
         Ok(ImageEvents {
             lines: Lines::new(response.into_body()),
         })
-    }
-
-    fn lost(&self, error: TransportError) -> Error {
-        Error::new(
-            Code::EngineUnreachable,
-            format!(
-                "The container engine at {} stopped answering: {error}",
-                self.transport.endpoint()
-            ),
-            "Check that Docker or Podman is running; GHCR Desktop reconnects by itself.",
-        )
-    }
-
-    fn refused(&self, what: &str, status: http::StatusCode, body: &[u8]) -> Error {
-        Error::new(
-            Code::EngineFailed,
-            format!(
-                "The engine could not {what} (HTTP {}): {}",
-                status.as_u16(),
-                engine_message(body)
-            ),
-            "The engine's own message says why; `docker` would show the same.",
-        )
-    }
-}
-
-/// The `message` of an engine error body, or the body's first 200 characters.
-fn engine_message(body: &[u8]) -> String {
-    #[derive(Deserialize)]
-    struct Message {
-        message: String,
-    }
-    match serde_json::from_slice::<Message>(body) {
-        Ok(m) => m.message,
-        Err(_) => String::from_utf8_lossy(body)
-            .trim()
-            .chars()
-            .take(200)
-            .collect(),
     }
 }
 

@@ -297,3 +297,61 @@ fn not_an_engine(transport: &Transport, answer: &Answer) -> Error {
         "Point DOCKER_HOST at a Docker or Podman engine socket.",
     )
 }
+
+/// The failures every Engine API call can meet, worded once.
+impl Engine {
+    fn lost(&self, error: TransportError) -> Error {
+        Error::new(
+            Code::EngineUnreachable,
+            format!(
+                "The container engine at {} stopped answering: {error}",
+                self.transport.endpoint()
+            ),
+            "Check that Docker or Podman is running; GHCR Desktop reconnects by itself.",
+        )
+    }
+
+    fn refused(&self, what: &str, status: http::StatusCode, body: &[u8]) -> Error {
+        Error::new(
+            Code::EngineFailed,
+            format!(
+                "The engine could not {what} (HTTP {}): {}",
+                status.as_u16(),
+                engine_message(body)
+            ),
+            "The engine's own message says why; `docker` would show the same.",
+        )
+    }
+
+    /// `refused` for a streamed answer that turned out to be an error (its body read first).
+    async fn refused_stream(
+        &self,
+        what: &str,
+        response: http::Response<hyper::body::Incoming>,
+    ) -> Error {
+        use http_body_util::BodyExt;
+        let status = response.status();
+        let body = http_body_util::Limited::new(response.into_body(), SMALL_BODY)
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        self.refused(what, status, &body)
+    }
+}
+
+/// The `message` of an engine error body, or the body's first 200 characters.
+fn engine_message(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Message {
+        message: String,
+    }
+    match serde_json::from_slice::<Message>(body) {
+        Ok(m) => m.message,
+        Err(_) => String::from_utf8_lossy(body)
+            .trim()
+            .chars()
+            .take(200)
+            .collect(),
+    }
+}

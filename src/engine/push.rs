@@ -2,13 +2,12 @@
 //! push stream for `push::engine` to read. The credentials header is built here and goes only to the
 //! engine's own socket; nothing here logs or keeps it.
 
-use super::transport::{Lines, TransportError};
+use super::transport::Lines;
 use super::Engine;
 use crate::error::{Code, Error, Result};
 use crate::reference::Reference;
 use crate::secret::Secret;
 use base64::Engine as _;
-use http_body_util::BodyExt;
 use std::time::Duration;
 
 /// How long the engine may take to start answering a push (it answers at once, then streams).
@@ -56,16 +55,7 @@ impl Engine {
             .transport
             .open_post(&path, vec![("x-registry-auth", header)], OPEN_TIMEOUT)
             .await
-            .map_err(|e: TransportError| {
-                Error::new(
-                    Code::EngineUnreachable,
-                    format!(
-                        "The engine at {} did not take the push: {e}",
-                        self.endpoint()
-                    ),
-                    "Check that Docker or Podman is running.",
-                )
-            })?;
+            .map_err(|e| self.lost(e))?;
         let status = response.status();
         if status.as_u16() == 404 {
             return Err(Error::new(
@@ -75,25 +65,7 @@ impl Engine {
             ));
         }
         if !status.is_success() {
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            return Err(Error::new(
-                Code::EngineFailed,
-                format!(
-                    "The engine refused the push (HTTP {}): {}",
-                    status.as_u16(),
-                    String::from_utf8_lossy(&body)
-                        .trim()
-                        .chars()
-                        .take(200)
-                        .collect::<String>()
-                ),
-                "The engine's own message says why.",
-            ));
+            return Err(self.refused_stream("push the image", response).await);
         }
         Ok(Lines::new(response.into_body()))
     }
