@@ -202,3 +202,79 @@ async fn wait_for_port(port: u16, limit: Duration) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// A name no other test run uses: `PREFIX-` and the clock's nanoseconds in hex.
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .subsec_nanos();
+    format!("{prefix}-{nanos:08x}")
+}
+
+/// Runs the docker CLI against the stack's engine (the witness of what it holds); its stdout.
+pub fn docker(args: &[&str]) -> String {
+    let output = Command::new("docker")
+        .args(args)
+        .env("DOCKER_HOST", stack("DOCKER_HOST"))
+        .output()
+        .expect("the docker CLI runs");
+    assert!(
+        output.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// A new image with a unique ID (a one-file `docker import`), named `name`; returns its ID.
+pub fn import_image(name: &str) -> String {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dir.path().join("hello.txt"), name).expect("the file is written");
+    let tar = dir.path().join("layer.tar");
+    let status = Command::new("tar")
+        .arg("-cf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(dir.path())
+        .arg("hello.txt")
+        .status()
+        .expect("tar runs");
+    assert!(status.success());
+    docker(&["import", tar.to_str().expect("a UTF-8 path"), name])
+}
+
+/// Asks the emulator's admin API (test-only) for `path` with a JSON body; its JSON answer.
+pub async fn emulator_admin(path: &str, body: serde_json::Value) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", stack("GHCR_TEST_EMULATOR")))
+        .json(&body)
+        .send()
+        .await
+        .expect("the emulator answers");
+    assert!(response.status().is_success(), "{path}");
+    response.json().await.unwrap_or_default()
+}
+
+/// A fresh user of the emulated GitHub (member of `orgs`) and a token of theirs of `kind` with
+/// `scopes`: (login, token).
+pub async fn user_with_token(
+    prefix: &str,
+    orgs: &[&str],
+    kind: &str,
+    scopes: &[&str],
+) -> (String, String) {
+    let login = unique(prefix);
+    emulator_admin(
+        "/_emulator/users",
+        serde_json::json!({ "login": login, "orgs": orgs }),
+    )
+    .await;
+    let answer = emulator_admin(
+        "/_emulator/tokens",
+        serde_json::json!({ "login": login, "kind": kind, "scopes": scopes }),
+    )
+    .await;
+    let token = answer["token"].as_str().expect("a token").to_string();
+    (login, token)
+}

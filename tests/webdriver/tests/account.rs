@@ -4,38 +4,12 @@
 //! a restart, and never handed back to the page.
 
 use ghcr_webdriver_tests::{
-    ensure, files_containing, stack, target_dir, App, Client, Element, Locator,
+    emulator_admin, ensure, files_containing, stack, target_dir, user_with_token, App, Client,
+    Element, Locator,
 };
 use std::time::Duration;
 
 const PATIENCE: Duration = Duration::from_secs(20);
-
-async fn admin(path: &str, body: serde_json::Value) -> serde_json::Value {
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", stack("GHCR_TEST_EMULATOR")))
-        .json(&body)
-        .send()
-        .await
-        .expect("the emulator answers");
-    assert!(response.status().is_success(), "{path}");
-    response.json().await.unwrap_or_default()
-}
-
-/// A fresh user of the emulated GitHub and a token of theirs with `scopes`.
-async fn user_with_token(prefix: &str, kind: &str, scopes: &[&str]) -> (String, String) {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let login = format!("{prefix}-{nanos:08x}");
-    admin("/_emulator/users", serde_json::json!({ "login": login })).await;
-    let answer = admin(
-        "/_emulator/tokens",
-        serde_json::json!({ "login": login, "kind": kind, "scopes": scopes }),
-    )
-    .await;
-    (login, answer["token"].as_str().unwrap().to_string())
-}
 
 /// The app's environment for the test world; `web` is the GitHub web root (its host keys the keyring).
 fn world_env(web: &str) -> Vec<(String, String)> {
@@ -144,7 +118,7 @@ async fn create_a_token_opens_githubs_page_with_the_chosen_scopes() {
 
 #[tokio::test]
 async fn a_pasted_token_without_write_packages_shows_the_cross_and_the_hint() {
-    let (login, token) = user_with_token("reader", "classic", &["read:packages"]).await;
+    let (login, token) = user_with_token("reader", &[], "classic", &["read:packages"]).await;
     let env = world_env(&stack("GHCR_TEST_EMULATOR"));
     App::launch("account-missing-scope", &as_refs(&env))
         .await
@@ -190,7 +164,7 @@ async fn a_pasted_token_without_write_packages_shows_the_cross_and_the_hint() {
 
 #[tokio::test]
 async fn a_fine_grained_token_is_explained_not_accepted() {
-    let (_, token) = user_with_token("fine", "fine_grained", &[]).await;
+    let (_, token) = user_with_token("fine", &[], "fine_grained", &[]).await;
     let env = world_env(&stack("GHCR_TEST_EMULATOR"));
     App::launch("account-fine-grained", &as_refs(&env))
         .await
@@ -215,7 +189,7 @@ async fn a_fine_grained_token_is_explained_not_accepted() {
 
 #[tokio::test]
 async fn a_good_token_is_saved_and_the_login_shows_in_the_status_bar_after_a_restart() {
-    let (login, token) = user_with_token("saver", "classic", &["write:packages"]).await;
+    let (login, token) = user_with_token("saver", &[], "classic", &["write:packages"]).await;
     let home = tempfile::tempdir().unwrap();
     let mut env = world_env(&own_web_url());
     env.push(("HOME".into(), home.path().display().to_string()));
@@ -284,7 +258,7 @@ async fn a_good_token_is_saved_and_the_login_shows_in_the_status_bar_after_a_res
 
 #[tokio::test]
 async fn the_github_clis_token_is_offered_and_a_missing_scope_shows_the_gh_command() {
-    let (login, token) = user_with_token("ghcli", "oauth", &["read:packages"]).await;
+    let (login, token) = user_with_token("ghcli", &[], "oauth", &["read:packages"]).await;
     let emulator = stack("GHCR_TEST_EMULATOR");
     let host = emulator.trim_start_matches("http://").to_string();
     let gh_config = tempfile::tempdir().unwrap();
@@ -324,7 +298,7 @@ async fn the_github_clis_token_is_offered_and_a_missing_scope_shows_the_gh_comma
 
 #[tokio::test]
 async fn a_token_revoked_while_the_app_runs_flips_the_status_bar_to_no_longer_valid() {
-    let (login, token) = user_with_token("revokee", "classic", &["write:packages"]).await;
+    let (login, token) = user_with_token("revokee", &[], "classic", &["write:packages"]).await;
     let env = world_env(&own_web_url());
     App::launch("account-revoked", &as_refs(&env))
         .await
@@ -347,7 +321,7 @@ async fn a_token_revoked_while_the_app_runs_flips_the_status_bar_to_no_longer_va
                 .for_element(Locator::Css("#account-status[data-state='ok']"))
                 .await?;
 
-            admin(
+            emulator_admin(
                 &format!("/_emulator/tokens/{token}/revoke"),
                 serde_json::json!({}),
             )
@@ -373,7 +347,7 @@ async fn a_token_revoked_while_the_app_runs_flips_the_status_bar_to_no_longer_va
 
 #[tokio::test]
 async fn browser_sign_in_shows_the_code_and_saves_the_token_once_approved() {
-    let (login, _) = user_with_token("browser", "classic", &[]).await;
+    let (login, _) = user_with_token("browser", &[], "classic", &[]).await;
     let mut env = world_env(&own_web_url());
     // The device flow runs on the GitHub web host: here that is the emulator again.
     env.retain(|(k, _)| k != "GHCR_WEB_URL");

@@ -2,50 +2,12 @@
 //! and the filter narrows it as typed; "Tag for GitHub" proposes the lowercased owner, explains an
 //! uppercase name, offers the fix and creates the tag; a `docker tag` from outside appears by itself.
 
-use ghcr_webdriver_tests::{ensure, stack, App, Client, Locator};
-use std::process::Command;
+use ghcr_webdriver_tests::{
+    docker, ensure, import_image, stack, unique, user_with_token, App, Client, Locator,
+};
 use std::time::Duration;
 
 const PATIENCE: Duration = Duration::from_secs(20);
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("{prefix}-{nanos:08x}")
-}
-
-fn docker(args: &[&str]) -> String {
-    let output = Command::new("docker")
-        .args(args)
-        .env("DOCKER_HOST", stack("DOCKER_HOST"))
-        .output()
-        .expect("the docker CLI runs");
-    assert!(
-        output.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
-
-/// A new image with a unique ID (a one-file `docker import`), named `name`; returns its ID.
-fn import_image(name: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("hello.txt"), name).unwrap();
-    let tar = dir.path().join("layer.tar");
-    let status = Command::new("tar")
-        .arg("-cf")
-        .arg(&tar)
-        .arg("-C")
-        .arg(dir.path())
-        .arg("hello.txt")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    docker(&["import", tar.to_str().unwrap(), name])
-}
 
 /// The references of the rows in the page.
 async fn row_references(client: &Client) -> Result<Vec<String>, fantoccini::error::CmdError> {
@@ -153,28 +115,8 @@ async fn the_list_shows_the_engines_images_and_typing_in_the_filter_narrows_it()
 async fn tag_for_github_with_an_uppercase_name_shows_the_fix_and_creates_the_tag() {
     let emulator = stack("GHCR_TEST_EMULATOR");
     let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
-    let login = unique("Wd-Owner");
     let org = unique("Wd-Org");
-    let client = reqwest::Client::new();
-    let created = client
-        .post(format!("{emulator}/_emulator/users"))
-        .json(&serde_json::json!({ "login": login, "orgs": [org] }))
-        .send()
-        .await
-        .unwrap();
-    assert!(created.status().is_success());
-    let token: serde_json::Value = client
-        .post(format!("{emulator}/_emulator/tokens"))
-        .json(
-            &serde_json::json!({ "login": login, "kind": "classic", "scopes": ["write:packages"] }),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["token"].as_str().unwrap().to_string();
+    let (login, token) = user_with_token("Wd-Owner", &[&org], "classic", &["write:packages"]).await;
     let name = unique("wd-tag");
     let id = import_image(&format!("{name}:src"));
     let env = [

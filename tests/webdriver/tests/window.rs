@@ -2,8 +2,7 @@
 //! follows it going away and coming back, the no-engine state says how to start one, views switch from
 //! the keyboard, and the theme toggles.
 
-use ghcr_webdriver_tests::{ensure, stack, App, Key, Locator};
-use std::process::Command;
+use ghcr_webdriver_tests::{docker, ensure, stack, App, Key, Locator};
 use std::time::Duration;
 use tokio::net::{TcpListener, UnixStream};
 use tokio::task::JoinHandle;
@@ -12,13 +11,7 @@ const PATIENCE: Duration = Duration::from_secs(20);
 
 /// The stack engine's version as the docker CLI reports it.
 fn docker_server_version() -> String {
-    let output = Command::new("docker")
-        .args(["version", "--format", "{{.Server.Version}}"])
-        .env("DOCKER_HOST", stack("DOCKER_HOST"))
-        .output()
-        .expect("the docker CLI runs");
-    assert!(output.status.success(), "{output:?}");
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
+    docker(&["version", "--format", "{{.Server.Version}}"])
 }
 
 #[tokio::test]
