@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{docker, import_image, stack};
+use common::{docker, import_image, stack, unique};
 use ghcr::engine::discovery::{Candidate, Endpoint, Origin};
 use ghcr::engine::images::{ImageEvent, LocalImage};
 use ghcr::engine::watch::{watch_images, ImagesUpdate};
@@ -22,14 +22,6 @@ fn config() -> Config {
         registry: stack("GHCR_TEST_REGISTRY_TOKEN"),
         ..Config::github_com()
     }
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("{prefix}-{nanos:08x}")
 }
 
 fn ghcr(args: &[&str]) -> std::process::Output {

@@ -68,13 +68,18 @@ pub async fn emulator_admin(path: &str, body: serde_json::Value) -> serde_json::
     response.json().await.unwrap_or_default()
 }
 
-/// A fresh user of the emulated GitHub (a namespace no other test uses).
-pub async fn new_user(prefix: &str) -> String {
+/// A name no other test uses: `PREFIX-` and the clock's nanoseconds in hex.
+pub fn unique(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
-    let login = format!("{prefix}-{nanos:08x}-{:x}", std::process::id());
+    format!("{prefix}-{nanos:08x}")
+}
+
+/// A fresh user of the emulated GitHub (a namespace no other test uses).
+pub async fn new_user(prefix: &str) -> String {
+    let login = format!("{}-{:x}", unique(prefix), std::process::id());
     emulator_admin("/_emulator/users", serde_json::json!({ "login": login })).await;
     login
 }
