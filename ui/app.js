@@ -56,9 +56,7 @@ function watchImages() {
     if (update.kind === 'snapshot') {
       if (!images.receivedAt) images.receivedAt = performance.now();
       images.set({ state: 'ok', list: update.images, engine: update.engine, events: update.events, error: null });
-      if (engine.state !== 'ok' || JSON.stringify(engine.info) !== JSON.stringify(update.engine)) {
-        engine.set({ state: 'ok', info: update.engine, error: null, lostAt: null });
-      }
+      engine.set({ state: 'ok', info: update.engine, error: null, lostAt: null });
     } else {
       const lostAt = engine.state === 'ok' ? new Date() : engine.lostAt;
       images.set({ state: 'gone', error: update.error });
@@ -113,22 +111,26 @@ function renderAccountStatus({ state, account: found, error }) {
   }
 }
 
+// The status bar is a live region: its text is only rewritten when it changes, so a new image
+// snapshot (every engine event) is not announced again.
 function renderEngineStatus({ state, info, error, lostAt }) {
   const status = document.getElementById('engine-status');
   status.dataset.state = state;
-  const text = status.querySelector('.text');
+  let text = 'Looking for a container engine…';
+  let title = '';
   if (state === 'ok') {
-    text.textContent = `${info.product} ${info.version} · API ${info.api_version} · ${info.endpoint}`;
-    status.title = `Connected (${info.os}/${info.arch})`;
+    text = `${info.product} ${info.version} · API ${info.api_version} · ${info.endpoint}`;
+    title = `Connected (${info.os}/${info.arch})`;
   } else if (state === 'error' && lostAt) {
-    text.textContent = `Engine gone since ${lostAt.toLocaleTimeString()} · reconnecting…`;
-    status.title = error.message;
+    text = `Engine gone since ${lostAt.toLocaleTimeString()} · reconnecting…`;
+    title = error.message;
   } else if (state === 'error') {
-    text.textContent = error.code === 'engine.unreachable' ? 'No container engine found' : error.message;
-    status.title = error.hint || '';
-  } else {
-    text.textContent = 'Looking for a container engine…';
+    text = error.code === 'engine.unreachable' ? 'No container engine found' : error.message;
+    title = error.hint || '';
   }
+  const shown = status.querySelector('.text');
+  if (shown.textContent !== text) shown.textContent = text;
+  status.title = title;
 }
 
 let cleanup = null;
