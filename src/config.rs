@@ -4,6 +4,7 @@
 
 use crate::error::{Code, Error, Result};
 use std::net::IpAddr;
+use std::path::PathBuf;
 use url::{Host, Url};
 
 /// The endpoints one session of the app or the CLI works against.
@@ -19,6 +20,9 @@ pub struct Config {
     pub docker_host: Option<String>,
     /// `GHCR_OAUTH_CLIENT_ID`: an OAuth app with the device flow enabled, for browser sign-in.
     pub oauth_client_id: Option<String>,
+    /// Where the direct push keeps its blob cache (`GHCR_CACHE_DIR`, else the OS cache dir); `None`
+    /// keeps no cache.
+    pub cache_dir: Option<PathBuf>,
 }
 
 const GITHUB_WEB: &str = "https://github.com";
@@ -69,9 +73,29 @@ impl Config {
             registry,
             docker_host: var("DOCKER_HOST"),
             oauth_client_id: var("GHCR_OAUTH_CLIENT_ID"),
+            cache_dir: cache_dir(&var),
         })
     }
+}
 
+/// `GHCR_CACHE_DIR`, or the OS's per-user cache directory with `ghcr-desktop` in it.
+fn cache_dir(var: &impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    if let Some(dir) = var("GHCR_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let base = if cfg!(target_os = "windows") {
+        PathBuf::from(var("LOCALAPPDATA")?)
+    } else if cfg!(target_os = "macos") {
+        PathBuf::from(var("HOME")?).join("Library/Caches")
+    } else {
+        var("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| Some(PathBuf::from(var("HOME")?).join(".cache")))?
+    };
+    Some(base.join("ghcr-desktop"))
+}
+
+impl Config {
     /// The registry's base URL: https, or plain http for a loopback registry (the test world).
     pub fn registry_url(&self) -> String {
         let scheme = if is_loopback_authority(&self.registry) {

@@ -61,6 +61,12 @@ pub enum Code {
     ImageNotFound,
     /// The engine refused or failed an image operation.
     EngineFailed,
+    /// A file given as an image archive is not a docker-archive or OCI layout, or is damaged.
+    ArchiveInvalid,
+    /// A push failed for a reason none of the other codes names (compression, a local file).
+    PushFailed,
+    /// The person cancelled the push.
+    PushCancelled,
 }
 
 impl Code {
@@ -93,6 +99,9 @@ impl Code {
             Code::ReferenceInvalid => "reference.invalid",
             Code::ImageNotFound => "image.not_found",
             Code::EngineFailed => "engine.failed",
+            Code::ArchiveInvalid => "archive.invalid",
+            Code::PushFailed => "push.failed",
+            Code::PushCancelled => "push.cancelled",
         }
     }
 
@@ -123,7 +132,12 @@ impl Code {
             | Code::GithubUnavailable
             | Code::GithubRateLimited
             | Code::GithubProtocol => 5,
-            Code::BrowserUnavailable | Code::ImageNotFound | Code::EngineFailed => 1,
+            Code::BrowserUnavailable
+            | Code::ImageNotFound
+            | Code::EngineFailed
+            | Code::PushFailed
+            | Code::PushCancelled => 1,
+            Code::ArchiveInvalid => 2,
         }
     }
 }

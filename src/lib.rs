@@ -1,6 +1,7 @@
 //! GHCR Desktop's core: every capability of the app and the `ghcr` CLI, with no knowledge of Tauri.
 //! One module per capability; `error` is the one error type they all return.
 
+pub mod archive;
 pub mod config;
 pub mod engine;
 pub mod error;

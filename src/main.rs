@@ -1,7 +1,9 @@
 //! The `ghcr` command line: the core's capabilities for terminals and scripts. Its contract (commands,
 //! `--json` shapes, exit codes 0/1/2/3/4/5) is in DESIGN.md and the README; keep it stable.
 
-use clap::{Parser, Subcommand};
+mod cli;
+
+use clap::{Parser, Subcommand, ValueEnum};
 use ghcr::engine::Engine;
 use ghcr::registry::PushCheck;
 use ghcr::secret::Secret;
@@ -67,6 +69,30 @@ enum Command {
         /// The new name, e.g. ghcr.io/OWNER/NAME:TAG (OWNER in lowercase).
         target: String,
     },
+    /// Push a local image, a `docker save` archive (.tar, .tar.gz) or an OCI layout (folder or .tar).
+    Push {
+        /// A local image (name[:tag] or ID), or the path of an archive or layout folder.
+        source: String,
+        /// Where to: ghcr.io/OWNER/NAME:TAG. Optional when SOURCE is a local image named so already.
+        target: Option<String>,
+        /// direct: GHCR Desktop uploads (parallel gzip; no engine needed for archives).
+        /// engine: the engine uploads, as `docker push` does.
+        #[arg(long, value_enum, default_value_t = ViaArg::Direct)]
+        via: ViaArg,
+        /// Connect the package to this repository (https://github.com/OWNER/REPO): adds the
+        /// org.opencontainers.image.source label. Direct pushes only.
+        #[arg(long)]
+        source_repo: Option<String>,
+        /// One JSON event per line on stdout instead of progress bars.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ViaArg {
+    Direct,
+    Engine,
 }
 
 #[derive(Subcommand)]
@@ -102,7 +128,43 @@ fn main() -> ExitCode {
         Command::Whoami { json } => finish(json, runtime.block_on(whoami(json))),
         Command::Images { json } => finish(json, runtime.block_on(images(json))),
         Command::Tag { source, target } => finish(false, runtime.block_on(tag(&source, &target))),
+        Command::Push {
+            source,
+            target,
+            via,
+            source_repo,
+            json,
+        } => {
+            let via = match via {
+                ViaArg::Direct => ghcr::push::Via::Direct,
+                ViaArg::Engine => ghcr::push::Via::Engine,
+            };
+            finish(
+                json,
+                runtime.block_on(push(&source, target.as_deref(), via, source_repo, json)),
+            )
+        }
     }
+}
+
+async fn push(
+    source: &str,
+    target: Option<&str>,
+    via: ghcr::push::Via,
+    source_repo: Option<String>,
+    json: bool,
+) -> Result<(), Failure> {
+    let config = Config::from_env()?;
+    let request = cli::push::request(&config, source, target, via, source_repo)?;
+    request.checked_target(&config)?;
+    let credentials = token::push_credentials(&config).await?;
+    let mut display = cli::push::Display::new(json);
+    let pushed = ghcr::push::push(&config, &request, credentials, |snapshot| {
+        display.show(snapshot)
+    })
+    .await?;
+    display.finish(&pushed);
+    Ok(())
 }
 
 async fn images(json: bool) -> Result<(), Failure> {

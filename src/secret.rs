@@ -4,6 +4,8 @@
 use std::fmt;
 use zeroize::Zeroize;
 
+/// Cloning makes another copy that is wiped on its own drop (push jobs hold one each).
+#[derive(Clone)]
 pub struct Secret(String);
 
 impl Secret {

@@ -287,7 +287,7 @@ fn validate_source(source: &str) -> Result<()> {
 
 /// Percent-encodes what a path segment cannot carry as is; `/` and `:` stay (the engine's route takes
 /// the rest of the path as the name).
-fn encode(name: &str) -> String {
+pub(crate) fn encode(name: &str) -> String {
     name.bytes()
         .map(|b| match b {
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b':' | b'.' | b'_' | b'-' | b'@' => {

@@ -3,20 +3,12 @@
 
 use super::progress::{LayerState, Progress, Snapshot, Throttle};
 use super::stream::{parse_line, LayerEvent, StreamLine};
+use super::Pushed;
 use crate::engine::Engine;
 use crate::error::{Code, Error, Result};
 use crate::reference::Reference;
 use crate::secret::Secret;
-use serde::Serialize;
 use std::time::Instant;
-
-/// A finished push: what is on the registry now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Pushed {
-    pub reference: String,
-    pub digest: String,
-    pub size: u64,
-}
 
 /// Pushes `target` through the engine, calling `report` with at most ~10 snapshots a second (and
 /// always the last one). Dropping the future closes the connection, which cancels the push.

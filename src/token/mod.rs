@@ -11,6 +11,7 @@ pub mod store;
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
 use crate::github::GitHub;
+use crate::registry::session::Credentials;
 use crate::registry::{check_push, PushCheck};
 use crate::secret::Secret;
 use kind::TokenKind;
@@ -242,6 +243,18 @@ pub async fn account_in_use(config: &Config) -> Result<Option<Account>> {
     };
     let report = check(config, &secret).await?;
     Ok(Some(Account { source, report }))
+}
+
+/// What a push sends to the registry's token service: the token in use and its login (from
+/// `GET /user`, which also fails early, with `token.invalid`, for a revoked token).
+pub async fn push_credentials(config: &Config) -> Result<Credentials> {
+    let store = TokenStore::for_config(config);
+    let (_, token) = off_runtime(move || store.token_in_use()).await?;
+    let user = GitHub::new(config)?.authenticated_user(&token).await?;
+    Ok(Credentials {
+        login: user.login,
+        token,
+    })
 }
 
 /// Whom images can be pushed for: the token's login and the orgs it belongs to (the owner chooser).

@@ -49,6 +49,7 @@ pub fn emulated_github() -> ghcr::Config {
         registry: stack("GHCR_TEST_REGISTRY_TOKEN"),
         docker_host: None,
         oauth_client_id: Some("ghcr-desktop-test".into()),
+        cache_dir: None,
     }
 }
 

@@ -1,6 +1,9 @@
-//! The container registry (ghcr.io, or GHES `containers.HOST`) over the OCI distribution API, as far as
-//! GHCR Desktop uses it so far: proving that a token may push, without pushing — open an upload session
-//! and cancel it (FACTS: ghcr.io's registry tokens are not always JWTs, so they can't be read instead).
+//! The container registry (ghcr.io, or GHES `containers.HOST`) over the OCI distribution API: proving
+//! that a token may push, without pushing — open an upload session and cancel it (FACTS: ghcr.io's
+//! registry tokens are not always JWTs, so they can't be read instead) — and, in `session`, the blob
+//! and manifest calls a direct push makes.
+
+pub mod session;
 
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
@@ -77,7 +80,7 @@ struct RegistryError {
 }
 
 /// A registry refusal in docker's words: `denied: permission_denied: write_package`.
-fn refusal_text(body: &[u8], status: reqwest::StatusCode) -> String {
+pub(crate) fn refusal_text(body: &[u8], status: reqwest::StatusCode) -> String {
     serde_json::from_slice::<RegistryErrors>(body)
         .ok()
         .and_then(|e| e.errors.into_iter().next())
@@ -86,9 +89,9 @@ fn refusal_text(body: &[u8], status: reqwest::StatusCode) -> String {
 }
 
 #[derive(Deserialize)]
-struct TokenAnswer {
-    token: Option<String>,
-    access_token: Option<String>,
+pub(crate) struct TokenAnswer {
+    pub(crate) token: Option<String>,
+    pub(crate) access_token: Option<String>,
 }
 
 /// Whether `token` (of `login`) may push to `OWNER/…` on the configured registry: asks the registry's
@@ -200,7 +203,7 @@ pub async fn check_push(
 }
 
 /// Credentials go only to the registry's own host or the configured GitHub API host.
-fn realm_is_trusted(config: &Config, realm: &str) -> bool {
+pub(crate) fn realm_is_trusted(config: &Config, realm: &str) -> bool {
     let Ok(realm) = url::Url::parse(realm) else {
         return false;
     };

@@ -1,0 +1,132 @@
+//! `ghcr push`: a local image or an archive to the registry, with a bar per layer and a total bar on
+//! stderr (indicatif; hidden when stderr is not a terminal), or with `--json` one event per line on
+//! stdout: `{"event":"progress",…snapshot}` at most ten a second, then `{"event":"pushed",…}`.
+
+use ghcr::push::progress::{LayerState, Snapshot};
+use ghcr::push::{PushRequest, PushSource, Pushed, Via};
+use ghcr::{Code, Config, Error};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The request the command line describes. A SOURCE that names an existing file or folder is an
+/// archive; anything else is a local image of the engine.
+pub fn request(
+    config: &Config,
+    source: &str,
+    target: Option<&str>,
+    via: Via,
+    source_repository: Option<String>,
+) -> Result<PushRequest, Error> {
+    let is_archive = Path::new(source).exists();
+    let source = if is_archive {
+        PushSource::Archive(Path::new(source).to_path_buf())
+    } else {
+        PushSource::Image(source.to_string())
+    };
+    let target = match (target, &source) {
+        (Some(target), _) => target.to_string(),
+        (None, PushSource::Image(image)) if image.starts_with(&format!("{}/", config.registry)) => {
+            image.clone()
+        }
+        (None, _) => {
+            return Err(Error::new(
+                Code::ReferenceInvalid,
+                "Say where to push: ghcr push SOURCE TARGET",
+                format!("e.g. ghcr push app:1 {}/OWNER/app:1", config.registry),
+            ))
+        }
+    };
+    Ok(PushRequest {
+        source,
+        target,
+        via,
+        source_repository,
+    })
+}
+
+/// The terminal display: one bar per layer under a total bar.
+pub struct Display {
+    bars: MultiProgress,
+    total: ProgressBar,
+    layers: HashMap<String, ProgressBar>,
+    json: bool,
+}
+
+impl Display {
+    pub fn new(json: bool) -> Display {
+        let bars = MultiProgress::new();
+        let total = bars.add(ProgressBar::new(0));
+        total.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>12} [{bar:32.cyan/blue}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        total.set_prefix("total");
+        if json {
+            bars.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        }
+        Display {
+            bars,
+            total,
+            layers: HashMap::new(),
+            json,
+        }
+    }
+
+    pub fn show(&mut self, snapshot: &Snapshot) {
+        if self.json {
+            let mut event = serde_json::to_value(snapshot).unwrap_or_default();
+            event["event"] = "progress".into();
+            println!("{event}");
+            return;
+        }
+        self.total.set_length(snapshot.total);
+        self.total.set_position(snapshot.bytes);
+        for layer in &snapshot.layers {
+            let bar = self.layers.entry(layer.id.clone()).or_insert_with(|| {
+                let bar = self
+                    .bars
+                    .insert_before(&self.total, ProgressBar::new(layer.total.unwrap_or(0)));
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{prefix:>12} [{bar:32}] {bytes}/{total_bytes} {msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                );
+                bar.set_prefix(layer.id.clone());
+                bar
+            });
+            bar.set_length(layer.total.unwrap_or(layer.bytes));
+            bar.set_position(layer.bytes);
+            bar.set_message(match layer.state {
+                LayerState::Waiting => "waiting",
+                LayerState::Preparing => "preparing",
+                LayerState::Uploading => "uploading",
+                LayerState::Pushed => "pushed",
+                LayerState::Existed => "already there",
+                LayerState::Mounted => "mounted",
+                LayerState::Failed => "failed",
+            });
+        }
+    }
+
+    pub fn finish(&self, pushed: &Pushed) {
+        if self.json {
+            let mut event = serde_json::to_value(pushed).unwrap_or_default();
+            event["event"] = "pushed".into();
+            event["pull"] = pushed.pull_command().into();
+            println!("{event}");
+            return;
+        }
+        let _ = self.bars.clear();
+        println!(
+            "{}: digest: {} size: {}",
+            pushed.reference, pushed.digest, pushed.size
+        );
+        println!("{}", pushed.pull_command());
+    }
+}

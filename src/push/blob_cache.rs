@@ -1,0 +1,149 @@
+//! The direct push's memory of its own work: for each layer it compressed, `diff_id → (blob digest,
+//! size, uncompressed size)` — the compression is deterministic, so this holds on any registry — and
+//! the image configs it read, by digest. With both, an unchanged re-push is `HEAD` checks and a manifest,
+//! with no export and no compression. A cache, not a record: unreadable or missing means empty, and
+//! nothing secret is ever in it.
+
+use super::compress::COMPRESSOR;
+use super::digest::sha256_digest;
+use crate::config::Config;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// More entries than this and the cache starts over (it only ever saves work).
+const MAX_ENTRIES: usize = 20_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedBlob {
+    pub digest: String,
+    pub size: u64,
+    pub uncompressed: u64,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct Stored {
+    compressor: String,
+    layers: BTreeMap<String, CachedBlob>,
+}
+
+pub struct BlobCache {
+    dir: Option<PathBuf>,
+    layers: BTreeMap<String, CachedBlob>,
+}
+
+impl BlobCache {
+    /// The cache in the configured cache dir (empty when there is none or it can't be read).
+    pub fn load(config: &Config) -> BlobCache {
+        let dir = config.cache_dir.clone();
+        let layers = dir
+            .as_ref()
+            .and_then(|dir| std::fs::read(dir.join("blobs.json")).ok())
+            .and_then(|bytes| serde_json::from_slice::<Stored>(&bytes).ok())
+            .filter(|stored| stored.compressor == COMPRESSOR)
+            .map(|stored| stored.layers)
+            .unwrap_or_default();
+        BlobCache { dir, layers }
+    }
+
+    pub fn layer(&self, diff_id: &str) -> Option<&CachedBlob> {
+        self.layers.get(diff_id)
+    }
+
+    pub fn remember_layer(&mut self, diff_id: &str, blob: CachedBlob) {
+        if self.layers.len() >= MAX_ENTRIES {
+            self.layers.clear();
+        }
+        self.layers.insert(diff_id.to_string(), blob);
+    }
+
+    /// The config whose digest is `digest`, if kept (and intact).
+    pub fn config(&self, digest: &str) -> Option<Vec<u8>> {
+        let hex = digest.strip_prefix("sha256:")?;
+        let bytes = std::fs::read(self.dir.as_ref()?.join("configs").join(hex)).ok()?;
+        (sha256_digest(&bytes) == digest).then_some(bytes)
+    }
+
+    pub fn remember_config(&self, bytes: &[u8]) {
+        let Some(dir) = &self.dir else { return };
+        let digest = sha256_digest(bytes);
+        let configs = dir.join("configs");
+        if std::fs::create_dir_all(&configs).is_ok() {
+            let _ = write_atomically(&configs.join(&digest["sha256:".len()..]), bytes);
+        }
+    }
+
+    /// Writes the layer entries back, merged with what another push saved meanwhile.
+    pub fn save(&self) {
+        let Some(dir) = &self.dir else { return };
+        let mut merged = BlobCache::load(&Config {
+            cache_dir: Some(dir.clone()),
+            ..Config::github_com()
+        })
+        .layers;
+        merged.extend(self.layers.clone());
+        let stored = Stored {
+            compressor: COMPRESSOR.to_string(),
+            layers: merged,
+        };
+        if std::fs::create_dir_all(dir).is_ok() {
+            if let Ok(bytes) = serde_json::to_vec(&stored) {
+                let _ = write_atomically(&dir.join("blobs.json"), &bytes);
+            }
+        }
+    }
+}
+
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&temporary, bytes)?;
+    std::fs::rename(&temporary, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(dir: &std::path::Path) -> Config {
+        Config {
+            cache_dir: Some(dir.to_path_buf()),
+            ..Config::github_com()
+        }
+    }
+
+    #[test]
+    fn layers_and_configs_survive_a_new_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cache = BlobCache::load(&config(dir.path()));
+        let blob = CachedBlob {
+            digest: "sha256:b".into(),
+            size: 10,
+            uncompressed: 30,
+        };
+        cache.remember_layer("sha256:a", blob.clone());
+        cache.remember_config(b"{}");
+        cache.save();
+        let again = BlobCache::load(&config(dir.path()));
+        assert_eq!(again.layer("sha256:a"), Some(&blob));
+        assert_eq!(again.config(&sha256_digest(b"{}")), Some(b"{}".to_vec()));
+    }
+
+    #[test]
+    fn a_damaged_cache_is_an_empty_one() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("blobs.json"), b"{not json").unwrap();
+        std::fs::create_dir_all(dir.path().join("configs")).unwrap();
+        let digest = sha256_digest(b"{}");
+        std::fs::write(dir.path().join("configs").join(&digest[7..]), b"{changed}").unwrap();
+        let cache = BlobCache::load(&config(dir.path()));
+        assert_eq!(cache.layer("sha256:a"), None);
+        assert_eq!(
+            cache.config(&digest),
+            None,
+            "a config that no longer matches its digest"
+        );
+        assert!(BlobCache::load(&Config::github_com())
+            .config(&digest)
+            .is_none());
+    }
+}

@@ -1,0 +1,256 @@
+//! Push jobs, for the app: a queue that runs at most a few pushes at once (two by default: more only
+//! split the same two cores and one link), each reporting its state and progress through one callback,
+//! cancellable at any moment (the push's future is dropped: the engine connection closes, direct
+//! uploads stop, no manifest is written), and retried with backoff when the failure is one that passes
+//! (the registry unreachable or failing with 5xx, 429). A retry of a direct push skips the layers the
+//! registry already has.
+
+use super::progress::Snapshot;
+use super::{push, PushRequest, Pushed};
+use crate::config::Config;
+use crate::error::{Code, Error, Result};
+use crate::registry::session::Credentials;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::task::AbortHandle;
+
+pub const DEFAULT_CONCURRENCY: usize = 2;
+/// Waits before the automatic retries of a failure that passes; then the job fails and says why.
+const BACKOFF: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
+
+pub type JobId = u64;
+
+/// Where a job is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting for a free slot.
+    Queued,
+    Running,
+    /// Failed in a way that passes; tries again after `in_ms`.
+    Retrying {
+        attempt: u32,
+        in_ms: u64,
+        error: Error,
+    },
+    Done {
+        pushed: Pushed,
+        pull: String,
+    },
+    Failed {
+        error: Error,
+    },
+    Cancelled,
+}
+
+impl JobState {
+    pub fn is_finished(&self) -> bool {
+        matches!(
+            self,
+            JobState::Done { .. } | JobState::Failed { .. } | JobState::Cancelled
+        )
+    }
+}
+
+/// What the UI receives about a job: everything it shows, each time something changes.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobUpdate {
+    pub id: JobId,
+    pub request: PushRequest,
+    #[serde(flatten)]
+    pub state: JobState,
+    pub progress: Option<Snapshot>,
+}
+
+type Notify = Arc<dyn Fn(&JobUpdate) + Send + Sync>;
+
+struct Job {
+    update: JobUpdate,
+    abort: Option<AbortHandle>,
+}
+
+/// The job registry.
+#[derive(Clone)]
+pub struct Jobs {
+    config: Config,
+    slots: Arc<Semaphore>,
+    jobs: Arc<Mutex<BTreeMap<JobId, Job>>>,
+    next: Arc<AtomicU64>,
+    notify: Notify,
+}
+
+/// Whether a failure is worth trying again by itself.
+pub fn passes(code: Code) -> bool {
+    matches!(code, Code::RegistryUnreachable | Code::RegistryRateLimited)
+}
+
+impl Jobs {
+    /// A registry running at most `concurrency` pushes at once; `notify` hears every change (at most
+    /// ~10 progress updates a second per job).
+    pub fn new(
+        config: Config,
+        concurrency: usize,
+        notify: impl Fn(&JobUpdate) + Send + Sync + 'static,
+    ) -> Jobs {
+        Jobs {
+            config,
+            slots: Arc::new(Semaphore::new(concurrency.max(1))),
+            jobs: Arc::new(Mutex::new(BTreeMap::new())),
+            next: Arc::new(AtomicU64::new(1)),
+            notify: Arc::new(notify),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<JobId, Job>> {
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every job, oldest first.
+    pub fn list(&self) -> Vec<JobUpdate> {
+        self.lock().values().map(|job| job.update.clone()).collect()
+    }
+
+    /// Queues a push; the request is checked first (a bad target never becomes a job).
+    pub fn submit(&self, request: PushRequest, credentials: Credentials) -> Result<JobId> {
+        request.checked_target(&self.config)?;
+        let id = self.next.fetch_add(1, Ordering::SeqCst);
+        self.start(id, request, credentials);
+        Ok(id)
+    }
+
+    /// Runs a failed or cancelled job again, under the same id.
+    pub fn retry(&self, id: JobId, credentials: Credentials) -> Result<()> {
+        let request = {
+            let jobs = self.lock();
+            let job = jobs.get(&id).ok_or_else(|| unknown_job(id))?;
+            if !job.update.state.is_finished() {
+                return Err(Error::new(
+                    Code::PushFailed,
+                    format!("Push {id} is still running"),
+                    "Cancel it first, or wait for it to finish.",
+                ));
+            }
+            job.update.request.clone()
+        };
+        self.start(id, request, credentials);
+        Ok(())
+    }
+
+    /// Stops a job; `false` if it had already finished.
+    pub fn cancel(&self, id: JobId) -> Result<bool> {
+        let update = {
+            let mut jobs = self.lock();
+            let job = jobs.get_mut(&id).ok_or_else(|| unknown_job(id))?;
+            if job.update.state.is_finished() {
+                return Ok(false);
+            }
+            if let Some(abort) = job.abort.take() {
+                abort.abort();
+            }
+            job.update.state = JobState::Cancelled;
+            job.update.clone()
+        };
+        (self.notify)(&update);
+        Ok(true)
+    }
+
+    /// Removes finished jobs from the list.
+    pub fn clear_finished(&self) {
+        self.lock().retain(|_, job| !job.update.state.is_finished());
+    }
+
+    fn start(&self, id: JobId, request: PushRequest, credentials: Credentials) {
+        let update = JobUpdate {
+            id,
+            request: request.clone(),
+            state: JobState::Queued,
+            progress: None,
+        };
+        self.lock().insert(
+            id,
+            Job {
+                update: update.clone(),
+                abort: None,
+            },
+        );
+        (self.notify)(&update);
+        let jobs = self.clone();
+        let task = tokio::spawn(async move { jobs.run(id, request, credentials).await });
+        if let Some(job) = self.lock().get_mut(&id) {
+            if job.update.state.is_finished() {
+                task.abort();
+            } else {
+                job.abort = Some(task.abort_handle());
+            }
+        }
+    }
+
+    /// Changes a job and tells the UI (unless it was cancelled meanwhile).
+    fn set(&self, id: JobId, change: impl FnOnce(&mut JobUpdate)) {
+        let update = {
+            let mut jobs = self.lock();
+            let Some(job) = jobs.get_mut(&id) else { return };
+            if job.update.state == JobState::Cancelled {
+                return;
+            }
+            change(&mut job.update);
+            if job.update.state.is_finished() {
+                job.abort = None;
+            }
+            job.update.clone()
+        };
+        (self.notify)(&update);
+    }
+
+    async fn run(&self, id: JobId, request: PushRequest, credentials: Credentials) {
+        let Ok(_slot) = self.slots.clone().acquire_owned().await else {
+            return;
+        };
+        let mut attempt = 0;
+        loop {
+            self.set(id, |u| {
+                u.state = JobState::Running;
+                u.progress = None;
+            });
+            let result = push(&self.config, &request, credentials.clone(), |snapshot| {
+                self.set(id, |u| u.progress = Some(snapshot.clone()))
+            })
+            .await;
+            match result {
+                Ok(pushed) => {
+                    let pull = pushed.pull_command();
+                    self.set(id, |u| u.state = JobState::Done { pushed, pull });
+                    return;
+                }
+                Err(error) if passes(error.code) && attempt < BACKOFF.len() => {
+                    let wait = BACKOFF[attempt];
+                    attempt += 1;
+                    self.set(id, |u| {
+                        u.state = JobState::Retrying {
+                            attempt: attempt as u32,
+                            in_ms: wait.as_millis() as u64,
+                            error,
+                        }
+                    });
+                    tokio::time::sleep(wait).await;
+                }
+                Err(error) => {
+                    self.set(id, |u| u.state = JobState::Failed { error });
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn unknown_job(id: JobId) -> Error {
+    Error::new(
+        Code::PushFailed,
+        format!("There is no push {id}"),
+        "It may have been cleared from the list; start it again.",
+    )
+}
