@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{docker, emulated_github, new_token, new_user, stack};
+use common::{docker, emulated_github, new_token, new_user, stack, three_layer_image};
 use ghcr::engine::Engine;
 use ghcr::push::engine::push_with_engine;
 use ghcr::push::progress::{LayerState, Snapshot};
@@ -13,32 +13,6 @@ use ghcr::reference::Reference;
 use ghcr::secret::Secret;
 use ghcr::{Code, Config};
 use std::collections::HashMap;
-use std::process::Command;
-
-/// Builds NAME from scratch with three COPY layers of random data (1, 2 and 3 MB), offline.
-fn three_layer_image(name: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    for (file, megabytes) in [("a.bin", 1), ("b.bin", 2), ("c.bin", 3)] {
-        let data: Vec<u8> = (0..megabytes * 1_000_000)
-            .map(|i: usize| (i.wrapping_mul(2_654_435_761) >> 13) as u8 ^ name.len() as u8)
-            .collect();
-        std::fs::write(dir.path().join(file), data).unwrap();
-    }
-    std::fs::write(
-        dir.path().join("Dockerfile"),
-        format!("FROM scratch\nCOPY a.bin /a.bin\nCOPY b.bin /b.bin\nCOPY c.bin /c.bin\nLABEL test.name={name}\n"),
-    )
-    .unwrap();
-    let status = Command::new("docker")
-        .args(["build", "-q", "-t", name])
-        .arg(dir.path())
-        .env("DOCKER_HOST", stack("DOCKER_HOST"))
-        .env("DOCKER_BUILDKIT", "0")
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "docker build {name}");
-}
 
 fn config() -> Config {
     Config {

@@ -117,3 +117,78 @@ pub fn import_image(name: &str) -> String {
     assert!(status.success());
     docker(&["import", tar.to_str().expect("utf-8 path"), name])
 }
+
+/// Builds NAME from scratch with three COPY layers of random data (1, 2 and 3 MB), offline.
+pub fn three_layer_image(name: &str) {
+    layered_image(name, &[1_000_000, 2_000_000, 3_000_000]);
+}
+
+/// Builds NAME from scratch with one COPY layer per size in `sizes` (bytes of incompressible data
+/// unique to NAME), offline.
+pub fn layered_image(name: &str, sizes: &[usize]) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seed = name.bytes().fold(0x9e37_79b9_7f4a_7c15u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    }) | 1;
+    let mut dockerfile = String::from("FROM scratch\n");
+    for (index, size) in sizes.iter().enumerate() {
+        let mut data = Vec::with_capacity(size + 8);
+        while data.len() < *size {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            data.extend_from_slice(&seed.to_le_bytes());
+        }
+        data.truncate(*size);
+        std::fs::write(dir.path().join(format!("{index}.bin")), data).unwrap();
+        dockerfile.push_str(&format!("COPY {index}.bin /{index}.bin\n"));
+    }
+    dockerfile.push_str(&format!("LABEL test.name={name}\n"));
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
+    let status = Command::new("docker")
+        .args(["build", "-q", "-t", name])
+        .arg(dir.path())
+        .env("DOCKER_HOST", stack("DOCKER_HOST"))
+        .env("DOCKER_BUILDKIT", "0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "docker build {name}");
+}
+
+/// Runs skopeo against the stack's token registry as `login` with `token`; `Err(stderr)` on failure.
+pub fn skopeo(args: &[&str], login: &str, token: &str) -> Result<String, String> {
+    let credentials = format!("{login}:{token}");
+    let output = Command::new("skopeo")
+        .args(args)
+        .args(["--tls-verify=false", "--creds", &credentials])
+        .output()
+        .expect("skopeo runs");
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).to_string())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).to_string())
+    }
+}
+
+/// Makes OWNER/NAME public in the emulator, once it has learnt of the package from the registry.
+pub async fn make_public(owner: &str, name: &str) {
+    let url = format!(
+        "{}/_emulator/packages/{owner}/{name}/visibility",
+        stack("GHCR_TEST_EMULATOR")
+    );
+    for _ in 0..50 {
+        let response = reqwest::Client::new()
+            .post(&url)
+            .json(&serde_json::json!({"visibility": "public"}))
+            .send()
+            .await
+            .expect("the emulator answers");
+        if response.status().is_success() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the emulator never learnt of {owner}/{name}");
+}

@@ -8,6 +8,8 @@
 #   stack.sh stop         stop everything; logs stay in target/stack/logs
 #   stack.sh stop-engine  stop only dockerd (for the engine-down tests)
 #   stack.sh restart-engine  stop dockerd and start it again (the engine-restart test)
+#   stack.sh stop-registry / start-registry  stop the token registry, start it again keeping its
+#                         storage (the registry-restart test)
 #   stack.sh status       say what runs
 #
 # `start` writes target/stack/env, to be sourced by the tests: DOCKER_HOST, DOCKER_CONFIG, DISPLAY,
@@ -263,6 +265,17 @@ stop() {
   [ "${1:-}" = quiet ] || say "stopped; logs in $logs"
 }
 
+# The token registry again, on its port, config and storage (what it stored before stays).
+start_registry_again() {
+  alive registry-token && return 0
+  local port
+  port=$(sed -n 's/^  addr: 127.0.0.1:\([0-9]*\)$/\1/p' "$state/registry-token/config.yml")
+  spawn registry-token docker-registry serve "$state/registry-token/config.yml"
+  wait_for 15 registry-token sh -c "curl -s -o /dev/null -D - --max-time 1 http://127.0.0.1:$port/v2/ | grep -qi 'www-authenticate: bearer'" ||
+    fail "registry-token did not come back on 127.0.0.1:$port" "$logs/registry-token.log"
+  say "registry-token ready again on 127.0.0.1:$port"
+}
+
 status() {
   local name
   for name in "${components[@]}"; do
@@ -275,6 +288,8 @@ case "${1:-}" in
   stop) stop ;;
   stop-engine) stop_one dockerd; say "dockerd stopped" ;;
   restart-engine) stop_one dockerd; engine ;;
+  stop-registry) stop_one registry-token; say "registry-token stopped" ;;
+  start-registry) start_registry_again ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|stop-engine|restart-engine|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|stop-engine|restart-engine|stop-registry|start-registry|status" >&2; exit 2 ;;
 esac

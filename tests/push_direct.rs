@@ -1,0 +1,319 @@
+//! Direct push through the core against the stack's dockerd, the token-auth registry and the GHCR
+//! emulator: the image pulls back (docker pull) with the source's image ID and the digest skopeo sees;
+//! progress is monotonic, ends at each layer's size and comes at most ten times a second; an unchanged
+//! re-push finds everything there; a source label keeps the layers; `docker save` archives (plain and
+//! gzipped) push with no engine; a read-only token fails before any upload; a cancelled push leaves no
+//! tag.
+
+mod common;
+
+use common::{
+    docker, emulated_github, layered_image, make_public, new_token, new_user, skopeo, stack,
+    three_layer_image,
+};
+use ghcr::push::progress::{LayerState, Snapshot};
+use ghcr::push::{push, PushRequest, PushSource, Via};
+use ghcr::registry::session::Credentials;
+use ghcr::secret::Secret;
+use ghcr::{Code, Config};
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn config(cache: &Path) -> Config {
+    Config {
+        docker_host: Some(stack("DOCKER_HOST")),
+        cache_dir: Some(cache.to_path_buf()),
+        ..emulated_github()
+    }
+}
+
+async fn writer(prefix: &str) -> (String, String) {
+    let login = new_user(prefix).await;
+    let token = new_token(&login, "classic", &["write:packages"]).await;
+    (login, token)
+}
+
+fn credentials(login: &str, token: &str) -> Credentials {
+    Credentials {
+        login: login.to_string(),
+        token: Secret::new(token.to_string()),
+    }
+}
+
+fn request(source: PushSource, target: &str) -> PushRequest {
+    PushRequest {
+        source,
+        target: target.to_string(),
+        via: Via::Direct,
+        source_repository: None,
+    }
+}
+
+/// Every layer's bytes over the snapshots, in order.
+fn bytes_by_layer(snapshots: &[Snapshot]) -> HashMap<String, Vec<u64>> {
+    let mut seen: HashMap<String, Vec<u64>> = HashMap::new();
+    for snapshot in snapshots {
+        for layer in &snapshot.layers {
+            seen.entry(layer.id.clone()).or_default().push(layer.bytes);
+        }
+    }
+    seen
+}
+
+fn registry_digest(reference: &str, login: &str, token: &str) -> String {
+    let inspect = skopeo(&["inspect", &format!("docker://{reference}")], login, token)
+        .expect("skopeo inspect");
+    let value: serde_json::Value = serde_json::from_str(&inspect).unwrap();
+    value["Digest"].as_str().unwrap().to_string()
+}
+
+fn registry_config(reference: &str, login: &str, token: &str) -> serde_json::Value {
+    let config = skopeo(
+        &["inspect", "--config", &format!("docker://{reference}")],
+        login,
+        token,
+    )
+    .expect("skopeo inspect --config");
+    serde_json::from_str(&config).unwrap()
+}
+
+#[tokio::test]
+async fn a_direct_push_pulls_back_with_the_source_image_id_and_the_registrys_digest() {
+    let cache = tempfile::tempdir().unwrap();
+    let config = config(cache.path());
+    let (login, token) = writer("direct").await;
+    let source = format!("direct-source-{login}:1");
+    three_layer_image(&source);
+    let image_id = docker(&["image", "inspect", "--format", "{{.Id}}", &source]);
+    let target = format!("{}/{login}/direct:1", config.registry);
+
+    let started = Instant::now();
+    let mut snapshots = Vec::new();
+    let pushed = push(
+        &config,
+        &request(PushSource::Image(source.clone()), &target),
+        credentials(&login, &token),
+        |s| snapshots.push((Instant::now(), s.clone())),
+    )
+    .await
+    .unwrap();
+    let elapsed = started.elapsed();
+
+    assert_eq!(pushed.digest, registry_digest(&target, &login, &token));
+    let (_, last) = snapshots.last().unwrap();
+    assert_eq!(last.layers.len(), 3, "{last:?}");
+    for layer in &last.layers {
+        assert_eq!(layer.state, LayerState::Pushed, "{layer:?}");
+        assert_eq!(
+            Some(layer.bytes),
+            layer.total,
+            "ends at the layer size: {layer:?}"
+        );
+    }
+    let only: Vec<Snapshot> = snapshots.iter().map(|(_, s)| s.clone()).collect();
+    for (layer, bytes) in bytes_by_layer(&only) {
+        assert!(bytes.windows(2).all(|w| w[0] <= w[1]), "{layer}: {bytes:?}");
+    }
+    // At most ten a second: the ticker's updates, plus the final one.
+    let allowed = (elapsed.as_millis() / 100) as usize + 2;
+    assert!(
+        snapshots.len() <= allowed,
+        "{} updates in {elapsed:?}",
+        snapshots.len()
+    );
+
+    // Pulled back by the docker CLI, it is the same image.
+    make_public(&login, "direct").await;
+    docker(&["image", "rm", "--force", &image_id]);
+    docker(&["pull", "--quiet", &target]);
+    assert_eq!(
+        docker(&["image", "inspect", "--format", "{{.Id}}", &target]),
+        image_id
+    );
+
+    // Unchanged: every layer is there already, the manifest is the same.
+    let mut again = Vec::new();
+    let repushed = push(
+        &config,
+        &request(PushSource::Image(target.clone()), &target),
+        credentials(&login, &token),
+        |s| again.push(s.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(repushed.digest, pushed.digest);
+    let states: Vec<LayerState> = again
+        .last()
+        .unwrap()
+        .layers
+        .iter()
+        .map(|l| l.state)
+        .collect();
+    assert_eq!(states, vec![LayerState::Existed; 3]);
+}
+
+#[tokio::test]
+async fn a_source_label_connects_the_repository_and_keeps_the_layers() {
+    let cache = tempfile::tempdir().unwrap();
+    let config = config(cache.path());
+    let (login, token) = writer("direct-label").await;
+    let source = format!("direct-label-{login}:1");
+    three_layer_image(&source);
+    let target = format!("{}/{login}/labelled:1", config.registry);
+    let repository = format!(
+        "{}/{login}/app",
+        config.web_url.as_str().trim_end_matches('/')
+    );
+    let mut labelled = request(PushSource::Image(source.clone()), &target);
+    labelled.source_repository = Some(repository.clone());
+
+    push(&config, &labelled, credentials(&login, &token), |_| {})
+        .await
+        .unwrap();
+
+    let pushed = registry_config(&target, &login, &token);
+    assert_eq!(
+        pushed["config"]["Labels"]["org.opencontainers.image.source"],
+        repository.as_str()
+    );
+    assert_eq!(
+        pushed["config"]["Labels"]["test.name"],
+        source.as_str(),
+        "other labels stay"
+    );
+    let local: serde_json::Value = serde_json::from_str(&docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{json .RootFS.Layers}}",
+        &source,
+    ]))
+    .unwrap();
+    assert_eq!(pushed["rootfs"]["diff_ids"], local);
+}
+
+#[tokio::test]
+async fn docker_save_archives_plain_and_gzipped_push_with_no_engine() {
+    let cache = tempfile::tempdir().unwrap();
+    let config = Config {
+        docker_host: Some("unix:///nonexistent/docker.sock".into()),
+        ..config(cache.path())
+    };
+    let (login, token) = writer("direct-archive").await;
+    let source = format!("direct-archive-{login}:1");
+    three_layer_image(&source);
+    let image_id = docker(&["image", "inspect", "--format", "{{.Id}}", &source]);
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("image.tar");
+    docker(&["save", "--output", plain.to_str().unwrap(), &source]);
+    let gzipped = dir.path().join("image.tar.gz");
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "gzip -1 -c {} > {}",
+            plain.display(),
+            gzipped.display()
+        ))
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    for (archive, tag) in [(&plain, "plain"), (&gzipped, "gzipped")] {
+        let target = format!("{}/{login}/archived:{tag}", config.registry);
+        let pushed = push(
+            &config,
+            &request(PushSource::Archive(archive.clone()), &target),
+            credentials(&login, &token),
+            |_| {},
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{tag}: {e}"));
+        assert_eq!(
+            pushed.digest,
+            registry_digest(&target, &login, &token),
+            "{tag}"
+        );
+        let manifest: serde_json::Value = serde_json::from_str(
+            &skopeo(
+                &["inspect", "--raw", &format!("docker://{target}")],
+                &login,
+                &token,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            manifest["config"]["digest"],
+            image_id.as_str(),
+            "{tag}: same image ID"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_token_without_write_packages_fails_before_any_layer_uploads() {
+    let cache = tempfile::tempdir().unwrap();
+    let config = config(cache.path());
+    let login = new_user("direct-ro").await;
+    let token = new_token(&login, "classic", &["read:packages"]).await;
+    let source = format!("direct-ro-{login}:1");
+    three_layer_image(&source);
+    let mut snapshots = Vec::new();
+    let error = push(
+        &config,
+        &request(
+            PushSource::Image(source),
+            &format!("{}/{login}/readonly:1", config.registry),
+        ),
+        credentials(&login, &token),
+        |s| snapshots.push(s.clone()),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.code, Code::TokenMissingScope, "{error}");
+    assert!(error.hint.contains("write:packages"), "{error}");
+    assert!(snapshots.iter().all(|s| s.bytes == 0), "{snapshots:?}");
+    assert!(!format!("{error:?}").contains(&token));
+}
+
+#[tokio::test]
+async fn a_cancelled_push_leaves_no_tag() {
+    let cache = tempfile::tempdir().unwrap();
+    let config = config(cache.path());
+    let (login, token) = writer("direct-cancel").await;
+    let source = format!("direct-cancel-{login}:1");
+    layered_image(&source, &[30_000_000, 30_000_000, 30_000_000]);
+    let target = format!("{}/{login}/cancelled:1", config.registry);
+
+    let (sender, mut progress) = tokio::sync::mpsc::unbounded_channel();
+    let job = {
+        let (config, request) = (config.clone(), request(PushSource::Image(source), &target));
+        let credentials = credentials(&login, &token);
+        tokio::spawn(async move {
+            push(&config, &request, credentials, |s| {
+                let _ = sender.send(s.bytes);
+            })
+            .await
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let bytes = tokio::time::timeout_at(deadline.into(), progress.recv())
+            .await
+            .expect("progress within a minute")
+            .expect("the push is still running");
+        if bytes > 0 {
+            break;
+        }
+    }
+    job.abort();
+    assert!(
+        job.await.unwrap_err().is_cancelled(),
+        "it was still running"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let error = skopeo(&["inspect", &format!("docker://{target}")], &login, &token).unwrap_err();
+    assert!(error.contains("manifest unknown"), "{error}");
+}
