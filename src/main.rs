@@ -1,6 +1,14 @@
 //! The `ghcr` command line: the core's capabilities for terminals and scripts. Its contract (commands,
 //! `--json` shapes, exit codes 0/1/2/3/4/5) is in DESIGN.md and the README; keep it stable.
 
+/// `println!` that never panics: a closed stdout (`ghcr images | head -1`) only ends the output.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod cli;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -176,9 +184,7 @@ async fn images(json: bool) -> Result<(), Failure> {
         return Ok(());
     }
     if rows.is_empty() {
-        println!(
-            "No local images. Pull or build one, or push an archive with `ghcr push FILE.tar`."
-        );
+        say!("No local images. Pull or build one, or push an archive with `ghcr push FILE.tar`.");
         return Ok(());
     }
     let now = std::time::SystemTime::now()
@@ -192,9 +198,13 @@ async fn images(json: bool) -> Result<(), Failure> {
         .unwrap_or(0)
         .max(10);
     let tag_width = rows.iter().map(|r| r.tag.len()).max().unwrap_or(0).max(3);
-    println!(
+    say!(
         "{:width$}  {:tag_width$}  {:12}  {:14}  {:>8}",
-        "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"
+        "REPOSITORY",
+        "TAG",
+        "IMAGE ID",
+        "CREATED",
+        "SIZE"
     );
     for row in &rows {
         let mark = if row.on_registry {
@@ -204,7 +214,7 @@ async fn images(json: bool) -> Result<(), Failure> {
         } else {
             String::new()
         };
-        println!(
+        say!(
             "{:width$}  {:tag_width$}  {:12}  {:14}  {:>8}{mark}",
             row.repository,
             row.tag,
@@ -221,7 +231,7 @@ async fn tag(source: &str, target: &str) -> Result<(), Failure> {
     let target = ghcr::reference::tag_target(target, &config.registry).map_err(Error::from)?;
     let engine = Engine::connect(&config).await?;
     engine.tag(source, &target).await?;
-    println!("Tagged {source} as {target}");
+    say!("Tagged {source} as {target}");
     Ok(())
 }
 
@@ -273,9 +283,10 @@ async fn login(token_stdin: bool) -> Result<(), Failure> {
         token::from_pasted(&text)?
     };
     let account = token::save(&config, secret).await?;
-    println!(
+    say!(
         "Logged in as {} ({}); the token is in the system keyring.",
-        account.report.login, account.report.hint
+        account.report.login,
+        account.report.hint
     );
     Ok(())
 }
@@ -283,11 +294,11 @@ async fn login(token_stdin: bool) -> Result<(), Failure> {
 async fn logout(login: Option<String>) -> Result<(), Failure> {
     let config = Config::from_env()?;
     match token::remove_account(&config, login).await? {
-        Some(login) => println!("Removed {login}'s token from the system keyring."),
-        None => println!("Not logged in: nothing to remove."),
+        Some(login) => say!("Removed {login}'s token from the system keyring."),
+        None => say!("Not logged in: nothing to remove."),
     }
     if std::env::var_os("GHCR_TOKEN").is_some() {
-        println!("GHCR_TOKEN is still set in this environment and is used while it is.");
+        say!("GHCR_TOKEN is still set in this environment and is used while it is.");
     }
     Ok(())
 }
@@ -305,7 +316,7 @@ async fn whoami(json: bool) -> Result<(), Failure> {
         print_json(&serde_json::json!({ "source": source, "report": report }));
     } else {
         print_report(&report);
-        println!("from {from}");
+        say!("from {from}");
     }
     match report.problem() {
         Some(error) => Err(Failure { error, shown: json }),
@@ -357,7 +368,7 @@ async fn token_check(json: bool) -> Result<(), Failure> {
 }
 
 fn print_report(report: &TokenReport) {
-    println!("{} · {} ({})", report.login, report.kind_text, report.hint);
+    say!("{} · {} ({})", report.login, report.kind_text, report.hint);
     let check = &report.scope_check;
     for (scope, has) in [
         ("read:packages", check.read),
@@ -370,17 +381,17 @@ fn print_report(report: &TokenReport) {
             .find(|m| m.scope == scope)
             .map(|m| format!("   can't {} without it", m.blocks))
             .unwrap_or_default();
-        println!("  {} {scope}{blocks}", if has { "✓" } else { "✗" });
+        say!("  {} {scope}{blocks}", if has { "✓" } else { "✗" });
     }
     match &report.push {
         PushCheck::Allowed { repository } => {
-            println!("push: ✓ the registry accepts pushes ({repository})")
+            say!("push: ✓ the registry accepts pushes ({repository})")
         }
         PushCheck::Denied {
             repository,
             message,
-        } => println!("push: ✗ {repository}: {message}"),
-        PushCheck::NotChecked { reason } => println!("push: not checked ({reason})"),
+        } => say!("push: ✗ {repository}: {message}"),
+        PushCheck::NotChecked { reason } => say!("push: not checked ({reason})"),
     }
 }
 
@@ -391,14 +402,18 @@ async fn engine(json: bool) -> Result<(), Failure> {
     if json {
         print_json(info);
     } else {
-        println!(
+        say!(
             "{} {} ({}/{})",
-            info.product, info.version, info.os, info.arch
+            info.product,
+            info.version,
+            info.os,
+            info.arch
         );
-        println!("socket  {} ({})", info.endpoint, info.origin.describe());
-        println!(
+        say!("socket  {} ({})", info.endpoint, info.origin.describe());
+        say!(
             "API     {} (the engine offers up to {})",
-            info.api_version, info.server_api_version
+            info.api_version,
+            info.server_api_version
         );
     }
     Ok(())
@@ -406,7 +421,7 @@ async fn engine(json: bool) -> Result<(), Failure> {
 
 fn print_json(value: &impl Serialize) {
     match serde_json::to_string(value) {
-        Ok(text) => println!("{text}"),
+        Ok(text) => say!("{text}"),
         Err(error) => eprintln!("error: cannot write JSON: {error}"),
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: the quality gates (fmt, clippy), a build of the app, then every test against the real test
-# stack — unit, integration, WebDriver, time-boxed fuzzing, the engine-restart and engine-down checks — and
-# a count of each. The stack is stopped at the end, also on failure; its logs stay in target/stack/logs.
+# stack — unit, integration, WebDriver, time-boxed fuzzing, the engine-restart, registry-restart and
+# engine-down checks — and a count of each. The stack is stopped at the end, also on failure; its logs stay in target/stack/logs.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -43,6 +43,10 @@ step "engine-restart test (restarts the stack's dockerd)"
 cargo test -p ghcr --test engine_restart -- --ignored 2>&1 | tee "$out/engine-restart.log"
 [ "${PIPESTATUS[0]}" = 0 ] || failed=1
 
+step "registry-restart test (stops and restarts the stack's token registry)"
+cargo test -p ghcr --test registry_restart -- --ignored 2>&1 | tee "$out/registry-restart.log"
+[ "${PIPESTATUS[0]}" = 0 ] || failed=1
+
 step "engine-down tests (the stack's dockerd stopped)"
 tests/stack/stack.sh stop-engine
 cargo test --workspace --test engine_down -- --ignored 2>&1 | tee "$out/engine-down.log"
@@ -55,7 +59,7 @@ for file in $webdriver_files; do
   # cargo names both "tests/FILE": a WebDriver test file must not share a name with a core test file.
   [ ! -e "tests/$file" ] || die "tests/webdriver/tests/$file and tests/$file share a name; rename one"
 done
-summary=$(cat "$out/tests.log" "$out/fuzz.log" "$out/engine-restart.log" "$out/engine-down.log" | awk -v webdriver="$webdriver_files" '
+summary=$(cat "$out/tests.log" "$out/fuzz.log" "$out/engine-restart.log" "$out/registry-restart.log" "$out/engine-down.log" | awk -v webdriver="$webdriver_files" '
   BEGIN { n = split(webdriver, files, " "); for (i = 1; i <= n; i++) is_webdriver["tests/" files[i]] = 1 }
   /^ *Running unittests/ { kind = "unit"; next }
   /^ *Doc-tests/ { kind = "unit"; next }

@@ -80,7 +80,7 @@ impl Display {
         if self.json {
             let mut event = serde_json::to_value(snapshot).unwrap_or_default();
             event["event"] = "progress".into();
-            println!("{event}");
+            say!("{event}");
             return;
         }
         self.total.set_length(snapshot.total);
@@ -119,14 +119,16 @@ impl Display {
             let mut event = serde_json::to_value(pushed).unwrap_or_default();
             event["event"] = "pushed".into();
             event["pull"] = pushed.pull_command().into();
-            println!("{event}");
+            say!("{event}");
             return;
         }
         let _ = self.bars.clear();
-        println!(
+        say!(
             "{}: digest: {} size: {}",
-            pushed.reference, pushed.digest, pushed.size
+            pushed.reference,
+            pushed.digest,
+            pushed.size
         );
-        println!("{}", pushed.pull_command());
+        say!("{}", pushed.pull_command());
     }
 }

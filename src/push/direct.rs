@@ -303,8 +303,9 @@ enum Done {
     Compressed(CompressedLayer),
     /// Uploaded (or found) as it was, by the digest its path names.
     AsIs { digest: String, size: u64 },
-    /// Only hashed, because the registry has its blob: the diff_id read.
-    Hashed { diff_id: String },
+    /// Only hashed, because a layer of its size is on the registry: the diff_id read, and the one
+    /// that size stood for.
+    Hashed { diff_id: String, expected: String },
 }
 
 /// Everything the stream held that the manifest step needs.
@@ -574,7 +575,10 @@ impl Work {
             if &diff_id == expected {
                 self.with_progress(|p, now| p.set_state(&id, LayerState::Existed, now));
             }
-            return Ok(Done::Hashed { diff_id });
+            return Ok(Done::Hashed {
+                diff_id,
+                expected: expected.clone(),
+            });
         }
         self.compress_and_upload(&id, size, &mut reader, read_error)
             .map(Done::Compressed)
@@ -753,8 +757,11 @@ impl Work {
                         uncompressed: layer.uncompressed,
                     }
                 }
-                Done::Hashed { diff_id: read } => {
-                    if &read != diff_id {
+                Done::Hashed {
+                    diff_id: read,
+                    expected,
+                } => {
+                    if read != expected || &read != diff_id {
                         return Ok(Err(ReadAgain));
                     }
                     self.cache()

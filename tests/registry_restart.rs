@@ -1,0 +1,130 @@
+//! The registry stopped mid-push (run alone by tests/run.sh: it stops the stack's token registry, which
+//! every other test needs): the push job fails within 10 s with `registry.unreachable` after its
+//! automatic retries; with the registry back, a retry of the same job completes and skips the layers
+//! that were uploaded before the registry went.
+
+mod common;
+
+use common::{emulated_github, layered_image, new_token, new_user, skopeo, stack};
+use ghcr::push::jobs::{JobState, JobUpdate, Jobs};
+use ghcr::push::progress::LayerState;
+use ghcr::push::{PushRequest, PushSource, Via};
+use ghcr::registry::session::Credentials;
+use ghcr::secret::Secret;
+use ghcr::{Code, Config};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+fn stack_command(command: &str) {
+    let script = format!("{}/tests/stack/stack.sh", env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new(script).arg(command).status().unwrap();
+    assert!(status.success(), "stack.sh {command}");
+}
+
+async fn next_update(
+    updates: &mut mpsc::UnboundedReceiver<JobUpdate>,
+    within: Duration,
+) -> JobUpdate {
+    tokio::time::timeout(within, updates.recv())
+        .await
+        .expect("a job update in time")
+        .expect("the jobs are alive")
+}
+
+#[tokio::test]
+#[ignore = "stops the shared registry: run alone (tests/run.sh does)"]
+async fn a_push_cut_off_by_the_registry_fails_fast_and_its_retry_skips_what_was_uploaded() {
+    let cache = tempfile::tempdir().unwrap();
+    let config = Config {
+        docker_host: Some(stack("DOCKER_HOST")),
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..emulated_github()
+    };
+    let login = new_user("registry-restart").await;
+    let token = new_token(&login, "classic", &["write:packages"]).await;
+    let source = format!("registry-restart-{login}:1");
+    layered_image(
+        &source,
+        &[40_000_000, 41_000_000, 42_000_000, 43_000_000, 44_000_000],
+    );
+    let target = format!("{}/{login}/restarted:1", config.registry);
+    let credentials = || Credentials {
+        login: login.clone(),
+        token: Secret::new(token.clone()),
+    };
+
+    let (sender, mut updates) = mpsc::unbounded_channel();
+    let jobs = Jobs::new(config.clone(), 2, move |update| {
+        let _ = sender.send(update.clone());
+    });
+    let id = jobs
+        .submit(
+            PushRequest {
+                source: PushSource::Image(source),
+                target: target.clone(),
+                via: Via::Direct,
+                source_repository: None,
+            },
+            credentials(),
+        )
+        .unwrap();
+
+    // Stop the registry once the first layer is up.
+    loop {
+        let update = next_update(&mut updates, Duration::from_secs(60)).await;
+        assert!(
+            !update.state.is_finished(),
+            "finished too early: {update:?}"
+        );
+        let pushed = update.progress.as_ref().map_or(0, |p| {
+            p.layers
+                .iter()
+                .filter(|l| l.state == LayerState::Pushed)
+                .count()
+        });
+        if pushed >= 1 {
+            break;
+        }
+    }
+    stack_command("stop-registry");
+    let stopped = Instant::now();
+    let failed = loop {
+        let update = next_update(&mut updates, Duration::from_secs(15)).await;
+        if update.state.is_finished() {
+            break update;
+        }
+    };
+    let took = stopped.elapsed();
+    stack_command("start-registry");
+    let JobState::Failed { error } = &failed.state else {
+        panic!("the job should fail: {failed:?}");
+    };
+    assert_eq!(error.code, Code::RegistryUnreachable, "{error}");
+    assert!(took < Duration::from_secs(10), "failed after {took:?}");
+    assert!(
+        skopeo(&["inspect", &format!("docker://{target}")], &login, &token).is_err(),
+        "no tag after a failed push"
+    );
+
+    // Retry: the layers uploaded before are found, the rest go up, the tag appears.
+    jobs.retry(id, credentials()).unwrap();
+    let done = loop {
+        let update = next_update(&mut updates, Duration::from_secs(60)).await;
+        if update.state.is_finished() {
+            break update;
+        }
+    };
+    let JobState::Done { pushed, .. } = &done.state else {
+        panic!("the retry should finish: {done:?}");
+    };
+    let layers = &done.progress.as_ref().expect("progress").layers;
+    let existed = layers
+        .iter()
+        .filter(|l| l.state == LayerState::Existed)
+        .count();
+    assert!(existed >= 1, "skipped what was uploaded: {layers:?}");
+    assert_eq!(layers.len(), 5);
+    let inspect = skopeo(&["inspect", &format!("docker://{target}")], &login, &token).unwrap();
+    assert!(inspect.contains(&pushed.digest), "{inspect}");
+}
