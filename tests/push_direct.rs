@@ -47,6 +47,7 @@ fn request(source: PushSource, target: &str) -> PushRequest {
         target: target.to_string(),
         via: Via::Direct,
         source_repository: None,
+        engine: None,
     }
 }
 

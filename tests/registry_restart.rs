@@ -65,6 +65,7 @@ async fn a_push_cut_off_by_the_registry_fails_fast_and_its_retry_skips_what_was_
                 target: target.clone(),
                 via: Via::Direct,
                 source_repository: None,
+                engine: None,
             },
             credentials(),
         )

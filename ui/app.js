@@ -2,10 +2,11 @@
 // that the status bar and the views share, and the one IPC wrapper around window.__TAURI__.
 import * as accountView from './views/account.js';
 import * as imagesView from './views/images.js';
-import * as pushes from './views/pushes.js';
+import * as pushesView from './views/pushes.js';
 import * as packages from './views/packages.js';
+import { openArchiveDialog } from './views/archive-dialog.js';
 
-const views = { account: accountView, images: imagesView, pushes, packages };
+const views = { account: accountView, images: imagesView, pushes: pushesView, packages };
 // A token can be revoked or expire while the app runs: look again now and then (one GET /user and a
 // push probe), and whenever the account in the status bar is clicked.
 const ACCOUNT_POLL_MS = 5 * 60 * 1000;
@@ -41,6 +42,51 @@ const engine = store({ state: 'checking', info: null, error: null });
 const images = store({ state: 'waiting', list: [], engine: null, error: null, events: [], startedAt: 0, measured: false, picked: '' });
 // The account in use: {state: 'checking'|'ok'|'none'|'error', account, error}; never the token itself.
 const account = store({ state: 'checking', account: null, error: null });
+
+// Push jobs by id, as the core last reported them (see src-tauri/src/events.rs); listeners hear which
+// job changed, so the Pushes view updates one card at a time.
+const pushes = {
+  jobs: new Map(),
+  listeners: new Set(),
+  subscribe(listener) { this.listeners.add(listener); return () => this.listeners.delete(listener); },
+  apply(job) { this.jobs.set(job.id, job); this.changed(job); },
+  clearFinished() {
+    for (const [id, job] of this.jobs) if (['done', 'failed', 'cancelled'].includes(job.state)) this.jobs.delete(id);
+    this.changed(null);
+  },
+  changed(job) {
+    const active = [...this.jobs.values()].filter((j) => ['queued', 'running', 'retrying'].includes(j.state)).length;
+    const badge = document.getElementById('pushes-active');
+    badge.textContent = active ? String(active) : '';
+    badge.hidden = active === 0;
+    for (const listener of this.listeners) listener(this, job);
+  },
+};
+
+function watchPushes() {
+  const core = window.__TAURI__ && window.__TAURI__.core;
+  if (!core) return;
+  const updates = new core.Channel();
+  updates.onmessage = (job) => pushes.apply(job);
+  invoke('pushes_watch', { updates }).then((jobs) => { for (const job of jobs) pushes.apply(job); }).catch(() => {});
+}
+
+// Files dropped from the file manager (Tauri's drag-drop events): an archive or layout folder is pushed
+// with no engine, after asking where to.
+function acceptDroppedArchives() {
+  const events = window.__TAURI__ && window.__TAURI__.event;
+  if (!events) return;
+  const overlay = document.getElementById('drop-overlay');
+  events.listen('tauri://drag-enter', () => { overlay.hidden = false; });
+  events.listen('tauri://drag-leave', () => { overlay.hidden = true; });
+  events.listen('tauri://drag-drop', async (event) => {
+    overlay.hidden = true;
+    const [path] = (event.payload && event.payload.paths) || [];
+    if (!path) return;
+    const started = await openArchiveDialog({ path, invoke }).catch(() => null);
+    if (started) show('pushes');
+  });
+}
 
 // Follows the engine's images through a Channel (see src-tauri/src/events.rs); a new watch replaces the
 // old one. Snapshots also keep the status bar's engine current; a lost engine shows as a gap there.
@@ -145,7 +191,7 @@ function show(name, { focus = false } = {}) {
   const root = document.getElementById('view');
   root.replaceChildren();
   root.dataset.view = name;
-  cleanup = view.render(root, { engine, images, refreshEngine, watchImages, account, refreshAccount, invoke, show }) || null;
+  cleanup = view.render(root, { engine, images, refreshEngine, watchImages, account, refreshAccount, pushes, invoke, show }) || null;
   document.title = `${view.title} — GHCR Desktop`;
   if (focus) root.focus();
 }
@@ -198,6 +244,8 @@ function boot() {
   });
   show('images');
   watchImages();
+  watchPushes();
+  acceptDroppedArchives();
   refreshAccount();
   setInterval(refreshAccount, ACCOUNT_POLL_MS);
 }

@@ -5,8 +5,13 @@
 //! - `images_watch(updates)`: `ImagesUpdate` — `{kind: "snapshot", engine, images, events}` with the
 //!   whole image list after each burst of engine image events, or `{kind: "disconnected", error,
 //!   retry_in_ms}` while the engine is gone.
+//! - `pushes_watch(updates)`: `JobUpdate` — `{id, request, state: "queued"|"running"|"retrying"|"done"|
+//!   "failed"|"cancelled", progress: {layers, bytes, total, bytes_per_second, eta_seconds}, …}` each
+//!   time a push job changes; progress at most ten times a second per job.
 
 use ghcr::engine::watch::ImagesUpdate;
+use ghcr::push::jobs::JobUpdate;
 use tauri::ipc::Channel;
 
 pub type ImagesChannel = Channel<ImagesUpdate>;
+pub type PushesChannel = Channel<JobUpdate>;

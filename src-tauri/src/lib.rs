@@ -4,19 +4,26 @@
 mod commands;
 mod events;
 
+use events::PushesChannel;
 use ghcr::engine::Selection;
+use ghcr::push::jobs::{JobState, JobUpdate, Jobs, DEFAULT_CONCURRENCY};
 use ghcr::token::device_flow::DeviceSignIn;
 use ghcr::{Config, Error};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use tauri::{AppHandle, Manager, Runtime};
+use tauri_plugin_notification::NotificationExt;
 
 /// What every command can reach: the configuration read at start (or why it could not be read: the
 /// window still opens and shows that error), a browser sign-in waiting for the person, if any, the
-/// engine the person picked, and the task following that engine's images.
+/// engine the person picked, the task following that engine's images, and the push jobs with the
+/// page's channel for their updates.
 pub struct AppState {
     config: Result<Config, Error>,
     device_sign_in: Mutex<Option<Arc<DeviceSignIn>>>,
     engine_selection: Mutex<Selection>,
     images_watcher: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+    pushes: OnceLock<Jobs>,
+    pushes_listener: Arc<Mutex<Option<PushesChannel>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -43,11 +50,47 @@ impl AppState {
         *lock(&self.engine_selection) = selection;
     }
 
+    /// The push jobs, made on first use: each change goes to the page's channel, and a push that ends
+    /// while the window is not focused becomes a desktop notification.
+    pub fn jobs<R: Runtime>(&self, app: &AppHandle<R>) -> Result<&Jobs, Error> {
+        let config = self.config()?;
+        Ok(self.pushes.get_or_init(|| {
+            let listener = self.pushes_listener.clone();
+            let app = app.clone();
+            Jobs::new(config.clone(), DEFAULT_CONCURRENCY, move |update| {
+                if let Some(channel) = lock(&listener).as_ref() {
+                    let _ = channel.send(update.clone());
+                }
+                notify_if_unfocused(&app, update);
+            })
+        }))
+    }
+
+    pub fn set_pushes_listener(&self, channel: PushesChannel) {
+        *lock(&self.pushes_listener) = Some(channel);
+    }
+
     /// Keeps the new image watcher and stops the one before it (one page, one list).
     pub fn replace_images_watcher(&self, watcher: Option<tauri::async_runtime::JoinHandle<()>>) {
         if let Some(previous) = std::mem::replace(&mut *lock(&self.images_watcher), watcher) {
             previous.abort();
         }
+    }
+}
+
+/// A desktop notification for a push that finished or failed while the person looked elsewhere.
+fn notify_if_unfocused<R: Runtime>(app: &AppHandle<R>, update: &JobUpdate) {
+    let (title, body) = match &update.state {
+        JobState::Done { pushed, .. } => ("Pushed", pushed.reference.clone()),
+        JobState::Failed { error } => ("Push failed", error.message.clone()),
+        _ => return,
+    };
+    let focused = app
+        .get_webview_window("main")
+        .and_then(|window| window.is_focused().ok())
+        .unwrap_or(false);
+    if !focused {
+        let _ = app.notification().builder().title(title).body(body).show();
     }
 }
 
@@ -66,9 +109,13 @@ pub fn run() {
         device_sign_in: Mutex::new(None),
         engine_selection: Mutex::new(Selection::Automatic),
         images_watcher: Mutex::new(None),
+        pushes: OnceLock::new(),
+        pushes_listener: Arc::new(Mutex::new(None)),
     };
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .manage(state)
         .invoke_handler(tauri::generate_handler![
             commands::engine::engine_status,
@@ -79,6 +126,12 @@ pub fn run() {
             commands::images::tag_proposal,
             commands::images::tag_check,
             commands::images::image_tag,
+            commands::pushes::pushes_watch,
+            commands::pushes::push_start,
+            commands::pushes::push_cancel,
+            commands::pushes::push_retry,
+            commands::pushes::pushes_clear,
+            commands::pushes::open_package_page,
             commands::token::token_check,
             commands::token::token_save,
             commands::token::account_in_use,

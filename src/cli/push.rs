@@ -42,6 +42,7 @@ pub fn request(
         target,
         via,
         source_repository,
+        engine: None,
     })
 }
 

@@ -6,7 +6,7 @@
 //! registry already has.
 
 use super::progress::Snapshot;
-use super::{push, PushRequest, Pushed};
+use super::{package_page, push, PushRequest, Pushed};
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
 use crate::registry::session::Credentials;
@@ -40,6 +40,7 @@ pub enum JobState {
     Done {
         pushed: Pushed,
         pull: String,
+        package_url: String,
     },
     Failed {
         error: Error,
@@ -107,6 +108,11 @@ impl Jobs {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<JobId, Job>> {
         self.jobs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The job `id` as last reported.
+    pub fn get(&self, id: JobId) -> Option<JobUpdate> {
+        self.lock().get(&id).map(|job| job.update.clone())
     }
 
     /// Every job, oldest first.
@@ -223,7 +229,17 @@ impl Jobs {
             match result {
                 Ok(pushed) => {
                     let pull = pushed.pull_command();
-                    self.set(id, |u| u.state = JobState::Done { pushed, pull });
+                    let package_url = request
+                        .checked_target(&self.config)
+                        .map(|target| package_page(&self.config, &target, &credentials.login))
+                        .unwrap_or_default();
+                    self.set(id, |u| {
+                        u.state = JobState::Done {
+                            pushed,
+                            pull,
+                            package_url,
+                        }
+                    });
                     return;
                 }
                 Err(error) if passes(error.code) && attempt < BACKOFF.len() => {

@@ -37,6 +37,22 @@ impl Pushed {
     }
 }
 
+/// The package's page on GitHub: `/users/OWNER/…` for the person's own packages, `/orgs/OWNER/…`
+/// for an organization's.
+pub fn package_page(config: &Config, target: &Reference, login: &str) -> String {
+    let kind = if target.owner().eq_ignore_ascii_case(login) {
+        "users"
+    } else {
+        "orgs"
+    };
+    format!(
+        "{}/{kind}/{}/packages/container/package/{}",
+        config.web_url.as_str().trim_end_matches('/'),
+        target.owner(),
+        target.name()
+    )
+}
+
 /// Which way a push goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -67,6 +83,9 @@ pub struct PushRequest {
     /// `https://github.com/OWNER/REPO`, added as `org.opencontainers.image.source` (direct only).
     #[serde(default)]
     pub source_repository: Option<String>,
+    /// The engine to take a local image from (a `DOCKER_HOST` value); the configured one if `None`.
+    #[serde(default)]
+    pub engine: Option<String>,
 }
 
 impl PushRequest {
@@ -115,6 +134,17 @@ pub async fn push(
     report: impl FnMut(&Snapshot),
 ) -> Result<Pushed> {
     let target = request.checked_target(config)?;
+    let picked;
+    let config = match &request.engine {
+        Some(endpoint) => {
+            picked = Config {
+                docker_host: Some(endpoint.clone()),
+                ..config.clone()
+            };
+            &picked
+        }
+        None => config,
+    };
     match (&request.source, request.via) {
         (PushSource::Image(image), Via::Engine) => {
             let engine = Engine::connect(config).await?;
@@ -132,6 +162,10 @@ pub async fn push(
         }
         (PushSource::Image(image), Via::Direct) => {
             let engine = Engine::connect(config).await?;
+            // The local name too, as `docker tag` + `docker push` would leave it.
+            if image.trim() != target.to_string() {
+                engine.tag(image, &target).await?;
+            }
             let options = DirectOptions::with_source_repository(
                 config,
                 request.source_repository.as_deref(),
@@ -163,6 +197,7 @@ mod tests {
             target: target.into(),
             via,
             source_repository: repo.map(str::to_string),
+            engine: None,
         }
     }
 
@@ -227,6 +262,20 @@ mod tests {
                 "{why}"
             );
         }
+    }
+
+    #[test]
+    fn package_pages_are_the_users_or_the_orgs() {
+        let config = Config::github_com();
+        let target = Reference::parse("ghcr.io/octo/app:1").unwrap();
+        assert_eq!(
+            package_page(&config, &target, "Octo"),
+            "https://github.com/users/octo/packages/container/package/app"
+        );
+        assert_eq!(
+            package_page(&config, &target, "someone"),
+            "https://github.com/orgs/octo/packages/container/package/app"
+        );
     }
 
     #[test]

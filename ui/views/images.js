@@ -1,6 +1,9 @@
 // Images view: the engine's local images, live (the app's watcher streams a snapshot after each burst of
-// engine events), with filter-as-you-type, sorting, the untagged group, the engine switcher and "Tag for
-// GitHub". Rows are virtualised: only the visible ones are in the page, so thousands scroll smoothly.
+// engine events), with filter-as-you-type, sorting, the untagged group, the engine switcher, "Tag for
+// GitHub", and drag-to-push: drag a row onto one of the owners above the list (or select a row and press
+// the owner) and it is tagged and pushed in one go. The drag is built on pointer events, so a real mouse,
+// a touch screen and WebDriver's pointer actions all drive it. Rows are virtualised: only the visible ones
+// are in the page, so thousands scroll smoothly.
 import { h, emptyState, humanSize, relativeTime } from '../dom.js';
 import { openTagDialog } from './tag-dialog.js';
 
@@ -20,8 +23,10 @@ const SORTS = {
   created: (a, b) => b.created - a.created || byName(a, b),
 };
 
-export function render(root, { images, refreshEngine, watchImages, invoke }) {
-  const ui = { filter: '', sort: 'name', showUntagged: false, notice: null };
+const DRAG_THRESHOLD = 6;
+
+export function render(root, { images, refreshEngine, watchImages, invoke, show }) {
+  const ui = { filter: '', sort: 'name', showUntagged: false, notice: null, selected: null };
   let built = null; // the list's page parts, kept while the engine answers so typing never loses focus
   let visible = [];
   let rowCache = new Map();
@@ -77,10 +82,16 @@ export function render(root, { images, refreshEngine, watchImages, invoke }) {
       h('span', { id: 'engine-product' }), h('span', { class: 'muted' }, '· API'),
       h('span', { id: 'engine-api' }), h('span', { class: 'muted' }, '·'),
       h('span', { id: 'engine-endpoint', class: 'mono' }));
+    list.addEventListener('pointerdown', startDrag);
+    list.addEventListener('focusin', (event) => {
+      const focused = event.target.closest('.image-row');
+      if (focused) ui.selected = focused.dataset.key;
+    });
     root.replaceChildren(
       h('div', { class: 'view-head' }, h('h1', {}, 'Images'), count),
       engineLine,
       h('div', { class: 'toolbar' }, filter, sort, engineSwitcher(), h('label', { class: 'check' }, untagged, untaggedLabel)),
+      pushTargets(),
       notice, empty, list);
     root.classList.add('fill');
     rowCache = new Map();
@@ -112,6 +123,85 @@ export function render(root, { images, refreshEngine, watchImages, invoke }) {
       }
     });
     return select;
+  };
+
+  // The owners an image can be pushed to: the signed-in login and its orgs, as drop zones.
+  const pushTargets = () => {
+    const bar = h('div', { id: 'push-targets', class: 'push-targets', role: 'group', 'aria-label': 'Push to' },
+      h('span', { class: 'muted' }, 'Push to:'));
+    invoke('owners').then(({ login, orgs }) => {
+      for (const [owner, label] of [[login, `${login} (you)`], ...orgs.map((org) => [org, org])]) {
+        const zone = h('button', { class: 'drop-zone', type: 'button', dataset: { owner: owner.toLowerCase() },
+          title: 'Drag an image here, or select one and press this' }, `↑ ${label}`);
+        zone.addEventListener('click', () => {
+          const image = visible.find((i) => (i.reference || i.id) === ui.selected);
+          if (image) pushTo(image, zone.dataset.owner);
+          else showNotice('Select an image first (or drag one onto an owner).');
+        });
+        bar.append(zone);
+      }
+    }).catch(() => {
+      bar.append(h('span', { class: 'muted', id: 'push-sign-in' }, 'Sign in under Account to push images.'));
+    });
+    return bar;
+  };
+
+  // Drag a row onto an owner: pointer events on the document while the button is held.
+  let drag = null;
+  function startDrag(event) {
+    const node = event.target.closest('.image-row');
+    if (!node || event.button !== 0 || event.target.closest('button')) return;
+    drag = { key: node.dataset.key, label: node.getAttribute('aria-label'), x: event.clientX, y: event.clientY, ghost: null, zone: null };
+    document.addEventListener('pointermove', moveDrag);
+    document.addEventListener('pointerup', endDrag);
+  }
+  function moveDrag(event) {
+    if (!drag) return;
+    if (!drag.ghost) {
+      if (Math.hypot(event.clientX - drag.x, event.clientY - drag.y) < DRAG_THRESHOLD) return;
+      drag.ghost = h('div', { class: 'drag-ghost', id: 'drag-ghost', 'aria-hidden': 'true' }, drag.label);
+      document.body.append(drag.ghost);
+      document.body.classList.add('dragging');
+    }
+    event.preventDefault();
+    drag.ghost.style.transform = `translate(${event.clientX + 12}px, ${event.clientY + 12}px)`;
+    const zone = document.elementFromPoint(event.clientX, event.clientY)?.closest('.drop-zone') || null;
+    if (zone !== drag.zone) {
+      drag.zone?.classList.remove('over');
+      zone?.classList.add('over');
+      drag.zone = zone;
+    }
+  }
+  function endDrag(event) {
+    document.removeEventListener('pointermove', moveDrag);
+    document.removeEventListener('pointerup', endDrag);
+    if (!drag) return;
+    const { ghost, key } = drag;
+    const zone = ghost && (document.elementFromPoint(event.clientX, event.clientY)?.closest('.drop-zone') || drag.zone);
+    ghost?.remove();
+    drag.zone?.classList.remove('over');
+    document.body.classList.remove('dragging');
+    drag = null;
+    const image = zone && images.list.find((i) => (i.reference || i.id) === key);
+    if (image) pushTo(image, zone.dataset.owner);
+  }
+
+  // Tags (the core does, as part of the push) and pushes `image` to `owner`, named as the tag dialog
+  // would propose.
+  const pushTo = async (image, owner) => {
+    const source = image.reference || image.id;
+    try {
+      const proposal = await invoke('tag_proposal', { source, owner });
+      const checked = await invoke('tag_check', { target: `${proposal.registry}/${proposal.owner}/${proposal.name_and_tag}` });
+      if (!checked.reference) {
+        showNotice(`${checked.problems.join(' ')} Use “Tag for GitHub” to choose a name.`, true);
+        return;
+      }
+      await invoke('push_start', { request: { source: { kind: 'image', value: source }, target: checked.reference, via: 'direct' } });
+      showNotice(`Pushing ${source} to ${checked.reference}.`, false, h('button', { class: 'ghost small', type: 'button', id: 'show-pushes', onclick: () => show('pushes') }, 'Show pushes'));
+    } catch (error) {
+      showNotice(`${error.message} ${error.hint || ''}`, true);
+    }
   };
 
   const matches = (image, words) => {
@@ -239,9 +329,9 @@ export function render(root, { images, refreshEngine, watchImages, invoke }) {
     if (event.key === 'ArrowUp' && index === 0) built.filter.focus();
   }
 
-  const showNotice = (text, error = false) => {
+  const showNotice = (text, error = false, action = null) => {
     if (!built) return;
-    built.notice.textContent = text;
+    built.notice.replaceChildren(text, ...(action ? [' ', action] : []));
     built.notice.classList.toggle('error', error);
     built.notice.hidden = false;
   };
@@ -295,6 +385,9 @@ export function render(root, { images, refreshEngine, watchImages, invoke }) {
   const unsubscribe = images.subscribe(draw);
   return () => {
     unsubscribe();
+    document.removeEventListener('pointermove', moveDrag);
+    document.removeEventListener('pointerup', endDrag);
+    document.getElementById('drag-ghost')?.remove();
     root.classList.remove('fill');
   };
 }

@@ -1,12 +1,179 @@
-// Pushes view: push jobs with their per-layer progress. Empty until a push is started.
-import { emptyState } from '../dom.js';
+// Pushes view: every push job with a total bar and a bar per layer, speed and time left, Cancel and
+// Retry, and when done the pull command (copyable) and the package page. Cards are updated in place as
+// the core reports (≤ 10 times a second per job), so bars move smoothly and focus stays put.
+// "Push an archive…" picks a docker save file or OCI layout tar and asks where to push it.
+import { h, emptyState, humanSize } from '../dom.js';
+import { openArchiveDialog } from './archive-dialog.js';
 
 export const title = 'Pushes';
 
-export function render(root) {
-  root.replaceChildren(emptyState({
-    id: 'no-pushes', glyph: '↑',
-    title: 'No pushes yet',
-    text: 'Pushes you start appear here with per-layer progress, speed and time left, and can be cancelled or retried.',
-  }));
+const STATE_TEXT = {
+  queued: 'Queued', running: 'Pushing', retrying: 'Retrying', done: 'Pushed', failed: 'Failed', cancelled: 'Cancelled',
+};
+const LAYER_TEXT = {
+  waiting: 'waiting', preparing: 'preparing', uploading: 'uploading', pushed: 'pushed',
+  existed: 'already there', mounted: 'mounted', failed: 'failed',
+};
+
+function duration(seconds) {
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  return minutes < 60 ? `${minutes} min ${seconds % 60} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+function sourceText({ source, via }) {
+  const what = source.kind === 'archive' ? `archive ${source.value}` : `image ${source.value}`;
+  return `from ${what} · ${via === 'engine' ? 'through the engine' : 'direct'}`;
+}
+
+export function render(root, { pushes, invoke, show }) {
+  const cards = new Map();
+  const list = h('div', { id: 'push-list', class: 'push-list', role: 'list', 'aria-label': 'Pushes' });
+  const empty = h('div', { id: 'push-empty' });
+  const archiveButton = h('button', { id: 'push-archive', class: 'primary', type: 'button' }, 'Push an archive…');
+  const clearButton = h('button', { id: 'push-clear', class: 'ghost', type: 'button' }, 'Clear finished');
+  const notice = h('p', { id: 'push-notice', class: 'notice', role: 'status', hidden: true });
+  archiveButton.addEventListener('click', async () => {
+    try {
+      const path = await invoke('plugin:dialog|open', {
+        options: { multiple: false, directory: false, title: 'Push an image archive',
+          filters: [{ name: 'Image archives (docker save, OCI layout)', extensions: ['tar', 'gz', 'tgz'] }] },
+      });
+      if (path) await openArchiveDialog({ path, invoke });
+    } catch (error) {
+      notice.textContent = `${error.message} ${error.hint || ''}`;
+      notice.className = 'notice error';
+      notice.hidden = false;
+    }
+  });
+  clearButton.addEventListener('click', () => invoke('pushes_clear').then(() => pushes.clearFinished()));
+  root.replaceChildren(
+    h('div', { class: 'view-head' }, h('h1', {}, 'Pushes'),
+      h('div', { class: 'head-actions' }, archiveButton, clearButton)),
+    h('p', { class: 'lede' }, 'Drag an image onto an owner in Images, or drop a .tar, .tar.gz or OCI layout folder on the window.'),
+    notice, empty, list);
+
+  const card = (job) => {
+    const bar = h('progress', { class: 'total-bar', max: '1', value: '0', 'aria-label': `Total for ${job.request.target}` });
+    const numbers = h('span', { class: 'push-numbers muted' });
+    const badge = h('span', { class: 'badge push-state' });
+    const layers = h('ul', { class: 'push-layers', 'aria-label': 'Layers' });
+    const outcome = h('div', { class: 'push-outcome' });
+    const cancel = h('button', { class: 'ghost small push-cancel', type: 'button' }, 'Cancel');
+    const retry = h('button', { class: 'ghost small push-retry', type: 'button' }, 'Retry');
+    cancel.addEventListener('click', () => invoke('push_cancel', { id: job.id }).catch(() => {}));
+    retry.addEventListener('click', () => invoke('push_retry', { id: job.id }).catch((error) => {
+      outcome.replaceChildren(h('p', { class: 'message' }, error.message), h('p', { class: 'hint' }, error.hint || ''));
+    }));
+    const node = h('article', { class: 'card push-card', role: 'listitem', dataset: { id: String(job.id), target: job.request.target } },
+      h('header', { class: 'push-head' },
+        h('strong', { class: 'push-target mono' }, job.request.target), badge),
+      h('p', { class: 'push-source muted' }, sourceText(job.request)),
+      h('div', { class: 'push-total' }, bar, numbers),
+      layers, outcome,
+      h('div', { class: 'push-actions' }, cancel, retry));
+    return { node, bar, numbers, badge, layers, outcome, cancel, retry, layerRows: new Map(), finished: null };
+  };
+
+  const layerRow = (parts, layer) => {
+    let row = parts.layerRows.get(layer.id);
+    if (!row) {
+      const bar = h('progress', { class: 'layer-bar', max: '1', value: '0', 'aria-label': `Layer ${layer.id}` });
+      const state = h('span', { class: 'layer-state muted' });
+      const size = h('span', { class: 'layer-size muted' });
+      const node = h('li', { class: 'layer', dataset: { layer: layer.id } }, h('span', { class: 'mono layer-id' }, layer.id), bar, size, state);
+      row = { node, bar, state, size };
+      parts.layerRows.set(layer.id, row);
+      parts.layers.append(node);
+    }
+    const total = layer.total || Math.max(layer.bytes, 1);
+    row.bar.max = total;
+    row.bar.value = layer.bytes;
+    row.bar.dataset.bytes = String(layer.bytes);
+    row.node.dataset.state = layer.state;
+    row.state.textContent = LAYER_TEXT[layer.state] || layer.state;
+    row.size.textContent = `${humanSize(layer.bytes)} / ${humanSize(total)}`;
+  };
+
+  const update = (job) => {
+    let parts = cards.get(job.id);
+    if (!parts) {
+      parts = card(job);
+      cards.set(job.id, parts);
+      list.prepend(parts.node);
+    }
+    const { state, progress } = job;
+    parts.node.dataset.state = state;
+    parts.badge.textContent = STATE_TEXT[state] || state;
+    parts.badge.className = `badge push-state ${state === 'done' ? 'ok' : state === 'failed' ? 'bad' : ''}`;
+    if (progress) {
+      parts.bar.max = Math.max(progress.total, 1);
+      parts.bar.value = progress.bytes;
+      parts.bar.dataset.bytes = String(progress.bytes);
+      const speed = progress.bytes_per_second ? ` · ${humanSize(progress.bytes_per_second)}/s` : '';
+      const eta = progress.eta_seconds != null && state === 'running' ? ` · ${duration(progress.eta_seconds)} left` : '';
+      parts.numbers.textContent = `${humanSize(progress.bytes)} of ${humanSize(progress.total)}${speed}${eta}`;
+      for (const layer of progress.layers) layerRow(parts, layer);
+    } else if (state === 'queued') {
+      parts.numbers.textContent = 'Waiting for a free slot (two pushes run at once)';
+    }
+    const running = ['queued', 'running', 'retrying'].includes(state);
+    parts.cancel.hidden = !running;
+    parts.retry.hidden = !['failed', 'cancelled'].includes(state);
+    if (parts.finished === state && !running) return;
+    parts.finished = running ? null : state;
+    if (state === 'done') {
+      const command = h('code', { class: 'pull-command' }, job.pull);
+      const copy = h('button', { class: 'ghost small copy-pull', type: 'button' }, 'Copy');
+      copy.addEventListener('click', async () => {
+        try {
+          await navigator.clipboard.writeText(job.pull);
+          copy.textContent = 'Copied';
+        } catch {
+          window.getSelection().selectAllChildren(command);
+          copy.textContent = 'Selected: press Ctrl+C';
+        }
+      });
+      const open = h('button', { class: 'ghost small open-package', type: 'button' }, 'Open on GitHub');
+      open.addEventListener('click', () => invoke('open_package_page', { id: job.id }).catch(() => {}));
+      parts.outcome.className = 'push-outcome result ok';
+      parts.outcome.replaceChildren(
+        h('p', { class: 'push-digest mono' }, `${job.pushed.digest} · ${humanSize(job.pushed.size)} manifest`),
+        h('div', { class: 'pull' }, command, copy, open));
+    } else if (state === 'failed') {
+      parts.outcome.className = 'push-outcome result error';
+      parts.outcome.replaceChildren(h('p', { class: 'message' }, job.error.message), h('p', { class: 'hint' }, job.error.hint));
+    } else if (state === 'retrying') {
+      parts.outcome.className = 'push-outcome result';
+      parts.outcome.replaceChildren(h('p', { class: 'muted' }, `${job.error.message} — trying again in ${Math.round(job.in_ms / 1000)} s (attempt ${job.attempt + 1})`));
+    } else if (state === 'cancelled') {
+      parts.outcome.className = 'push-outcome result';
+      parts.outcome.replaceChildren(h('p', { class: 'muted' }, 'Cancelled: nothing was tagged on the registry.'));
+    } else {
+      parts.outcome.replaceChildren();
+    }
+  };
+
+  const draw = (changed) => {
+    for (const [id, parts] of cards) {
+      if (!pushes.jobs.has(id)) { parts.node.remove(); cards.delete(id); }
+    }
+    const jobs = changed ? [changed] : [...pushes.jobs.values()];
+    for (const job of jobs) update(job);
+    list.dataset.jobs = String(pushes.jobs.size);
+    if (pushes.jobs.size === 0) {
+      const go = h('button', { class: 'ghost', type: 'button', id: 'go-images' }, 'Go to Images');
+      go.addEventListener('click', () => show('images', { focus: true }));
+      empty.replaceChildren(emptyState({
+        id: 'no-pushes', glyph: '↑', title: 'No pushes yet',
+        text: 'Drag an image onto one of your owners in Images, or drop an image archive on the window. Pushes appear here with a bar per layer, speed and time left.',
+        actions: [go],
+      }));
+    } else {
+      empty.replaceChildren();
+    }
+  };
+
+  draw();
+  return pushes.subscribe((_, changed) => draw(changed));
 }

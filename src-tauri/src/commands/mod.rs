@@ -3,4 +3,5 @@
 
 pub mod engine;
 pub mod images;
+pub mod pushes;
 pub mod token;

@@ -278,3 +278,77 @@ pub async fn user_with_token(
     let token = answer["token"].as_str().expect("a token").to_string();
     (login, token)
 }
+
+/// Builds NAME from scratch with one COPY layer per size (bytes of incompressible data unique to NAME),
+/// offline: an image big enough for a push to be watched.
+pub fn layered_image(name: &str, sizes: &[usize]) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut seed = name.bytes().fold(0x9e37_79b9_7f4a_7c15u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    }) | 1;
+    let mut dockerfile = String::from("FROM scratch\n");
+    for (index, size) in sizes.iter().enumerate() {
+        let mut data = Vec::with_capacity(size + 8);
+        while data.len() < *size {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            data.extend_from_slice(&seed.to_le_bytes());
+        }
+        data.truncate(*size);
+        std::fs::write(dir.path().join(format!("{index}.bin")), data).expect("layer data");
+        dockerfile.push_str(&format!("COPY {index}.bin /{index}.bin\n"));
+    }
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).expect("Dockerfile");
+    let status = Command::new("docker")
+        .args(["build", "-q", "-t", name])
+        .arg(dir.path())
+        .env("DOCKER_HOST", stack("DOCKER_HOST"))
+        .env("DOCKER_BUILDKIT", "0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("docker build runs");
+    assert!(status.success(), "docker build {name}");
+}
+
+/// Drags `from` onto `to` with the mouse, as a person would: press, move in steps, release.
+pub async fn drag(
+    client: &Client,
+    from: &Element,
+    to: &Element,
+) -> Result<(), fantoccini::error::CmdError> {
+    use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+    let step = Some(Duration::from_millis(60));
+    let mouse = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element: from.clone(),
+            duration: None,
+            x: -100.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::MoveBy {
+            duration: step,
+            x: 12.0,
+            y: -4.0,
+        })
+        .then(PointerAction::MoveBy {
+            duration: step,
+            x: 20.0,
+            y: -20.0,
+        })
+        .then(PointerAction::MoveToElement {
+            element: to.clone(),
+            duration: step,
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    client.perform_actions(mouse).await?;
+    client.release_actions().await
+}

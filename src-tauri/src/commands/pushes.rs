@@ -1,0 +1,100 @@
+//! Push commands: start a push (a local image, or an archive file or folder), follow every job through
+//! one Channel, cancel, retry, clear the finished ones, open a finished push's package page. The queue
+//! itself is the core's `push::jobs`; the engine the person picked is the one pushed from.
+
+use crate::events::PushesChannel;
+use crate::AppState;
+use ghcr::engine::Selection;
+use ghcr::push::jobs::{JobId, JobState, JobUpdate};
+use ghcr::push::PushRequest;
+use ghcr::token;
+use ghcr::{Code, Error};
+use tauri::{AppHandle, Runtime, State};
+use tauri_plugin_opener::OpenerExt;
+
+/// Sends every job change to `updates` from now on; returns the jobs so far.
+#[tauri::command]
+pub fn pushes_watch<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    updates: PushesChannel,
+) -> Result<Vec<JobUpdate>, Error> {
+    let jobs = state.jobs(&app)?;
+    state.set_pushes_listener(updates);
+    Ok(jobs.list())
+}
+
+/// Queues a push; the request is checked before anything else, then the token in use is looked up.
+#[tauri::command]
+pub async fn push_start<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    mut request: PushRequest,
+) -> Result<JobId, Error> {
+    let config = state.config()?;
+    request.checked_target(config)?;
+    if let Selection::Picked(candidate) = state.engine_selection() {
+        request.engine = Some(candidate.endpoint.to_string());
+    }
+    let credentials = token::push_credentials(config).await?;
+    state.jobs(&app)?.submit(request, credentials)
+}
+
+#[tauri::command]
+pub fn push_cancel<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    id: JobId,
+) -> Result<bool, Error> {
+    state.jobs(&app)?.cancel(id)
+}
+
+#[tauri::command]
+pub async fn push_retry<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    id: JobId,
+) -> Result<(), Error> {
+    let credentials = token::push_credentials(state.config()?).await?;
+    state.jobs(&app)?.retry(id, credentials)
+}
+
+#[tauri::command]
+pub fn pushes_clear<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<(), Error> {
+    state.jobs(&app)?.clear_finished();
+    Ok(())
+}
+
+/// Opens the package page of finished push `id` in the browser (the address is made here, never
+/// taken from the page).
+#[tauri::command]
+pub fn open_package_page<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    id: JobId,
+) -> Result<String, Error> {
+    let Some(JobUpdate {
+        state: JobState::Done { package_url, .. },
+        ..
+    }) = state.jobs(&app)?.get(id)
+    else {
+        return Err(Error::new(
+            Code::PushFailed,
+            format!("Push {id} has not finished"),
+            "The package page opens once the push is done.",
+        ));
+    };
+    app.opener()
+        .open_url(&package_url, None::<&str>)
+        .map_err(|e| {
+            Error::new(
+                Code::BrowserUnavailable,
+                format!("No browser could be opened ({e})"),
+                format!("Open this address yourself: {package_url}"),
+            )
+        })?;
+    Ok(package_url)
+}

@@ -1,0 +1,90 @@
+// "Push an archive": a modal form for a dropped or picked image archive (docker save .tar/.tar.gz, OCI
+// layout folder or .tar): where to push it (owner and name:tag, checked as typed like the tag dialog)
+// and, optionally, the repository to connect it to. Pushes directly: no engine is needed.
+import { h, debounce } from '../dom.js';
+
+// A registry name from a file name: `My App-1.2.tar.gz` → `my-app-1.2`.
+function nameFromPath(path) {
+  const file = path.split(/[\\/]/).filter(Boolean).pop() || 'image';
+  const stem = file.replace(/\.(tar\.gz|tgz|tar|gz)$/i, '');
+  return stem.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+|[._-]+$/g, '') || 'image';
+}
+
+export async function openArchiveDialog({ path, invoke }) {
+  let owners = null;
+  try {
+    owners = await invoke('owners');
+  } catch {
+    owners = null;
+  }
+  const probe = await invoke('tag_proposal', { source: 'image', owner: owners ? owners.login : 'owner' });
+  const registry = probe.registry;
+  const ownerField = owners
+    ? h('select', { id: 'archive-owner' },
+      h('option', { value: owners.login.toLowerCase() }, `${owners.login} (you)`),
+      owners.orgs.map((org) => h('option', { value: org.toLowerCase() }, `${org} (organization)`)))
+    : h('input', { id: 'archive-owner', autocomplete: 'off', spellcheck: 'false' });
+  const nameField = h('input', { id: 'archive-name', autocomplete: 'off', spellcheck: 'false' });
+  nameField.value = `${nameFromPath(path)}:latest`;
+  const repoField = h('input', { id: 'archive-repo', autocomplete: 'off', spellcheck: 'false', placeholder: 'https://github.com/OWNER/REPO (optional)' });
+  const preview = h('code', { id: 'archive-preview' });
+  const problem = h('p', { id: 'archive-problem', class: 'result error', hidden: true, role: 'alert' });
+  const push = h('button', { id: 'archive-push', class: 'primary', type: 'submit' }, 'Push');
+  const cancel = h('button', { id: 'archive-cancel', class: 'ghost', type: 'button' }, 'Cancel');
+  const form = h('form', { method: 'dialog' },
+    h('h2', { id: 'archive-title' }, 'Push an archive'),
+    h('p', { class: 'muted' }, h('code', {}, path), ' goes straight to the registry; no container engine is needed.'),
+    !owners && h('p', { class: 'note' }, 'Sign in under Account first: pushing needs a token with write:packages.'),
+    h('div', { class: 'form-grid' },
+      h('label', { for: 'archive-owner' }, 'Owner'), ownerField,
+      h('label', { for: 'archive-name' }, 'Name and tag'), nameField,
+      h('label', { for: 'archive-repo' }, 'Connect to repository'), repoField),
+    h('p', { class: 'preview' }, 'Pushes to: ', preview),
+    problem,
+    h('div', { class: 'actions' }, push, cancel));
+  const dialog = h('dialog', { id: 'archive-dialog', 'aria-labelledby': 'archive-title' }, form);
+  document.body.append(dialog);
+
+  const target = () => `${registry}/${ownerField.value.trim()}/${nameField.value.trim()}`;
+  let latest = 0;
+  const check = async () => {
+    const asked = ++latest;
+    preview.textContent = target();
+    const result = await invoke('tag_check', { target: target() });
+    if (asked !== latest) return;
+    push.disabled = !result.reference;
+    problem.hidden = Boolean(result.reference);
+    problem.textContent = result.reference ? '' : `${result.problems.join(' ')}${result.fix ? ` Try ${result.fix}.` : ''}`;
+  };
+  const checkSoon = debounce(check, 120);
+  nameField.addEventListener('input', () => { push.disabled = true; checkSoon(); });
+  ownerField.addEventListener(owners ? 'change' : 'input', () => { push.disabled = true; checkSoon(); });
+
+  return new Promise((resolve) => {
+    let started = null;
+    cancel.addEventListener('click', () => dialog.close());
+    dialog.addEventListener('close', () => { dialog.remove(); resolve(started); });
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      if (push.disabled) return;
+      push.disabled = true;
+      try {
+        const repository = repoField.value.trim();
+        started = await invoke('push_start', {
+          request: {
+            source: { kind: 'archive', value: path }, target: target(), via: 'direct',
+            source_repository: repository || null,
+          },
+        });
+        dialog.close();
+      } catch (error) {
+        problem.hidden = false;
+        problem.textContent = `${error.message} ${error.hint || ''}`;
+        push.disabled = false;
+      }
+    });
+    dialog.showModal();
+    nameField.focus();
+    check();
+  });
+}
