@@ -33,6 +33,12 @@ use tokio::sync::{mpsc, oneshot};
 const SMALL: u64 = 1 << 20;
 /// Compressed members waiting for the upload of one layer (4 MiB each).
 const MEMBERS_IN_FLIGHT: usize = 4;
+/// Layers whose compression is done but whose upload is still finishing: the next layer is read and
+/// compressed meanwhile, up to this many.
+const UPLOADS_FINISHING: usize = 2;
+
+/// How an upload ends: the digest to close it with, and what to do once the registry has the blob.
+type Finish = Option<(String, Box<dyn FnOnce() + Send>)>;
 
 /// What to push.
 pub enum DirectSource {
@@ -129,8 +135,9 @@ pub async fn push_direct(
         tag,
         reference: target.to_string(),
         cache: Arc::new(Mutex::new(BlobCache::load(config))),
+        pending: Arc::new(Mutex::new(Vec::new())),
     };
-    let _cancel_on_drop = CancelOnDrop(work.cancelled.clone());
+    let _cancel_on_drop = CancelOnDrop(work.cancelled.clone(), work.pending.clone());
 
     let (mut reader, read_error, mut plan, engine) = match source {
         DirectSource::Engine { engine, image } => {
@@ -191,13 +198,23 @@ pub async fn push_direct(
     }
 }
 
-/// Sets the cancel flag when the push's future is dropped.
-struct CancelOnDrop(Arc<AtomicBool>);
+/// Sets the cancel flag when the push's future is dropped (or the push ends), and stops the uploads
+/// still running: nothing outlives the push.
+struct CancelOnDrop(Arc<AtomicBool>, Pending);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         self.0.store(true, Ordering::SeqCst);
+        for upload in lock(&self.1).drain(..) {
+            upload.abort();
+        }
     }
+}
+
+type Pending = Arc<Mutex<Vec<tokio::task::JoinHandle<Result<()>>>>>;
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 type ReadError = Arc<dyn Fn(std::io::Error) -> Error + Send + Sync>;
@@ -357,6 +374,7 @@ struct Work {
     tag: String,
     reference: String,
     cache: Arc<Mutex<BlobCache>>,
+    pending: Pending,
 }
 
 /// The push found a layer of the right size whose digest was not the one expected: read again.
@@ -371,7 +389,22 @@ impl Work {
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, BlobCache> {
-        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.cache)
+    }
+
+    /// Waits until at most `keep` layer uploads are still finishing; the first failure ends the push.
+    fn wait_for_uploads(&self, keep: usize) -> Result<()> {
+        loop {
+            let oldest = {
+                let mut pending = lock(&self.pending);
+                if pending.len() <= keep {
+                    return Ok(());
+                }
+                pending.remove(0)
+            };
+            self.block_on(oldest)
+                .unwrap_or_else(|_| Err(failed("The upload stopped")))?;
+        }
     }
 
     fn with_progress(&self, change: impl FnOnce(&mut Progress, Instant)) {
@@ -522,6 +555,7 @@ impl Work {
             let done = self.large_entry(&path, size, &mut entry, read_error, plan)?;
             collected.done.insert(path, done);
         }
+        self.wait_for_uploads(0)?;
         Ok(collected)
     }
 
@@ -593,7 +627,7 @@ impl Work {
         read_error: &ReadError,
     ) -> Result<CompressedLayer> {
         let (members, receiver) = mpsc::channel::<Vec<u8>>(MEMBERS_IN_FLIGHT);
-        let (finish, finished) = oneshot::channel::<Option<String>>();
+        let (finish, finished) = oneshot::channel::<Finish>();
         let uploader = self
             .runtime
             .spawn(upload_members(self.session.clone(), receiver, finished));
@@ -610,27 +644,42 @@ impl Work {
             &mut |bytes| self.with_progress(|p, now| p.uploaded(id, bytes, Some(size), now)),
         );
         drop(members);
-        let _ = finish.send(compressed.as_ref().ok().map(|c| c.digest.clone()));
-        let uploaded = self
-            .block_on(uploader)
-            .unwrap_or_else(|_| Err(failed("The upload stopped")));
-        // The upload's own failure says more than "the upload stopped".
-        let compressed = match (compressed, uploaded) {
-            (Ok(compressed), Ok(())) => compressed,
-            (Err(e), _) if e.code == Code::PushCancelled => return Err(e),
-            (_, Err(e)) => return Err(e),
-            (Err(e), Ok(())) => return Err(e),
+        let compressed = match compressed {
+            Ok(compressed) => compressed,
+            Err(error) => {
+                let _ = finish.send(None);
+                let uploaded = self
+                    .block_on(uploader)
+                    .unwrap_or_else(|_| Err(failed("The upload stopped")));
+                // The upload's own failure says more than "the upload stopped".
+                return Err(match uploaded {
+                    Err(upload_error) if error.code != Code::PushCancelled => upload_error,
+                    _ => error,
+                });
+            }
         };
-        self.with_progress(|p, now| p.set_state(id, LayerState::Pushed, now));
-        // Remembered at once, so that a retry after a later failure skips this layer.
-        self.cache().remember_layer(
-            &compressed.diff_id,
-            CachedBlob {
-                digest: compressed.digest.clone(),
-                size: compressed.size,
-                uncompressed: compressed.uncompressed,
-            },
+        // Once the registry has the blob: the bar turns done, and the cache remembers the layer at
+        // once, so that a retry after a later failure skips it.
+        let (progress, cache, id, layer) = (
+            self.progress.clone(),
+            self.cache.clone(),
+            id.to_string(),
+            compressed.clone(),
         );
+        let done: Box<dyn FnOnce() + Send> = Box::new(move || {
+            lock(&progress).set_state(&id, LayerState::Pushed, Instant::now());
+            lock(&cache).remember_layer(
+                &layer.diff_id,
+                CachedBlob {
+                    digest: layer.digest.clone(),
+                    size: layer.size,
+                    uncompressed: layer.uncompressed,
+                },
+            );
+        });
+        let _ = finish.send(Some((compressed.digest.clone(), done)));
+        lock(&self.pending).push(uploader);
+        self.wait_for_uploads(UPLOADS_FINISHING)?;
         Ok(compressed)
     }
 
@@ -651,7 +700,7 @@ impl Work {
             });
         }
         let (members, receiver) = mpsc::channel::<Vec<u8>>(MEMBERS_IN_FLIGHT);
-        let (finish, finished) = oneshot::channel::<Option<String>>();
+        let (finish, finished) = oneshot::channel::<Finish>();
         let uploader = self
             .runtime
             .spawn(upload_members(self.session.clone(), receiver, finished));
@@ -684,7 +733,8 @@ impl Work {
                 )))
             }
         });
-        let _ = finish.send(read.is_ok().then(|| digest.to_string()));
+        let nothing_more: Box<dyn FnOnce() + Send> = Box::new(|| {});
+        let _ = finish.send(read.is_ok().then(|| (digest.to_string(), nothing_more)));
         let uploaded = self
             .block_on(uploader)
             .unwrap_or_else(|_| Err(failed("The upload stopped")));
@@ -905,7 +955,7 @@ impl Work {
 async fn upload_members(
     session: Arc<Session>,
     mut members: mpsc::Receiver<Vec<u8>>,
-    finish: oneshot::Receiver<Option<String>>,
+    finish: oneshot::Receiver<Finish>,
 ) -> Result<()> {
     let mut upload = session.begin().await?;
     let result = async {
@@ -929,12 +979,14 @@ async fn upload_members(
         }
     };
     match finish.await {
-        Ok(Some(digest)) => {
+        Ok(Some((digest, done))) => {
             if let Err(e) = session.send_chunk(&mut upload, rest).await {
                 session.cancel(upload).await;
                 return Err(e);
             }
-            session.finish(upload, &digest).await
+            session.finish(upload, &digest).await?;
+            done();
+            Ok(())
         }
         _ => {
             session.cancel(upload).await;
