@@ -2,7 +2,7 @@
 # need first (Debian/Ubuntu: apt-get; elsewhere they print what to install). `make run` builds the whole
 # workspace, as `make test` does, so that the two share one set of build artifacts (`cargo run` alone
 # resolves features for the app only and compiles ~60 crates a second time).
-.PHONY: run test demo deps deps-test
+.PHONY: run test demo bench deps deps-test
 
 run: deps
 	cargo build --workspace
@@ -15,6 +15,10 @@ test: deps-test
 demo: deps-test
 	cargo build --workspace
 	scripts/demo.sh
+
+# Push throughput against docker push and skopeo (a script that prints ratios, not a test).
+bench: deps-test
+	scripts/bench-push.sh
 
 deps:
 	scripts/install-deps.sh run

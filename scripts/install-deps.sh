@@ -8,7 +8,7 @@ purpose=${1:-run}
 # Building and opening the window.
 run_packages=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev file curl)
 # The test stack: engine, registry, keyring, display, WebDriver.
-test_packages=(docker.io docker-registry skopeo gh apache2-utils openssl python3 dbus dbus-x11 gnome-keyring libsecret-tools
+test_packages=(docker.io docker-registry skopeo bc gh apache2-utils openssl python3 dbus dbus-x11 gnome-keyring libsecret-tools
   xvfb webkit2gtk-driver)
 
 packages=("${run_packages[@]}")

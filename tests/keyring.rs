@@ -240,3 +240,60 @@ async fn without_a_keyring_login_is_refused_and_nothing_is_written_anywhere() {
     assert!(stderr.contains("never writes tokens to files"), "{stderr}");
     assert_eq!(files_containing(home.path(), &token), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn after_login_push_and_logout_the_token_is_in_no_file_log_or_output() {
+    let login = new_user("leak-check").await;
+    let token = new_token(&login, "classic", &["write:packages"]).await;
+    let web = own_web_url();
+    let home = tempfile::tempdir().unwrap();
+    let source = format!("leak-check-{login}:1");
+    three_layer_image(&source);
+    let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
+    let docker_host = stack("DOCKER_HOST");
+    let engine = [("DOCKER_HOST", docker_host.as_str())];
+
+    let mut outputs = vec![ghcr(
+        &["login", "--token-stdin"],
+        &web,
+        home.path(),
+        Some(&token),
+        &[],
+    )];
+    for (target, via) in [("direct", "direct"), ("engine", "engine")] {
+        let target = format!("{registry}/{login}/leak-{target}:1");
+        let pushed = ghcr(
+            &["push", &source, &target, "--via", via, "--json"],
+            &web,
+            home.path(),
+            None,
+            &engine,
+        );
+        assert!(pushed.status.success(), "{via}: {pushed:?}");
+        outputs.push(pushed);
+    }
+    outputs.push(ghcr(&["logout"], &web, home.path(), None, &[]));
+    assert!(outputs.iter().all(|o| o.status.success()));
+    assert!(
+        home.path().join(".cache/ghcr-desktop/blobs.json").exists(),
+        "the push wrote its cache under HOME, which is searched"
+    );
+
+    assert_eq!(files_containing(home.path(), &token), Vec::<String>::new());
+    for output in &outputs {
+        assert!(!String::from_utf8_lossy(&output.stdout).contains(&token));
+        assert!(!String::from_utf8_lossy(&output.stderr).contains(&token));
+    }
+    // The engine, the registries, the keyring daemon: their logs and state (GitHub's own, the
+    // emulator's, is not searched: GitHub knows its tokens).
+    let stack_dir = Path::new(&stack("GHCR_TEST_STACK")).to_path_buf();
+    let logs: Vec<String> = files_containing(&stack_dir.join("logs"), &token)
+        .into_iter()
+        .filter(|path| !path.ends_with("emulator.log"))
+        .collect();
+    assert_eq!(logs, Vec::<String>::new());
+    assert_eq!(
+        files_containing(&stack_dir.join("docker-config"), &token),
+        Vec::<String>::new()
+    );
+}

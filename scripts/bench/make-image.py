@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Writes a docker-archive (what `docker save` makes) for the push benchmark, for `docker load`:
+  random       5 layers of 100 MiB of random bytes (incompressible: image (a))
+  realistic    2 layers of this machine's files: 350 MB of /usr/lib/x86_64-linux-gnu and 250 MB of
+               /usr/share (compressible like real base images: image (b))
+Usage: make-image.py random|realistic ARCHIVE NAME:TAG"""
+import hashlib
+import io
+import json
+import os
+import sys
+import tarfile
+
+MIB = 1 << 20
+
+
+def random_layer(index):
+    data = os.urandom(100 * MIB)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        info = tarfile.TarInfo(f"random-{index}.bin")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def files_layer(root, budget):
+    buffer = io.BytesIO()
+    used = 0
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for folder, dirs, files in os.walk(root):
+            dirs.sort()
+            for name in sorted(files):
+                path = os.path.join(folder, name)
+                if not os.path.isfile(path) or os.path.islink(path):
+                    continue
+                size = os.path.getsize(path)
+                if used + size > budget:
+                    continue
+                tar.add(path, arcname=path.lstrip("/"), recursive=False)
+                used += size
+    return buffer.getvalue()
+
+
+def main():
+    kind, archive, reference = sys.argv[1:4]
+    if kind == "random":
+        layers = [random_layer(i) for i in range(5)]
+    elif kind == "realistic":
+        layers = [files_layer("/usr/lib/x86_64-linux-gnu", 350_000_000), files_layer("/usr/share", 250_000_000)]
+    else:
+        sys.exit(__doc__)
+    diff_ids = ["sha256:" + hashlib.sha256(layer).hexdigest() for layer in layers]
+    config = json.dumps({
+        "architecture": "amd64", "os": "linux", "config": {"Labels": {"bench": kind}},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    }).encode()
+    config_name = hashlib.sha256(config).hexdigest() + ".json"
+    paths = [f"{d[7:]}/layer.tar" for d in diff_ids]
+    manifest = json.dumps([{"Config": config_name, "RepoTags": [reference], "Layers": paths}]).encode()
+    with tarfile.open(archive, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for path, data in [*zip(paths, layers), (config_name, config), ("manifest.json", manifest)]:
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    print(sum(len(layer) for layer in layers))
+
+
+if __name__ == "__main__":
+    main()
