@@ -318,3 +318,47 @@ async fn a_cancelled_push_leaves_no_tag() {
     let error = skopeo(&["inspect", &format!("docker://{target}")], &login, &token).unwrap_err();
     assert!(error.contains("manifest unknown"), "{error}");
 }
+
+#[tokio::test]
+async fn a_push_to_a_new_repository_mounts_the_layers_the_owner_already_pushed() {
+    let cache = tempfile::tempdir().unwrap();
+    let config = config(cache.path());
+    let (login, token) = writer("direct-mount").await;
+    let source = format!("direct-mount-{login}:1");
+    three_layer_image(&source);
+    let first = format!("{}/{login}/first:1", config.registry);
+    let second = format!("{}/{login}/second:1", config.registry);
+    push(
+        &config,
+        &request(PushSource::Image(source.clone()), &first),
+        credentials(&login, &token),
+        |_| {},
+    )
+    .await
+    .unwrap();
+
+    let mut snapshots = Vec::new();
+    let pushed = push(
+        &config,
+        &request(PushSource::Image(source), &second),
+        credentials(&login, &token),
+        |s| snapshots.push(s.clone()),
+    )
+    .await
+    .unwrap();
+
+    let states: Vec<LayerState> = snapshots
+        .last()
+        .unwrap()
+        .layers
+        .iter()
+        .map(|l| l.state)
+        .collect();
+    assert_eq!(states, vec![LayerState::Mounted; 3]);
+    assert_eq!(pushed.digest, registry_digest(&second, &login, &token));
+    assert_eq!(
+        registry_digest(&first, &login, &token),
+        pushed.digest,
+        "the same image in both repositories"
+    );
+}

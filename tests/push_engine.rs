@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{docker, emulated_github, new_token, new_user, stack, three_layer_image};
+use common::{docker, emulated_github, new_token, new_user, skopeo, stack, three_layer_image};
 use ghcr::engine::Engine;
 use ghcr::push::engine::push_with_engine;
 use ghcr::push::progress::{LayerState, Snapshot};
@@ -60,6 +60,13 @@ async fn a_three_layer_image_pushes_with_monotonic_layer_progress_and_the_regist
         repo_digest,
         format!("{}/{login}/layered@{}", config.registry, pushed.digest)
     );
+    let inspect = skopeo(
+        &["inspect", &format!("docker://{target}")],
+        &login,
+        token.expose(),
+    )
+    .expect("skopeo inspect");
+    assert!(inspect.contains(&pushed.digest), "{inspect}");
     let last = snapshots.last().unwrap();
     assert_eq!(last.layers.len(), 3, "{last:?}");
     for layer in &last.layers {

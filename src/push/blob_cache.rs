@@ -1,8 +1,10 @@
 //! The direct push's memory of its own work: for each layer it compressed, `diff_id → (blob digest,
 //! size, uncompressed size)` — the compression is deterministic, so this holds on any registry — and
 //! the image configs it read, by digest. With both, an unchanged re-push is `HEAD` checks and a manifest,
-//! with no export and no compression. A cache, not a record: unreadable or missing means empty, and
-//! nothing secret is ever in it.
+//! with no export and no compression. It also keeps, per layer, the repositories it was last pushed to,
+//! so that a push to a new repository of the registry can mount the blob from there instead of
+//! uploading it. A cache, not a record: unreadable or missing means empty, and nothing secret is ever
+//! in it.
 
 use super::compress::COMPRESSOR;
 use super::digest::sha256_digest;
@@ -13,12 +15,17 @@ use std::path::PathBuf;
 
 /// More entries than this and the cache starts over (it only ever saves work).
 const MAX_ENTRIES: usize = 20_000;
+/// Repositories remembered per layer (the latest ones), as mount sources.
+const MAX_REPOSITORIES: usize = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CachedBlob {
     pub digest: String,
     pub size: u64,
     pub uncompressed: u64,
+    /// `REGISTRY/OWNER/NAME` the blob was pushed to, latest last.
+    #[serde(default)]
+    pub repositories: Vec<String>,
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -50,9 +57,19 @@ impl BlobCache {
         self.layers.get(diff_id)
     }
 
-    pub fn remember_layer(&mut self, diff_id: &str, blob: CachedBlob) {
+    /// Remembers a layer's blob, adding its repositories to those already known.
+    pub fn remember_layer(&mut self, diff_id: &str, mut blob: CachedBlob) {
         if self.layers.len() >= MAX_ENTRIES {
             self.layers.clear();
+        }
+        if let Some(known) = self.layers.get(diff_id).filter(|k| k.digest == blob.digest) {
+            let mut repositories = known.repositories.clone();
+            for repository in blob.repositories {
+                repositories.retain(|r| *r != repository);
+                repositories.push(repository);
+            }
+            let keep = repositories.len().saturating_sub(MAX_REPOSITORIES);
+            blob.repositories = repositories.split_off(keep);
         }
         self.layers.insert(diff_id.to_string(), blob);
     }
@@ -81,7 +98,14 @@ impl BlobCache {
             ..Config::github_com()
         })
         .layers;
-        merged.extend(self.layers.clone());
+        for (diff_id, blob) in self.layers.clone() {
+            let mut into = BlobCache {
+                dir: None,
+                layers: std::mem::take(&mut merged),
+            };
+            into.remember_layer(&diff_id, blob);
+            merged = into.layers;
+        }
         let stored = Stored {
             compressor: COMPRESSOR.to_string(),
             layers: merged,
@@ -119,6 +143,7 @@ mod tests {
             digest: "sha256:b".into(),
             size: 10,
             uncompressed: 30,
+            repositories: vec!["ghcr.io/o/a".into()],
         };
         cache.remember_layer("sha256:a", blob.clone());
         cache.remember_config(b"{}");
@@ -126,6 +151,32 @@ mod tests {
         let again = BlobCache::load(&config(dir.path()));
         assert_eq!(again.layer("sha256:a"), Some(&blob));
         assert_eq!(again.config(&sha256_digest(b"{}")), Some(b"{}".to_vec()));
+    }
+
+    #[test]
+    fn repositories_accumulate_latest_last_and_only_a_few() {
+        let mut cache = BlobCache::load(&Config::github_com());
+        let blob = |repository: &str| CachedBlob {
+            digest: "sha256:b".into(),
+            size: 1,
+            uncompressed: 2,
+            repositories: vec![repository.to_string()],
+        };
+        for repository in ["r/1", "r/2", "r/1", "r/3", "r/4", "r/5"] {
+            cache.remember_layer("sha256:a", blob(repository));
+        }
+        assert_eq!(
+            cache.layer("sha256:a").unwrap().repositories,
+            ["r/1", "r/3", "r/4", "r/5"]
+        );
+        let mut other = blob("r/9");
+        other.digest = "sha256:c".into();
+        cache.remember_layer("sha256:a", other);
+        assert_eq!(
+            cache.layer("sha256:a").unwrap().repositories,
+            ["r/9"],
+            "a new blob starts over"
+        );
     }
 
     #[test]

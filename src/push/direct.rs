@@ -124,7 +124,20 @@ pub async fn push_direct(
             "Add one, e.g. :latest",
         ));
     };
-    let session = Arc::new(Session::open(config, target.path(), &[], Some(credentials)).await?);
+    let cache = BlobCache::load(config);
+    let repository = format!("{}/{}", config.registry, target.path());
+    // An engine image's layers are known before the export: where else on this registry the cache saw
+    // them is where they can be mounted from (the token then also asks to pull there).
+    let engine_layers = match &source {
+        DirectSource::Engine { engine, image } => Some(engine.image_layers(image).await?),
+        DirectSource::Archive(_) => None,
+    };
+    let mount_from = engine_layers
+        .as_ref()
+        .map(|layers| mount_sources(&cache, &layers.diff_ids, &config.registry, &repository))
+        .unwrap_or_default();
+    let session =
+        Arc::new(Session::open(config, target.path(), &mount_from, Some(credentials)).await?);
     let work = Work {
         session,
         runtime: Handle::current(),
@@ -134,14 +147,16 @@ pub async fn push_direct(
         labels: options.labels.clone(),
         tag,
         reference: target.to_string(),
-        cache: Arc::new(Mutex::new(BlobCache::load(config))),
+        cache: Arc::new(Mutex::new(cache)),
         pending: Arc::new(Mutex::new(Vec::new())),
+        registry: config.registry.clone(),
+        repository,
     };
     let _cancel_on_drop = CancelOnDrop(work.cancelled.clone(), work.pending.clone());
 
     let (mut reader, read_error, mut plan, engine) = match source {
         DirectSource::Engine { engine, image } => {
-            let layers = engine.image_layers(&image).await?;
+            let layers = engine_layers.ok_or_else(|| failed("The image's layers were not read"))?;
             let present = work.present_layers(&layers.diff_ids).await?;
             if present.len() == layers.diff_ids.len() {
                 let cached_config = work.cache().config(&layers.id);
@@ -375,6 +390,9 @@ struct Work {
     reference: String,
     cache: Arc<Mutex<BlobCache>>,
     pending: Pending,
+    /// The registry host and `REGISTRY/OWNER/NAME` pushed to, as the blob cache records repositories.
+    registry: String,
+    repository: String,
 }
 
 /// The push found a layer of the right size whose digest was not the one expected: read again.
@@ -427,14 +445,39 @@ impl Work {
         self.runtime.block_on(future)
     }
 
-    /// Which of `diff_ids` the registry has, by the blobs the cache says they compress to.
+    /// Which of `diff_ids` the repository has, by the blobs the cache says they compress to — found
+    /// there, or mounted from another repository of the registry where the cache saw them.
     async fn present_layers(&self, diff_ids: &[String]) -> Result<Vec<String>> {
         let mut present = Vec::new();
         for diff_id in diff_ids {
             let blob = self.cache().layer(diff_id).cloned();
-            if let Some(blob) = blob {
-                if self.session.blob_size(&blob.digest).await?.is_some() {
+            let Some(blob) = blob else { continue };
+            let id = short(diff_id);
+            if self.session.blob_size(&blob.digest).await?.is_some() {
+                present.push(diff_id.clone());
+                continue;
+            }
+            let prefix = format!("{}/", self.registry);
+            for from in blob.repositories.iter().rev() {
+                let Some(path) = from.strip_prefix(&prefix) else {
+                    continue;
+                };
+                if from == &self.repository {
+                    continue;
+                }
+                // A registry that can't mount (or a repository gone) just means an upload.
+                if self
+                    .session
+                    .mount(&blob.digest, path)
+                    .await
+                    .unwrap_or(false)
+                {
+                    self.with_progress(|p, now| {
+                        p.add_layer(&id, Some(blob.uncompressed));
+                        p.set_state(&id, LayerState::Mounted, now);
+                    });
                     present.push(diff_id.clone());
+                    break;
                 }
             }
         }
@@ -455,6 +498,13 @@ impl Work {
                 p.add_layer(&id, Some(blob.uncompressed));
                 p.set_state(&id, LayerState::Existed, now);
             });
+            self.cache().remember_layer(
+                diff_id,
+                CachedBlob {
+                    repositories: vec![self.repository.clone()],
+                    ..blob.clone()
+                },
+            );
             layers.push(layer_descriptor(archive::DOCKER_LAYER_GZIP, &blob));
         }
         self.put_docker_manifest(config, layers).await
@@ -572,9 +622,12 @@ impl Work {
         let mut reader = (&head[..]).chain(entry);
         let compressed = head[..2] == [0x1f, 0x8b] || head == [0x28, 0xb5, 0x2f, 0xfd];
         let path_digest = archive::blob_path_digest(path);
-        let id = match &path_digest {
-            Some(digest) => short(digest),
-            None => path
+        // A layer only hashed is the one its size stands for: named so, it is the same row as before.
+        let hashed = (!compressed).then(|| plan.hash_only.get(&size)).flatten();
+        let id = match (hashed, &path_digest) {
+            (Some(expected), _) => short(expected),
+            (None, Some(digest)) => short(digest),
+            (None, None) => path
                 .split('/')
                 .next()
                 .unwrap_or(path)
@@ -592,7 +645,7 @@ impl Work {
             })?;
             return self.upload_as_is(&id, &digest, size, &mut reader, read_error);
         }
-        if let Some(expected) = plan.hash_only.get(&size) {
+        if let Some(expected) = hashed {
             let mut hasher = Hasher::default();
             let mut buffer = vec![0u8; 1 << 20];
             loop {
@@ -660,11 +713,12 @@ impl Work {
         };
         // Once the registry has the blob: the bar turns done, and the cache remembers the layer at
         // once, so that a retry after a later failure skips it.
-        let (progress, cache, id, layer) = (
+        let (progress, cache, id, layer, repository) = (
             self.progress.clone(),
             self.cache.clone(),
             id.to_string(),
             compressed.clone(),
+            self.repository.clone(),
         );
         let done: Box<dyn FnOnce() + Send> = Box::new(move || {
             lock(&progress).set_state(&id, LayerState::Pushed, Instant::now());
@@ -674,6 +728,7 @@ impl Work {
                     digest: layer.digest.clone(),
                     size: layer.size,
                     uncompressed: layer.uncompressed,
+                    repositories: vec![repository],
                 },
             );
         });
@@ -805,6 +860,7 @@ impl Work {
                         digest: layer.digest,
                         size: layer.size,
                         uncompressed: layer.uncompressed,
+                        repositories: Vec::new(),
                     }
                 }
                 Done::Hashed {
@@ -823,6 +879,7 @@ impl Work {
                     digest,
                     size,
                     uncompressed: 0,
+                    repositories: Vec::new(),
                 },
             };
             layers.push(layer_descriptor(archive::DOCKER_LAYER_GZIP, &blob));
@@ -1024,6 +1081,28 @@ fn gzip_media_type(media_type: &str) -> String {
         "application/vnd.docker.image.rootfs.diff.tar" => archive::DOCKER_LAYER_GZIP.to_string(),
         _ => archive::OCI_LAYER_GZIP.to_string(),
     }
+}
+
+/// Other repositories of `registry` where the cache saw any of `diff_ids` (as `OWNER/NAME`).
+fn mount_sources(
+    cache: &BlobCache,
+    diff_ids: &[String],
+    registry: &str,
+    repository: &str,
+) -> Vec<String> {
+    let prefix = format!("{registry}/");
+    let mut sources: Vec<String> = Vec::new();
+    for blob in diff_ids.iter().filter_map(|d| cache.layer(d)) {
+        for from in &blob.repositories {
+            if let Some(path) = from.strip_prefix(&prefix) {
+                if from != repository && !sources.iter().any(|s| s == path) {
+                    sources.push(path.to_string());
+                }
+            }
+        }
+    }
+    sources.truncate(8);
+    sources
 }
 
 /// The first 12 hex digits of a digest, as docker shows layers.
