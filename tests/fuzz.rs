@@ -1,7 +1,9 @@
 //! Time-boxed property fuzzing of the pure parsers, run one after the other by tests/run.sh: references
-//! for GHCR_FUZZ_SECONDS (default 60), engine push-stream lines for a quarter of that. Ignored in a plain `cargo test`. Any input that fails becomes a unit test beside the
-//! parser. Longer runs: `GHCR_FUZZ_SECONDS=3600 cargo test -p ghcr --test fuzz -- --ignored --nocapture`.
+//! for GHCR_FUZZ_SECONDS (default 60), engine push-stream lines and image-archive manifests for a
+//! quarter of that each. Ignored in a plain `cargo test`. Any input that fails becomes a unit test beside
+//! the parser. Longer runs: `GHCR_FUZZ_SECONDS=3600 cargo test -p ghcr --test fuzz -- --ignored --nocapture`.
 
+use ghcr::archive;
 use ghcr::push::stream::{parse_line, LayerEvent, StreamLine};
 use ghcr::reference::{self, Problem, Reference};
 use proptest::prelude::*;
@@ -214,4 +216,72 @@ fn push_stream_lines_never_panic_and_layer_events_keep_their_layer() {
         Ok(())
     });
     println!("push stream lines: {cases} cases without a failure");
+}
+
+/// Archive manifests: docker-archive `manifest.json`, OCI index and manifest, and image configs, in
+/// their real shapes with random values, and plain garbage.
+fn archive_json() -> impl Strategy<Value = Vec<u8>> {
+    let digest = prop_oneof![
+        "sha256:[a-f0-9]{64}",
+        "sha256:[a-f0-9]{0,70}",
+        "[a-z0-9]{1,8}:[ -~]{0,20}",
+    ];
+    let text = "[ -~&&[^\"\\\\]]{0,16}";
+    let shaped = (digest.clone(), digest, text, any::<u64>(), 0usize..4).prop_map(
+        |(first, second, text, size, shape)| {
+            match shape {
+                0 => format!(r#"[{{"Config":"{text}.json","RepoTags":["{text}"],"Layers":["{text}/layer.tar"]}}]"#),
+                1 => format!(r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"{text}","digest":"{first}","size":{size}}}]}}"#),
+                2 => format!(r#"{{"schemaVersion":2,"config":{{"mediaType":"{text}","digest":"{first}","size":{size}}},"layers":[{{"mediaType":"{text}","digest":"{second}","size":{size}}}]}}"#),
+                _ => format!(r#"{{"config":{{"Labels":{{"{text}":"{text}"}}}},"rootfs":{{"type":"layers","diff_ids":["{first}","{second}"]}}}}"#),
+            }
+            .into_bytes()
+        },
+    );
+    prop_oneof![
+        3 => shaped,
+        1 => proptest::collection::vec(any::<u8>(), 0..300),
+    ]
+}
+
+#[test]
+#[ignore = "time-boxed fuzzing; tests/run.sh runs it with GHCR_FUZZ_SECONDS"]
+fn archive_manifests_never_panic_and_only_sha256_digests_get_through() {
+    let labels = std::collections::BTreeMap::from([(
+        "org.opencontainers.image.source".to_string(),
+        "https://github.com/o/r".to_string(),
+    )]);
+    let cases = run_for(budget().mul_f64(0.25), archive_json(), |bytes| {
+        if let Ok(images) = archive::parse_docker_manifest(&bytes) {
+            prop_assert!(!images.is_empty());
+            let _ = archive::pick_docker_image(&images, Some("x"));
+        }
+        if let Ok(index) = archive::parse_index(&bytes) {
+            prop_assert!(index
+                .manifests
+                .iter()
+                .all(|d| archive::is_sha256_digest(&d.digest)));
+            let _ = archive::pick_oci_image(&index, None);
+        }
+        if let Ok(manifest) = archive::parse_manifest(&bytes) {
+            prop_assert!(archive::is_sha256_digest(&manifest.config.digest));
+            prop_assert!(manifest
+                .layers
+                .iter()
+                .all(|d| archive::is_sha256_digest(&d.digest)));
+        }
+        if let Ok(diff_ids) = archive::diff_ids(&bytes) {
+            prop_assert!(diff_ids.iter().all(|d| archive::is_sha256_digest(d)));
+        }
+        if let Ok(relabelled) = archive::with_labels(&bytes, &labels) {
+            let value: serde_json::Value = serde_json::from_slice(&relabelled)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(
+                &value["config"]["Labels"]["org.opencontainers.image.source"],
+                "https://github.com/o/r"
+            );
+        }
+        Ok(())
+    });
+    println!("archive manifests: {cases} cases without a failure");
 }

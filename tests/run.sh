@@ -34,7 +34,7 @@ step "unit, integration and WebDriver tests"
 cargo test --workspace --no-fail-fast 2>&1 | tee "$out/tests.log"
 [ "${PIPESTATUS[0]}" = 0 ] || failed=1
 
-step "fuzzing the parsers (${GHCR_FUZZ_SECONDS:=60} s for references, a quarter of it for push lines)"
+step "fuzzing the parsers (${GHCR_FUZZ_SECONDS:=60} s for references, a quarter of it each for push lines and archive manifests)"
 export GHCR_FUZZ_SECONDS
 cargo test -p ghcr --test fuzz -- --ignored --nocapture --test-threads 1 2>&1 | tee "$out/fuzz.log"
 [ "${PIPESTATUS[0]}" = 0 ] || failed=1
