@@ -3,6 +3,10 @@
 fn main() {
     let commands = tauri_build::AppManifest::new().commands(&[
         "engine_status",
+        "docker_cli_status",
+        "docker_cli_plaintext",
+        "docker_cli_setup",
+        "docker_cli_undo",
         "images_watch",
         "engines",
         "engine_select",

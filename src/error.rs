@@ -67,6 +67,10 @@ pub enum Code {
     PushFailed,
     /// The person cancelled the push.
     PushCancelled,
+    /// `docker-credential-ghcr-desktop` is not where Docker looks (PATH), or does not answer.
+    DockerHelperMissing,
+    /// `docker-setup --undo` with no setup to undo.
+    DockerNotSetUp,
 }
 
 impl Code {
@@ -102,6 +106,8 @@ impl Code {
             Code::ArchiveInvalid => "archive.invalid",
             Code::PushFailed => "push.failed",
             Code::PushCancelled => "push.cancelled",
+            Code::DockerHelperMissing => "docker.helper_missing",
+            Code::DockerNotSetUp => "docker.not_set_up",
         }
     }
 
@@ -136,7 +142,9 @@ impl Code {
             | Code::ImageNotFound
             | Code::EngineFailed
             | Code::PushFailed
-            | Code::PushCancelled => 1,
+            | Code::PushCancelled
+            | Code::DockerHelperMissing
+            | Code::DockerNotSetUp => 1,
             Code::ArchiveInvalid => 2,
         }
     }

@@ -3,6 +3,8 @@
 
 pub mod archive;
 pub mod config;
+pub mod credential_helper;
+pub mod docker_config;
 pub mod engine;
 pub mod error;
 pub mod github;

@@ -95,6 +95,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Let the docker CLI use the keyring's token through docker-credential-ghcr-desktop: adds
+    /// credHelpers for the registry to Docker's config.json and moves a plaintext token out of it.
+    DockerSetup {
+        /// Put config.json back as it was before the setup.
+        #[arg(long)]
+        undo: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -136,6 +143,7 @@ fn main() -> ExitCode {
         Command::Whoami { json } => finish(json, runtime.block_on(whoami(json))),
         Command::Images { json } => finish(json, runtime.block_on(images(json))),
         Command::Tag { source, target } => finish(false, runtime.block_on(tag(&source, &target))),
+        Command::DockerSetup { undo } => finish(false, runtime.block_on(docker_setup(undo))),
         Command::Push {
             source,
             target,
@@ -153,6 +161,41 @@ fn main() -> ExitCode {
             )
         }
     }
+}
+
+async fn docker_setup(undo: bool) -> Result<(), Failure> {
+    use ghcr::docker_config;
+    let config = Config::from_env()?;
+    if undo {
+        let path = docker_config::undo(&config)?;
+        say!("Restored {} as it was before docker-setup.", path.display());
+        return Ok(());
+    }
+    let done = docker_config::setup(&config).await?;
+    if done.changes.is_empty() {
+        say!(
+            "{} already lets the docker CLI use the keyring for {}.",
+            done.config.display(),
+            config.registry
+        );
+    } else {
+        say!("Changed {}:", done.config.display());
+        for change in &done.changes {
+            say!("  {change}");
+        }
+        say!("Undo with: ghcr docker-setup --undo");
+    }
+    match &done.login {
+        Some(login) => say!(
+            "docker push/pull for {} now use {login}'s token from the system keyring.",
+            config.registry
+        ),
+        None => say!(
+            "No token is saved yet: `docker login {}` now keeps it in the system keyring.",
+            config.registry
+        ),
+    }
+    Ok(())
 }
 
 async fn push(

@@ -5,6 +5,7 @@ import * as imagesView from './views/images.js';
 import * as pushesView from './views/pushes.js';
 import * as packages from './views/packages.js';
 import { openArchiveDialog } from './views/archive-dialog.js';
+import { h } from './dom.js';
 
 const views = { account: accountView, images: imagesView, pushes: pushesView, packages };
 // A token can be revoked or expire while the app runs: look again now and then (one GET /user and a
@@ -86,6 +87,31 @@ function acceptDroppedArchives() {
     const started = await openArchiveDialog({ path, invoke }).catch(() => null);
     if (started) show('pushes');
   });
+}
+
+// Once per config.json: a plaintext token for the registry found there is pointed out (its login and
+// scopes, checked; never the token) with an offer to move it into the keyring.
+async function pointOutPlaintextToken() {
+  let status;
+  try {
+    status = await invoke('docker_cli_status');
+  } catch {
+    return;
+  }
+  const key = `plaintext-pointed-out:${status.config}`;
+  if (!status.plaintext_user || localStorage.getItem(key)) return;
+  localStorage.setItem(key, '1');
+  const report = await invoke('docker_cli_plaintext').catch(() => null);
+  const banner = document.getElementById('banner');
+  const who = report
+    ? `${report.login}'s ${report.kind_text} (${report.scope_check.write ? 'can push' : 'lacks write:packages'})`
+    : `a token of ${status.plaintext_user}`;
+  const move = h('button', { class: 'primary small', type: 'button', id: 'banner-move' }, 'Move it to the keyring');
+  const later = h('button', { class: 'ghost small', type: 'button', id: 'banner-dismiss' }, 'Not now');
+  move.addEventListener('click', () => { banner.hidden = true; show('account', { focus: true }); document.getElementById('docker-cli')?.scrollIntoView(); });
+  later.addEventListener('click', () => { banner.hidden = true; });
+  banner.replaceChildren(h('span', {}, `Docker's ${status.config} holds ${who} in plaintext.`), move, later);
+  banner.hidden = false;
 }
 
 // Follows the engine's images through a Channel (see src-tauri/src/events.rs); a new watch replaces the
@@ -246,6 +272,7 @@ function boot() {
   watchImages();
   watchPushes();
   acceptDroppedArchives();
+  pointOutPlaintextToken();
   refreshAccount();
   setInterval(refreshAccount, ACCOUNT_POLL_MS);
 }

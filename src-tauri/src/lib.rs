@@ -119,6 +119,10 @@ pub fn run() {
         .manage(state)
         .invoke_handler(tauri::generate_handler![
             commands::engine::engine_status,
+            commands::docker::docker_cli_status,
+            commands::docker::docker_cli_plaintext,
+            commands::docker::docker_cli_setup,
+            commands::docker::docker_cli_undo,
             commands::images::images_watch,
             commands::images::engines,
             commands::images::engine_select,

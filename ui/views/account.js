@@ -3,6 +3,7 @@
 // accounts (switch, remove). The pasted text leaves this page only for the check and the save, and the
 // box is cleared once saved: afterwards the page knows only the login, kind, scopes and masked hint.
 import { h } from '../dom.js';
+import { dockerCliCard } from './docker-cli.js';
 
 export const title = 'Account';
 
@@ -236,7 +237,8 @@ export function render(root, { invoke, account, refreshAccount }) {
     deviceCard,
     h('section', { class: 'card', 'aria-labelledby': 'saved-accounts' },
       h('h2', { id: 'saved-accounts' }, 'Saved accounts'),
-      accountsBox));
+      accountsBox),
+    dockerCliCard({ invoke, refreshAccount }));
   drawAccounts();
   drawGhCli();
   return account.subscribe(() => drawAccounts());
