@@ -8,7 +8,7 @@ export function dockerCliCard({ invoke, refreshAccount }) {
   const body = h('div', { id: 'docker-cli-body' });
   const card = h('section', { class: 'card', id: 'docker-cli', 'aria-labelledby': 'docker-cli-title' },
     h('h2', { id: 'docker-cli-title' }, 'Use with the docker CLI'),
-    h('p', { class: 'muted' }, '`docker login` leaves the token in plaintext in config.json. Let docker ask GHCR Desktop’s keyring instead.'),
+    h('p', { class: 'muted' }, h('code', {}, 'docker login'), ' leaves the token in plaintext in config.json. Let docker ask GHCR Desktop’s keyring instead.'),
     body);
 
   const draw = async (message = null) => {

@@ -1,0 +1,100 @@
+//! A plaintext registry token in Docker's config.json, in the real window: the app points it out once
+//! at start (the token's login, checked), the Account view's Docker CLI card offers to move it, and
+//! after "Move it to the keyring" config.json holds no token and names the credential helper.
+
+use base64::Engine as _;
+use ghcr_webdriver_tests::{ensure, stack, target_dir, user_with_token, App, Locator};
+use std::time::Duration;
+
+const PATIENCE: Duration = Duration::from_secs(20);
+
+#[tokio::test]
+async fn a_plaintext_token_is_pointed_out_and_moved_to_the_keyring_from_the_account_view() {
+    let (login, token) = user_with_token("Wd-Docker", &[], "classic", &["write:packages"]).await;
+    let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
+    let home = tempfile::tempdir().unwrap();
+    let docker_config = home.path().join("docker");
+    std::fs::create_dir_all(&docker_config).unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{login}:{token}"));
+    std::fs::write(
+        docker_config.join("config.json"),
+        format!(r#"{{"auths":{{"{registry}":{{"auth":"{auth}"}}}},"detachKeys":"ctrl-e,e"}}"#),
+    )
+    .unwrap();
+    // A GitHub web host of this test's own: its keyring entries are nobody else's.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let web = format!("http://127.0.0.1:{port}");
+    let helper_dir = target_dir().join("debug");
+    let path = format!(
+        "{}:{}",
+        helper_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let env = [
+        ("HOME", home.path().display().to_string()),
+        ("DOCKER_CONFIG", docker_config.display().to_string()),
+        ("PATH", path),
+        ("DOCKER_HOST", stack("DOCKER_HOST")),
+        ("GHCR_API_URL", stack("GHCR_TEST_EMULATOR")),
+        ("GHCR_WEB_URL", web.clone()),
+        ("GHCR_REGISTRY", registry.clone()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let config_file = docker_config.join("config.json");
+
+    App::launch("docker-cli", &env)
+        .await
+        .check(|client| async move {
+            let banner = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#banner:not([hidden])"))
+                .await?;
+            let said = banner.text().await?;
+            ensure(
+                said.contains(&login) && said.contains("can push"),
+                format!("the banner names the checked login: {said}"),
+            )?;
+            ensure(!said.contains(&token), "never the token")?;
+            client
+                .find(Locator::Id("banner-move"))
+                .await?
+                .click()
+                .await?;
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css(
+                    "#docker-cli[data-plaintext='true'] #docker-cli-setup",
+                ))
+                .await?
+                .click()
+                .await?;
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css(
+                    "#docker-cli[data-configured='true'][data-plaintext='false']",
+                ))
+                .await?;
+            let config = std::fs::read_to_string(&config_file).unwrap_or_default();
+            ensure(!config.contains(&auth), format!("no token left: {config}"))?;
+            ensure(
+                config.contains("ghcr-desktop") && config.contains("ctrl-e,e"),
+                format!("the helper named, the rest kept: {config}"),
+            )?;
+            let page = client.source().await?;
+            ensure(!page.contains(&token), "the page never held the token")
+        })
+        .await;
+
+    // Leave the keyring as it was.
+    let _ = std::process::Command::new(target_dir().join("debug/ghcr"))
+        .arg("logout")
+        .envs(env.iter().copied())
+        .output();
+}
