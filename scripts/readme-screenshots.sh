@@ -34,4 +34,5 @@ target/debug/examples/readme_screenshots
 cp target/webdriver/readme-images.png docs/screenshot.png
 cp target/webdriver/readme-tag-dialog.png docs/screenshot-tag.png
 cp target/webdriver/readme-images-dark.png docs/screenshot-dark.png
-echo "docs/screenshot.png, docs/screenshot-tag.png, docs/screenshot-dark.png updated"
+cp target/webdriver/readme-pushes.png docs/screenshot-pushes.png
+echo "docs/screenshot.png, docs/screenshot-tag.png, docs/screenshot-dark.png, docs/screenshot-pushes.png updated"

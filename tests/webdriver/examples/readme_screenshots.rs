@@ -1,6 +1,6 @@
 //! Takes the README's screenshots (docs/*.png) of the real window against the demo world: run by
 //! scripts/readme-screenshots.sh, which empties the stack's engine and loads the demo's sample images.
-use ghcr_webdriver_tests::{settle, stack, target_dir, App, Locator};
+use ghcr_webdriver_tests::{drag, settle, stack, target_dir, App, Locator};
 use std::time::Duration;
 
 const DEMO_TOKEN: &str = "ghp_DemoTokenForGhcrDesktopOffline0000a1";
@@ -57,6 +57,34 @@ async fn shot(name: &str, theme: &str, steps: &'static str) {
                     .for_element(Locator::Css("#tag-dialog[data-valid='false']"))
                     .await?;
             }
+            if steps == "pushes" {
+                for reference in ["hello-app:1.0", "website:2026-11"] {
+                    let row = client
+                        .find(Locator::Css(&format!(".image-row[data-reference='{reference}']")))
+                        .await?;
+                    let zone = client
+                        .wait()
+                        .at_most(Duration::from_secs(20))
+                        .for_element(Locator::Css(".drop-zone[data-owner='octo-cat']"))
+                        .await?;
+                    drag(&client, &row, &zone).await?;
+                    client
+                        .wait()
+                        .at_most(Duration::from_secs(20))
+                        .for_element(Locator::Id("show-pushes"))
+                        .await?;
+                }
+                client
+                    .find(Locator::Css(".nav[data-view='pushes']"))
+                    .await?
+                    .click()
+                    .await?;
+                client
+                    .wait()
+                    .at_most(Duration::from_secs(60))
+                    .for_element(Locator::Css("#push-list[data-jobs='2'] .push-card[data-state='done'] ~ .push-card[data-state='done']"))
+                    .await?;
+            }
             settle(&client).await;
             tokio::time::sleep(Duration::from_secs(1)).await;
             Ok(())
@@ -73,4 +101,5 @@ async fn main() {
     shot("readme-images", "light", "list").await;
     shot("readme-tag-dialog", "light", "dialog").await;
     shot("readme-images-dark", "dark", "list").await;
+    shot("readme-pushes", "light", "pushes").await;
 }
