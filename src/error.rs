@@ -71,6 +71,8 @@ pub enum Code {
     DockerHelperMissing,
     /// `docker-setup --undo` with no setup to undo.
     DockerNotSetUp,
+    /// GitHub has no such package or version (or the token can't see it).
+    PackageNotFound,
 }
 
 impl Code {
@@ -108,6 +110,7 @@ impl Code {
             Code::PushCancelled => "push.cancelled",
             Code::DockerHelperMissing => "docker.helper_missing",
             Code::DockerNotSetUp => "docker.not_set_up",
+            Code::PackageNotFound => "package.not_found",
         }
     }
 
@@ -144,7 +147,8 @@ impl Code {
             | Code::PushFailed
             | Code::PushCancelled
             | Code::DockerHelperMissing
-            | Code::DockerNotSetUp => 1,
+            | Code::DockerNotSetUp
+            | Code::PackageNotFound => 1,
             Code::ArchiveInvalid => 2,
         }
     }

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use std::time::Duration;
 
 pub struct GitHub {
-    http: reqwest::Client,
-    api: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) api: String,
 }
 
 /// The account a token belongs to.
@@ -103,7 +103,7 @@ impl GitHub {
         Ok(logins)
     }
 
-    async fn get(&self, url: &str, token: &Secret) -> Result<reqwest::Response> {
+    pub(crate) async fn get(&self, url: &str, token: &Secret) -> Result<reqwest::Response> {
         self.http
             .get(url)
             .bearer_auth(token.expose())
@@ -116,7 +116,7 @@ impl GitHub {
 }
 
 /// The response if it is a success; otherwise the error a person should see for its status.
-fn answered(response: reqwest::Response, what: &str) -> Result<reqwest::Response> {
+pub(crate) fn answered(response: reqwest::Response, what: &str) -> Result<reqwest::Response> {
     let status = response.status();
     if status == reqwest::StatusCode::UNAUTHORIZED {
         return Err(Error::new(
@@ -162,7 +162,7 @@ fn answered(response: reqwest::Response, what: &str) -> Result<reqwest::Response
 }
 
 /// The `rel="next"` URL of a `Link` header.
-fn next_link(header: &str) -> Option<String> {
+pub(crate) fn next_link(header: &str) -> Option<String> {
     header.split(',').find_map(|part| {
         let (url, params) = part.split_once(';')?;
         params
@@ -177,7 +177,7 @@ fn next_link(header: &str) -> Option<String> {
     })
 }
 
-fn unreachable(api: &str, error: &reqwest::Error) -> Error {
+pub(crate) fn unreachable(api: &str, error: &reqwest::Error) -> Error {
     let why = if error.is_timeout() {
         "no answer in time"
     } else {

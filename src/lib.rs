@@ -8,6 +8,7 @@ pub mod docker_config;
 pub mod engine;
 pub mod error;
 pub mod github;
+pub mod packages;
 pub mod push;
 pub mod reference;
 pub mod registry;

@@ -95,6 +95,40 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Your container packages (or an organization's), with visibility, versions and repository.
+    Packages {
+        /// An organization's packages instead of your own.
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A package's versions: digest, tags, created.
+    Versions {
+        name: String,
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A package's visibility as GitHub reports it; --verify proves it with an anonymous pull.
+    Visibility {
+        name: String,
+        #[arg(long)]
+        owner: Option<String>,
+        /// Pull the manifest anonymously: public must be served, private refused.
+        #[arg(long)]
+        verify: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a package (NAME), or one version (NAME:TAG or NAME@DIGEST). GitHub keeps it restorable
+    /// for 30 days. Needs delete:packages.
+    Delete {
+        target: String,
+        #[arg(long)]
+        owner: Option<String>,
+    },
     /// Let the docker CLI use the keyring's token through docker-credential-ghcr-desktop: adds
     /// credHelpers for the registry to Docker's config.json and moves a plaintext token out of it.
     DockerSetup {
@@ -144,6 +178,26 @@ fn main() -> ExitCode {
         Command::Images { json } => finish(json, runtime.block_on(images(json))),
         Command::Tag { source, target } => finish(false, runtime.block_on(tag(&source, &target))),
         Command::DockerSetup { undo } => finish(false, runtime.block_on(docker_setup(undo))),
+        Command::Packages { owner, json } => {
+            finish(json, runtime.block_on(cli::packages::list(owner, json)))
+        }
+        Command::Versions { name, owner, json } => finish(
+            json,
+            runtime.block_on(cli::packages::versions(&name, owner, json)),
+        ),
+        Command::Visibility {
+            name,
+            owner,
+            verify,
+            json,
+        } => finish(
+            json,
+            runtime.block_on(cli::packages::visibility(&name, owner, verify, json)),
+        ),
+        Command::Delete { target, owner } => finish(
+            false,
+            runtime.block_on(cli::packages::delete(&target, owner)),
+        ),
         Command::Push {
             source,
             target,

@@ -245,6 +245,14 @@ pub async fn account_in_use(config: &Config) -> Result<Option<Account>> {
     Ok(Some(Account { source, report }))
 }
 
+/// The token in use (`GHCR_TOKEN`, else the keyring's active account), unchecked.
+pub async fn token_in_use(config: &Config) -> Result<Secret> {
+    let store = TokenStore::for_config(config);
+    off_runtime(move || store.token_in_use())
+        .await
+        .map(|(_, token)| token)
+}
+
 /// What a push sends to the registry's token service: the token in use and its login (from
 /// `GET /user`, which also fails early, with `token.invalid`, for a revoked token).
 pub async fn push_credentials(config: &Config) -> Result<Credentials> {

@@ -1,0 +1,314 @@
+//! GitHub Packages for containers, through GitHub's REST API: the account's or an org's container
+//! packages (every page), a package's versions with their tags, deleting a version or a package. And
+//! the proof of a visibility: an anonymous pull token from the registry and a manifest fetched without
+//! credentials — a public package must answer, a private one must refuse (GitHub has no API to *change*
+//! visibility; the app hands that to the settings page and watches).
+
+use crate::config::Config;
+use crate::error::{Code, Error, Result};
+use crate::github::{answered, next_link, GitHub};
+use crate::registry::session::Session;
+use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+
+/// Whose packages: the token's user, or an organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    User,
+    Org(String),
+}
+
+impl Owner {
+    pub fn from_option(org: Option<&str>) -> Owner {
+        match org {
+            Some(org) if !org.trim().is_empty() => Owner::Org(org.trim().to_string()),
+            _ => Owner::User,
+        }
+    }
+
+    fn path(&self) -> String {
+        match self {
+            Owner::User => "/user/packages".to_string(),
+            Owner::Org(org) => format!("/orgs/{}/packages", segment(org)),
+        }
+    }
+}
+
+/// One path segment: GitHub writes a `/` in a package name as `%2F`.
+fn segment(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageOwner {
+    pub login: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Repository {
+    pub full_name: String,
+    pub html_url: String,
+}
+
+/// A container package as GitHub describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Package {
+    pub id: u64,
+    pub name: String,
+    /// `public`, `private` or `internal`.
+    pub visibility: String,
+    #[serde(default)]
+    pub version_count: u64,
+    #[serde(default)]
+    pub updated_at: String,
+    #[serde(default)]
+    pub html_url: String,
+    pub owner: PackageOwner,
+    #[serde(default)]
+    pub repository: Option<Repository>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Container {
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Metadata {
+    #[serde(default)]
+    container: Container,
+}
+
+/// One version (a manifest) of a package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Version {
+    pub id: u64,
+    /// The manifest digest.
+    pub name: String,
+    #[serde(default)]
+    pub created_at: String,
+    #[serde(default)]
+    pub html_url: String,
+    #[serde(default)]
+    metadata: Metadata,
+}
+
+impl Version {
+    pub fn tags(&self) -> &[String] {
+        &self.metadata.container.tags
+    }
+}
+
+#[derive(Deserialize)]
+struct GitHubMessage {
+    message: String,
+}
+
+/// GitHub's refusals for packages, with the code a person can act on.
+async fn refused(response: reqwest::Response, what: &str) -> Error {
+    let status = response.status();
+    let message = response
+        .json::<GitHubMessage>()
+        .await
+        .map(|m| m.message)
+        .unwrap_or_else(|_| status.to_string());
+    match status.as_u16() {
+        404 => Error::new(
+            Code::PackageNotFound,
+            format!("GitHub has no such package (or this token can't see it): {what}"),
+            "Check the name and the owner (--owner ORG for an organization's package).",
+        ),
+        403 if message.contains("delete:packages") => Error::new(
+            Code::TokenMissingScope,
+            format!("This token can't delete packages: {message}"),
+            "Create a replacement classic token with read:packages, write:packages and delete:packages.",
+        ),
+        403 | 422 => Error::new(
+            Code::RegistryDenied,
+            format!("GitHub refused {what}: {message}"),
+            "GitHub's own words say why.",
+        ),
+        _ => Error::new(
+            Code::GithubProtocol,
+            format!("GitHub answered {status} to {what}: {message}"),
+            "Check GHCR_API_URL.",
+        ),
+    }
+}
+
+impl GitHub {
+    /// Every page of a list at `path` (`per_page=100`), following `Link` only on the API's own host.
+    async fn all_pages<T: for<'de> Deserialize<'de>>(
+        &self,
+        token: &Secret,
+        path_and_query: &str,
+        what: &str,
+    ) -> Result<Vec<T>> {
+        let mut items = Vec::new();
+        let mut next = Some(format!("{}{path_and_query}", self.api));
+        while let Some(url) = next.take() {
+            if !url.starts_with(&self.api) {
+                break;
+            }
+            let response = self.get(&url, token).await?;
+            if matches!(response.status().as_u16(), 403 | 404 | 422) {
+                return Err(refused(response, what).await);
+            }
+            let response = answered(response, what)?;
+            next = response
+                .headers()
+                .get("link")
+                .and_then(|v| v.to_str().ok())
+                .and_then(next_link);
+            let page: Vec<T> = response.json().await.map_err(|_| {
+                Error::new(
+                    Code::GithubProtocol,
+                    format!("GitHub's answer to {what} could not be read"),
+                    "Check GHCR_API_URL: it should be GitHub's API.",
+                )
+            })?;
+            items.extend(page);
+        }
+        Ok(items)
+    }
+
+    /// The owner's container packages, every page.
+    pub async fn packages(&self, token: &Secret, owner: &Owner) -> Result<Vec<Package>> {
+        let path = format!("{}?package_type=container&per_page=100", owner.path());
+        self.all_pages(token, &path, &format!("GET {}", owner.path()))
+            .await
+    }
+
+    /// A package's versions (manifests) with their tags, every page.
+    pub async fn versions(
+        &self,
+        token: &Secret,
+        owner: &Owner,
+        name: &str,
+    ) -> Result<Vec<Version>> {
+        let path = format!(
+            "{}/container/{}/versions?per_page=100",
+            owner.path(),
+            segment(name)
+        );
+        self.all_pages(token, &path, &format!("the versions of {name}"))
+            .await
+    }
+
+    async fn delete(&self, token: &Secret, path: &str, what: &str) -> Result<()> {
+        let response = self
+            .http
+            .delete(format!("{}{path}", self.api))
+            .bearer_auth(token.expose())
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", "2022-11-28")
+            .send()
+            .await
+            .map_err(|e| crate::github::unreachable(&self.api, &e))?;
+        if matches!(response.status().as_u16(), 403 | 404 | 422) {
+            return Err(refused(response, what).await);
+        }
+        answered(response, what).map(|_| ())
+    }
+
+    /// Deletes one version (restorable for 30 days on GitHub).
+    pub async fn delete_version(
+        &self,
+        token: &Secret,
+        owner: &Owner,
+        name: &str,
+        id: u64,
+    ) -> Result<()> {
+        let path = format!("{}/container/{}/versions/{id}", owner.path(), segment(name));
+        self.delete(token, &path, &format!("deleting version {id} of {name}"))
+            .await
+    }
+
+    /// Deletes the whole package (restorable for 30 days on GitHub).
+    pub async fn delete_package(&self, token: &Secret, owner: &Owner, name: &str) -> Result<()> {
+        let path = format!("{}/container/{}", owner.path(), segment(name));
+        self.delete(token, &path, &format!("deleting {name}")).await
+    }
+}
+
+/// What an anonymous pull of `reference` showed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VisibilityProof {
+    pub reference: String,
+    /// The registry served the manifest with no credentials at all.
+    pub anyone_can_pull: bool,
+}
+
+/// Fetches `registry/owner/name:tag`'s manifest with an anonymous token, as anyone on the internet
+/// would: served means public, refused means not public.
+pub async fn prove_visibility(
+    config: &Config,
+    owner: &str,
+    name: &str,
+    tag: &str,
+) -> Result<VisibilityProof> {
+    let path = format!("{}/{}", owner.to_ascii_lowercase(), name);
+    let reference = format!("{}/{path}:{tag}", config.registry);
+    let refused = |error: &Error| {
+        matches!(
+            error.code,
+            Code::TokenInvalid | Code::RegistryDenied | Code::TokenMissingScope
+        )
+    };
+    let session = match Session::open(config, &path, &[], None).await {
+        Ok(session) => session,
+        Err(error) if refused(&error) => {
+            return Ok(VisibilityProof {
+                reference,
+                anyone_can_pull: false,
+            })
+        }
+        Err(error) => return Err(error),
+    };
+    let accept = [
+        crate::archive::OCI_INDEX,
+        crate::archive::OCI_MANIFEST,
+        crate::archive::DOCKER_MANIFEST,
+        crate::archive::DOCKER_MANIFEST_LIST,
+    ];
+    match session.manifest(tag, &accept).await {
+        Ok(Some(_)) => Ok(VisibilityProof {
+            reference,
+            anyone_can_pull: true,
+        }),
+        Ok(None) => Err(Error::new(
+            Code::PackageNotFound,
+            format!("The registry has no {reference}"),
+            "Check the tag: ghcr versions NAME lists them.",
+        )),
+        Err(error) if refused(&error) => Ok(VisibilityProof {
+            reference,
+            anyone_can_pull: false,
+        }),
+        Err(error) => Err(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_names_with_slashes_are_one_path_segment() {
+        assert_eq!(segment("team/app"), "team%2Fapp");
+        assert_eq!(Owner::Org("acme".into()).path(), "/orgs/acme/packages");
+        assert_eq!(Owner::from_option(Some(" ")), Owner::User);
+    }
+
+    #[test]
+    fn versions_read_their_tags_from_githubs_metadata() {
+        let version: Version = serde_json::from_str(
+            r#"{"id":7,"name":"sha256:ab","metadata":{"package_type":"container","container":{"tags":["1","latest"]}}}"#,
+        )
+        .unwrap();
+        assert_eq!(version.tags(), ["1", "latest"]);
+        let untagged: Version = serde_json::from_str(r#"{"id":8,"name":"sha256:cd"}"#).unwrap();
+        assert!(untagged.tags().is_empty());
+    }
+}

@@ -1,0 +1,247 @@
+//! Packages through GitHub's API (the emulator) and the real registry: pushed images show up as private
+//! packages with their tags; 150 packages come back over two pages; the anonymous-pull proof says
+//! private, then public after the visibility flips; deleting a version needs delete:packages and takes
+//! the manifest out of the registry; an unknown package is a clear `package.not_found`.
+
+mod common;
+
+use common::*;
+use ghcr::github::GitHub;
+use ghcr::packages::{prove_visibility, Owner};
+use ghcr::push::{push, PushRequest, PushSource, Via};
+use ghcr::registry::session::{Credentials, Session};
+use ghcr::secret::Secret;
+use ghcr::{Code, Config};
+use std::time::Duration;
+
+fn config() -> Config {
+    Config {
+        docker_host: Some(stack("DOCKER_HOST")),
+        ..emulated_github()
+    }
+}
+
+async fn push_image(config: &Config, login: &str, token: &str, source: &str, target: &str) {
+    let cache = tempfile::tempdir().unwrap();
+    let config = Config {
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..config.clone()
+    };
+    push(
+        &config,
+        &PushRequest {
+            source: PushSource::Image(source.to_string()),
+            target: target.to_string(),
+            via: Via::Direct,
+            source_repository: None,
+            engine: None,
+        },
+        Credentials {
+            login: login.to_string(),
+            token: Secret::new(token.to_string()),
+        },
+        |_| {},
+    )
+    .await
+    .unwrap();
+}
+
+/// Polls `check` until it holds (the emulator learns packages from the registry's notifications).
+async fn eventually<F, Fut>(what: &str, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..100 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{what} did not happen in 20 s");
+}
+
+#[tokio::test]
+async fn pushed_images_are_private_packages_whose_visibility_is_proven_by_anonymous_pulls_and_versions_delete(
+) {
+    let config = config();
+    let login = new_user("packages").await;
+    let token = new_token(&login, "classic", &["write:packages"]).await;
+    let admin = new_token(&login, "classic", &["write:packages", "delete:packages"]).await;
+    let registry = config.registry.clone();
+    let first = format!("packages-one-{login}:1");
+    let second = format!("packages-two-{login}:1");
+    import_image(&first);
+    import_image(&second);
+    push_image(
+        &config,
+        &login,
+        &token,
+        &first,
+        &format!("{registry}/{login}/app:1"),
+    )
+    .await;
+    push_image(
+        &config,
+        &login,
+        &token,
+        &first,
+        &format!("{registry}/{login}/app:stable"),
+    )
+    .await;
+    push_image(
+        &config,
+        &login,
+        &token,
+        &second,
+        &format!("{registry}/{login}/app:2"),
+    )
+    .await;
+
+    let github = GitHub::new(&config).unwrap();
+    let secret = Secret::new(token.clone());
+    eventually("the package with 2 versions", || async {
+        let packages = github.packages(&secret, &Owner::User).await.unwrap();
+        packages
+            .iter()
+            .any(|p| p.name == "app" && p.version_count == 2)
+    })
+    .await;
+    let package = github
+        .packages(&secret, &Owner::User)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == "app")
+        .unwrap();
+    assert_eq!(package.visibility, "private");
+    let versions = github.versions(&secret, &Owner::User, "app").await.unwrap();
+    let mut tags: Vec<Vec<String>> = versions
+        .iter()
+        .map(|v| {
+            let mut t = v.tags().to_vec();
+            t.sort();
+            t
+        })
+        .collect();
+    tags.sort();
+    assert_eq!(
+        tags,
+        vec![vec!["1".to_string(), "stable".into()], vec!["2".into()]]
+    );
+
+    // The proof goes to the registry itself, with no credentials.
+    let proof = prove_visibility(&config, &login, "app", "1").await.unwrap();
+    assert!(!proof.anyone_can_pull, "private: {proof:?}");
+    make_public(&login.to_lowercase(), "app").await;
+    let proof = prove_visibility(&config, &login, "app", "1").await.unwrap();
+    assert!(proof.anyone_can_pull, "public: {proof:?}");
+    let package = github
+        .packages(&secret, &Owner::User)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == "app")
+        .unwrap();
+    assert_eq!(package.visibility, "public");
+
+    // Deleting a version: refused without delete:packages, then done, and gone from the registry.
+    let two = versions.iter().find(|v| v.tags() == ["2"]).unwrap();
+    let error = github
+        .delete_version(&secret, &Owner::User, "app", two.id)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, Code::TokenMissingScope, "{error}");
+    assert!(error.hint.contains("delete:packages"));
+    github
+        .delete_version(&Secret::new(admin.clone()), &Owner::User, "app", two.id)
+        .await
+        .unwrap();
+    let left = github.versions(&secret, &Owner::User, "app").await.unwrap();
+    assert!(left.iter().all(|v| v.id != two.id));
+    let gone = skopeo(
+        &["inspect", &format!("docker://{registry}/{login}/app:2")],
+        &login,
+        &token,
+    )
+    .unwrap_err();
+    assert!(gone.contains("manifest unknown"), "{gone}");
+
+    let error = github
+        .versions(&secret, &Owner::User, "no-such-package")
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, Code::PackageNotFound, "{error}");
+}
+
+#[tokio::test]
+async fn a_hundred_and_fifty_packages_come_back_over_every_page() {
+    let config = config();
+    let login = new_user("many-packages").await;
+    let token = new_token(&login, "classic", &["write:packages"]).await;
+    let credentials = || Credentials {
+        login: login.clone(),
+        token: Secret::new(token.clone()),
+    };
+    // The smallest image there is: a config and a manifest with no layers, pushed to 150 repositories.
+    let config_blob =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config_digest = ghcr::push::digest::sha256_digest(config_blob);
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+                   "digest": config_digest, "size": config_blob.len()},
+        "layers": []
+    }))
+    .unwrap();
+    for index in 0..150 {
+        let path = format!("{}/pkg-{index:03}", login.to_lowercase());
+        let session = Session::open(&config, &path, &[], Some(credentials()))
+            .await
+            .unwrap();
+        session
+            .put_small_blob(&config_digest, bytes::Bytes::from_static(config_blob))
+            .await
+            .unwrap();
+        session
+            .put_manifest(
+                "1",
+                "application/vnd.docker.distribution.manifest.v2+json",
+                bytes::Bytes::from(manifest.clone()),
+            )
+            .await
+            .unwrap();
+    }
+    let github = GitHub::new(&config).unwrap();
+    let secret = Secret::new(token.clone());
+    eventually("150 packages", || async {
+        github.packages(&secret, &Owner::User).await.unwrap().len() == 150
+    })
+    .await;
+    let mut names: Vec<String> = github
+        .packages(&secret, &Owner::User)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 150, "each once");
+    assert_eq!(names.first().map(String::as_str), Some("pkg-000"));
+    assert_eq!(names.last().map(String::as_str), Some("pkg-149"));
+
+    // The CLI says the same.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ghcr"))
+        .args(["packages", "--json"])
+        .env("GHCR_API_URL", stack("GHCR_TEST_EMULATOR"))
+        .env("GHCR_WEB_URL", stack("GHCR_TEST_EMULATOR"))
+        .env("GHCR_REGISTRY", stack("GHCR_TEST_REGISTRY_TOKEN"))
+        .env("GHCR_TOKEN", &token)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(listed.len(), 150);
+}
