@@ -180,6 +180,25 @@ impl GitHub {
             .await
     }
 
+    /// One package, as it is now (the visibility watch polls this).
+    pub async fn package(&self, token: &Secret, owner: &Owner, name: &str) -> Result<Package> {
+        let url = format!("{}{}/container/{}", self.api, owner.path(), segment(name));
+        let response = self.get(&url, token).await?;
+        if matches!(response.status().as_u16(), 403 | 404 | 422) {
+            return Err(refused(response, &format!("the package {name}")).await);
+        }
+        answered(response, &format!("GET the package {name}"))?
+            .json()
+            .await
+            .map_err(|_| {
+                Error::new(
+                    Code::GithubProtocol,
+                    format!("GitHub's description of {name} could not be read"),
+                    "Check GHCR_API_URL.",
+                )
+            })
+    }
+
     /// A package's versions (manifests) with their tags, every page.
     pub async fn versions(
         &self,
@@ -230,6 +249,19 @@ impl GitHub {
         let path = format!("{}/container/{}", owner.path(), segment(name));
         self.delete(token, &path, &format!("deleting {name}")).await
     }
+}
+
+/// The package's settings page on GitHub, where its visibility is changed (there is no API for it).
+pub fn settings_page(config: &Config, owner: &Owner, owner_login: &str, name: &str) -> String {
+    let kind = match owner {
+        Owner::User => "users",
+        Owner::Org(_) => "orgs",
+    };
+    format!(
+        "{}/{kind}/{owner_login}/packages/container/{}/settings",
+        config.web_url.as_str().trim_end_matches('/'),
+        segment(name)
+    )
 }
 
 /// What an anonymous pull of `reference` showed.
@@ -299,6 +331,19 @@ mod tests {
         assert_eq!(segment("team/app"), "team%2Fapp");
         assert_eq!(Owner::Org("acme".into()).path(), "/orgs/acme/packages");
         assert_eq!(Owner::from_option(Some(" ")), Owner::User);
+    }
+
+    #[test]
+    fn settings_pages_are_the_users_or_the_orgs() {
+        let config = Config::github_com();
+        assert_eq!(
+            settings_page(&config, &Owner::User, "Octo", "app"),
+            "https://github.com/users/Octo/packages/container/app/settings"
+        );
+        assert_eq!(
+            settings_page(&config, &Owner::Org("acme".into()), "acme", "team/app"),
+            "https://github.com/orgs/acme/packages/container/team%2Fapp/settings"
+        );
     }
 
     #[test]

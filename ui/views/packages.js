@@ -1,16 +1,276 @@
-// Packages view: the account's and its organisations' container packages on ghcr.io, with visibility.
-// Needs a connected account.
-import { h, emptyState } from '../dom.js';
+// Packages view: your (or an organization's) container packages with visibility, repository, versions
+// and last update — shown at once from the last visit, refreshed in the background. A package opens
+// its versions (tags, digest, pull command, delete with a confirmation naming exactly what goes) and
+// its visibility: GitHub has no API to change it, so the switch opens the package's settings page and
+// watches until GitHub reports the change, then proves it with an anonymous pull from the registry.
+import { h, emptyState, relativeTime } from '../dom.js';
 
 export const title = 'Packages';
 
-export function render(root, { show }) {
-  const toAccount = h('button', { class: 'primary', type: 'button' }, 'Go to Account');
-  toAccount.addEventListener('click', () => show('account', { focus: true }));
-  root.replaceChildren(emptyState({
-    id: 'no-packages', glyph: '▦',
-    title: 'Connect an account to see your packages',
-    text: 'Your packages and your organisations\' packages, their versions, tags and visibility, show here once a GitHub account is connected.',
-    actions: [toAccount],
-  }));
+const WATCH_LIMIT_MS = 10 * 60 * 1000;
+
+const seconds = (text) => (text ? Date.parse(text) / 1000 : 0);
+
+export function render(root, { invoke, show, account }) {
+  const ui = { owners: null, org: '', packages: [], selected: null, registry: '', watch: null };
+
+  const notSignedIn = () => {
+    const toAccount = h('button', { class: 'primary', type: 'button' }, 'Go to Account');
+    toAccount.addEventListener('click', () => show('account', { focus: true }));
+    root.replaceChildren(emptyState({
+      id: 'no-packages', glyph: '▦', title: 'Connect an account to see your packages',
+      text: 'Your packages and your organizations’ packages, their versions, tags and visibility, show here once a GitHub account is connected.',
+      actions: [toAccount],
+    }));
+  };
+
+  const ownerSelect = h('select', { id: 'package-owner', 'aria-label': 'Whose packages' });
+  const refresh = h('button', { class: 'ghost small', type: 'button', id: 'packages-refresh' }, 'Refresh');
+  const count = h('span', { id: 'package-count', class: 'muted', 'aria-live': 'polite' });
+  const notice = h('p', { id: 'package-notice', class: 'notice', role: 'status', hidden: true });
+  const list = h('div', { id: 'package-list', class: 'package-list', role: 'list', 'aria-label': 'Packages' });
+  const detail = h('section', { id: 'package-detail', class: 'card package-detail', hidden: true, 'aria-live': 'polite' });
+
+  const say = (text, error = false) => {
+    notice.textContent = text;
+    notice.classList.toggle('error', error);
+    notice.hidden = !text;
+  };
+  const ownerLogin = () => ui.org || (ui.owners ? ui.owners.login : '');
+  const cacheKey = () => `packages:${ui.org || '@me'}`;
+
+  const badge = (visibility) => h('span', { class: `badge visibility-badge ${visibility === 'public' ? 'ok' : ''}`, dataset: { visibility } }, visibility);
+
+  const drawList = () => {
+    count.textContent = `${ui.packages.length} package${ui.packages.length === 1 ? '' : 's'}`;
+    list.dataset.rows = String(ui.packages.length);
+    if (ui.packages.length === 0) {
+      const go = h('button', { class: 'ghost', type: 'button' }, 'Go to Images');
+      go.addEventListener('click', () => show('images', { focus: true }));
+      list.replaceChildren(emptyState({ id: 'no-package-yet', glyph: '▦', title: 'No container packages yet',
+        text: 'Push an image — drag it onto an owner in Images — and it shows up here.', actions: [go] }));
+      return;
+    }
+    list.replaceChildren(...ui.packages.map((p) => {
+      const row = h('div', { class: 'package-row', role: 'listitem', tabindex: '0', dataset: { name: p.name, visibility: p.visibility },
+        'aria-label': `${p.name}, ${p.visibility}, ${p.version_count} versions` },
+      h('span', { class: 'package-name' }, p.name), badge(p.visibility),
+      h('span', { class: 'muted package-repo' }, p.repository ? p.repository.full_name : 'no repository'),
+      h('span', { class: 'muted' }, `${p.version_count} version${p.version_count === 1 ? '' : 's'}`),
+      h('span', { class: 'muted' }, p.updated_at ? relativeTime(seconds(p.updated_at)) : ''));
+      row.addEventListener('click', () => open(p.name));
+      row.addEventListener('keydown', (event) => { if (event.key === 'Enter') open(p.name); });
+      return row;
+    }));
+  };
+
+  const load = async () => {
+    const cached = localStorage.getItem(cacheKey());
+    if (cached) { ui.packages = JSON.parse(cached); drawList(); }
+    try {
+      ui.packages = await invoke('packages_list', { org: ui.org || null });
+      localStorage.setItem(cacheKey(), JSON.stringify(ui.packages));
+      say('');
+      drawList();
+      if (ui.selected) {
+        const current = ui.packages.find((p) => p.name === ui.selected.name);
+        if (current) setVisibility(current.visibility);
+      }
+    } catch (error) {
+      say(`${error.message} ${error.hint || ''}`, true);
+    }
+  };
+
+  const stopWatch = () => { if (ui.watch) { clearTimeout(ui.watch.timer); ui.watch = null; } };
+
+  // The detail of one package: visibility (switch, verify, proof) and versions.
+  let setVisibility = () => {};
+  const open = async (name) => {
+    stopWatch();
+    const pkg = ui.packages.find((p) => p.name === name);
+    if (!pkg) return;
+    ui.selected = pkg;
+    const toggle = h('button', { id: 'visibility-toggle', class: 'switch', type: 'button', role: 'switch' });
+    const verify = h('button', { id: 'visibility-verify', class: 'ghost small', type: 'button' }, 'Verify');
+    const proof = h('p', { id: 'visibility-proof', class: 'proof', role: 'status' });
+    const handoff = h('div', { id: 'visibility-handoff', class: 'note', hidden: true });
+    const versions = h('div', { id: 'version-list', class: 'version-list', role: 'list', 'aria-label': 'Versions' });
+    const heading = h('h2', { id: 'package-title' }, `${ownerLogin()}/${pkg.name}`);
+    const badgeSlot = h('span', { id: 'detail-visibility' });
+    setVisibility = (visibility) => {
+      pkg.visibility = visibility;
+      detail.dataset.visibility = visibility;
+      toggle.setAttribute('aria-checked', String(visibility === 'public'));
+      toggle.textContent = visibility === 'public' ? 'Public' : visibility === 'internal' ? 'Internal' : 'Private';
+      badgeSlot.replaceChildren(badge(visibility));
+    };
+    setVisibility(pkg.visibility);
+
+    const firstTag = () => {
+      const tagged = ui.versions && ui.versions.find((v) => v.metadata.container.tags.length);
+      return tagged ? tagged.metadata.container.tags[0] : null;
+    };
+    const prove = async () => {
+      const tag = firstTag();
+      if (!tag) { proof.textContent = 'No tagged version to pull.'; return; }
+      proof.textContent = 'Pulling anonymously…';
+      proof.dataset.result = 'checking';
+      try {
+        const result = await invoke('package_prove', { owner: ownerLogin(), name: pkg.name, tag });
+        const isPublic = pkg.visibility === 'public';
+        if (result.anyone_can_pull === isPublic) {
+          proof.dataset.result = 'ok';
+          proof.textContent = isPublic
+            ? `✓ Anyone can pull ${result.reference} — an anonymous pull was served.`
+            : `✓ Only you and people you grant can pull ${result.reference} — an anonymous pull was refused.`;
+        } else {
+          proof.dataset.result = 'mismatch';
+          proof.textContent = isPublic
+            ? `✗ GitHub says public, but an anonymous pull of ${result.reference} was refused (the change may still be on its way).`
+            : `✗ GitHub says ${pkg.visibility}, but an anonymous pull of ${result.reference} was served.`;
+        }
+      } catch (error) {
+        proof.dataset.result = 'error';
+        proof.textContent = `${error.message} ${error.hint || ''}`;
+      }
+    };
+    verify.addEventListener('click', prove);
+
+    // Watch GitHub until the visibility changes (2 s, then slower, up to 10 minutes), then prove it.
+    const watch = (from) => {
+      stopWatch();
+      const started = Date.now();
+      let wait = 2000;
+      const tick = async () => {
+        if (!ui.watch) return;
+        try {
+          const now = await invoke('package_get', { org: ui.org || null, name: pkg.name });
+          if (now.visibility !== from) {
+            stopWatch();
+            handoff.hidden = true;
+            setVisibility(now.visibility);
+            const row = list.querySelector(`.package-row[data-name="${CSS.escape(pkg.name)}"]`);
+            if (row) { row.dataset.visibility = now.visibility; row.querySelector('.visibility-badge').replaceWith(badge(now.visibility)); }
+            await prove();
+            return;
+          }
+        } catch { /* a failed poll is retried */ }
+        if (Date.now() - started > WATCH_LIMIT_MS) {
+          stopWatch();
+          handoff.replaceChildren('Stopped watching after 10 minutes. ', h('span', {}, 'Use Verify once you have changed it.'));
+          return;
+        }
+        wait = Math.min(wait * 1.5, 30000);
+        ui.watch.timer = setTimeout(tick, wait);
+      };
+      ui.watch = { timer: setTimeout(tick, wait) };
+      detail.dataset.watching = 'true';
+    };
+
+    toggle.addEventListener('click', async () => {
+      const from = pkg.visibility;
+      const to = from === 'public' ? 'private' : 'public';
+      const cancel = h('button', { class: 'ghost small', type: 'button', id: 'visibility-watch-cancel' }, 'Stop watching');
+      cancel.addEventListener('click', () => { stopWatch(); handoff.hidden = true; delete detail.dataset.watching; });
+      handoff.hidden = false;
+      handoff.replaceChildren(
+        h('p', {}, `GitHub has no API to change visibility: make it ${to} on the package’s settings page (“Change visibility”). This switch follows when GitHub reports the change.`),
+        h('p', { class: 'muted', id: 'visibility-settings-url' }, 'Opening the settings page…'), cancel);
+      try {
+        const url = await invoke('open_package_settings', { org: ui.org || null, owner: ownerLogin(), name: pkg.name });
+        handoff.querySelector('#visibility-settings-url').textContent = `Opened ${url} — watching for the change…`;
+      } catch (error) {
+        handoff.querySelector('#visibility-settings-url').textContent = `${error.message} ${error.hint || ''}`;
+      }
+      watch(from);
+    });
+
+    const confirmDelete = (version) => new Promise((resolve) => {
+      const tags = version.metadata.container.tags;
+      const what = `${ui.registry}/${ownerLogin().toLowerCase()}/${pkg.name}@${version.name}${tags.length ? ` (tags ${tags.join(', ')})` : ' (untagged)'}`;
+      const yes = h('button', { class: 'primary danger', type: 'button', id: 'delete-confirm' }, 'Delete this version');
+      const no = h('button', { class: 'ghost', type: 'button', id: 'delete-cancel' }, 'Cancel');
+      const dialog = h('dialog', { id: 'delete-dialog', 'aria-labelledby': 'delete-title' },
+        h('h2', { id: 'delete-title' }, 'Delete a version'),
+        h('p', {}, 'This deletes ', h('code', {}, what), '. Pulls of it stop working; GitHub can restore it for 30 days.'),
+        h('div', { class: 'actions' }, yes, no));
+      document.body.append(dialog);
+      let answer = false;
+      yes.addEventListener('click', () => { answer = true; dialog.close(); });
+      no.addEventListener('click', () => dialog.close());
+      dialog.addEventListener('close', () => { dialog.remove(); resolve(answer); });
+      dialog.showModal();
+      no.focus();
+    });
+
+    const drawVersions = async () => {
+      try {
+        ui.versions = await invoke('package_versions', { org: ui.org || null, name: pkg.name });
+      } catch (error) {
+        versions.replaceChildren(h('p', { class: 'result error' }, `${error.message} ${error.hint || ''}`));
+        return;
+      }
+      versions.dataset.rows = String(ui.versions.length);
+      versions.replaceChildren(...ui.versions.map((version) => {
+        const tags = version.metadata.container.tags;
+        const pull = `docker pull ${ui.registry}/${ownerLogin().toLowerCase()}/${pkg.name}${tags.length ? `:${tags[0]}` : `@${version.name}`}`;
+        const remove = h('button', { class: 'ghost small version-delete', type: 'button' }, 'Delete');
+        const result = h('span', { class: 'version-result' });
+        remove.addEventListener('click', async () => {
+          if (!(await confirmDelete(version))) return;
+          try {
+            await invoke('package_delete_version', { org: ui.org || null, name: pkg.name, id: version.id });
+            await drawVersions();
+            load();
+          } catch (error) {
+            result.textContent = `${error.message} ${error.hint || ''}`;
+            result.className = 'version-result result error';
+          }
+        });
+        return h('div', { class: 'version-row', role: 'listitem', dataset: { id: String(version.id), tags: tags.join(',') } },
+          h('span', { class: 'mono' }, version.name.slice(0, 19)),
+          h('span', { class: 'version-tags' }, tags.length ? tags.map((t) => h('span', { class: 'badge' }, t)) : h('span', { class: 'muted' }, 'untagged')),
+          h('span', { class: 'muted' }, version.created_at ? relativeTime(seconds(version.created_at)) : ''),
+          h('code', { class: 'version-pull' }, pull), remove, result);
+      }));
+    };
+
+    detail.hidden = false;
+    detail.dataset.name = pkg.name;
+    delete detail.dataset.watching;
+    detail.replaceChildren(
+      h('div', { class: 'push-head' }, heading, badgeSlot),
+      h('p', { class: 'muted' }, pkg.repository ? `Connected to ${pkg.repository.full_name}.` : 'Not connected to a repository: push with “Connect to repository” (--source-repo) to link it.'),
+      h('div', { class: 'row visibility-row' }, h('span', {}, 'Visibility'), toggle, verify),
+      proof, handoff,
+      h('p', { class: 'muted small-print' }, 'New packages start private. An organization can set a default; linking a repository before the first push gives the package that repository’s access, not its visibility.'),
+      h('h3', {}, 'Versions'), versions);
+    await drawVersions();
+  };
+
+  const start = async () => {
+    try {
+      ui.owners = await invoke('owners');
+    } catch (error) {
+      if (['token.missing', 'token.invalid'].includes(error.code)) return notSignedIn();
+      root.replaceChildren(emptyState({ id: 'packages-error', error: true, glyph: '!', title: 'Packages can’t be listed', text: error.message, hint: error.hint }));
+      return;
+    }
+    try {
+      ui.registry = (await invoke('tag_proposal', { source: 'image', owner: ui.owners.login })).registry;
+    } catch { ui.registry = 'ghcr.io'; }
+    ownerSelect.replaceChildren(h('option', { value: '' }, `${ui.owners.login} (you)`),
+      ...ui.owners.orgs.map((org) => h('option', { value: org }, org)));
+    ownerSelect.addEventListener('change', () => { ui.org = ownerSelect.value; ui.selected = null; detail.hidden = true; stopWatch(); load(); });
+    refresh.addEventListener('click', load);
+    root.replaceChildren(
+      h('div', { class: 'view-head' }, h('h1', {}, 'Packages'), count),
+      h('div', { class: 'toolbar' }, ownerSelect, refresh),
+      notice, list, detail);
+    load();
+  };
+
+  if (account.state === 'none') notSignedIn();
+  else start();
+  return () => stopWatch();
 }

@@ -4,5 +4,6 @@
 pub mod docker;
 pub mod engine;
 pub mod images;
+pub mod packages;
 pub mod pushes;
 pub mod token;

@@ -1,0 +1,101 @@
+//! Packages commands: the account's or an org's container packages, one package (for the visibility
+//! watch), its versions, deleting a version, the anonymous-pull proof, and the settings page where
+//! GitHub lets a person change the visibility (opened in the browser; there is no API for it).
+
+use crate::AppState;
+use ghcr::github::GitHub;
+use ghcr::packages::{self, Owner, Package, Version, VisibilityProof};
+use ghcr::{token, Code, Error};
+use tauri::{AppHandle, Runtime, State};
+use tauri_plugin_opener::OpenerExt;
+
+async fn github(state: &State<'_, AppState>) -> Result<(GitHub, ghcr::secret::Secret), Error> {
+    let config = state.config()?;
+    let token = token::token_in_use(config).await?;
+    Ok((GitHub::new(config)?, token))
+}
+
+#[tauri::command]
+pub async fn packages_list(
+    state: State<'_, AppState>,
+    org: Option<String>,
+) -> Result<Vec<Package>, Error> {
+    let (github, token) = github(&state).await?;
+    github
+        .packages(&token, &Owner::from_option(org.as_deref()))
+        .await
+}
+
+#[tauri::command]
+pub async fn package_get(
+    state: State<'_, AppState>,
+    org: Option<String>,
+    name: String,
+) -> Result<Package, Error> {
+    let (github, token) = github(&state).await?;
+    github
+        .package(&token, &Owner::from_option(org.as_deref()), &name)
+        .await
+}
+
+#[tauri::command]
+pub async fn package_versions(
+    state: State<'_, AppState>,
+    org: Option<String>,
+    name: String,
+) -> Result<Vec<Version>, Error> {
+    let (github, token) = github(&state).await?;
+    github
+        .versions(&token, &Owner::from_option(org.as_deref()), &name)
+        .await
+}
+
+#[tauri::command]
+pub async fn package_delete_version(
+    state: State<'_, AppState>,
+    org: Option<String>,
+    name: String,
+    id: u64,
+) -> Result<(), Error> {
+    let (github, token) = github(&state).await?;
+    github
+        .delete_version(&token, &Owner::from_option(org.as_deref()), &name, id)
+        .await
+}
+
+/// Pulls `owner/name:tag`'s manifest anonymously from the registry.
+#[tauri::command]
+pub async fn package_prove(
+    state: State<'_, AppState>,
+    owner: String,
+    name: String,
+    tag: String,
+) -> Result<VisibilityProof, Error> {
+    packages::prove_visibility(state.config()?, &owner, &name, &tag).await
+}
+
+/// Opens the package's settings page (built here from the configured GitHub, never taken from the
+/// page) and returns its address.
+#[tauri::command]
+pub fn open_package_settings<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    org: Option<String>,
+    owner: String,
+    name: String,
+) -> Result<String, Error> {
+    let url = packages::settings_page(
+        state.config()?,
+        &Owner::from_option(org.as_deref()),
+        &owner,
+        &name,
+    );
+    app.opener().open_url(&url, None::<&str>).map_err(|e| {
+        Error::new(
+            Code::BrowserUnavailable,
+            format!("No browser could be opened ({e})"),
+            format!("Open this address yourself: {url}"),
+        )
+    })?;
+    Ok(url)
+}

@@ -1,0 +1,184 @@
+//! The Packages view in the real window against the emulator and the real registry: a pushed package
+//! shows as private; flipping the switch hands off to the settings page (the test makes the change
+//! there, through the emulator, as a person would in the browser) and the badge turns public without a
+//! reload, with the anonymous-pull proof ✓; a version is deleted after the confirmation naming it.
+
+use ghcr_webdriver_tests::{
+    docker, emulator_admin, ensure, import_image, stack, unique, user_with_token, App, Locator,
+};
+use std::time::Duration;
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+#[tokio::test]
+async fn a_pushed_package_turns_public_with_proof_and_a_version_is_deleted_after_confirming() {
+    let (login, token) = user_with_token(
+        "Wd-Packages",
+        &[],
+        "classic",
+        &["write:packages", "delete:packages"],
+    )
+    .await;
+    let owner = login.to_lowercase();
+    let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
+    let emulator = stack("GHCR_TEST_EMULATOR");
+    let name = unique("wd-pkg");
+    // Two versions: :1 and :2 of different images, pushed with ghcr.
+    for tag in ["1", "2"] {
+        let source = format!("{name}-src:{tag}");
+        import_image(&source);
+        let output =
+            std::process::Command::new(ghcr_webdriver_tests::target_dir().join("debug/ghcr"))
+                .args([
+                    "push",
+                    &source,
+                    &format!("{registry}/{owner}/{name}:{tag}"),
+                    "--json",
+                ])
+                .env("DOCKER_HOST", stack("DOCKER_HOST"))
+                .env("GHCR_API_URL", &emulator)
+                .env("GHCR_WEB_URL", &emulator)
+                .env("GHCR_REGISTRY", &registry)
+                .env("GHCR_TOKEN", &token)
+                .env(
+                    "GHCR_CACHE_DIR",
+                    std::env::temp_dir().join(format!("{name}-cache")),
+                )
+                .output()
+                .expect("ghcr push runs");
+        assert!(output.status.success(), "{output:?}");
+    }
+    let _ = docker(&["version", "--format", "{{.Server.Version}}"]);
+    let env = [
+        ("DOCKER_HOST", stack("DOCKER_HOST")),
+        ("GHCR_API_URL", emulator.clone()),
+        ("GHCR_WEB_URL", emulator.clone()),
+        ("GHCR_REGISTRY", registry.clone()),
+        ("GHCR_TOKEN", token),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let row = format!(".package-row[data-name='{name}']");
+    let registry_shown = registry.clone();
+
+    App::launch("packages-view", &env)
+        .await
+        .check(|client| async move {
+            client
+                .find(Locator::Css(".nav[data-view='packages']"))
+                .await?
+                .click()
+                .await?;
+            // The emulator learns of pushes from the registry's notifications: refresh until it shows.
+            let mut found = None;
+            for _ in 0..30 {
+                if let Ok(element) = client.find(Locator::Css(&row)).await {
+                    found = Some(element);
+                    break;
+                }
+                if let Ok(refresh) = client.find(Locator::Id("packages-refresh")).await {
+                    refresh.click().await?;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            let package = found.ok_or_else(|| format!("{name} never showed"))?;
+            ensure(
+                package.attr("data-visibility").await?.as_deref() == Some("private"),
+                "a new package is private",
+            )?;
+            package.click().await?;
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#version-list[data-rows='2']"))
+                .await?;
+
+            // Flip: the app opens the settings page and watches; the change is made "there".
+            client
+                .find(Locator::Id("visibility-toggle"))
+                .await?
+                .click()
+                .await?;
+            let handoff = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#visibility-handoff:not([hidden])"))
+                .await?;
+            let explained = handoff.text().await?;
+            ensure(
+                explained.contains("no API"),
+                format!("the handoff explains: {explained}"),
+            )?;
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#package-detail[data-watching='true']"))
+                .await?;
+            emulator_admin(
+                &format!("/_emulator/packages/{owner}/{name}/visibility"),
+                serde_json::json!({"visibility": "public"}),
+            )
+            .await;
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#package-detail[data-visibility='public']"))
+                .await?;
+            let proof = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#visibility-proof[data-result='ok']"))
+                .await?
+                .text()
+                .await?;
+            ensure(
+                proof.contains("Anyone can pull"),
+                format!("the proof: {proof}"),
+            )?;
+            ensure(
+                client
+                    .find(Locator::Css(&row))
+                    .await?
+                    .attr("data-visibility")
+                    .await?
+                    .as_deref()
+                    == Some("public"),
+                "the list's badge turned public without a reload",
+            )?;
+
+            // Delete :2 after confirming.
+            client
+                .find(Locator::Css(".version-row[data-tags='2'] .version-delete"))
+                .await?
+                .click()
+                .await?;
+            let dialog = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Id("delete-dialog"))
+                .await?;
+            let named = dialog.text().await?;
+            ensure(
+                named.contains(&format!("{registry_shown}/{owner}/{name}@sha256:"))
+                    && named.contains("tags 2"),
+                format!("the confirmation names what goes: {named}"),
+            )?;
+            client
+                .find(Locator::Id("delete-confirm"))
+                .await?
+                .click()
+                .await?;
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#version-list[data-rows='1']"))
+                .await?;
+            ensure(
+                client
+                    .find(Locator::Css(".version-row[data-tags='2']"))
+                    .await
+                    .is_err(),
+                "version 2 is gone",
+            )
+        })
+        .await;
+}
