@@ -245,3 +245,60 @@ async fn a_hundred_and_fifty_packages_come_back_over_every_page() {
     let listed: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(listed.len(), 150);
 }
+
+#[tokio::test]
+async fn github_failures_and_foreign_orgs_give_clear_errors_not_panics() {
+    let config = config();
+    let login = new_user("packages-faults").await;
+    let token = new_token(&login, "classic", &["write:packages"]).await;
+    let github = GitHub::new(&config).unwrap();
+    let secret = Secret::new(token.clone());
+    let fault = |status: u16, body: &str, retry_after: Option<u64>| {
+        serde_json::json!({"token": token, "path": "/packages", "status": status, "body": body,
+                           "retry_after": retry_after})
+    };
+
+    emulator_admin(
+        "/_emulator/faults",
+        fault(502, "<html>Bad gateway</html>", None),
+    )
+    .await;
+    let error = github.packages(&secret, &Owner::User).await.unwrap_err();
+    assert_eq!(error.code, Code::GithubUnavailable, "{error}");
+    assert!(error.message.contains("502"), "{error}");
+
+    emulator_admin(
+        "/_emulator/faults",
+        fault(200, r#"[{"id":1,"name":"cut"#, None),
+    )
+    .await;
+    let error = github.packages(&secret, &Owner::User).await.unwrap_err();
+    assert_eq!(error.code, Code::GithubProtocol, "{error}");
+    assert!(error.message.contains("could not be read"), "{error}");
+
+    emulator_admin(
+        "/_emulator/faults",
+        fault(429, r#"{"message":"API rate limit exceeded"}"#, Some(7)),
+    )
+    .await;
+    let error = github.packages(&secret, &Owner::User).await.unwrap_err();
+    assert_eq!(error.code, Code::GithubRateLimited, "{error}");
+    assert!(error.hint.contains("7 s"), "{error}");
+
+    // The faults are used up: the real answer again.
+    assert!(github.packages(&secret, &Owner::User).await.is_ok());
+
+    // An organization the user is not in shows only what anyone may see, as on GitHub; one that
+    // doesn't exist is a clear not-found.
+    let foreign = github
+        .packages(&secret, &Owner::Org("Acme-Corp".into()))
+        .await
+        .unwrap();
+    assert!(foreign.iter().all(|p| p.visibility == "public"), "{foreign:?}");
+    let error = github
+        .packages(&secret, &Owner::Org("no-such-org-anywhere".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, Code::PackageNotFound, "{error:?}");
+    assert!(error.hint.contains("--owner"), "{error:?}");
+}

@@ -24,6 +24,7 @@ pub fn routes() -> Router<Shared> {
             "/_emulator/packages/{owner}/{name}/visibility",
             post(set_visibility),
         )
+        .route("/_emulator/faults", post(add_fault))
         .route(
             "/_emulator/registry-events",
             post(crate::registry::registry_events),
@@ -144,6 +145,23 @@ async fn revoke_token(State(app): State<Shared>, Path(token): Path<String>) -> R
 #[derive(Deserialize)]
 struct NewVisibility {
     visibility: String,
+}
+
+/// Queues a failure for the REST routes (see `app::Fault`).
+async fn add_fault(State(app): State<Shared>, body: axum::body::Bytes) -> Response {
+    match serde_json::from_slice::<crate::app::Fault>(&body) {
+        Ok(fault) => {
+            app.faults
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(fault);
+            no_content()
+        }
+        Err(error) => admin_error(
+            StatusCode::BAD_REQUEST,
+            &format!("Problems parsing JSON: {error}"),
+        ),
+    }
 }
 
 async fn set_visibility(

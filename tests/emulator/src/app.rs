@@ -28,6 +28,59 @@ pub struct App {
     rate: Mutex<HashMap<String, RateWindow>>,
     /// Device-flow sign-ins waiting for a person.
     pub devices: Devices,
+    /// Failures the tests asked for (`POST /_emulator/faults`), answered instead of the real thing.
+    pub faults: Mutex<Vec<Fault>>,
+}
+
+/// A failure to answer instead of the real response: for requests carrying `token` whose path
+/// contains `path`, `times` times.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Fault {
+    pub token: String,
+    #[serde(default)]
+    pub path: String,
+    pub status: u16,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+    #[serde(default = "one")]
+    pub times: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Middleware for the REST routes: a matching fault is answered instead (GitHub's transient failures,
+/// a truncated body, a rate limit with `Retry-After`).
+pub async fn inject_faults(State(app): State<Shared>, request: Request, next: Next) -> Response {
+    let token = presented_token(request.headers());
+    let path = request.uri().path().to_string();
+    let fault = {
+        let mut faults = app.faults.lock().unwrap_or_else(|p| p.into_inner());
+        let found = faults
+            .iter_mut()
+            .find(|f| f.times > 0 && Some(&f.token) == token.as_ref() && path.contains(&f.path));
+        found.map(|f| {
+            f.times -= 1;
+            f.clone()
+        })
+    };
+    let Some(fault) = fault else {
+        return next.run(request).await;
+    };
+    let mut response = Response::new(Body::from(fault.body));
+    *response.status_mut() = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    if let Some(seconds) = fault.retry_after {
+        response
+            .headers_mut()
+            .insert("retry-after", HeaderValue::from(seconds));
+    }
+    response
 }
 
 /// GitHub's primary rate limit: 5,000 requests an hour for a token, 60 anonymous.
@@ -55,6 +108,7 @@ impl App {
             base_url,
             rate: Mutex::new(HashMap::new()),
             devices: Devices::default(),
+            faults: Mutex::new(Vec::new()),
         }
     }
 

@@ -67,10 +67,15 @@ fn load(args: &HashMap<String, String>) -> Result<(String, App), String> {
 }
 
 fn router(app: Shared) -> Router {
-    let api = api::routes().layer(axum::middleware::from_fn_with_state(
-        app.clone(),
-        app::github_headers,
-    ));
+    let api = api::routes()
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            app::github_headers,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            app::inject_faults,
+        ));
     Router::new()
         .merge(api)
         .merge(web::routes())
