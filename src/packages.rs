@@ -215,10 +215,70 @@ impl GitHub {
             .await
     }
 
+    /// A package's deleted versions that GitHub can still restore (30 days).
+    pub async fn deleted_versions(
+        &self,
+        token: &Secret,
+        owner: &Owner,
+        name: &str,
+    ) -> Result<Vec<Version>> {
+        let path = format!(
+            "{}/container/{}/versions?state=deleted&per_page=100",
+            owner.path(),
+            segment(name)
+        );
+        self.all_pages(token, &path, &format!("the deleted versions of {name}"))
+            .await
+    }
+
+    /// Brings a deleted version back (within 30 days).
+    pub async fn restore_version(
+        &self,
+        token: &Secret,
+        owner: &Owner,
+        name: &str,
+        id: u64,
+    ) -> Result<()> {
+        let path = format!(
+            "{}/container/{}/versions/{id}/restore",
+            owner.path(),
+            segment(name)
+        );
+        self.send(
+            reqwest::Method::POST,
+            token,
+            &path,
+            &format!("restoring version {id} of {name}"),
+        )
+        .await
+    }
+
+    /// Brings a deleted package back (within 30 days).
+    pub async fn restore_package(&self, token: &Secret, owner: &Owner, name: &str) -> Result<()> {
+        let path = format!("{}/container/{}/restore", owner.path(), segment(name));
+        self.send(
+            reqwest::Method::POST,
+            token,
+            &path,
+            &format!("restoring {name}"),
+        )
+        .await
+    }
+
     async fn delete(&self, token: &Secret, path: &str, what: &str) -> Result<()> {
+        self.send(reqwest::Method::DELETE, token, path, what).await
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        token: &Secret,
+        path: &str,
+        what: &str,
+    ) -> Result<()> {
         let response = self
             .http
-            .delete(format!("{}{path}", self.api))
+            .request(method, format!("{}{path}", self.api))
             .bearer_auth(token.expose())
             .header("accept", "application/vnd.github+json")
             .header("x-github-api-version", "2022-11-28")

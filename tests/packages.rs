@@ -130,12 +130,30 @@ async fn pushed_images_are_private_packages_whose_visibility_is_proven_by_anonym
         vec![vec!["1".to_string(), "stable".into()], vec!["2".into()]]
     );
 
-    // The proof goes to the registry itself, with no credentials.
+    // The proof goes to the registry itself, with no credentials; the CLI shows the same.
+    let verify = || {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_ghcr"))
+            .args(["visibility", "app", "--verify", "--json"])
+            .env("GHCR_API_URL", stack("GHCR_TEST_EMULATOR"))
+            .env("GHCR_WEB_URL", stack("GHCR_TEST_EMULATOR"))
+            .env("GHCR_REGISTRY", stack("GHCR_TEST_REGISTRY_TOKEN"))
+            .env("GHCR_TOKEN", &token)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
     let proof = prove_visibility(&config, &login, "app", "1").await.unwrap();
     assert!(!proof.anyone_can_pull, "private: {proof:?}");
+    let said = verify();
+    assert_eq!(said["visibility"], "private");
+    assert_eq!(said["proof"]["anyone_can_pull"], false);
     make_public(&login.to_lowercase(), "app").await;
     let proof = prove_visibility(&config, &login, "app", "1").await.unwrap();
     assert!(proof.anyone_can_pull, "public: {proof:?}");
+    let said = verify();
+    assert_eq!(said["visibility"], "public");
+    assert_eq!(said["proof"]["anyone_can_pull"], true);
     let package = github
         .packages(&secret, &Owner::User)
         .await
@@ -294,7 +312,10 @@ async fn github_failures_and_foreign_orgs_give_clear_errors_not_panics() {
         .packages(&secret, &Owner::Org("Acme-Corp".into()))
         .await
         .unwrap();
-    assert!(foreign.iter().all(|p| p.visibility == "public"), "{foreign:?}");
+    assert!(
+        foreign.iter().all(|p| p.visibility == "public"),
+        "{foreign:?}"
+    );
     let error = github
         .packages(&secret, &Owner::Org("no-such-org-anywhere".into()))
         .await

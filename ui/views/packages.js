@@ -185,13 +185,18 @@ export function render(root, { invoke, show, account }) {
       watch(from);
     });
 
-    const confirmDelete = (version) => new Promise((resolve) => {
-      const tags = version.metadata.container.tags;
-      const what = `${ui.registry}/${ownerLogin().toLowerCase()}/${pkg.name}@${version.name}${tags.length ? ` (tags ${tags.join(', ')})` : ' (untagged)'}`;
-      const yes = h('button', { class: 'primary danger', type: 'button', id: 'delete-confirm' }, 'Delete this version');
+    const reference = `${ui.registry}/${ownerLogin().toLowerCase()}/${pkg.name}`;
+    const confirmDelete = (version) => confirmDialog(version
+      ? {
+        title: 'Delete a version', button: 'Delete this version',
+        what: `${reference}@${version.name}${version.metadata.container.tags.length ? ` (tags ${version.metadata.container.tags.join(', ')})` : ' (untagged)'}`,
+      }
+      : { title: 'Delete the package', button: 'Delete the package', what: `${reference} and all its versions` });
+    const confirmDialog = ({ title: heading, button, what }) => new Promise((resolve) => {
+      const yes = h('button', { class: 'primary danger', type: 'button', id: 'delete-confirm' }, button);
       const no = h('button', { class: 'ghost', type: 'button', id: 'delete-cancel' }, 'Cancel');
       const dialog = h('dialog', { id: 'delete-dialog', 'aria-labelledby': 'delete-title' },
-        h('h2', { id: 'delete-title' }, 'Delete a version'),
+        h('h2', { id: 'delete-title' }, heading),
         h('p', {}, 'This deletes ', h('code', {}, what), '. Pulls of it stop working; GitHub can restore it for 30 days.'),
         h('div', { class: 'actions' }, yes, no));
       document.body.append(dialog);
@@ -203,6 +208,57 @@ export function render(root, { invoke, show, account }) {
       no.focus();
     });
 
+    // Versions deleted in the last 30 days, with Restore.
+    const deleted = h('div', { id: 'deleted-versions', class: 'version-list' });
+    const drawDeleted = async () => {
+      let gone = [];
+      try {
+        gone = await invoke('package_deleted_versions', { org: ui.org || null, name: pkg.name });
+      } catch { gone = []; }
+      deleted.dataset.rows = String(gone.length);
+      deleted.replaceChildren(...(gone.length ? [h('h3', {}, 'Recently deleted')] : []), ...gone.map((version) => {
+        const restore = h('button', { class: 'ghost small version-restore', type: 'button' }, 'Restore');
+        restore.addEventListener('click', async () => {
+          restore.disabled = true;
+          try {
+            await invoke('package_restore_version', { org: ui.org || null, name: pkg.name, id: version.id });
+            await drawVersions();
+            load();
+          } catch (error) {
+            restore.replaceWith(h('span', { class: 'result error' }, `${error.message} ${error.hint || ''}`));
+          }
+        });
+        const tags = version.metadata.container.tags;
+        return h('div', { class: 'version-row deleted', dataset: { id: String(version.id), tags: tags.join(',') } },
+          h('span', { class: 'mono' }, version.name.slice(0, 19)),
+          h('span', { class: 'version-tags' }, tags.length ? tags.join(', ') : 'untagged'),
+          h('span', { class: 'muted' }, 'deleted'), h('span'), restore);
+      }));
+    };
+
+    const deletePackage = h('button', { class: 'ghost small', type: 'button', id: 'package-delete' }, 'Delete the package…');
+    deletePackage.addEventListener('click', async () => {
+      if (!(await confirmDelete(null))) return;
+      try {
+        await invoke('package_delete', { org: ui.org || null, name: pkg.name });
+        const restore = h('button', { class: 'ghost small', type: 'button', id: 'package-restore' }, 'Restore it');
+        restore.addEventListener('click', async () => {
+          try {
+            await invoke('package_restore', { org: ui.org || null, name: pkg.name });
+            say(`Restored ${pkg.name}.`);
+            load();
+          } catch (error) { say(`${error.message} ${error.hint || ''}`, true); }
+        });
+        detail.hidden = true;
+        stopWatch();
+        say(`Deleted ${pkg.name}. GitHub can restore it for 30 days. `);
+        notice.append(restore);
+        load();
+      } catch (error) {
+        say(`${error.message} ${error.hint || ''}`, true);
+      }
+    });
+
     const drawVersions = async () => {
       try {
         ui.versions = await invoke('package_versions', { org: ui.org || null, name: pkg.name });
@@ -210,11 +266,16 @@ export function render(root, { invoke, show, account }) {
         versions.replaceChildren(h('p', { class: 'result error' }, `${error.message} ${error.hint || ''}`));
         return;
       }
+      drawDeleted();
       versions.dataset.rows = String(ui.versions.length);
       versions.replaceChildren(...ui.versions.map((version) => {
         const tags = version.metadata.container.tags;
         const pull = `docker pull ${ui.registry}/${ownerLogin().toLowerCase()}/${pkg.name}${tags.length ? `:${tags[0]}` : `@${version.name}`}`;
         const remove = h('button', { class: 'ghost small version-delete', type: 'button' }, 'Delete');
+        const copy = h('button', { class: 'ghost small version-copy', type: 'button', title: 'Copy the pull command' }, 'Copy');
+        copy.addEventListener('click', async () => {
+          try { await navigator.clipboard.writeText(pull); copy.textContent = 'Copied'; } catch { copy.textContent = 'Select it'; }
+        });
         const result = h('span', { class: 'version-result' });
         remove.addEventListener('click', async () => {
           if (!(await confirmDelete(version))) return;
@@ -231,7 +292,7 @@ export function render(root, { invoke, show, account }) {
           h('span', { class: 'mono' }, version.name.slice(0, 19)),
           h('span', { class: 'version-tags' }, tags.length ? tags.map((t) => h('span', { class: 'badge' }, t)) : h('span', { class: 'muted' }, 'untagged')),
           h('span', { class: 'muted' }, version.created_at ? relativeTime(seconds(version.created_at)) : ''),
-          h('code', { class: 'version-pull' }, pull), remove, result);
+          h('code', { class: 'version-pull' }, pull), h('span', { class: 'version-actions' }, copy, remove), result);
       }));
     };
 
@@ -244,7 +305,8 @@ export function render(root, { invoke, show, account }) {
       h('div', { class: 'row visibility-row' }, h('span', {}, 'Visibility'), toggle, verify),
       proof, handoff,
       h('p', { class: 'muted small-print' }, 'New packages start private. An organization can set a default; linking a repository before the first push gives the package that repository’s access, not its visibility.'),
-      h('h3', {}, 'Versions'), versions);
+      h('h3', {}, 'Versions'), versions, deleted,
+      h('div', { class: 'row package-danger' }, deletePackage));
     await drawVersions();
   };
 

@@ -99,3 +99,52 @@ pub fn open_package_settings<R: Runtime>(
     })?;
     Ok(url)
 }
+
+#[tauri::command]
+pub async fn package_deleted_versions(
+    state: State<'_, AppState>,
+    org: Option<String>,
+    name: String,
+) -> Result<Vec<Version>, Error> {
+    let (github, token) = github(&state).await?;
+    github
+        .deleted_versions(&token, &Owner::from_option(org.as_deref()), &name)
+        .await
+}
+
+#[tauri::command]
+pub async fn package_restore_version(
+    state: State<'_, AppState>,
+    org: Option<String>,
+    name: String,
+    id: u64,
+) -> Result<(), Error> {
+    let (github, token) = github(&state).await?;
+    github
+        .restore_version(&token, &Owner::from_option(org.as_deref()), &name, id)
+        .await
+}
+
+#[tauri::command]
+pub async fn package_delete(
+    state: State<'_, AppState>,
+    org: Option<String>,
+    name: String,
+) -> Result<(), Error> {
+    let (github, token) = github(&state).await?;
+    github
+        .delete_package(&token, &Owner::from_option(org.as_deref()), &name)
+        .await
+}
+
+#[tauri::command]
+pub async fn package_restore(
+    state: State<'_, AppState>,
+    org: Option<String>,
+    name: String,
+) -> Result<(), Error> {
+    let (github, token) = github(&state).await?;
+    github
+        .restore_package(&token, &Owner::from_option(org.as_deref()), &name)
+        .await
+}

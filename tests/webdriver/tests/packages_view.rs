@@ -1,7 +1,8 @@
 //! The Packages view in the real window against the emulator and the real registry: a pushed package
 //! shows as private; flipping the switch hands off to the settings page (the test makes the change
 //! there, through the emulator, as a person would in the browser) and the badge turns public without a
-//! reload, with the anonymous-pull proof ✓; a version is deleted after the confirmation naming it.
+//! reload, with the anonymous-pull proof ✓; a version is deleted after the confirmation naming it, and
+//! restored from "Recently deleted".
 
 use ghcr_webdriver_tests::{
     docker, emulator_admin, ensure, import_image, stack, unique, user_with_token, App, Locator,
@@ -11,7 +12,8 @@ use std::time::Duration;
 const PATIENCE: Duration = Duration::from_secs(30);
 
 #[tokio::test]
-async fn a_pushed_package_turns_public_with_proof_and_a_version_is_deleted_after_confirming() {
+async fn a_pushed_package_turns_public_with_proof_and_a_version_is_deleted_after_confirming_then_restored(
+) {
     let (login, token) = user_with_token(
         "Wd-Packages",
         &[],
@@ -174,11 +176,29 @@ async fn a_pushed_package_turns_public_with_proof_and_a_version_is_deleted_after
                 .await?;
             ensure(
                 client
-                    .find(Locator::Css(".version-row[data-tags='2']"))
+                    .find(Locator::Css("#version-list .version-row[data-tags='2']"))
                     .await
                     .is_err(),
                 "version 2 is gone",
-            )
+            )?;
+
+            // And back: it is listed under "Recently deleted" with Restore.
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css(
+                    "#deleted-versions .version-row[data-tags='2'] .version-restore",
+                ))
+                .await?
+                .click()
+                .await?;
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#version-list[data-rows='2']"))
+                .await
+                .map(|_| ())?;
+            Ok(())
         })
         .await;
 }
