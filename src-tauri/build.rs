@@ -24,6 +24,8 @@ fn main() {
         "package_restore_version",
         "package_delete",
         "package_restore",
+        "package_repositories",
+        "package_connect",
         "pushes_watch",
         "push_start",
         "push_cancel",

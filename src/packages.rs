@@ -311,6 +311,103 @@ impl GitHub {
     }
 }
 
+/// A repository a package can be connected to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepositoryRef {
+    pub full_name: String,
+    pub html_url: String,
+    #[serde(default)]
+    pub private: bool,
+}
+
+impl GitHub {
+    /// The repositories of `owner` (a user or an org), every page.
+    pub async fn repositories(
+        &self,
+        token: &Secret,
+        owner: &Owner,
+        login: &str,
+    ) -> Result<Vec<RepositoryRef>> {
+        let path = match owner {
+            Owner::User => format!("/users/{}/repos?per_page=100", segment(login)),
+            Owner::Org(org) => format!("/orgs/{}/repos?per_page=100", segment(org)),
+        };
+        self.all_pages(token, &path, &format!("the repositories of {login}"))
+            .await
+    }
+}
+
+/// Connects `owner/name:tag` to a repository by writing the tag again with
+/// `org.opencontainers.image.source` in its config (and as an annotation on an OCI manifest): the
+/// layers stay where they are, only a new config and manifest are uploaded. GitHub links the package
+/// when it sees the label. Multi-platform tags are refused (push them again with --source-repo).
+pub async fn connect_repository(
+    config: &Config,
+    credentials: crate::registry::session::Credentials,
+    owner: &str,
+    name: &str,
+    tag: &str,
+    repository_url: &str,
+) -> Result<crate::push::Pushed> {
+    use crate::archive;
+    let source = crate::push::direct::source_repository(config, repository_url)?;
+    let path = format!("{}/{name}", owner.to_ascii_lowercase());
+    let session = Session::open(config, &path, &[], Some(credentials)).await?;
+    let accept = [
+        archive::OCI_MANIFEST,
+        archive::DOCKER_MANIFEST,
+        archive::OCI_INDEX,
+        archive::DOCKER_MANIFEST_LIST,
+    ];
+    let (media_type, bytes) = session.manifest(tag, &accept).await?.ok_or_else(|| {
+        Error::new(
+            Code::PackageNotFound,
+            format!("The registry has no {path}:{tag}"),
+            "Pick a tag the package has.",
+        )
+    })?;
+    let media_type = media_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    if archive::is_index(&media_type) {
+        return Err(Error::new(
+            Code::ReferenceInvalid,
+            format!("{path}:{tag} is a multi-platform image"),
+            "Push it again from its source with --source-repo (or connect it on the package's settings page).",
+        ));
+    }
+    let mut manifest = archive::parse_manifest(&bytes)?;
+    let config_bytes = session.blob(&manifest.config.digest, 4 << 20).await?;
+    let labels =
+        std::collections::BTreeMap::from([("org.opencontainers.image.source".to_string(), source)]);
+    let relabelled = archive::with_labels(&config_bytes, &labels)?;
+    manifest.config.digest = crate::push::digest::sha256_digest(&relabelled);
+    manifest.config.size = relabelled.len() as u64;
+    if media_type == archive::OCI_MANIFEST {
+        manifest
+            .annotations
+            .get_or_insert_with(Default::default)
+            .extend(labels);
+    }
+    session
+        .put_small_blob(&manifest.config.digest, bytes::Bytes::from(relabelled))
+        .await?;
+    let out = serde_json::to_vec(&manifest)
+        .map_err(|e| Error::new(Code::PushFailed, e.to_string(), "Try again."))?;
+    let size = out.len() as u64;
+    let digest = session
+        .put_manifest(tag, &media_type, bytes::Bytes::from(out))
+        .await?;
+    Ok(crate::push::Pushed {
+        reference: format!("{}/{path}:{tag}", config.registry),
+        digest,
+        size,
+    })
+}
+
 /// The package's settings page on GitHub, where its visibility is changed (there is no API for it).
 pub fn settings_page(config: &Config, owner: &Owner, owner_login: &str, name: &str) -> String {
     let kind = match owner {

@@ -323,3 +323,97 @@ async fn github_failures_and_foreign_orgs_give_clear_errors_not_panics() {
     assert_eq!(error.code, Code::PackageNotFound, "{error:?}");
     assert!(error.hint.contains("--owner"), "{error:?}");
 }
+
+#[tokio::test]
+async fn connecting_a_repository_relabels_the_tag_in_place_and_github_links_the_package() {
+    let config = config();
+    let login = unique("connect");
+    emulator_admin(
+        "/_emulator/users",
+        serde_json::json!({"login": login, "repositories": ["web", "api"]}),
+    )
+    .await;
+    let token = new_token(&login, "classic", &["write:packages"]).await;
+    let source = format!("connect-src-{login}:1");
+    three_layer_image(&source);
+    let registry = config.registry.clone();
+    let target = format!("{registry}/{login}/site:1");
+    push_image(&config, &login, &token, &source, &target).await;
+    let github = GitHub::new(&config).unwrap();
+    let secret = Secret::new(token.clone());
+    eventually("the package", || async {
+        github
+            .packages(&secret, &Owner::User)
+            .await
+            .unwrap()
+            .iter()
+            .any(|p| p.name == "site")
+    })
+    .await;
+
+    let repositories = github
+        .repositories(&secret, &Owner::User, &login)
+        .await
+        .unwrap();
+    let names: Vec<&str> = repositories.iter().map(|r| r.full_name.as_str()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    let web = format!(
+        "{}/{login}/web",
+        config.web_url.as_str().trim_end_matches('/')
+    );
+    let before = registry_config_labels(&target, &login, &token);
+    let pushed = ghcr::packages::connect_repository(
+        &config,
+        Credentials {
+            login: login.clone(),
+            token: secret.clone(),
+        },
+        &login,
+        "site",
+        "1",
+        &web,
+    )
+    .await
+    .unwrap();
+
+    let after = registry_config_labels(&target, &login, &token);
+    assert_eq!(after["org.opencontainers.image.source"], web.as_str());
+    assert_eq!(after["test.name"], before["test.name"], "other labels kept");
+    let inspect = skopeo(&["inspect", &format!("docker://{target}")], &login, &token).unwrap();
+    assert!(inspect.contains(&pushed.digest));
+    eventually("GitHub links the package", || async {
+        github
+            .package(&secret, &Owner::User, "site")
+            .await
+            .unwrap()
+            .repository
+            .is_some_and(|r| r.full_name.ends_with("/web"))
+    })
+    .await;
+
+    // A repository elsewhere is refused before anything is written.
+    let error = ghcr::packages::connect_repository(
+        &config,
+        Credentials {
+            login: login.clone(),
+            token: secret.clone(),
+        },
+        &login,
+        "site",
+        "1",
+        "https://example.com/o/r",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.code, Code::ReferenceInvalid);
+}
+
+fn registry_config_labels(reference: &str, login: &str, token: &str) -> serde_json::Value {
+    let config = skopeo(
+        &["inspect", "--config", &format!("docker://{reference}")],
+        login,
+        token,
+    )
+    .unwrap();
+    serde_json::from_str::<serde_json::Value>(&config).unwrap()["config"]["Labels"].clone()
+}

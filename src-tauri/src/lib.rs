@@ -140,6 +140,8 @@ pub fn run() {
             commands::packages::package_restore_version,
             commands::packages::package_delete,
             commands::packages::package_restore,
+            commands::packages::package_repositories,
+            commands::packages::package_connect,
             commands::pushes::pushes_watch,
             commands::pushes::push_start,
             commands::pushes::push_cancel,

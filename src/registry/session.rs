@@ -349,6 +349,39 @@ impl Session {
             .unwrap_or_else(|| crate::push::digest::sha256_digest(&manifest)))
     }
 
+    /// A blob's bytes (at most `limit`). A registry that redirects the download elsewhere (ghcr.io sends
+    /// blobs from a CDN) is followed **without** the token: credentials never leave the registry.
+    pub async fn blob(&self, digest: &str, limit: usize) -> Result<Bytes> {
+        let url = self.url(&format!("blobs/{digest}"));
+        let mut response = self.send(|http| http.get(&url)).await?;
+        if response.status().is_redirection() {
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| url::Url::parse(&url).ok()?.join(l).ok())
+                .ok_or_else(|| protocol(&self.base, "redirected a blob to no address"))?;
+            response = upload_client()?
+                .get(location)
+                .send()
+                .await
+                .map_err(|e| unreachable(&self.base, &e))?;
+        }
+        let status = response.status();
+        if !status.is_success() {
+            let body = response.bytes().await.unwrap_or_default();
+            return Err(refusal(status, &body));
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| unreachable(&self.base, &e))?;
+        if body.len() > limit {
+            return Err(protocol(&self.base, "sent a blob larger than expected"));
+        }
+        Ok(body)
+    }
+
     /// The manifest stored under `reference`, with its media type; `None` when there is none.
     pub async fn manifest(
         &self,

@@ -296,12 +296,58 @@ export function render(root, { invoke, show, account }) {
       }));
     };
 
+    // Connect an unlinked package: write a tag again with the source label (the layers stay), or do it
+    // on GitHub's settings page.
+    const connectBox = h('div', { id: 'connect-repository', class: 'row connect-row', hidden: Boolean(pkg.repository) });
+    const repoText = h('p', { class: 'muted', id: 'package-repository' },
+      pkg.repository ? `Connected to ${pkg.repository.full_name}.` : 'Not connected to a repository.');
+    if (!pkg.repository) {
+      const chooser = h('select', { id: 'connect-repo', 'aria-label': 'Repository to connect' });
+      const connect = h('button', { class: 'primary small', type: 'button', id: 'connect-button' }, 'Connect');
+      const onGitHub = h('button', { class: 'ghost small', type: 'button', id: 'connect-on-github' }, 'On GitHub instead');
+      const outcome = h('span', { id: 'connect-outcome', role: 'status' });
+      invoke('package_repositories', { org: ui.org || null, owner: ownerLogin() }).then((repos) => {
+        chooser.replaceChildren(...repos.map((r) => h('option', { value: r.html_url }, r.full_name)));
+        if (repos.length === 0) { chooser.append(h('option', { value: '' }, 'no repositories')); connect.disabled = true; }
+      }).catch(() => { chooser.append(h('option', { value: '' }, 'repositories unavailable')); connect.disabled = true; });
+      onGitHub.addEventListener('click', () => invoke('open_package_settings', { org: ui.org || null, owner: ownerLogin(), name: pkg.name })
+        .then((url) => { outcome.textContent = `Opened ${url}: use “Connect repository” there.`; })
+        .catch((error) => { outcome.textContent = `${error.message} ${error.hint || ''}`; }));
+      connect.addEventListener('click', async () => {
+        const tag = firstTag();
+        if (!tag || !chooser.value) return;
+        connect.disabled = true;
+        outcome.textContent = `Writing ${pkg.name}:${tag} again with the source label…`;
+        try {
+          await invoke('package_connect', { owner: ownerLogin(), name: pkg.name, tag, repository: chooser.value });
+          outcome.textContent = 'Waiting for GitHub to link it…';
+          for (let i = 0; i < 20; i += 1) {
+            const now = await invoke('package_get', { org: ui.org || null, name: pkg.name });
+            if (now.repository) {
+              pkg.repository = now.repository;
+              repoText.textContent = `Connected to ${now.repository.full_name}.`;
+              detail.dataset.repository = now.repository.full_name;
+              connectBox.hidden = true;
+              load();
+              return;
+            }
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+          outcome.textContent = 'GitHub has not linked it yet; check again later.';
+        } catch (error) {
+          outcome.textContent = `${error.message} ${error.hint || ''}`;
+          connect.disabled = false;
+        }
+      });
+      connectBox.append(h('span', {}, 'Connect to'), chooser, connect, onGitHub, outcome);
+    }
+
     detail.hidden = false;
     detail.dataset.name = pkg.name;
     delete detail.dataset.watching;
     detail.replaceChildren(
       h('div', { class: 'push-head' }, heading, badgeSlot),
-      h('p', { class: 'muted' }, pkg.repository ? `Connected to ${pkg.repository.full_name}.` : 'Not connected to a repository: push with “Connect to repository” (--source-repo) to link it.'),
+      repoText, connectBox,
       h('div', { class: 'row visibility-row' }, h('span', {}, 'Visibility'), toggle, verify),
       proof, handoff,
       h('p', { class: 'muted small-print' }, 'New packages start private. An organization can set a default; linking a repository before the first push gives the package that repository’s access, not its visibility.'),

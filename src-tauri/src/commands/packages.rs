@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use ghcr::github::GitHub;
-use ghcr::packages::{self, Owner, Package, Version, VisibilityProof};
+use ghcr::packages::{self, Owner, Package, RepositoryRef, Version, VisibilityProof};
 use ghcr::{token, Code, Error};
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
@@ -147,4 +147,32 @@ pub async fn package_restore(
     github
         .restore_package(&token, &Owner::from_option(org.as_deref()), &name)
         .await
+}
+
+/// The repositories a package of `owner` can be connected to.
+#[tauri::command]
+pub async fn package_repositories(
+    state: State<'_, AppState>,
+    org: Option<String>,
+    owner: String,
+) -> Result<Vec<RepositoryRef>, Error> {
+    let (github, token) = github(&state).await?;
+    github
+        .repositories(&token, &Owner::from_option(org.as_deref()), &owner)
+        .await
+}
+
+/// Connects `owner/name:tag` to `repository` (its page's URL) by writing the tag again with the
+/// source label.
+#[tauri::command]
+pub async fn package_connect(
+    state: State<'_, AppState>,
+    owner: String,
+    name: String,
+    tag: String,
+    repository: String,
+) -> Result<ghcr::push::Pushed, Error> {
+    let config = state.config()?;
+    let credentials = token::push_credentials(config).await?;
+    packages::connect_repository(config, credentials, &owner, &name, &tag, &repository).await
 }

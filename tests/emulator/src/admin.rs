@@ -53,6 +53,9 @@ struct NewUser {
     /// Orgs to create (if new) with this user as a member.
     #[serde(default)]
     orgs: Vec<String>,
+    /// Public repositories of the user to create, by name.
+    #[serde(default)]
+    repositories: Vec<String>,
 }
 
 /// Adds a user (and orgs it belongs to), so each test can have a namespace of its own.
@@ -66,7 +69,21 @@ async fn create_user(State(app): State<Shared>, body: axum::body::Bytes) -> Resp
             )
         }
     };
-    match app.world().add_user(&request.login, &request.orgs) {
+    let added = {
+        let mut world = app.world();
+        world.add_user(&request.login, &request.orgs).map(|()| {
+            for name in &request.repositories {
+                let id = world.new_id();
+                world.repositories.push(crate::world::Repository {
+                    id,
+                    owner: request.login.clone(),
+                    name: name.clone(),
+                    private: false,
+                });
+            }
+        })
+    };
+    match added {
         Ok(()) => (
             StatusCode::CREATED,
             Json(json!({ "login": request.login, "orgs": request.orgs })),

@@ -33,7 +33,9 @@ pub fn routes() -> Router<Shared> {
     };
     let router = Router::new()
         .route("/user", get(user))
-        .route("/user/orgs", get(user_orgs));
+        .route("/user/orgs", get(user_orgs))
+        .route("/users/{owner}/repos", get(owner_repos))
+        .route("/orgs/{owner}/repos", get(owner_repos));
     let router = both(router, "", get(list_packages));
     let router = both(
         router,
@@ -280,6 +282,42 @@ async fn user_orgs(
         .map(|org| org_json(&app.base_url, org))
         .collect();
     Ok(paginated(&app.base_url, "/user/orgs", &query, orgs))
+}
+
+/// `GET /users/{owner}/repos` and `/orgs/{owner}/repos`: the owner's repositories; private ones only
+/// for the owner and members.
+async fn owner_repos(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Path(owner): Path<String>,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Answer {
+    let identity = match caller(&app, &headers) {
+        crate::app::Caller::Known(identity) => Some(identity),
+        _ => None,
+    };
+    let world = app.world();
+    let Some(account) = world.account(&owner) else {
+        return Err(not_found("https://docs.github.com/rest/repos/repos"));
+    };
+    let login = account.login.clone();
+    let sees_private = identity
+        .as_ref()
+        .is_some_and(|id| world.belongs(&id.login, &login));
+    let repos: Vec<Value> = world
+        .repositories
+        .iter()
+        .filter(|r| r.owner.eq_ignore_ascii_case(&login) && (!r.private || sees_private))
+        .map(|r| {
+            json!({
+                "id": r.id, "name": r.name, "full_name": format!("{}/{}", r.owner, r.name),
+                "private": r.private, "html_url": format!("{}/{}/{}", app.base_url, r.owner, r.name),
+                "owner": {"login": r.owner},
+            })
+        })
+        .collect();
+    let path = format!("/users/{login}/repos");
+    Ok(paginated(&app.base_url, &path, &query, repos))
 }
 
 // --- packages -------------------------------------------------------------------------------------

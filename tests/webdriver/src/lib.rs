@@ -256,8 +256,8 @@ pub async fn emulator_admin(path: &str, body: serde_json::Value) -> serde_json::
     response.json().await.unwrap_or_default()
 }
 
-/// A fresh user of the emulated GitHub (member of `orgs`) and a token of theirs of `kind` with
-/// `scopes`: (login, token).
+/// A fresh user of the emulated GitHub (member of `orgs`, with one public repository, `site`) and a
+/// token of theirs of `kind` with `scopes`: (login, token).
 pub async fn user_with_token(
     prefix: &str,
     orgs: &[&str],
@@ -267,7 +267,7 @@ pub async fn user_with_token(
     let login = unique(prefix);
     emulator_admin(
         "/_emulator/users",
-        serde_json::json!({ "login": login, "orgs": orgs }),
+        serde_json::json!({ "login": login, "orgs": orgs, "repositories": ["site"] }),
     )
     .await;
     let answer = emulator_admin(

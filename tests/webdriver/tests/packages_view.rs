@@ -2,7 +2,7 @@
 //! shows as private; flipping the switch hands off to the settings page (the test makes the change
 //! there, through the emulator, as a person would in the browser) and the badge turns public without a
 //! reload, with the anonymous-pull proof ✓; a version is deleted after the confirmation naming it, and
-//! restored from "Recently deleted".
+//! restored from "Recently deleted"; connecting the package to a repository links it on GitHub.
 
 use ghcr_webdriver_tests::{
     docker, emulator_admin, ensure, import_image, stack, unique, user_with_token, App, Locator,
@@ -196,9 +196,28 @@ async fn a_pushed_package_turns_public_with_proof_and_a_version_is_deleted_after
                 .wait()
                 .at_most(PATIENCE)
                 .for_element(Locator::Css("#version-list[data-rows='2']"))
-                .await
-                .map(|_| ())?;
-            Ok(())
+                .await?;
+
+            // Connect the package to the user's repository: the tag is written again with the label.
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#connect-repo option"))
+                .await?;
+            client
+                .find(Locator::Id("connect-button"))
+                .await?
+                .click()
+                .await?;
+            let linked = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#package-detail[data-repository]"))
+                .await?
+                .attr("data-repository")
+                .await?
+                .unwrap_or_default();
+            ensure(linked.ends_with("/site"), format!("linked to {linked}"))
         })
         .await;
 }
