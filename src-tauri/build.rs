@@ -26,6 +26,7 @@ fn main() {
         "package_restore",
         "package_repositories",
         "package_connect",
+        "open_package",
         "pushes_watch",
         "push_start",
         "push_cancel",

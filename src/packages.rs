@@ -408,6 +408,13 @@ pub async fn connect_repository(
     })
 }
 
+/// The package's page on GitHub.
+pub fn package_page(config: &Config, owner: &Owner, owner_login: &str, name: &str) -> String {
+    settings_page(config, owner, owner_login, name)
+        .trim_end_matches("/settings")
+        .replacen("/packages/container/", "/packages/container/package/", 1)
+}
+
 /// The package's settings page on GitHub, where its visibility is changed (there is no API for it).
 pub fn settings_page(config: &Config, owner: &Owner, owner_login: &str, name: &str) -> String {
     let kind = match owner {
@@ -500,6 +507,10 @@ mod tests {
         assert_eq!(
             settings_page(&config, &Owner::Org("acme".into()), "acme", "team/app"),
             "https://github.com/orgs/acme/packages/container/team%2Fapp/settings"
+        );
+        assert_eq!(
+            package_page(&config, &Owner::User, "Octo", "app"),
+            "https://github.com/users/Octo/packages/container/package/app"
         );
     }
 

@@ -13,6 +13,16 @@ const seconds = (text) => (text ? Date.parse(text) / 1000 : 0);
 
 export function render(root, { invoke, show, account }) {
   const ui = { owners: null, org: '', packages: [], selected: null, registry: '', watch: null };
+  // Deleting needs delete:packages: without it the delete buttons say so and offer a replacement token.
+  // (Unknown while the account is being checked: then GitHub's own refusal says it.)
+  const canDelete = () => !(account.state === 'ok' && account.account && !account.account.report.scope_check.delete);
+  const needsDeleteScope = () => {
+    const replace = h('button', { class: 'ghost small', type: 'button', id: 'replace-token-delete' }, 'Create a replacement token with delete:packages');
+    replace.addEventListener('click', () => invoke('open_new_token_page', { includeDelete: true })
+      .then((url) => { replace.replaceWith(h('span', { class: 'muted' }, `Opened ${url}. Save the new token in Account.`)); })
+      .catch(() => {}));
+    return h('p', { class: 'note', id: 'delete-needs-scope' }, 'Deleting needs a token with delete:packages; this one lacks it. ', replace);
+  };
 
   const notSignedIn = () => {
     const toAccount = h('button', { class: 'primary', type: 'button' }, 'Go to Account');
@@ -236,7 +246,10 @@ export function render(root, { invoke, show, account }) {
       }));
     };
 
-    const deletePackage = h('button', { class: 'ghost small', type: 'button', id: 'package-delete' }, 'Delete the package…');
+    const deletePackage = h('button', { class: 'ghost small', type: 'button', id: 'package-delete', disabled: !canDelete() }, 'Delete the package…');
+    const openOnGitHub = h('button', { class: 'ghost small', type: 'button', id: 'package-open' }, 'Open on GitHub');
+    openOnGitHub.addEventListener('click', () => invoke('open_package', { org: ui.org || null, owner: ownerLogin(), name: pkg.name })
+      .then((url) => say(`Opened ${url}.`)).catch((error) => say(`${error.message} ${error.hint || ''}`, true)));
     deletePackage.addEventListener('click', async () => {
       if (!(await confirmDelete(null))) return;
       try {
@@ -271,7 +284,8 @@ export function render(root, { invoke, show, account }) {
       versions.replaceChildren(...ui.versions.map((version) => {
         const tags = version.metadata.container.tags;
         const pull = `docker pull ${ui.registry}/${ownerLogin().toLowerCase()}/${pkg.name}${tags.length ? `:${tags[0]}` : `@${version.name}`}`;
-        const remove = h('button', { class: 'ghost small version-delete', type: 'button' }, 'Delete');
+        const remove = h('button', { class: 'ghost small version-delete', type: 'button', disabled: !canDelete(),
+          title: canDelete() ? 'Delete this version' : 'Needs a token with delete:packages' }, 'Delete');
         const copy = h('button', { class: 'ghost small version-copy', type: 'button', title: 'Copy the pull command' }, 'Copy');
         copy.addEventListener('click', async () => {
           try { await navigator.clipboard.writeText(pull); copy.textContent = 'Copied'; } catch { copy.textContent = 'Select it'; }
@@ -346,12 +360,13 @@ export function render(root, { invoke, show, account }) {
     detail.dataset.name = pkg.name;
     delete detail.dataset.watching;
     detail.replaceChildren(
-      h('div', { class: 'push-head' }, heading, badgeSlot),
+      h('div', { class: 'push-head' }, heading, badgeSlot, openOnGitHub),
       repoText, connectBox,
       h('div', { class: 'row visibility-row' }, h('span', {}, 'Visibility'), toggle, verify),
       proof, handoff,
       h('p', { class: 'muted small-print' }, 'New packages start private. An organization can set a default; linking a repository before the first push gives the package that repository’s access, not its visibility.'),
       h('h3', {}, 'Versions'), versions, deleted,
+      ...(canDelete() ? [] : [needsDeleteScope()]),
       h('div', { class: 'row package-danger' }, deletePackage));
     await drawVersions();
   };
@@ -373,6 +388,7 @@ export function render(root, { invoke, show, account }) {
     refresh.addEventListener('click', load);
     root.replaceChildren(
       h('div', { class: 'view-head' }, h('h1', {}, 'Packages'), count),
+      h('p', { class: 'lede' }, 'On ghcr.io packages belong to an account, not a repository (the old docker.pkg.github.com named them OWNER/REPO/IMAGE): their permissions are set per package, and public ones can be pulled without signing in.'),
       h('div', { class: 'toolbar' }, ownerSelect, refresh),
       notice, list, detail);
     load();

@@ -176,3 +176,28 @@ pub async fn package_connect(
     let credentials = token::push_credentials(config).await?;
     packages::connect_repository(config, credentials, &owner, &name, &tag, &repository).await
 }
+
+/// Opens the package's page on GitHub (built here from the configured GitHub).
+#[tauri::command]
+pub fn open_package<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    org: Option<String>,
+    owner: String,
+    name: String,
+) -> Result<String, Error> {
+    let url = packages::package_page(
+        state.config()?,
+        &Owner::from_option(org.as_deref()),
+        &owner,
+        &name,
+    );
+    app.opener().open_url(&url, None::<&str>).map_err(|e| {
+        Error::new(
+            Code::BrowserUnavailable,
+            format!("No browser could be opened ({e})"),
+            format!("Open this address yourself: {url}"),
+        )
+    })?;
+    Ok(url)
+}

@@ -12,7 +12,7 @@ use std::time::Duration;
 const PATIENCE: Duration = Duration::from_secs(30);
 
 #[tokio::test]
-async fn a_pushed_package_turns_public_with_proof_and_a_version_is_deleted_after_confirming_then_restored(
+async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_and_gets_a_repository(
 ) {
     let (login, token) = user_with_token(
         "Wd-Packages",
