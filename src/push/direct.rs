@@ -542,6 +542,13 @@ impl Work {
         bytes: Vec<u8>,
     ) -> Result<Pushed> {
         self.check_cancelled()?;
+        // Every layer upload was waited for (`wait_for_uploads` takes them out of `pending`): a
+        // manifest never goes up before its blobs.
+        if !lock(&self.pending).is_empty() {
+            return Err(failed(
+                "A layer was still uploading when the manifest was ready",
+            ));
+        }
         let size = bytes.len() as u64;
         let digest = self
             .session
@@ -884,6 +891,8 @@ impl Work {
             };
             layers.push(layer_descriptor(archive::DOCKER_LAYER_GZIP, &blob));
         }
+        // Layers kept in memory were compressed just now: their uploads finish before the manifest.
+        self.wait_for_uploads(0)?;
         self.cache().remember_config(&config);
         self.block_on(self.put_docker_manifest(&config, layers))
             .map(Ok)
