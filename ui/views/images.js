@@ -1,7 +1,8 @@
 // Images view: the engine's local images, live (the app's watcher streams a snapshot after each burst of
 // engine events), with filter-as-you-type, sorting, the untagged group, the engine switcher, "Tag for
-// GitHub", and drag-to-push: drag a row onto one of the owners above the list (or select a row and press
-// the owner) and it is tagged and pushed in one go. The drag is built on pointer events, so a real mouse,
+// GitHub", and drag-to-push: drag a row onto one of the owners above the list — or onto one of your
+// packages, to push it as a new tag of that package — (or select a row and press the target) and it is
+// tagged and pushed in one go. The drag is built on pointer events, so a real mouse,
 // a touch screen and WebDriver's pointer actions all drive it. Rows are virtualised: only the visible ones
 // are in the page, so thousands scroll smoothly.
 import { h, emptyState, humanSize, relativeTime } from '../dom.js';
@@ -140,6 +141,20 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
         });
         bar.append(zone);
       }
+      // Your packages too: an image dropped on one is pushed to it as a new tag (the image's own tag).
+      invoke('packages_list', { org: null }).then((packages) => {
+        if (packages.length) bar.append(h('span', { class: 'muted' }, 'or as a new tag of:'));
+        for (const pkg of packages.slice(0, 6)) {
+          const zone = h('button', { class: 'drop-zone package-zone', type: 'button',
+            dataset: { owner: login.toLowerCase(), package: pkg.name }, title: 'Drag an image here to push it as a new tag of this package' }, `▦ ${pkg.name}`);
+          zone.addEventListener('click', () => {
+            const image = visible.find((i) => (i.reference || i.id) === ui.selected);
+            if (image) pushTo(image, zone.dataset.owner, zone.dataset.package);
+            else showNotice('Select an image first (or drag one onto a package).');
+          });
+          bar.append(zone);
+        }
+      }).catch(() => {});
     }).catch(() => {
       bar.append(h('span', { class: 'muted', id: 'push-sign-in' }, 'Sign in under Account to push images.'));
     });
@@ -183,16 +198,17 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
     document.body.classList.remove('dragging');
     drag = null;
     const image = zone && images.list.find((i) => (i.reference || i.id) === key);
-    if (image) pushTo(image, zone.dataset.owner);
+    if (image) pushTo(image, zone.dataset.owner, zone.dataset.package);
   }
 
   // Tags (the core does, as part of the push) and pushes `image` to `owner`, named as the tag dialog
   // would propose.
-  const pushTo = async (image, owner) => {
+  const pushTo = async (image, owner, packageName = null) => {
     const source = image.reference || image.id;
     try {
       const proposal = await invoke('tag_proposal', { source, owner });
-      const checked = await invoke('tag_check', { target: `${proposal.registry}/${proposal.owner}/${proposal.name_and_tag}` });
+      const nameAndTag = packageName ? `${packageName}:${image.tag && image.tag !== '<none>' ? image.tag : 'latest'}` : proposal.name_and_tag;
+      const checked = await invoke('tag_check', { target: `${proposal.registry}/${proposal.owner}/${nameAndTag}` });
       if (!checked.reference) {
         showNotice(`${checked.problems.join(' ')} Use “Tag for GitHub” to choose a name.`, true);
         return;

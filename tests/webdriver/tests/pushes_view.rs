@@ -1,7 +1,8 @@
 //! Drag-to-push in the real window against the stack's dockerd, the token registry and the emulator: an
 //! image row dragged (real pointer actions) onto the owner's drop zone is tagged and pushed; in Pushes
 //! the per-layer bars move, only forward, to the layer's size, and the pull command appears at the end.
-//! A second, bigger push is cancelled from its card and says so.
+//! A second, bigger push is cancelled from its card and says so. An image dropped on the package the
+//! first push made goes up as a new tag of it.
 
 use ghcr_webdriver_tests::{
     drag, ensure, layered_image, stack, unique, user_with_token, App, Client, Locator,
@@ -65,14 +66,16 @@ async fn drag_to_owner(
 }
 
 #[tokio::test]
-async fn an_image_dragged_onto_an_owner_pushes_with_moving_layer_bars_and_a_push_can_be_cancelled()
-{
+async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_push_can_be_cancelled(
+) {
     let (login, token) = user_with_token("Wd-Push", &[], "classic", &["write:packages"]).await;
     let owner = login.to_lowercase();
     let name = unique("wd-push");
     let small = format!("{name}-watched:1");
     let big = format!("{name}-cancelled:1");
     layered_image(&small, &[80_000_000, 80_000_000, 80_000_000]);
+    let again = format!("{name}-watched:again");
+    ghcr_webdriver_tests::docker(&["tag", &small, &again]);
     layered_image(&big, &[150_000_000, 150_000_000]);
     let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
     let emulator = stack("GHCR_TEST_EMULATOR");
@@ -172,7 +175,53 @@ async fn an_image_dragged_onto_an_owner_pushes_with_moving_layer_bars_and_a_push
             ensure(
                 card.find(Locator::Css(".push-retry")).await?.is_displayed().await?,
                 "a cancelled push offers Retry",
-            )
+            )?;
+
+            // The first push made a package: an image dropped on it goes up as a new tag of it.
+            let package = format!("{name}-watched");
+            let zone = format!(".package-zone[data-package='{package}']");
+            let mut found = false;
+            for _ in 0..20 {
+                client
+                    .find(Locator::Css(".nav[data-view='images']"))
+                    .await?
+                    .click()
+                    .await?;
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                if client.find(Locator::Css(&zone)).await.is_ok() {
+                    found = true;
+                    break;
+                }
+                client
+                    .find(Locator::Css(".nav[data-view='pushes']"))
+                    .await?
+                    .click()
+                    .await?;
+            }
+            ensure(found, "the package shows as a drop target in Images")?;
+            let filter = client.find(Locator::Id("image-filter")).await?;
+            filter.clear().await?;
+            filter.send_keys(&again).await?;
+            let row = client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css(&format!(".image-row[data-reference='{again}']")))
+                .await?;
+            let target_zone = client.find(Locator::Css(&zone)).await?;
+            drag(&client, &row, &target_zone).await?;
+            client
+                .find(Locator::Css(".nav[data-view='pushes']"))
+                .await?
+                .click()
+                .await?;
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css(&format!(
+                    ".push-card[data-target='{registry}/{owner}/{package}:again'][data-state='done']"
+                )))
+                .await?;
+            Ok(())
         })
         .await;
 }
