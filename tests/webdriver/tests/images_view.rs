@@ -171,12 +171,22 @@ async fn tag_for_github_with_an_uppercase_name_shows_the_fix_and_creates_the_tag
             let field = client.find(Locator::Id("tag-name")).await?;
             field.clear().await?;
             field.send_keys(&typed).await?;
-            let problem = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#tag-dialog[data-valid='false'] #tag-problem"))
-                .await?;
-            let said = problem.text().await?;
+            // Clearing the field is a change too ("a path component is empty"): wait for the check of
+            // the typed name itself.
+            let mut said = String::new();
+            let deadline = std::time::Instant::now() + PATIENCE;
+            while std::time::Instant::now() < deadline {
+                if let Ok(problem) = client
+                    .find(Locator::Css("#tag-dialog[data-valid='false'] #tag-problem"))
+                    .await
+                {
+                    said = problem.text().await?;
+                    if said.contains("uppercase") {
+                        break;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
             ensure(said.contains("uppercase"), format!("problem says {said:?}"))?;
             let create = client.find(Locator::Id("tag-create")).await?;
             ensure(
