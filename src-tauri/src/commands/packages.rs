@@ -5,9 +5,8 @@
 use crate::AppState;
 use ghcr::github::GitHub;
 use ghcr::packages::{self, Owner, Package, RepositoryRef, Version, VisibilityProof};
-use ghcr::{token, Code, Error};
+use ghcr::{token, Error};
 use tauri::{AppHandle, Runtime, State};
-use tauri_plugin_opener::OpenerExt;
 
 async fn github(state: &State<'_, AppState>) -> Result<(GitHub, ghcr::secret::Secret), Error> {
     let config = state.config()?;
@@ -90,14 +89,7 @@ pub fn open_package_settings<R: Runtime>(
         &owner,
         &name,
     );
-    app.opener().open_url(&url, None::<&str>).map_err(|e| {
-        Error::new(
-            Code::BrowserUnavailable,
-            format!("No browser could be opened ({e})"),
-            format!("Open this address yourself: {url}"),
-        )
-    })?;
-    Ok(url)
+    super::open_in_browser(&app, url)
 }
 
 #[tauri::command]
@@ -192,12 +184,5 @@ pub fn open_package<R: Runtime>(
         &owner,
         &name,
     );
-    app.opener().open_url(&url, None::<&str>).map_err(|e| {
-        Error::new(
-            Code::BrowserUnavailable,
-            format!("No browser could be opened ({e})"),
-            format!("Open this address yourself: {url}"),
-        )
-    })?;
-    Ok(url)
+    super::open_in_browser(&app, url)
 }

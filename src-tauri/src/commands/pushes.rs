@@ -10,7 +10,6 @@ use ghcr::push::PushRequest;
 use ghcr::token;
 use ghcr::{Code, Error};
 use tauri::{AppHandle, Runtime, State};
-use tauri_plugin_opener::OpenerExt;
 
 /// Sends every job change to `updates` from now on; returns the jobs so far.
 #[tauri::command]
@@ -87,14 +86,5 @@ pub fn open_package_page<R: Runtime>(
             "The package page opens once the push is done.",
         ));
     };
-    app.opener()
-        .open_url(&package_url, None::<&str>)
-        .map_err(|e| {
-            Error::new(
-                Code::BrowserUnavailable,
-                format!("No browser could be opened ({e})"),
-                format!("Open this address yourself: {package_url}"),
-            )
-        })?;
-    Ok(package_url)
+    super::open_in_browser(&app, package_url)
 }

@@ -63,14 +63,7 @@ pub async fn open_new_token_page<R: Runtime>(
     include_delete: bool,
 ) -> Result<String, Error> {
     let url = token::new_token_url(state.config()?, include_delete, &token::this_machine());
-    app.opener().open_url(&url, None::<&str>).map_err(|e| {
-        Error::new(
-            Code::BrowserUnavailable,
-            format!("No browser could be opened ({e})"),
-            format!("Open this address yourself: {url}"),
-        )
-    })?;
-    Ok(url)
+    super::open_in_browser(&app, url)
 }
 
 /// Whether browser sign-in can be offered (an OAuth app client id is configured).
