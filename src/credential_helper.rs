@@ -7,6 +7,7 @@
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::secret::Secret;
 use crate::token::store::{Source, TokenStore};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -61,7 +62,7 @@ struct StoreRequest {
     #[serde(rename = "ServerURL")]
     server_url: String,
     #[serde(rename = "Secret")]
-    secret: String,
+    secret: Secret,
 }
 
 fn failed(error: Error) -> Answer {
@@ -143,7 +144,7 @@ async fn store(config: &Config, input: &[u8]) -> Answer {
             config.registry
         ));
     }
-    let secret = match crate::token::from_pasted(&request.secret) {
+    let secret = match crate::token::from_pasted(request.secret.expose()) {
         Ok(secret) => secret,
         Err(error) => return failed(error),
     };

@@ -7,6 +7,7 @@
 
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
+use crate::secret::Secret;
 use crate::token::store::TokenStore;
 use base64::Engine as _;
 use serde::Serialize;
@@ -36,17 +37,18 @@ pub fn backup_path(config: &Path) -> PathBuf {
     config.with_file_name(name)
 }
 
-/// A plaintext credential found in `auths`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A plaintext credential found in `auths`. The token, and the `auth` value that encodes it, are
+/// secrets: masked when printed, wiped when dropped.
+#[derive(Debug, Clone)]
 pub struct Plaintext {
     pub username: String,
-    pub token: String,
+    pub token: Secret,
     /// The `auth` value as written (base64 of `username:token`).
-    pub auth: String,
+    pub auth: Secret,
 }
 
 /// What a setup does to a config.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Setup {
     /// The new config.json.
     pub text: Vec<u8>,
@@ -76,8 +78,8 @@ pub fn plaintext(config: &Value, registry: &str) -> Option<Plaintext> {
     let (username, token) = text.split_once(':')?;
     (!token.is_empty()).then(|| Plaintext {
         username: username.to_string(),
-        token: token.to_string(),
-        auth: auth.to_string(),
+        token: Secret::new(token.to_string()),
+        auth: Secret::new(auth.to_string()),
     })
 }
 
@@ -166,7 +168,7 @@ pub fn backup_text(original: &[u8], plaintext: Option<&Plaintext>, login: &str) 
     match plaintext {
         Some(found) => replace_once(
             original,
-            found.auth.as_bytes(),
+            found.auth.expose().as_bytes(),
             marker(login, &found.username).as_bytes(),
         ),
         None => original.to_vec(),
@@ -301,7 +303,7 @@ pub async fn check_plaintext(config: &Config) -> Result<Option<crate::token::Tok
     let Some(found) = plaintext(&parse(Some(&original))?, &config.registry) else {
         return Ok(None);
     };
-    let secret = crate::token::from_pasted(&found.token)?;
+    let secret = crate::token::from_pasted(found.token.expose())?;
     crate::token::check(config, &secret).await.map(Some)
 }
 
@@ -328,7 +330,7 @@ pub async fn setup(config: &Config) -> Result<SetupDone> {
     let helper = on_path(HELPER_BINARY).ok_or_else(helper_missing)?;
     let mut login = None;
     if let Some(found) = &plan.plaintext {
-        let secret = crate::token::from_pasted(&found.token)?;
+        let secret = crate::token::from_pasted(found.token.expose())?;
         let account = crate::token::save(config, secret).await.map_err(|error| {
             Error::new(
                 error.code,
@@ -535,11 +537,16 @@ mod tests {
         );
         let found = setup.plaintext.unwrap();
         assert_eq!(
-            (found.username.as_str(), found.token.as_str()),
+            (found.username.as_str(), found.token.expose()),
             ("Octo", "ghp_secret")
         );
-        assert!(!String::from_utf8_lossy(&setup.text).contains(&found.auth));
+        assert!(!String::from_utf8_lossy(&setup.text).contains(found.auth.expose()));
         assert_eq!(setup.changes.len(), 2, "{:?}", setup.changes);
+        let printed = format!("{found:?}");
+        assert!(
+            !printed.contains("ghp_secret") && !printed.contains(found.auth.expose()),
+            "a printed credential shows only hints: {printed}"
+        );
     }
 
     #[test]

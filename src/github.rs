@@ -59,13 +59,7 @@ impl GitHub {
             .get("x-oauth-scopes")
             .and_then(|v| v.to_str().ok())
             .map(parse_scopes_header);
-        let body: UserBody = response.json().await.map_err(|_| {
-            Error::new(
-                Code::GithubProtocol,
-                "GitHub's answer to GET /user could not be read",
-                "Check GHCR_API_URL: it should be GitHub's API (https://api.github.com).",
-            )
-        })?;
+        let body: UserBody = read_json(response, &self.api, "GET /user").await?;
         Ok(AuthenticatedUser {
             login: body.login,
             scopes,
@@ -91,13 +85,7 @@ impl GitHub {
                 .get("link")
                 .and_then(|v| v.to_str().ok())
                 .and_then(next_link);
-            let page: Vec<Org> = response.json().await.map_err(|_| {
-                Error::new(
-                    Code::GithubProtocol,
-                    "GitHub's answer to GET /user/orgs could not be read",
-                    "Check GHCR_API_URL.",
-                )
-            })?;
+            let page: Vec<Org> = read_json(response, &self.api, "GET /user/orgs").await?;
             logins.extend(page.into_iter().map(|org| org.login));
         }
         Ok(logins)
@@ -174,6 +162,23 @@ pub(crate) fn next_link(header: &str) -> Option<String> {
                     .trim_end_matches('>')
                     .to_string()
             })
+    })
+}
+
+/// Reads an answer's JSON body: a body that stops coming is "no answer in time" (the client's timeout
+/// bounds it), one that isn't the expected JSON is a protocol error naming `what`.
+pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+    api: &str,
+    what: &str,
+) -> Result<T> {
+    let body = response.bytes().await.map_err(|e| unreachable(api, &e))?;
+    serde_json::from_slice(&body).map_err(|_| {
+        Error::new(
+            Code::GithubProtocol,
+            format!("GitHub's answer to {what} could not be read"),
+            "Check GHCR_API_URL: it should be GitHub's API (https://api.github.com).",
+        )
     })
 }
 

@@ -17,3 +17,4 @@ pub mod token;
 
 pub use config::Config;
 pub use error::{Code, Error, Result};
+pub use secret::Secret;

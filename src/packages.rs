@@ -6,7 +6,7 @@
 
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
-use crate::github::{answered, next_link, GitHub};
+use crate::github::{answered, next_link, read_json, GitHub};
 use crate::registry::session::Session;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
@@ -161,13 +161,7 @@ impl GitHub {
                 .get("link")
                 .and_then(|v| v.to_str().ok())
                 .and_then(next_link);
-            let page: Vec<T> = response.json().await.map_err(|_| {
-                Error::new(
-                    Code::GithubProtocol,
-                    format!("GitHub's answer to {what} could not be read"),
-                    "Check GHCR_API_URL: it should be GitHub's API.",
-                )
-            })?;
+            let page: Vec<T> = read_json(response, &self.api, what).await?;
             items.extend(page);
         }
         Ok(items)
@@ -187,16 +181,8 @@ impl GitHub {
         if matches!(response.status().as_u16(), 403 | 404 | 422) {
             return Err(refused(response, &format!("the package {name}")).await);
         }
-        answered(response, &format!("GET the package {name}"))?
-            .json()
-            .await
-            .map_err(|_| {
-                Error::new(
-                    Code::GithubProtocol,
-                    format!("GitHub's description of {name} could not be read"),
-                    "Check GHCR_API_URL.",
-                )
-            })
+        let what = format!("GET the package {name}");
+        read_json(answered(response, &what)?, &self.api, &what).await
     }
 
     /// A package's versions (manifests) with their tags, every page.

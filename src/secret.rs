@@ -34,6 +34,14 @@ impl Secret {
     }
 }
 
+/// A token arriving as JSON (an IPC argument, a credential helper's `store` request) becomes a `Secret`
+/// as it is read, with no plain `String` copy left behind.
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Secret, D::Error> {
+        String::deserialize(deserializer).map(Secret::new)
+    }
+}
+
 impl Drop for Secret {
     fn drop(&mut self) {
         self.0.zeroize();

@@ -1,6 +1,6 @@
 //! Time-boxed property fuzzing of the pure parsers, run one after the other by tests/run.sh: references
-//! for GHCR_FUZZ_SECONDS (default 60), engine push-stream lines and image-archive manifests for a
-//! quarter of that each. Ignored in a plain `cargo test`. Any input that fails becomes a unit test beside
+//! for GHCR_FUZZ_SECONDS (default 60); engine push-stream lines, image-archive manifests, scope and
+//! challenge headers, and GitHub's and the engine's JSON for a quarter of that each. Ignored in a plain `cargo test`. Any input that fails becomes a unit test beside
 //! the parser. Longer runs: `GHCR_FUZZ_SECONDS=3600 cargo test -p ghcr --test fuzz -- --ignored --nocapture`.
 
 use ghcr::archive;
@@ -284,4 +284,189 @@ fn archive_manifests_never_panic_and_only_sha256_digests_get_through() {
         Ok(())
     });
     println!("archive manifests: {cases} cases without a failure");
+}
+
+/// `X-OAuth-Scopes` values (scope lists with odd spacing and repeats, and garbage) and registry
+/// `WWW-Authenticate` challenges (Bearer with quoted or bare parameters in any order, and garbage).
+fn header() -> impl Strategy<Value = (Vec<String>, String, String, String)> {
+    let scope = prop_oneof![
+        Just("read:packages".to_string()),
+        Just("write:packages".to_string()),
+        Just("delete:packages".to_string()),
+        Just("repo".to_string()),
+        "[a-z:_]{1,20}",
+    ];
+    let scopes = proptest::collection::vec(scope, 0..6);
+    let separator = prop_oneof![Just(",".to_string()), "[ \t]{0,3},[ \t]{0,3}"];
+    let realm = "https?://[a-z0-9.:/]{1,30}";
+    let service = "[a-z0-9.:-]{0,20}";
+    let garbage = "[ -~]{0,80}";
+    (
+        scopes,
+        separator,
+        realm,
+        service,
+        garbage,
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(scopes, separator, realm, service, garbage, quoted, reversed)| {
+                let listed = if scopes.is_empty() {
+                    garbage.clone()
+                } else {
+                    scopes.join(&separator)
+                };
+                let quote = |v: &str| {
+                    if quoted {
+                        format!("\"{v}\"")
+                    } else {
+                        v.to_string()
+                    }
+                };
+                let mut params = [
+                    format!("realm={}", quote(&realm)),
+                    format!("service={}", quote(&service)),
+                    "scope=\"repository:o/n:pull,push\"".to_string(),
+                ];
+                if reversed {
+                    params.reverse();
+                }
+                let challenge = format!("Bearer {}", params.join(","));
+                (scopes, listed, challenge, garbage)
+            },
+        )
+}
+
+#[test]
+#[ignore = "time-boxed fuzzing; tests/run.sh runs it with GHCR_FUZZ_SECONDS"]
+fn scope_and_challenge_headers_never_panic_and_keep_what_was_sent() {
+    use ghcr::registry::parse_bearer_challenge;
+    use ghcr::token::scopes::{parse_scopes_header, ScopeCheck};
+    let cases = run_for(
+        budget().mul_f64(0.25),
+        header(),
+        |(scopes, listed, challenge, garbage)| {
+            let parsed = parse_scopes_header(&listed);
+            for scope in &parsed {
+                prop_assert!(!scope.is_empty() && !scope.contains(',') && scope.trim() == scope);
+            }
+            let mut unique = parsed.clone();
+            unique.dedup();
+            prop_assert_eq!(unique.len(), parsed.len(), "no repeats");
+            if !scopes.is_empty() {
+                let mut sent: Vec<&str> = scopes.iter().map(String::as_str).collect();
+                sent.sort();
+                sent.dedup();
+                let mut got: Vec<&str> = parsed.iter().map(String::as_str).collect();
+                got.sort();
+                prop_assert_eq!(got, sent);
+            }
+            let check = ScopeCheck::of(&parsed);
+            prop_assert!(!check.write || check.read, "write implies read");
+            prop_assert_eq!(check.missing.iter().any(|m| m.required), !check.write);
+
+            let found = parse_bearer_challenge(&challenge).expect("a Bearer challenge parses");
+            let realm = challenge
+                .split("realm=")
+                .nth(1)
+                .and_then(|rest| rest.trim_start_matches('"').split(['"', ',']).next())
+                .unwrap_or_default();
+            prop_assert_eq!(found.realm.as_str(), realm);
+            let _ = parse_bearer_challenge(&garbage);
+            let _ = parse_bearer_challenge(&format!("Bearer {garbage}"));
+            Ok(())
+        },
+    );
+    println!("scope and challenge headers: {cases} cases without a failure");
+}
+
+/// What GitHub's packages API and the Engine API send, in their documented shapes (nulls where they
+/// send nulls, fields we don't read, odd values) and as garbage.
+fn service_json() -> impl Strategy<Value = (usize, Vec<u8>)> {
+    let text = "[ -~&&[^\"\\\\]]{0,16}";
+    let tags = proptest::collection::vec("[a-z0-9._-]{1,10}", 0..3);
+    let reference = prop_oneof![
+        "[a-z0-9]{1,8}(/[a-z0-9]{1,8}){0,2}:[a-z0-9.]{1,8}",
+        Just("<none>:<none>".to_string()),
+        "[ -~&&[^\"\\\\]]{0,20}",
+    ];
+    let references = proptest::option::of(proptest::collection::vec(reference, 0..4));
+    let shaped = (
+        0usize..4,
+        text,
+        tags,
+        references,
+        any::<i64>(),
+        any::<u32>(),
+        any::<bool>(),
+    )
+        .prop_map(|(shape, text, tags, references, number, id, null)| {
+            let kind = if null { "image" } else { text.as_str() };
+            let repository = if null {
+                "null".to_string()
+            } else {
+                format!(r#"{{"full_name":"o/{text}","html_url":"https://github.com/o/{text}","private":false}}"#)
+            };
+            let tags = serde_json::to_string(&tags).unwrap_or_default();
+            let references = serde_json::to_string(&references).unwrap_or_default();
+            let body = match shape {
+                0 => format!(
+                    r#"[{{"id":{id},"name":"{text}","package_type":"container","owner":{{"login":"{text}","id":1,"type":"User"}},"version_count":{id},"visibility":"{text}","url":"u","created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-02T00:00:00Z","repository":{repository},"html_url":"h","extra":[1,2]}}]"#
+                ),
+                1 => format!(
+                    r#"[{{"id":{id},"name":"sha256:{text}","url":"u","package_html_url":"p","created_at":"c","updated_at":"u","html_url":"h","description":null,"license":null,"metadata":{{"package_type":"container","container":{{"tags":{tags}}}}}}}]"#
+                ),
+                2 => format!(
+                    r#"[{{"Id":"sha256:{text}","ParentId":"","RepoTags":{references},"RepoDigests":null,"Created":{number},"Size":{number},"SharedSize":-1,"Labels":null,"Containers":-1}}]"#
+                ),
+                _ => format!(
+                    r#"{{"status":"tag","id":"{text}","Type":"{kind}","Action":"{text}","Actor":{{"ID":"sha256:{text}","Attributes":{{"name":"{text}"}}}},"scope":"local","time":{number},"timeNano":{number}}}"#
+                ),
+            };
+            (shape, body.into_bytes())
+        });
+    prop_oneof![
+        3 => shaped,
+        1 => (0usize..4, proptest::collection::vec(any::<u8>(), 0..300)).prop_map(|(s, b)| (s + 10, b)),
+    ]
+}
+
+#[test]
+#[ignore = "time-boxed fuzzing; tests/run.sh runs it with GHCR_FUZZ_SECONDS"]
+fn github_and_engine_json_in_documented_shapes_always_parses_and_garbage_never_panics() {
+    use ghcr::engine::images::{parse_event, rows, ImageSummary};
+    use ghcr::packages::{Package, Version};
+    let cases = run_for(budget().mul_f64(0.25), service_json(), |(shape, body)| {
+        let packages = serde_json::from_slice::<Vec<Package>>(&body);
+        let versions = serde_json::from_slice::<Vec<Version>>(&body);
+        let summaries = serde_json::from_slice::<Vec<ImageSummary>>(&body);
+        let event = parse_event(&body);
+        match shape {
+            0 => prop_assert!(packages.is_ok(), "{:?}", packages.err()),
+            1 => {
+                let versions = versions.map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert!(versions.iter().all(|v| v.name.starts_with("sha256:")));
+                let _ = versions.iter().map(Version::tags).count();
+            }
+            2 => prop_assert!(summaries.is_ok(), "{:?}", summaries.err()),
+            3 => {
+                let value: serde_json::Value = serde_json::from_slice(&body)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let is_image = value["Type"] == "image" && value["Action"] != "";
+                prop_assert_eq!(event.is_some(), is_image);
+            }
+            _ => {}
+        }
+        if let Ok(summaries) = summaries {
+            let images = rows(&summaries, "ghcr.io");
+            prop_assert!(images.len() >= summaries.len(), "a row per image at least");
+            for image in &images {
+                prop_assert!(image.short_id.len() <= 12);
+                prop_assert!(!image.repository.is_empty());
+            }
+        }
+        Ok(())
+    });
+    println!("GitHub and engine JSON: {cases} cases without a failure");
 }

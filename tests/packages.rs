@@ -325,6 +325,32 @@ async fn github_failures_and_foreign_orgs_give_clear_errors_not_panics() {
 }
 
 #[tokio::test]
+async fn a_github_answer_that_stalls_mid_body_ends_within_the_clients_bound_as_no_answer() {
+    let config = config();
+    let login = new_user("packages-stall").await;
+    let token = new_token(&login, "classic", &["write:packages"]).await;
+    let github = GitHub::new(&config).unwrap();
+    let secret = Secret::new(token.clone());
+    emulator_admin(
+        "/_emulator/faults",
+        serde_json::json!({"token": token, "path": "/packages", "status": 200,
+                           "body": r#"[{"id":1,"name":"sl"#, "stall_seconds": 120}),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let error = github.packages(&secret, &Owner::User).await.unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(error.code, Code::NetworkUnreachable, "{error}");
+    assert!(error.message.contains("no answer in time"), "{error}");
+    assert!(
+        took >= Duration::from_secs(15) && took < Duration::from_secs(25),
+        "bounded by the 20 s request timeout: {took:?}"
+    );
+    // Nothing is stuck: the next request gets the real answer.
+    assert!(github.packages(&secret, &Owner::User).await.is_ok());
+}
+
+#[tokio::test]
 async fn connecting_a_repository_relabels_the_tag_in_place_and_github_links_the_package() {
     let config = config();
     let login = unique("connect");

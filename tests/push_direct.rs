@@ -362,3 +362,106 @@ async fn a_push_to_a_new_repository_mounts_the_layers_the_owner_already_pushed()
         "the same image in both repositories"
     );
 }
+
+#[tokio::test]
+async fn a_token_revoked_mid_push_lets_that_push_finish_and_the_next_fails_once_with_no_tag() {
+    use ghcr::push::jobs::{JobState, Jobs};
+    let cache = tempfile::tempdir().unwrap();
+    let config = config(cache.path());
+    let (login, token) = writer("direct-revoked").await;
+    let witness = new_token(&login, "classic", &["read:packages"]).await;
+    let first = format!("direct-revoked-{login}:1");
+    let second = format!("direct-revoked-{login}:2");
+    layered_image(&first, &[30_000_000, 30_000_000, 30_000_000]);
+    layered_image(&second, &[1_000_000]);
+    let first_target = format!("{}/{login}/revoked:1", config.registry);
+    let second_target = format!("{}/{login}/revoked:2", config.registry);
+
+    let (sender, mut updates) = tokio::sync::mpsc::unbounded_channel();
+    let jobs = Jobs::new(config.clone(), 2, move |update| {
+        let _ = sender.send(update.clone());
+    });
+    let first_id = jobs
+        .submit(
+            request(PushSource::Image(first), &first_target),
+            credentials(&login, &token),
+        )
+        .unwrap();
+    // Revoke on GitHub once bytes are moving.
+    loop {
+        let update = next_update(&mut updates).await;
+        assert!(!update.state.is_finished(), "finished early: {update:?}");
+        if update.progress.as_ref().is_some_and(|p| p.bytes > 0) {
+            break;
+        }
+    }
+    common::emulator_admin(
+        &format!("/_emulator/tokens/{token}/revoke"),
+        serde_json::json!({}),
+    )
+    .await;
+    // The registry token it holds stays valid until it expires (five minutes, as on ghcr.io): the push
+    // under way finishes, complete.
+    let finished = loop {
+        let update = next_update(&mut updates).await;
+        if update.id == first_id && update.state.is_finished() {
+            break update;
+        }
+    };
+    let JobState::Done { pushed, .. } = &finished.state else {
+        panic!("the push under way should finish: {finished:?}");
+    };
+    let inspected = skopeo(
+        &["inspect", &format!("docker://{first_target}")],
+        &login,
+        &witness,
+    )
+    .unwrap();
+    assert!(inspected.contains(&pushed.digest), "{inspected}");
+
+    // The next push is refused at once, as a token problem: no retries, no tag.
+    let second_id = jobs
+        .submit(
+            request(PushSource::Image(second), &second_target),
+            credentials(&login, &token),
+        )
+        .unwrap();
+    let mut states = Vec::new();
+    let failed = loop {
+        let update = next_update(&mut updates).await;
+        if update.id != second_id {
+            continue;
+        }
+        states.push(update.state.clone());
+        if update.state.is_finished() {
+            break update;
+        }
+    };
+    let JobState::Failed { error } = &failed.state else {
+        panic!("the push after the revocation should fail: {failed:?}");
+    };
+    assert_eq!(error.code, Code::TokenInvalid, "{error}");
+    assert!(
+        !states
+            .iter()
+            .any(|s| matches!(s, JobState::Retrying { .. })),
+        "a revoked token is not retried: {states:?}"
+    );
+    assert!(!format!("{error:?}").contains(&token));
+    let error = skopeo(
+        &["inspect", &format!("docker://{second_target}")],
+        &login,
+        &witness,
+    )
+    .unwrap_err();
+    assert!(error.contains("manifest unknown"), "{error}");
+}
+
+async fn next_update(
+    updates: &mut tokio::sync::mpsc::UnboundedReceiver<ghcr::push::jobs::JobUpdate>,
+) -> ghcr::push::jobs::JobUpdate {
+    tokio::time::timeout(Duration::from_secs(60), updates.recv())
+        .await
+        .expect("an update within a minute")
+        .expect("the jobs are alive")
+}

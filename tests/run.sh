@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: the quality gates (fmt, clippy), a build of the app, then every test against the real test
-# stack — unit, integration, WebDriver, time-boxed fuzzing, the engine-restart, registry-restart and
-# engine-down checks — and a count of each. The stack is stopped at the end, also on failure; its logs stay in target/stack/logs.
+# stack — unit, integration, WebDriver, time-boxed fuzzing, the engine-restart, registry-restart,
+# disk-full and engine-down checks — and a count of each. The stack is stopped at the end, also on
+# failure; its logs stay in target/stack/logs.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,17 +35,21 @@ step "unit, integration and WebDriver tests"
 cargo test --workspace --no-fail-fast 2>&1 | tee "$out/tests.log"
 [ "${PIPESTATUS[0]}" = 0 ] || failed=1
 
-step "fuzzing the parsers (${GHCR_FUZZ_SECONDS:=60} s for references, a quarter of it each for push lines and archive manifests)"
+step "fuzzing the parsers (${GHCR_FUZZ_SECONDS:=60} s for references, a quarter of it each for push lines, archive manifests, headers and GitHub/engine JSON)"
 export GHCR_FUZZ_SECONDS
-cargo test -p ghcr --test fuzz -- --ignored --nocapture --test-threads 1 2>&1 | tee "$out/fuzz.log"
+cargo test --workspace --test fuzz -- --ignored --nocapture --test-threads 1 2>&1 | tee "$out/fuzz.log"
 [ "${PIPESTATUS[0]}" = 0 ] || failed=1
 
 step "engine-restart test (restarts the stack's dockerd)"
-cargo test -p ghcr --test engine_restart -- --ignored 2>&1 | tee "$out/engine-restart.log"
+cargo test --workspace --test engine_restart -- --ignored 2>&1 | tee "$out/engine-restart.log"
 [ "${PIPESTATUS[0]}" = 0 ] || failed=1
 
 step "registry-restart test (stops and restarts the stack's token registry)"
-cargo test -p ghcr --test registry_restart -- --ignored 2>&1 | tee "$out/registry-restart.log"
+cargo test --workspace --test registry_restart -- --ignored 2>&1 | tee "$out/registry-restart.log"
+[ "${PIPESTATUS[0]}" = 0 ] || failed=1
+
+step "disk-full tests (a full tmpfs over dockerd's temporary directory, and under the cache)"
+cargo test --workspace --test engine_disk_full -- --ignored --test-threads 1 2>&1 | tee "$out/disk-full.log"
 [ "${PIPESTATUS[0]}" = 0 ] || failed=1
 
 step "engine-down tests (the stack's dockerd stopped)"
@@ -59,7 +64,7 @@ for file in $webdriver_files; do
   # cargo names both "tests/FILE": a WebDriver test file must not share a name with a core test file.
   [ ! -e "tests/$file" ] || die "tests/webdriver/tests/$file and tests/$file share a name; rename one"
 done
-summary=$(cat "$out/tests.log" "$out/fuzz.log" "$out/engine-restart.log" "$out/registry-restart.log" "$out/engine-down.log" | awk -v webdriver="$webdriver_files" '
+summary=$(cat "$out/tests.log" "$out/fuzz.log" "$out/engine-restart.log" "$out/registry-restart.log" "$out/disk-full.log" "$out/engine-down.log" | awk -v webdriver="$webdriver_files" '
   BEGIN { n = split(webdriver, files, " "); for (i = 1; i <= n; i++) is_webdriver["tests/" files[i]] = 1 }
   /^ *Running unittests/ { kind = "unit"; next }
   /^ *Doc-tests/ { kind = "unit"; next }

@@ -68,7 +68,11 @@ function watchPushes() {
   const core = window.__TAURI__ && window.__TAURI__.core;
   if (!core) return;
   const updates = new core.Channel();
-  updates.onmessage = (job) => pushes.apply(job);
+  updates.onmessage = (job) => {
+    pushes.apply(job);
+    // A push refused because the token was revoked or expired: the status bar says so at once.
+    if (job.state === 'failed' && job.error && job.error.code === 'token.invalid') refreshAccount();
+  };
   invoke('pushes_watch', { updates }).then((jobs) => { for (const job of jobs) pushes.apply(job); }).catch(() => {});
 }
 

@@ -113,7 +113,12 @@ pub fn run() {
         pushes_listener: Arc::new(Mutex::new(None)),
     };
     let result = tauri::Builder::default()
-        .plugin(tauri_plugin_opener::init())
+        // Used from Rust only (commands check the host first); no click handler injected into the page.
+        .plugin(
+            tauri_plugin_opener::Builder::new()
+                .open_js_links_on_click(false)
+                .build(),
+        )
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
         .manage(state)

@@ -106,6 +106,12 @@ pub fn rows(summaries: &[ImageSummary], registry: &str) -> Vec<LocalImage> {
                     None => (text.to_string(), String::new()),
                 },
             };
+            // An engine that sends a nameless tag ("", ":x") still gets a row a person can read.
+            let repository = if repository.is_empty() {
+                "<none>".to_string()
+            } else {
+                repository
+            };
             rows.push(LocalImage {
                 reference: Some(text.to_string()),
                 repository,
@@ -310,6 +316,14 @@ mod tests {
             created,
             size,
         }
+    }
+
+    #[test]
+    fn a_nameless_tag_from_the_engine_still_gets_a_repository_to_show() {
+        // Found by tests/fuzz.rs: RepoTags [":x"] made a row with an empty repository.
+        let rows = rows(&[summary("sha256:ab", &[":x", ""], 1, 1)], "ghcr.io");
+        assert_eq!(rows.len(), 2);
+        assert!(rows.iter().all(|r| r.repository == "<none>"), "{rows:?}");
     }
 
     #[test]

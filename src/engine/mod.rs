@@ -313,14 +313,21 @@ impl Engine {
     }
 
     fn refused(&self, what: &str, status: http::StatusCode, body: &[u8]) -> Error {
+        let message = engine_message(body);
+        // An export is staged in the engine's temporary directory first: a full disk shows up here.
+        let hint = if message.contains("no space left on device") {
+            "The engine's disk is full: free space where it keeps temporary files (DOCKER_TMPDIR, or \
+             its data root, e.g. /var/lib/docker/tmp), then push again. Nothing was pushed."
+        } else {
+            "The engine's own message says why; `docker` would show the same."
+        };
         Error::new(
             Code::EngineFailed,
             format!(
-                "The engine could not {what} (HTTP {}): {}",
+                "The engine could not {what} (HTTP {}): {message}",
                 status.as_u16(),
-                engine_message(body)
             ),
-            "The engine's own message says why; `docker` would show the same.",
+            hint,
         )
     }
 

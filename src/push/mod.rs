@@ -15,8 +15,10 @@ pub mod stream;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::{Code, Error, Result};
+use crate::github::GitHub;
 use crate::reference::Reference;
 use crate::registry::session::Credentials;
+use crate::secret::Secret;
 use direct::{DirectOptions, DirectSource};
 use progress::Snapshot;
 use serde::{Deserialize, Serialize};
@@ -128,6 +130,33 @@ impl PushRequest {
 /// Pushes as `request` says, reporting progress (at most ten snapshots a second, and the last).
 /// Through the engine, the image is tagged as the target first (when it isn't already).
 pub async fn push(
+    config: &Config,
+    request: &PushRequest,
+    credentials: Credentials,
+    report: impl FnMut(&Snapshot),
+) -> Result<Pushed> {
+    let token = credentials.token.clone();
+    match push_as_requested(config, request, credentials, report).await {
+        Err(denied) if denied.code == Code::RegistryDenied => {
+            Err(why_denied(config, &token, denied).await)
+        }
+        outcome => outcome,
+    }
+}
+
+/// The registry says only "denied"; when the token itself is the reason (revoked, expired), GitHub's
+/// `GET /user` says so, and that is the error a person can act on (set up a new token).
+async fn why_denied(config: &Config, token: &Secret, denied: Error) -> Error {
+    let Ok(github) = GitHub::new(config) else {
+        return denied;
+    };
+    match github.authenticated_user(token).await {
+        Err(invalid) if invalid.code == Code::TokenInvalid => invalid,
+        _ => denied,
+    }
+}
+
+async fn push_as_requested(
     config: &Config,
     request: &PushRequest,
     credentials: Credentials,

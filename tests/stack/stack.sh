@@ -10,6 +10,8 @@
 #   stack.sh restart-engine  stop dockerd and start it again (the engine-restart test)
 #   stack.sh stop-registry / start-registry  stop the token registry, start it again keeping its
 #                         storage (the registry-restart test)
+#   stack.sh fill-engine-tmp / free-engine-tmp  put a full 1 MiB tmpfs over dockerd's temporary
+#                         directory, where it stages exports, and take it away (the disk-full test; root)
 #   stack.sh status       say what runs
 #
 # `start` writes target/stack/env, to be sourced by the tests: DOCKER_HOST, DOCKER_CONFIG, DISPLAY,
@@ -276,6 +278,27 @@ start_registry_again() {
   say "registry-token ready again on 127.0.0.1:$port"
 }
 
+# dockerd stages `docker save`/export in DATA_ROOT/tmp (its TMPDIR): a full tmpfs there is a full disk
+# for exactly that, and nothing else the stack does. `stop` lifts it too (it is under docker-data).
+engine_tmp() {
+  DOCKER_HOST="unix://$run/docker.sock" docker info --format '{{.DockerRootDir}}/tmp'
+}
+
+fill_engine_tmp() {
+  local tmp
+  tmp=$(engine_tmp)
+  mountpoint -q "$tmp" || mount -t tmpfs -o size=1m ghcr-engine-tmp "$tmp"
+  head -c 2000000 /dev/zero >"$tmp/filler" 2>/dev/null || true
+  say "dockerd's temporary directory $tmp is full ($(df --output=avail -h "$tmp" | tail -1 | tr -d ' ') free)"
+}
+
+free_engine_tmp() {
+  local tmp
+  tmp=$(engine_tmp)
+  if mountpoint -q "$tmp"; then umount "$tmp"; fi
+  say "dockerd's temporary directory $tmp is back on its disk"
+}
+
 status() {
   local name
   for name in "${components[@]}"; do
@@ -290,6 +313,8 @@ case "${1:-}" in
   restart-engine) stop_one dockerd; engine ;;
   stop-registry) stop_one registry-token; say "registry-token stopped" ;;
   start-registry) start_registry_again ;;
+  fill-engine-tmp) fill_engine_tmp ;;
+  free-engine-tmp) free_engine_tmp ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|stop-engine|restart-engine|stop-registry|start-registry|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|stop-engine|restart-engine|stop-registry|start-registry|fill-engine-tmp|free-engine-tmp|status" >&2; exit 2 ;;
 esac

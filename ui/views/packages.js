@@ -80,7 +80,8 @@ export function render(root, { invoke, show, account }) {
     try {
       ui.packages = await invoke('packages_list', { org: ui.org || null });
       localStorage.setItem(cacheKey(), JSON.stringify(ui.packages));
-      say('');
+      // A loaded list clears an earlier load's error, not what an action said ("Deleted … Restore it").
+      if (notice.classList.contains('error')) say('');
       drawList();
       if (ui.selected) {
         const current = ui.packages.find((p) => p.name === ui.selected.name);
@@ -263,6 +264,7 @@ export function render(root, { invoke, show, account }) {
           } catch (error) { say(`${error.message} ${error.hint || ''}`, true); }
         });
         detail.hidden = true;
+        ui.selected = null;
         stopWatch();
         say(`Deleted ${pkg.name}. GitHub can restore it for 30 days. `);
         notice.append(restore);

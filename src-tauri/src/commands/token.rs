@@ -5,20 +5,20 @@ use crate::AppState;
 use ghcr::token::device_flow::{self, DeviceSignIn};
 use ghcr::token::gh_cli::GhCli;
 use ghcr::token::{self, store::Accounts, Account, GhCliToken, TokenReport};
-use ghcr::{Code, Error};
+use ghcr::{Code, Error, Secret};
 use std::sync::Arc;
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
 
 #[tauri::command]
-pub async fn token_check(state: State<'_, AppState>, token: String) -> Result<TokenReport, Error> {
-    let secret = token::from_pasted(&token)?;
+pub async fn token_check(state: State<'_, AppState>, token: Secret) -> Result<TokenReport, Error> {
+    let secret = token::from_pasted(token.expose())?;
     token::check(state.config()?, &secret).await
 }
 
 #[tauri::command]
-pub async fn token_save(state: State<'_, AppState>, token: String) -> Result<Account, Error> {
-    token::save(state.config()?, token::from_pasted(&token)?).await
+pub async fn token_save(state: State<'_, AppState>, token: Secret) -> Result<Account, Error> {
+    token::save(state.config()?, token::from_pasted(token.expose())?).await
 }
 
 #[tauri::command]

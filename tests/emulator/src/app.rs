@@ -46,6 +46,9 @@ pub struct Fault {
     pub retry_after: Option<u64>,
     #[serde(default = "one")]
     pub times: u32,
+    /// A slow body: `body` is sent, then the answer stalls this long before it ends.
+    #[serde(default)]
+    pub stall_seconds: Option<u64>,
 }
 
 fn one() -> u32 {
@@ -53,7 +56,7 @@ fn one() -> u32 {
 }
 
 /// Middleware for the REST routes: a matching fault is answered instead (GitHub's transient failures,
-/// a truncated body, a rate limit with `Retry-After`).
+/// a truncated body, a rate limit with `Retry-After`, a body that stalls).
 pub async fn inject_faults(State(app): State<Shared>, request: Request, next: Next) -> Response {
     let token = presented_token(request.headers());
     let path = request.uri().path().to_string();
@@ -70,7 +73,21 @@ pub async fn inject_faults(State(app): State<Shared>, request: Request, next: Ne
     let Some(fault) = fault else {
         return next.run(request).await;
     };
-    let mut response = Response::new(Body::from(fault.body));
+    let mut response = match fault.stall_seconds {
+        None => Response::new(Body::from(fault.body)),
+        Some(seconds) => {
+            let start = futures_util::stream::once(async move {
+                Ok::<_, std::io::Error>(axum::body::Bytes::from(fault.body))
+            });
+            let stall = futures_util::stream::once(async move {
+                tokio::time::sleep(std::time::Duration::from_secs(seconds)).await;
+                Ok(axum::body::Bytes::new())
+            });
+            Response::new(Body::from_stream(futures_util::StreamExt::chain(
+                start, stall,
+            )))
+        }
+    };
     *response.status_mut() = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::BAD_GATEWAY);
     response
         .headers_mut()

@@ -171,22 +171,41 @@ pub async fn settle(client: &Client) {
     tokio::time::sleep(Duration::from_millis(300)).await;
 }
 
-/// Every file under `dir` whose bytes contain `needle` (for the token-leak checks).
-pub fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<String> {
+/// Every regular file under `dir` whose bytes contain `needle` (for the token-leak checks). Symlinks,
+/// sockets and FIFOs are not opened (reading a FIFO would block); files or folders `skip` says yes to are
+/// left out.
+pub fn files_containing_except(
+    dir: &std::path::Path,
+    needle: &str,
+    skip: &dyn Fn(&std::path::Path) -> bool,
+) -> Vec<String> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(path) = pending.pop() {
-        if path.is_dir() {
+        if skip(&path) {
+            continue;
+        }
+        let Ok(metadata) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if metadata.is_dir() {
             for entry in std::fs::read_dir(&path).into_iter().flatten().flatten() {
                 pending.push(entry.path());
             }
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
-                found.push(path.display().to_string());
+        } else if metadata.is_file() {
+            if let Ok(bytes) = std::fs::read(&path) {
+                if memchr::memmem::find(&bytes, needle.as_bytes()).is_some() {
+                    found.push(path.display().to_string());
+                }
             }
         }
     }
     found
+}
+
+/// Every regular file under `dir` whose bytes contain `needle`.
+pub fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<String> {
+    files_containing_except(dir, needle, &|_| false)
 }
 
 async fn wait_for_port(port: u16, limit: Duration) {

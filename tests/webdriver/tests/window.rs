@@ -264,3 +264,59 @@ async fn status_bar_follows_the_engine_going_away_and_coming_back() {
         })
         .await;
 }
+
+#[tokio::test]
+async fn the_page_gets_only_its_own_commands_and_no_inline_script_runs() {
+    App::launch("window-lockdown", &[("DOCKER_HOST", &stack("DOCKER_HOST"))])
+        .await
+        .check(|client| async move {
+            client
+                .wait()
+                .at_most(PATIENCE)
+                .for_element(Locator::Css("#engine-status[data-state]"))
+                .await?;
+            // Plugin and core commands the UI doesn't use are refused by the capability, before any
+            // code runs: opening any URL, closing the window, reading a path.
+            let refused = client
+                .execute_async(
+                    r#"const done = arguments[0];
+                    const tries = [
+                      ['plugin:opener|open_url', { url: 'https://evil.example/' }],
+                      ['plugin:window|close', {}],
+                      ['plugin:path|resolve_directory', { directory: 11 }],
+                      ['plugin:dialog|save', {}],
+                      ['plugin:notification|notify', { options: { title: 'x' } }],
+                    ];
+                    Promise.all(tries.map(([cmd, args]) => window.__TAURI__.core.invoke(cmd, args)
+                      .then(() => `${cmd}: allowed`, (e) => `${cmd}: ${e}`)))
+                      .then((r) => done(r));"#,
+                    vec![],
+                )
+                .await?;
+            let answers: Vec<String> = serde_json::from_value(refused).unwrap_or_default();
+            ensure(answers.len() == 5, format!("answers: {answers:?}"))?;
+            for answer in &answers {
+                ensure(
+                    answer.contains("not allowed"),
+                    format!("refused by the capability: {answer}"),
+                )?;
+            }
+            // The CSP: an inline script added to the page does not run, nor does eval.
+            let ran = client
+                .execute(
+                    r#"const script = document.createElement('script');
+                    script.textContent = 'window.inlineRan = true;';
+                    document.body.append(script);
+                    let evaluated = false;
+                    try { evaluated = eval('true'); } catch (e) { evaluated = false; }
+                    return [window.inlineRan === true, evaluated];"#,
+                    vec![],
+                )
+                .await?;
+            ensure(
+                ran == serde_json::json!([false, false]),
+                format!("inline script ran / eval ran: {ran}"),
+            )
+        })
+        .await;
+}

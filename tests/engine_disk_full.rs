@@ -1,0 +1,156 @@
+//! Full disks (run alone by tests/run.sh, as root: it mounts tmpfs). dockerd stages an image export in
+//! its temporary directory: with that directory full, a direct push from the engine fails with the
+//! engine's "no space left on device" and a hint saying where to free space, pushes nothing and leaves
+//! the image in place; with space again the same push completes. A full disk under GHCR Desktop's own
+//! cache only costs the cache: the push completes.
+
+mod common;
+
+use common::{docker, emulated_github, layered_image, new_token, new_user, skopeo, stack};
+use ghcr::push::{push, PushRequest, PushSource, Via};
+use ghcr::registry::session::Credentials;
+use ghcr::secret::Secret;
+use ghcr::{Code, Config};
+use std::path::Path;
+use std::process::Command;
+
+fn stack_command(command: &str) {
+    let script = format!("{}/tests/stack/stack.sh", env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new(script).arg(command).status().unwrap();
+    assert!(status.success(), "stack.sh {command}");
+}
+
+/// Gives dockerd its temporary directory back even when an assertion fails.
+struct EngineTmpFull;
+
+impl EngineTmpFull {
+    fn fill() -> EngineTmpFull {
+        stack_command("fill-engine-tmp");
+        EngineTmpFull
+    }
+}
+
+impl Drop for EngineTmpFull {
+    fn drop(&mut self) {
+        stack_command("free-engine-tmp");
+    }
+}
+
+/// A 64 KiB tmpfs filled to the last byte, unmounted on drop.
+struct FullDir(tempfile::TempDir);
+
+impl FullDir {
+    fn new() -> FullDir {
+        let dir = tempfile::tempdir().unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=64k", "ghcr-full-cache"])
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "mount a tmpfs (the test runs as root)");
+        let filler = std::fs::write(dir.path().join("filler"), vec![0u8; 128 * 1024]);
+        assert!(filler.is_err(), "the tmpfs is full");
+        FullDir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for FullDir {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.0.path()).status();
+    }
+}
+
+fn request(source: &str, target: &str) -> PushRequest {
+    PushRequest {
+        source: PushSource::Image(source.to_string()),
+        target: target.to_string(),
+        via: Via::Direct,
+        source_repository: None,
+        engine: None,
+    }
+}
+
+#[tokio::test]
+#[ignore = "fills dockerd's temporary directory, which every export needs: run alone (tests/run.sh does)"]
+async fn a_full_engine_disk_fails_the_export_clearly_pushes_nothing_and_the_push_works_with_space_again(
+) {
+    let cache = tempfile::tempdir().unwrap();
+    let config = Config {
+        docker_host: Some(stack("DOCKER_HOST")),
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..emulated_github()
+    };
+    let login = new_user("disk-full").await;
+    let token = new_token(&login, "classic", &["write:packages"]).await;
+    let source = format!("disk-full-{login}:1");
+    layered_image(&source, &[6_000_000, 6_000_000]);
+    let image_id = docker(&["image", "inspect", "--format", "{{.Id}}", &source]);
+    let target = format!("{}/{login}/disk-full:1", config.registry);
+    let credentials = || Credentials {
+        login: login.clone(),
+        token: Secret::new(token.clone()),
+    };
+
+    let full = EngineTmpFull::fill();
+    let error = push(&config, &request(&source, &target), credentials(), |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, Code::EngineFailed, "{error:?}");
+    assert!(
+        error.message.contains("no space left on device"),
+        "{error:?}"
+    );
+    assert!(error.hint.contains("DOCKER_TMPDIR"), "{error:?}");
+    let inspected = skopeo(&["inspect", &format!("docker://{target}")], &login, &token);
+    assert!(
+        inspected
+            .as_ref()
+            .is_err_and(|e| e.contains("manifest unknown")),
+        "nothing was pushed: {inspected:?}"
+    );
+    assert_eq!(
+        docker(&["image", "inspect", "--format", "{{.Id}}", &source]),
+        image_id,
+        "the image is still there"
+    );
+
+    drop(full);
+    let pushed = push(&config, &request(&source, &target), credentials(), |_| {})
+        .await
+        .unwrap();
+    let inspected = skopeo(&["inspect", &format!("docker://{target}")], &login, &token).unwrap();
+    assert!(inspected.contains(&pushed.digest), "{inspected}");
+}
+
+#[tokio::test]
+#[ignore = "mounts a tmpfs (root): run by tests/run.sh with the disk-full test"]
+async fn a_full_disk_under_the_cache_costs_only_the_cache() {
+    let full = FullDir::new();
+    let config = Config {
+        docker_host: Some(stack("DOCKER_HOST")),
+        cache_dir: Some(full.path().to_path_buf()),
+        ..emulated_github()
+    };
+    let login = new_user("cache-full").await;
+    let token = new_token(&login, "classic", &["write:packages"]).await;
+    let source = format!("cache-full-{login}:1");
+    layered_image(&source, &[3_000_000, 3_000_000]);
+    let target = format!("{}/{login}/cache-full:1", config.registry);
+    let pushed = push(
+        &config,
+        &request(&source, &target),
+        Credentials {
+            login: login.clone(),
+            token: Secret::new(token.clone()),
+        },
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let inspected = skopeo(&["inspect", &format!("docker://{target}")], &login, &token).unwrap();
+    assert!(inspected.contains(&pushed.digest), "{inspected}");
+}

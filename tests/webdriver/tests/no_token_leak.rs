@@ -1,0 +1,230 @@
+//! The leak test: one person's whole session in the real window with a token minted for this test —
+//! paste and save it, tag an image, drag it to push, find the package, make it public (with the
+//! anonymous-pull proof), delete it, remove the account — and afterwards the token's bytes are in no file
+//! under the app's HOME (its XDG config, data and cache dirs inside), /tmp, the app's and WebDriver's
+//! logs, the stack's logs (except the emulator's, which plays GitHub and is given the token by design),
+//! or the test output written so far.
+
+use ghcr_webdriver_tests::{
+    drag, emulator_admin, ensure, files_containing_except, import_image, stack, target_dir, unique,
+    user_with_token, App, Client, Element, Locator,
+};
+use std::path::Path;
+use std::time::Duration;
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+async fn open(client: &Client, view: &str) -> Result<(), fantoccini::error::CmdError> {
+    client
+        .find(Locator::Css(&format!(".nav[data-view='{view}']")))
+        .await?
+        .click()
+        .await
+}
+
+/// The element `css` selects, once it is there; the error names what was awaited.
+async fn wait_for(
+    client: &Client,
+    css: &str,
+) -> Result<Element, Box<dyn std::error::Error + Send + Sync>> {
+    client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(css))
+        .await
+        .map_err(|e| format!("waiting for {css}: {e}").into())
+}
+
+/// Cargo's build output (`debug`/`release` beside a `CACHEDIR.TAG`) was written before the token
+/// existed; the emulator's log is GitHub's side. Everything else is searched.
+fn not_searched(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let cargo_output = matches!(name, "debug" | "release")
+        && path
+            .parent()
+            .is_some_and(|parent| parent.join("CACHEDIR.TAG").exists());
+    let emulator_log = name == "emulator.log" && path.parent().is_some_and(|p| p.ends_with("logs"));
+    cargo_output || emulator_log
+}
+
+#[tokio::test]
+async fn a_whole_session_from_token_to_logout_leaves_the_token_in_no_file_or_log() {
+    let (login, token) = user_with_token(
+        "Wd-Leak",
+        &[],
+        "classic",
+        &["write:packages", "read:packages", "delete:packages"],
+    )
+    .await;
+    let owner = login.to_lowercase();
+    let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
+    let emulator = stack("GHCR_TEST_EMULATOR");
+    let name = unique("wd-leak");
+    let source = format!("{name}-src:1");
+    import_image(&source);
+    let tagged = format!("{registry}/{owner}/{name}:1");
+    let home = tempfile::tempdir().expect("a HOME under /tmp");
+    // A web root of the test's own keys the keyring entry, so no other test's account is "in use".
+    let web = format!(
+        "http://127.0.0.1:{}",
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port()
+    );
+    let env = [
+        ("HOME", home.path().display().to_string()),
+        ("DOCKER_HOST", stack("DOCKER_HOST")),
+        ("GHCR_API_URL", emulator.clone()),
+        ("GHCR_WEB_URL", web),
+        ("GHCR_REGISTRY", registry.clone()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let pasted = token.clone();
+    let row = format!(".package-row[data-name='{name}']");
+
+    App::launch("no-token-leak", &env)
+        .await
+        .check(|client| async move {
+            // Token setup: paste, the check passes, save to the keyring.
+            open(&client, "account").await?;
+            wait_for(&client, "#token-input")
+                .await?
+                .send_keys(&pasted)
+                .await?;
+            wait_for(&client, "#push-check[data-ok='yes']").await?;
+            client
+                .find(Locator::Id("save-token"))
+                .await?
+                .click()
+                .await?;
+            wait_for(&client, "#account-status[data-state='ok']").await?;
+
+            // Tag: "Tag for GitHub" on the imported image, with the proposed name changed to ours.
+            open(&client, "images").await?;
+            let filter = wait_for(&client, "#image-filter").await?;
+            filter.send_keys(&source).await?;
+            wait_for(
+                &client,
+                &format!(".image-row[data-reference='{source}'] .tag-for-github"),
+            )
+            .await?
+            .click()
+            .await?;
+            let field = wait_for(&client, "#tag-name").await?;
+            field.clear().await?;
+            field.send_keys(&format!("{name}:1")).await?;
+            wait_for(&client, "#tag-dialog[data-valid='true'] #tag-preview").await?;
+            let mut previewed = String::new();
+            for _ in 0..50 {
+                previewed = client
+                    .find(Locator::Id("tag-preview"))
+                    .await?
+                    .text()
+                    .await?;
+                if previewed == tagged {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            ensure(
+                previewed == tagged,
+                format!("the dialog proposes {previewed}"),
+            )?;
+            client
+                .find(Locator::Id("tag-create"))
+                .await?
+                .click()
+                .await?;
+            wait_for(&client, "#image-notice:not([hidden])").await?;
+
+            // Push: drag the new name onto the owner.
+            let filter = client.find(Locator::Id("image-filter")).await?;
+            filter.clear().await?;
+            filter.send_keys(&tagged).await?;
+            let image =
+                wait_for(&client, &format!(".image-row[data-reference='{tagged}']")).await?;
+            let zone = wait_for(&client, &format!(".drop-zone[data-owner='{owner}']")).await?;
+            drag(&client, &image, &zone).await?;
+            open(&client, "pushes").await?;
+            client
+                .wait()
+                .at_most(Duration::from_secs(120))
+                .for_element(Locator::Css(&format!(
+                    ".push-card[data-target='{tagged}'][data-state='done']"
+                )))
+                .await?;
+
+            // Packages: the new package, private; made public "on GitHub"; the proof; then deleted.
+            open(&client, "packages").await?;
+            let mut package = None;
+            for _ in 0..40 {
+                if let Ok(found) = client.find(Locator::Css(&row)).await {
+                    package = Some(found);
+                    break;
+                }
+                if let Ok(refresh) = client.find(Locator::Id("packages-refresh")).await {
+                    refresh.click().await?;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            package
+                .ok_or_else(|| format!("{name} never showed"))?
+                .click()
+                .await?;
+            wait_for(&client, "#package-detail[data-visibility='private']").await?;
+            client
+                .find(Locator::Id("visibility-toggle"))
+                .await?
+                .click()
+                .await?;
+            wait_for(&client, "#package-detail[data-watching='true']").await?;
+            emulator_admin(
+                &format!("/_emulator/packages/{owner}/{name}/visibility"),
+                serde_json::json!({"visibility": "public"}),
+            )
+            .await;
+            wait_for(&client, "#visibility-proof[data-result='ok']").await?;
+            client
+                .find(Locator::Id("package-delete"))
+                .await?
+                .click()
+                .await?;
+            wait_for(&client, "#delete-confirm").await?.click().await?;
+            wait_for(&client, "#package-restore").await?;
+
+            // Logout: remove the account; the status bar says so.
+            open(&client, "account").await?;
+            wait_for(
+                &client,
+                &format!("li[data-login='{login}'] button[aria-label='Remove {login}']"),
+            )
+            .await?
+            .click()
+            .await?;
+            wait_for(&client, "#account-status[data-state='none']").await?;
+            let page = client.source().await?;
+            ensure(!page.contains(&pasted), "the page still holds the token")
+        })
+        .await;
+
+    let target = target_dir();
+    let mut searched = vec![home.path().to_path_buf(), std::env::temp_dir()];
+    for dir in ["webdriver", "stack/logs", "test-output"] {
+        searched.push(target.join(dir));
+    }
+    let mut leaks = Vec::new();
+    for dir in &searched {
+        leaks.extend(files_containing_except(dir, &token, &not_searched));
+    }
+    leaks.sort();
+    leaks.dedup();
+    assert_eq!(
+        leaks,
+        Vec::<String>::new(),
+        "the token is in these files (searched {searched:?})"
+    );
+}
