@@ -2,7 +2,7 @@
 # need first (Debian/Ubuntu: apt-get; elsewhere they print what to install). `make run` builds the whole
 # workspace, as `make test` does, so that the two share one set of build artifacts (`cargo run` alone
 # resolves features for the app only and compiles ~60 crates a second time).
-.PHONY: run test demo bench deps deps-test
+.PHONY: run test demo bench load deps deps-test
 
 run: deps
 	cargo build --workspace
@@ -19,6 +19,11 @@ demo: deps-test
 # Push throughput against docker push and skopeo (a script that prints ratios, not a test).
 bench: deps-test
 	scripts/bench-push.sh
+
+# The window under load: 5,000 images and 10 pushes at once; prints event-loop stalls, IPC answer times
+# and memory, and fails over 100 ms of stall (a measurement, like bench: not part of make test).
+load: deps-test
+	scripts/load.sh
 
 deps:
 	scripts/install-deps.sh run

@@ -33,6 +33,17 @@ pub fn threads() -> usize {
         .unwrap_or(2)
 }
 
+/// Compressing is background work that uses every core: each worker lowers its own priority (nice 10;
+/// on Linux the nice value is per thread) so the window, and whatever else the person is doing, stay
+/// responsive during a push. Measured by tests/webdriver/tests/load.rs. The workers live for one batch.
+fn as_background_work() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority(2) on the calling thread (who = 0); no memory is involved.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
+}
+
 /// Reads `source` to its end and gzips it on `threads` threads, passing each member in order to `emit`
 /// (which may block: that is the back-pressure of the upload) and the uncompressed bytes read so far to
 /// `progress`. `read_error` turns a read failure into the error the person sees.
@@ -54,7 +65,12 @@ pub fn compress_layer(
         let (members, following) = std::thread::scope(|scope| {
             let workers: Vec<_> = batch
                 .iter()
-                .map(|piece| scope.spawn(move || gzip_member(piece)))
+                .map(|piece| {
+                    scope.spawn(move || {
+                        as_background_work();
+                        gzip_member(piece)
+                    })
+                })
                 .collect();
             for piece in &batch {
                 uncompressed.update(piece);

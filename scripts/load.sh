@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The window under load (`make load`; a measurement, not part of make test): builds the app, starts the
+# test stack if it isn't running, and runs tests/webdriver/tests/load.rs — 5,000 images in the engine,
+# 10 pushes at once — printing the longest event-loop stall, IPC answer times and resident memory per
+# stage. RUNS (default 1) repeats it.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+cargo build --workspace >&2
+started_stack=no
+if ! tests/stack/stack.sh status | grep -q '^dockerd: running'; then
+  tests/stack/stack.sh start
+  started_stack=yes
+fi
+set -a
+# shellcheck disable=SC1091
+. target/stack/env
+set +a
+status=0
+for _ in $(seq 1 "${RUNS:-1}"); do
+  cargo test -p ghcr-webdriver-tests --test load -- --ignored --nocapture 2>&1 | grep -E '^load:|^test |panicked|failed' || status=1
+done
+[ "$started_stack" = no ] || tests/stack/stack.sh stop
+exit "$status"
