@@ -18,7 +18,10 @@ set -a
 set +a
 status=0
 for _ in $(seq 1 "${RUNS:-1}"); do
-  cargo test -p ghcr-webdriver-tests --test load -- --ignored --nocapture 2>&1 | grep -E '^load:|^test |panicked|failed' || status=1
+  set +e
+  cargo test -p ghcr-webdriver-tests --test load -- --ignored --nocapture 2>&1 | grep -E '^load:|^test |panicked|failed'
+  [ "${PIPESTATUS[0]}" = 0 ] || status=1
+  set -e
 done
 [ "$started_stack" = no ] || tests/stack/stack.sh stop
 exit "$status"
