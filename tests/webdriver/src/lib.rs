@@ -61,7 +61,21 @@ impl Drop for Driver {
     }
 }
 
+/// A free loopback port below Linux's ephemeral range (32768–60999), so that an outgoing connection
+/// can't take it between this check and tauri-driver or WebKitWebDriver binding it.
 fn free_port() -> u16 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos())
+        ^ (std::process::id() << 8);
+    for _ in 0..200 {
+        let step = NEXT.fetch_add(7919, std::sync::atomic::Ordering::Relaxed);
+        let port = 20_000 + (seed.wrapping_add(step) % 12_000) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
     listener.local_addr().expect("its address").port()
 }
@@ -92,44 +106,57 @@ impl App {
         );
         let logs = target_dir().join("webdriver");
         std::fs::create_dir_all(&logs).expect("target/webdriver");
-        let log = std::fs::File::create(logs.join(format!("{name}.log"))).expect("a log file");
 
-        let port = free_port();
-        let native_port = free_port();
-        let mut command = Command::new(stack("TAURI_DRIVER"));
-        command
-            .args(["--port", &port.to_string()])
-            .args(["--native-port", &native_port.to_string()])
-            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
-            .env("DISPLAY", stack("DISPLAY"))
-            .env("HOME", &home_path)
-            .env("XDG_DATA_HOME", home_path.join("data"))
-            .env("XDG_CONFIG_HOME", home_path.join("config"))
-            .env("XDG_CACHE_HOME", home_path.join("cache"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log);
-        for (key, value) in env.iter().filter(|(key, _)| *key != "HOME") {
-            command.env(key, value);
-        }
-        let driver = Driver {
-            child: command.spawn().expect("tauri-driver starts"),
+        // Two tries: a port can still be taken by another test's process between the check and the bind.
+        let mut tries = 0;
+        let (client, driver) = loop {
+            tries += 1;
+            let port = free_port();
+            let native_port = free_port();
+            let log = std::fs::File::create(logs.join(format!("{name}.log"))).expect("a log file");
+            let mut command = Command::new(stack("TAURI_DRIVER"));
+            command
+                .args(["--port", &port.to_string()])
+                .args(["--native-port", &native_port.to_string()])
+                .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+                .env("DISPLAY", stack("DISPLAY"))
+                .env("HOME", &home_path)
+                .env("XDG_DATA_HOME", home_path.join("data"))
+                .env("XDG_CONFIG_HOME", home_path.join("config"))
+                .env("XDG_CACHE_HOME", home_path.join("cache"))
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().expect("log"))
+                .stderr(log);
+            for (key, value) in env.iter().filter(|(key, _)| *key != "HOME") {
+                command.env(key, value);
+            }
+            let driver = Driver {
+                child: command.spawn().expect("tauri-driver starts"),
+            };
+            wait_for_port(port, Duration::from_secs(15)).await;
+
+            let mut capabilities = serde_json::Map::new();
+            capabilities.insert("browserName".into(), "wry".into());
+            capabilities.insert(
+                "tauri:options".into(),
+                serde_json::json!({ "application": application }),
+            );
+            match ClientBuilder::native()
+                .capabilities(capabilities)
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break (client, driver),
+                Err(error) if tries >= 2 => {
+                    panic!(
+                        "WebDriver session for {name}: {error} (see target/webdriver/{name}.log)"
+                    )
+                }
+                Err(error) => {
+                    eprintln!("WebDriver session for {name}: {error}; trying other ports")
+                }
+            }
         };
-        wait_for_port(port, Duration::from_secs(15)).await;
-
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert("browserName".into(), "wry".into());
-        capabilities.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": application }),
-        );
-        let client = ClientBuilder::native()
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .unwrap_or_else(|e| {
-                panic!("WebDriver session for {name}: {e} (see target/webdriver/{name}.log)")
-            });
         App {
             name: name.to_string(),
             client,
