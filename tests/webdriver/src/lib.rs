@@ -198,6 +198,33 @@ pub async fn settle(client: &Client) {
     tokio::time::sleep(Duration::from_millis(300)).await;
 }
 
+/// The app's environment in the test world, signed in through `GHCR_TOKEN`: the stack's engine, the
+/// emulator as GitHub's API and web, the token registry.
+pub fn signed_in_env(token: &str) -> Vec<(&'static str, String)> {
+    let emulator = stack("GHCR_TEST_EMULATOR");
+    vec![
+        ("DOCKER_HOST", stack("DOCKER_HOST")),
+        ("GHCR_API_URL", emulator.clone()),
+        ("GHCR_WEB_URL", emulator),
+        ("GHCR_REGISTRY", stack("GHCR_TEST_REGISTRY_TOKEN")),
+        ("GHCR_TOKEN", token.to_string()),
+    ]
+}
+
+/// `env` as `App::launch` takes it.
+pub fn env_refs<'a>(env: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// Opens `view` (images, pushes, packages, account) from the sidebar.
+pub async fn open_view(client: &Client, view: &str) -> Result<(), fantoccini::error::CmdError> {
+    client
+        .find(Locator::Css(&format!(".nav[data-view='{view}']")))
+        .await?
+        .click()
+        .await
+}
+
 /// Every regular file under `dir` whose bytes contain `needle` (for the token-leak checks). Symlinks,
 /// sockets and FIFOs are not opened (reading a FIFO would block); files or folders `skip` says yes to are
 /// left out.

@@ -3,7 +3,8 @@
 //! uppercase name, offers the fix and creates the tag; a `docker tag` from outside appears by itself.
 
 use ghcr_webdriver_tests::{
-    docker, ensure, import_image, stack, unique, user_with_token, App, Client, Locator,
+    docker, ensure, env_refs, import_image, signed_in_env, stack, unique, user_with_token, App,
+    Client, Locator,
 };
 use std::time::Duration;
 
@@ -113,20 +114,13 @@ async fn the_list_shows_the_engines_images_and_typing_in_the_filter_narrows_it()
 
 #[tokio::test]
 async fn tag_for_github_with_an_uppercase_name_shows_the_fix_and_creates_the_tag() {
-    let emulator = stack("GHCR_TEST_EMULATOR");
     let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
     let org = unique("Wd-Org");
     let (login, token) = user_with_token("Wd-Owner", &[&org], "classic", &["write:packages"]).await;
     let name = unique("wd-tag");
     let id = import_image(&format!("{name}:src"));
-    let env = [
-        ("DOCKER_HOST", stack("DOCKER_HOST")),
-        ("GHCR_API_URL", emulator.clone()),
-        ("GHCR_WEB_URL", emulator.clone()),
-        ("GHCR_REGISTRY", registry.clone()),
-        ("GHCR_TOKEN", token),
-    ];
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let env = signed_in_env(&token);
+    let env = env_refs(&env);
     let owner = login.to_lowercase();
     let org_owner = org.to_lowercase();
     let typed = format!("{}:1.0", name.replace("wd-tag", "Wd-Tag"));

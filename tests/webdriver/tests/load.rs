@@ -7,7 +7,8 @@
 //! finish, or memory growing past its bound.
 
 use ghcr_webdriver_tests::{
-    docker, ensure, layered_image, stack, target_dir, unique, user_with_token, App, Client, Locator,
+    docker, ensure, env_refs, layered_image, open_view, signed_in_env, stack, target_dir, unique,
+    user_with_token, App, Client, Locator,
 };
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -177,15 +178,8 @@ async fn with_5000_images_and_10_pushes_at_once_the_window_never_stalls_and_memo
         layered_image(source, &[4_000_000, 4_000_000]);
     }
     let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
-    let emulator = stack("GHCR_TEST_EMULATOR");
-    let env = [
-        ("DOCKER_HOST", stack("DOCKER_HOST")),
-        ("GHCR_API_URL", emulator.clone()),
-        ("GHCR_WEB_URL", emulator.clone()),
-        ("GHCR_REGISTRY", registry.clone()),
-        ("GHCR_TOKEN", token),
-    ];
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let env = signed_in_env(&token);
+    let env = env_refs(&env);
     let targets: Vec<String> = (0..PUSHES)
         .map(|i| format!("{registry}/{owner}/{name}-{i}:1"))
         .collect();
@@ -256,11 +250,7 @@ async fn with_5000_images_and_10_pushes_at_once_the_window_never_stalls_and_memo
                     )
                     .await?;
             }
-            client
-                .find(Locator::Css(".nav[data-view='pushes']"))
-                .await?
-                .click()
-                .await?;
+            open_view(&client, "pushes").await?;
             for target in &targets {
                 let card = client
                     .wait()

@@ -6,21 +6,13 @@
 //! or the test output written so far.
 
 use ghcr_webdriver_tests::{
-    drag, emulator_admin, ensure, files_containing_except, import_image, stack, target_dir, unique,
-    user_with_token, App, Client, Element, Locator,
+    drag, emulator_admin, ensure, files_containing_except, import_image, open_view, stack,
+    target_dir, unique, user_with_token, App, Client, Element, Locator,
 };
 use std::path::Path;
 use std::time::Duration;
 
 const PATIENCE: Duration = Duration::from_secs(30);
-
-async fn open(client: &Client, view: &str) -> Result<(), fantoccini::error::CmdError> {
-    client
-        .find(Locator::Css(&format!(".nav[data-view='{view}']")))
-        .await?
-        .click()
-        .await
-}
 
 /// The element `css` selects, once it is there; the error names what was awaited.
 async fn wait_for(
@@ -90,7 +82,7 @@ async fn a_whole_session_from_token_to_logout_leaves_the_token_in_no_file_or_log
         .await
         .check(|client| async move {
             // Token setup: paste, the check passes, save to the keyring.
-            open(&client, "account").await?;
+            open_view(&client, "account").await?;
             wait_for(&client, "#token-input")
                 .await?
                 .send_keys(&pasted)
@@ -104,7 +96,7 @@ async fn a_whole_session_from_token_to_logout_leaves_the_token_in_no_file_or_log
             wait_for(&client, "#account-status[data-state='ok']").await?;
 
             // Tag: "Tag for GitHub" on the imported image, with the proposed name changed to ours.
-            open(&client, "images").await?;
+            open_view(&client, "images").await?;
             let filter = wait_for(&client, "#image-filter").await?;
             filter.send_keys(&source).await?;
             wait_for(
@@ -149,7 +141,7 @@ async fn a_whole_session_from_token_to_logout_leaves_the_token_in_no_file_or_log
                 wait_for(&client, &format!(".image-row[data-reference='{tagged}']")).await?;
             let zone = wait_for(&client, &format!(".drop-zone[data-owner='{owner}']")).await?;
             drag(&client, &image, &zone).await?;
-            open(&client, "pushes").await?;
+            open_view(&client, "pushes").await?;
             client
                 .wait()
                 .at_most(Duration::from_secs(120))
@@ -159,7 +151,7 @@ async fn a_whole_session_from_token_to_logout_leaves_the_token_in_no_file_or_log
                 .await?;
 
             // Packages: the new package, private; made public "on GitHub"; the proof; then deleted.
-            open(&client, "packages").await?;
+            open_view(&client, "packages").await?;
             let mut package = None;
             for _ in 0..40 {
                 if let Ok(found) = client.find(Locator::Css(&row)).await {
@@ -197,7 +189,7 @@ async fn a_whole_session_from_token_to_logout_leaves_the_token_in_no_file_or_log
             wait_for(&client, "#package-restore").await?;
 
             // Logout: remove the account; the status bar says so.
-            open(&client, "account").await?;
+            open_view(&client, "account").await?;
             wait_for(
                 &client,
                 &format!("li[data-login='{login}'] button[aria-label='Remove {login}']"),

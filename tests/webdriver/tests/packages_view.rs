@@ -5,7 +5,8 @@
 //! restored from "Recently deleted"; connecting the package to a repository links it on GitHub.
 
 use ghcr_webdriver_tests::{
-    docker, emulator_admin, ensure, import_image, stack, unique, user_with_token, App, Locator,
+    docker, emulator_admin, ensure, env_refs, import_image, open_view, signed_in_env, stack,
+    unique, user_with_token, App, Locator,
 };
 use std::time::Duration;
 
@@ -51,25 +52,15 @@ async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_an
         assert!(output.status.success(), "{output:?}");
     }
     let _ = docker(&["version", "--format", "{{.Server.Version}}"]);
-    let env = [
-        ("DOCKER_HOST", stack("DOCKER_HOST")),
-        ("GHCR_API_URL", emulator.clone()),
-        ("GHCR_WEB_URL", emulator.clone()),
-        ("GHCR_REGISTRY", registry.clone()),
-        ("GHCR_TOKEN", token),
-    ];
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let env = signed_in_env(&token);
+    let env = env_refs(&env);
     let row = format!(".package-row[data-name='{name}']");
     let registry_shown = registry.clone();
 
     App::launch("packages-view", &env)
         .await
         .check(|client| async move {
-            client
-                .find(Locator::Css(".nav[data-view='packages']"))
-                .await?
-                .click()
-                .await?;
+            open_view(&client, "packages").await?;
             // The emulator learns of pushes from the registry's notifications: refresh until it shows.
             let mut found = None;
             for _ in 0..30 {

@@ -5,7 +5,8 @@
 //! first push made goes up as a new tag of it.
 
 use ghcr_webdriver_tests::{
-    drag, ensure, layered_image, stack, unique, user_with_token, App, Client, Locator,
+    drag, ensure, env_refs, layered_image, open_view, signed_in_env, stack, unique,
+    user_with_token, App, Client, Locator,
 };
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -78,15 +79,8 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
     ghcr_webdriver_tests::docker(&["tag", &small, &again]);
     layered_image(&big, &[150_000_000, 150_000_000]);
     let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
-    let emulator = stack("GHCR_TEST_EMULATOR");
-    let env = [
-        ("DOCKER_HOST", stack("DOCKER_HOST")),
-        ("GHCR_API_URL", emulator.clone()),
-        ("GHCR_WEB_URL", emulator.clone()),
-        ("GHCR_REGISTRY", registry.clone()),
-        ("GHCR_TOKEN", token),
-    ];
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let env = signed_in_env(&token);
+    let env = env_refs(&env);
     let watched_target = format!("{registry}/{owner}/{name}-watched:1");
     let cancelled_target = format!("{registry}/{owner}/{name}-cancelled:1");
 
@@ -94,11 +88,7 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
         .await
         .check(|client| async move {
             drag_to_owner(&client, &small, &owner).await?;
-            client
-                .find(Locator::Css(".nav[data-view='pushes']"))
-                .await?
-                .click()
-                .await?;
+            open_view(&client, "pushes").await?;
 
             // Watch the bars until the push is done.
             let deadline = Instant::now() + Duration::from_secs(120);
@@ -144,17 +134,9 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
             )?;
 
             // A second push, cancelled from its card while it runs.
-            client
-                .find(Locator::Css(".nav[data-view='images']"))
-                .await?
-                .click()
-                .await?;
+            open_view(&client, "images").await?;
             drag_to_owner(&client, &big, &owner).await?;
-            client
-                .find(Locator::Css(".nav[data-view='pushes']"))
-                .await?
-                .click()
-                .await?;
+            open_view(&client, "pushes").await?;
             let cancel = client
                 .wait()
                 .at_most(PATIENCE)
@@ -182,21 +164,13 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
             let zone = format!(".package-zone[data-package='{package}']");
             let mut found = false;
             for _ in 0..20 {
-                client
-                    .find(Locator::Css(".nav[data-view='images']"))
-                    .await?
-                    .click()
-                    .await?;
+                open_view(&client, "images").await?;
                 tokio::time::sleep(Duration::from_millis(400)).await;
                 if client.find(Locator::Css(&zone)).await.is_ok() {
                     found = true;
                     break;
                 }
-                client
-                    .find(Locator::Css(".nav[data-view='pushes']"))
-                    .await?
-                    .click()
-                    .await?;
+                open_view(&client, "pushes").await?;
             }
             ensure(found, "the package shows as a drop target in Images")?;
             let filter = client.find(Locator::Id("image-filter")).await?;
@@ -209,11 +183,7 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
                 .await?;
             let target_zone = client.find(Locator::Css(&zone)).await?;
             drag(&client, &row, &target_zone).await?;
-            client
-                .find(Locator::Css(".nav[data-view='pushes']"))
-                .await?
-                .click()
-                .await?;
+            open_view(&client, "pushes").await?;
             client
                 .wait()
                 .at_most(PATIENCE)
