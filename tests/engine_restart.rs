@@ -55,7 +55,7 @@ async fn the_image_watcher_reconnects_after_dockerd_restarts_and_follows_events_
                 saw_gap = true;
             }
             ImagesUpdate::Snapshot { .. } if saw_gap => break,
-            ImagesUpdate::Snapshot { .. } => {}
+            ImagesUpdate::Snapshot { .. } | ImagesUpdate::Changes { .. } => {}
         }
     }
 
@@ -64,8 +64,9 @@ async fn the_image_watcher_reconnects_after_dockerd_restarts_and_follows_events_
     docker(&["tag", &format!("{name}:1"), &format!("{name}:2")]);
     let wanted = format!("{name}:2");
     loop {
-        if let ImagesUpdate::Snapshot { images, .. } = next(&mut updates, 2).await {
-            if images
+        // After reconnecting the watcher sends changes again, not whole lists.
+        if let ImagesUpdate::Changes { changed, .. } = next(&mut updates, 2).await {
+            if changed
                 .iter()
                 .any(|i| i.reference.as_deref() == Some(&wanted))
             {

@@ -176,22 +176,47 @@ fn ghcr_images_json_lists_what_docker_lists() {
     assert!(text.contains(&id[7..19]), "{text}");
 }
 
-/// Waits for the first snapshot for which `wanted` holds; fails after `limit`.
-async fn snapshot_where(
-    updates: &mut mpsc::UnboundedReceiver<ImagesUpdate>,
-    limit: Duration,
-    wanted: impl Fn(&[LocalImage]) -> bool,
-) -> (Vec<LocalImage>, Vec<ImageEvent>, Duration) {
-    let started = Instant::now();
-    loop {
-        let left = limit.saturating_sub(started.elapsed());
-        match tokio::time::timeout(left, updates.recv()).await {
-            Ok(Some(ImagesUpdate::Snapshot { images, events, .. })) if wanted(&images) => {
-                return (images, events, started.elapsed())
+/// The watcher's list as the window keeps it: the snapshot, amended by each change.
+#[derive(Default)]
+struct Shown(Vec<LocalImage>);
+
+impl Shown {
+    /// Waits for the first update after which `wanted` holds of the list; returns the list, the
+    /// events of that update and how long it took. Fails after `limit`.
+    async fn until(
+        &mut self,
+        updates: &mut mpsc::UnboundedReceiver<ImagesUpdate>,
+        limit: Duration,
+        wanted: impl Fn(&[LocalImage]) -> bool,
+    ) -> (Vec<LocalImage>, Vec<ImageEvent>, Duration) {
+        let started = Instant::now();
+        loop {
+            let left = limit.saturating_sub(started.elapsed());
+            let events = match tokio::time::timeout(left, updates.recv()).await {
+                Ok(Some(ImagesUpdate::Snapshot { images, .. })) => {
+                    self.0 = images;
+                    vec![]
+                }
+                Ok(Some(ImagesUpdate::Changes {
+                    changed,
+                    removed,
+                    events,
+                    ..
+                })) => {
+                    self.0.retain(|row| {
+                        !removed.iter().any(|key| key == row.key())
+                            && !changed.iter().any(|new| new.key() == row.key())
+                    });
+                    self.0.extend(changed);
+                    events
+                }
+                Ok(Some(ImagesUpdate::Disconnected { .. })) => continue,
+                Ok(None) => panic!("the watcher stopped"),
+                Err(_) => panic!("no matching update within {limit:?}"),
+            };
+            if wanted(&self.0) {
+                return (self.0.clone(), events, started.elapsed());
             }
-            Ok(Some(_)) => continue,
-            Ok(None) => panic!("the watcher stopped"),
-            Err(_) => panic!("no matching snapshot within {limit:?}"),
         }
     }
 }
@@ -214,17 +239,20 @@ async fn tag_untag_and_delete_by_the_docker_cli_reach_the_watcher_within_2_secon
         })
         .await
     });
-    snapshot_where(&mut updates, Duration::from_secs(10), |images| {
-        has(images, &source)
-    })
-    .await;
+    let mut shown = Shown::default();
+    shown
+        .until(&mut updates, Duration::from_secs(10), |images| {
+            has(images, &source)
+        })
+        .await;
 
     let copy = format!("{name}:copy");
     docker(&["tag", &source, &copy]);
-    let (_, events, took) = snapshot_where(&mut updates, Duration::from_secs(2), |images| {
-        has(images, &copy)
-    })
-    .await;
+    let (_, events, took) = shown
+        .until(&mut updates, Duration::from_secs(2), |images| {
+            has(images, &copy)
+        })
+        .await;
     assert!(
         events
             .iter()
@@ -234,26 +262,94 @@ async fn tag_untag_and_delete_by_the_docker_cli_reach_the_watcher_within_2_secon
     println!("tag reached the watcher in {took:?}");
 
     docker(&["rmi", &copy]);
-    let (_, events, _) = snapshot_where(&mut updates, Duration::from_secs(2), |images| {
-        !has(images, &copy)
-    })
-    .await;
+    let (_, events, _) = shown
+        .until(&mut updates, Duration::from_secs(2), |images| {
+            !has(images, &copy)
+        })
+        .await;
     assert!(
         events.iter().any(|e| e.action == "untag" && e.id == id),
         "{events:?}"
     );
 
     docker(&["rmi", &source]);
-    let (images, events, _) = snapshot_where(&mut updates, Duration::from_secs(2), |images| {
-        !images.iter().any(|image| image.id == id)
-    })
-    .await;
+    let (images, events, _) = shown
+        .until(&mut updates, Duration::from_secs(2), |images| {
+            !images.iter().any(|image| image.id == id)
+        })
+        .await;
     assert!(
         events.iter().any(|e| e.action == "delete" && e.id == id),
         "{events:?}"
     );
     assert!(!has(&images, &source));
     watcher.abort();
+}
+
+#[tokio::test]
+async fn a_name_moved_to_another_image_leaves_the_first_one_untagged_in_the_watchers_list() {
+    let name = unique("moved");
+    let first = import_image(&format!("{name}:a"));
+    let second = import_image(&format!("{name}:b"));
+    let (sender, mut updates) = mpsc::unbounded_channel();
+    let watcher = tokio::spawn(async move {
+        watch_images(&config(), &Selection::Automatic, |update| {
+            sender.send(update).is_ok()
+        })
+        .await
+    });
+    let mut shown = Shown::default();
+    let ours = |images: &[LocalImage]| -> Vec<(Option<String>, String)> {
+        let mut rows: Vec<_> = images
+            .iter()
+            .filter(|row| row.id == first || row.id == second)
+            .map(|row| (row.reference.clone(), row.id.clone()))
+            .collect();
+        rows.sort();
+        rows
+    };
+    shown
+        .until(&mut updates, Duration::from_secs(10), |images| {
+            ours(images).len() == 2
+        })
+        .await;
+
+    // `docker tag NAME:b NAME:a`: the engine sends one event, about the second image only.
+    docker(&["tag", &format!("{name}:b"), &format!("{name}:a")]);
+    let (images, _, _) = shown
+        .until(&mut updates, Duration::from_secs(2), |images| {
+            ours(images)
+                .iter()
+                .any(|(reference, _)| reference.is_none())
+        })
+        .await;
+    assert_eq!(
+        ours(&images),
+        vec![
+            (None, first.clone()),
+            (Some(format!("{name}:a")), second.clone()),
+            (Some(format!("{name}:b")), second.clone()),
+        ]
+    );
+    // The amended list says of these images what a whole new listing says.
+    let engine = Engine::select(&config(), &Selection::Automatic)
+        .await
+        .unwrap();
+    let listed = engine.local_images(&config().registry).await.unwrap();
+    let fresh: Vec<&LocalImage> = listed
+        .iter()
+        .filter(|row| row.id == first || row.id == second)
+        .collect();
+    let mut kept: Vec<&LocalImage> = images
+        .iter()
+        .filter(|row| row.id == first || row.id == second)
+        .collect();
+    kept.sort_by_key(|row| row.key().to_string());
+    let mut fresh = fresh;
+    fresh.sort_by_key(|row| row.key().to_string());
+    assert_eq!(kept, fresh);
+    watcher.abort();
+    docker(&["rmi", &format!("{name}:a"), &format!("{name}:b"), &first]);
 }
 
 #[tokio::test]

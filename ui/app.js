@@ -119,7 +119,7 @@ async function pointOutPlaintextToken() {
 }
 
 // Follows the engine's images through a Channel (see src-tauri/src/events.rs); a new watch replaces the
-// old one. Snapshots also keep the status bar's engine current; a lost engine shows as a gap there.
+// old one. Updates also keep the status bar's engine current; a lost engine shows as a gap there.
 let currentWatch = null;
 function watchImages() {
   const core = window.__TAURI__ && window.__TAURI__.core;
@@ -127,11 +127,20 @@ function watchImages() {
   const updates = new core.Channel();
   currentWatch = updates;
   Object.assign(images, { startedAt: performance.now(), receivedAt: 0, measured: false });
+  // The rows by key (reference, or ID when untagged): the first snapshot fills it, changes amend it.
+  let rows = new Map();
+  const keyOf = (image) => image.reference || image.id;
   updates.onmessage = (update) => {
     if (currentWatch !== updates) return;
-    if (update.kind === 'snapshot') {
+    if (update.kind === 'snapshot' || update.kind === 'changes') {
+      if (update.kind === 'snapshot') {
+        rows = new Map(update.images.map((image) => [keyOf(image), image]));
+      } else {
+        for (const key of update.removed) rows.delete(key);
+        for (const image of update.changed) rows.set(keyOf(image), image);
+      }
       if (!images.receivedAt) images.receivedAt = performance.now();
-      images.set({ state: 'ok', list: update.images, engine: update.engine, events: update.events, error: null });
+      images.set({ state: 'ok', list: [...rows.values()], engine: update.engine, events: update.events || [], error: null });
       engine.set({ state: 'ok', info: update.engine, error: null, lostAt: null });
     } else {
       const lostAt = engine.state === 'ok' ? new Date() : engine.lostAt;

@@ -8,6 +8,7 @@ use crate::error::{Code, Error, Result};
 use crate::reference::{self, Reference, Translation};
 use http::Method;
 use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 const LIST_TIMEOUT: Duration = Duration::from_secs(20);
@@ -30,6 +31,40 @@ pub struct ImageSummary {
     pub created: i64,
     #[serde(default)]
     pub size: i64,
+}
+
+/// One image as `GET /images/{name}/json` describes it: the fields a row needs (`Created` is RFC 3339
+/// here, seconds in the list).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ImageInspect {
+    id: String,
+    #[serde(default)]
+    repo_tags: Option<Vec<String>>,
+    #[serde(default)]
+    repo_digests: Option<Vec<String>>,
+    #[serde(default)]
+    created: String,
+    #[serde(default)]
+    size: i64,
+}
+
+impl From<ImageInspect> for ImageSummary {
+    fn from(inspect: ImageInspect) -> Self {
+        let created = time::OffsetDateTime::parse(
+            &inspect.created,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .map(|at| at.unix_timestamp())
+        .unwrap_or(0);
+        ImageSummary {
+            id: inspect.id,
+            repo_tags: inspect.repo_tags,
+            repo_digests: inspect.repo_digests,
+            created,
+            size: inspect.size,
+        }
+    }
 }
 
 /// One row of the Images view and `ghcr images`: an image under one of its names.
@@ -59,6 +94,75 @@ impl LocalImage {
     pub fn untagged(&self) -> bool {
         self.reference.is_none()
     }
+
+    /// What names this row among the others: its reference, or its ID when it has none (an image
+    /// without tags has exactly one row).
+    pub fn key(&self) -> &str {
+        self.reference.as_deref().unwrap_or(&self.id)
+    }
+}
+
+/// The rows after the engine described the image `name` (an ID or a reference) afresh: `found` is
+/// what it said, `None` when it has no such image. The image's rows are replaced; a name it took from
+/// another image (`docker tag` over an existing name) leaves that other image's rows, and the IDs of
+/// such images are returned: they may have become untagged and are worth asking about too.
+pub fn amend(
+    rows_now: &mut Vec<LocalImage>,
+    name: &str,
+    found: Option<ImageSummary>,
+    registry: &str,
+) -> Vec<String> {
+    let Some(summary) = found else {
+        // Gone: an ID names all its rows; a reference, its one row (the image may live on under
+        // other names, so it is asked about again).
+        let mut ask_again = Vec::new();
+        rows_now.retain(|row| {
+            let by_id = row.id == name || row.id.trim_start_matches("sha256:") == name;
+            let by_reference = row.reference.as_deref() == Some(name);
+            if by_reference && !by_id {
+                ask_again.push(row.id.clone());
+            }
+            !(by_id || by_reference)
+        });
+        return ask_again;
+    };
+    let fresh = rows(std::slice::from_ref(&summary), registry);
+    let taken: HashSet<&str> = fresh
+        .iter()
+        .filter_map(|row| row.reference.as_deref())
+        .collect();
+    let mut ask_again: Vec<String> = Vec::new();
+    rows_now.retain(|row| {
+        if row.id == summary.id {
+            return false;
+        }
+        let lost_a_name = row.reference.as_deref().is_some_and(|r| taken.contains(r));
+        if lost_a_name && !ask_again.contains(&row.id) {
+            ask_again.push(row.id.clone());
+        }
+        !lost_a_name
+    });
+    rows_now.extend(fresh);
+    ask_again
+}
+
+/// What differs from one listing to the next: the rows that are new or changed in `after`, and the
+/// keys of the rows that are gone. A tag added to a 5,000-image engine is one row, not 5,000.
+pub fn changes(before: &[LocalImage], after: &[LocalImage]) -> (Vec<LocalImage>, Vec<String>) {
+    let before: HashMap<&str, &LocalImage> = before.iter().map(|row| (row.key(), row)).collect();
+    let kept: HashSet<&str> = after.iter().map(LocalImage::key).collect();
+    let changed = after
+        .iter()
+        .filter(|row| before.get(row.key()) != Some(row))
+        .cloned()
+        .collect();
+    let mut removed: Vec<String> = before
+        .keys()
+        .filter(|key| !kept.contains(*key))
+        .map(|key| key.to_string())
+        .collect();
+    removed.sort();
+    (changed, removed)
 }
 
 /// Turns the engine's summaries into rows: one per tag, one for an image with none. Rows are sorted
@@ -225,6 +329,30 @@ impl Engine {
         })
     }
 
+    /// `GET /images/{name}/json` as a list entry; `None` when the engine has no such image.
+    pub async fn image_summary(&self, name: &str) -> Result<Option<ImageSummary>> {
+        let path = format!("/v{}/images/{}/json", self.api, encode(name));
+        let answer = self
+            .transport
+            .get(&path, TAG_TIMEOUT, SMALL)
+            .await
+            .map_err(|e| self.lost(e))?;
+        if answer.status.as_u16() == 404 {
+            return Ok(None);
+        }
+        if !answer.status.is_success() {
+            return Err(self.refused("inspect an image", answer.status, &answer.body));
+        }
+        let inspect: ImageInspect = serde_json::from_slice(&answer.body).map_err(|e| {
+            Error::new(
+                Code::EngineProtocol,
+                format!("The engine's description of {name} could not be read: {e}"),
+                "Check that DOCKER_HOST points at a Docker or Podman engine.",
+            )
+        })?;
+        Ok(Some(inspect.into()))
+    }
+
     /// Gives the local image `source` (a name or an ID) the name `target`, as `docker tag` does.
     pub async fn tag(&self, source: &str, target: &Reference) -> Result<()> {
         let source = source.trim();
@@ -324,6 +452,127 @@ mod tests {
         let rows = rows(&[summary("sha256:ab", &[":x", ""], 1, 1)], "ghcr.io");
         assert_eq!(rows.len(), 2);
         assert!(rows.iter().all(|r| r.repository == "<none>"), "{rows:?}");
+    }
+
+    #[test]
+    fn amend_replaces_the_named_images_rows_and_points_at_the_image_a_name_was_taken_from() {
+        let a = "sha256:aaaaaaaaaaaaaaaa";
+        let b = "sha256:bbbbbbbbbbbbbbbb";
+        let mut shown = rows(
+            &[
+                summary(a, &["web:1", "web:old"], 10, 5),
+                summary(b, &["db:1"], 20, 6),
+            ],
+            "ghcr.io",
+        );
+        // `docker tag db:1 web:old`: the engine now says b is db:1 and web:old.
+        let ask = amend(
+            &mut shown,
+            b,
+            Some(summary(b, &["db:1", "web:old"], 20, 6)),
+            "ghcr.io",
+        );
+        assert_eq!(ask, vec![a.to_string()], "a lost web:old");
+        let names = |shown: &[LocalImage]| {
+            let mut names: Vec<(String, String)> = shown
+                .iter()
+                .map(|row| (row.key().to_string(), row.id.clone()))
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(
+            names(&shown),
+            vec![
+                ("db:1".into(), b.into()),
+                ("web:1".into(), a.into()),
+                ("web:old".into(), b.into()),
+            ],
+            "web:old moved to b; a keeps web:1 until the engine answers about a"
+        );
+        amend(
+            &mut shown,
+            a,
+            Some(summary(a, &["web:1"], 10, 5)),
+            "ghcr.io",
+        );
+        assert_eq!(names(&shown).len(), 3);
+        // `docker rmi`: the delete event names the ID, and the engine no longer knows it.
+        assert!(amend(&mut shown, a, None, "ghcr.io").is_empty());
+        assert!(shown.iter().all(|row| row.id == b));
+        // A name the engine no longer knows: its row goes, and its image is asked about again.
+        assert_eq!(
+            amend(&mut shown, "web:old", None, "ghcr.io"),
+            vec![b.to_string()]
+        );
+        assert_eq!(names(&shown), vec![("db:1".into(), b.into())]);
+    }
+
+    #[test]
+    fn an_inspected_image_becomes_the_same_list_entry_with_its_creation_time_in_seconds() {
+        let inspect: ImageInspect = serde_json::from_str(
+            r#"{"Id":"sha256:ab","RepoTags":["web:1"],"RepoDigests":[],"Created":"2026-01-01T00:00:01.123456789Z","Size":42,"Config":{}}"#,
+        )
+        .unwrap();
+        let summary = ImageSummary::from(inspect);
+        assert_eq!(summary.created, 1_767_225_601);
+        assert_eq!(summary.size, 42);
+        assert_eq!(summary.repo_tags, Some(vec!["web:1".to_string()]));
+        let odd: ImageInspect =
+            serde_json::from_str(r#"{"Id":"sha256:ab","Created":"yesterday"}"#).unwrap();
+        assert_eq!(
+            ImageSummary::from(odd).created,
+            0,
+            "unreadable: unknown, not a panic"
+        );
+    }
+
+    #[test]
+    fn changes_name_only_the_rows_added_changed_or_gone() {
+        let before = rows(
+            &[
+                summary("sha256:aaaaaaaaaaaaaaaa", &["web:1"], 10, 5),
+                summary("sha256:bbbbbbbbbbbbbbbb", &["db:1"], 20, 6),
+                summary("sha256:cccccccccccccccc", &[], 30, 7),
+            ],
+            "ghcr.io",
+        );
+        // web gets a registry name (so its first row changes: it is now on the registry), db is
+        // deleted, the untagged image stays as it was.
+        let after = rows(
+            &[
+                summary(
+                    "sha256:aaaaaaaaaaaaaaaa",
+                    &["web:1", "ghcr.io/octo/web:1"],
+                    10,
+                    5,
+                ),
+                summary("sha256:cccccccccccccccc", &[], 30, 7),
+            ],
+            "ghcr.io",
+        );
+        let (changed, removed) = changes(&before, &after);
+        let keys: Vec<&str> = changed.iter().map(LocalImage::key).collect();
+        assert_eq!(keys, vec!["ghcr.io/octo/web:1", "web:1"]);
+        assert!(changed.iter().all(|row| row.on_registry));
+        assert_eq!(removed, vec!["db:1".to_string()]);
+        assert_eq!(changes(&after, &after), (vec![], vec![]));
+        // Applying the changes to the old rows gives the new ones.
+        let mut applied: HashMap<String, LocalImage> = before
+            .into_iter()
+            .map(|row| (row.key().to_string(), row))
+            .collect();
+        for key in &removed {
+            applied.remove(key);
+        }
+        for row in changed {
+            applied.insert(row.key().to_string(), row);
+        }
+        let mut applied: Vec<LocalImage> = applied.into_values().collect();
+        applied.sort_by(|a, b| a.key().cmp(b.key()));
+        let mut expected = after.clone();
+        expected.sort_by(|a, b| a.key().cmp(b.key()));
+        assert_eq!(applied, expected);
     }
 
     #[test]

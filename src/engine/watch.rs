@@ -1,16 +1,20 @@
 //! Keeps a live view of the engine's images: connects, lists, follows the image events and lists again
 //! after each burst of them; when the engine goes away it says so and reconnects by itself, with
-//! backoff. The caller receives whole snapshots (simple to render, cheap at thousands of rows).
+//! backoff. The caller receives the whole list once per connection, then only what changed, and the
+//! watcher asks the engine only about the images the events name: with 5,000 images a new tag is one
+//! small question to the engine and one row to send, not a listing of 5,000 and a megabyte.
 
-use super::images::{ImageEvent, LocalImage};
+use super::images::{self, ImageEvent, LocalImage};
 use super::{Engine, EngineInfo, Selection};
 use crate::config::Config;
 use crate::error::Error;
 use serde::Serialize;
 use std::time::Duration;
 
-/// Events closer together than this are answered with one new listing.
+/// Events closer together than this are answered together.
 const BURST: Duration = Duration::from_millis(80);
+/// A burst naming more images than this is answered with a whole listing, not one question each.
+const ONE_BY_ONE: usize = 32;
 const FIRST_RETRY: Duration = Duration::from_millis(500);
 const LAST_RETRY: Duration = Duration::from_secs(5);
 
@@ -18,10 +22,18 @@ const LAST_RETRY: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ImagesUpdate {
-    /// The images as they are now, and the events that caused the new listing (none for the first).
+    /// The images as they are now: the first listing after connecting (whatever the caller had
+    /// before is replaced).
     Snapshot {
         engine: EngineInfo,
         images: Vec<LocalImage>,
+    },
+    /// What a burst of events changed since the last update: rows new or different (replace the row
+    /// with the same key, see `LocalImage::key`) and the keys of rows gone, and the events themselves.
+    Changes {
+        engine: EngineInfo,
+        changed: Vec<LocalImage>,
+        removed: Vec<String>,
         events: Vec<ImageEvent>,
     },
     /// The engine cannot be reached; the next try is in `retry_in_ms`.
@@ -79,18 +91,35 @@ async fn follow(
         Ok(events) => events,
         Err(error) => return Followed::Lost(error),
     };
-    let mut burst = Vec::new();
+    let mut burst: Vec<ImageEvent> = Vec::new();
+    let mut shown: Option<Vec<LocalImage>> = None;
     loop {
-        let images = match engine.local_images(&config.registry).await {
-            Ok(images) => images,
-            Err(error) => return Followed::Lost(error),
+        let update = match shown.take() {
+            None => match engine.local_images(&config.registry).await {
+                Ok(listed) => {
+                    shown = Some(listed.clone());
+                    ImagesUpdate::Snapshot {
+                        engine: engine.info().clone(),
+                        images: listed,
+                    }
+                }
+                Err(error) => return Followed::Lost(error),
+            },
+            Some(before) => match relist(&engine, &before, &burst, &config.registry).await {
+                Ok(listed) => {
+                    let (changed, removed) = images::changes(&before, &listed);
+                    shown = Some(listed);
+                    ImagesUpdate::Changes {
+                        engine: engine.info().clone(),
+                        changed,
+                        removed,
+                        events: std::mem::take(&mut burst),
+                    }
+                }
+                Err(error) => return Followed::Lost(error),
+            },
         };
         *retry = FIRST_RETRY;
-        let update = ImagesUpdate::Snapshot {
-            engine: engine.info().clone(),
-            images,
-            events: std::mem::take(&mut burst),
-        };
         if !deliver(update) {
             return Followed::ReceiverGone;
         }
@@ -106,6 +135,42 @@ async fn follow(
             }
         }
     }
+}
+
+/// The list after a burst of events. Listing every image costs the engine ~0.3 s of CPU at 5,000
+/// images, so the images the events name are asked about one by one (`GET /images/{name}/json`) and
+/// their rows replaced; a burst about many images at once (a `docker load` of hundreds, a prune) or an
+/// event naming none is answered with a whole new listing.
+async fn relist(
+    engine: &Engine,
+    before: &[LocalImage],
+    burst: &[ImageEvent],
+    registry: &str,
+) -> Result<Vec<LocalImage>, Error> {
+    let mut names: Vec<String> = Vec::new();
+    for event in burst {
+        if event.id.is_empty() || event.action == "prune" {
+            return engine.local_images(registry).await;
+        }
+        if !names.contains(&event.id) {
+            names.push(event.id.clone());
+        }
+    }
+    let mut listed = before.to_vec();
+    let mut asked = 0;
+    while let Some(name) = names.pop() {
+        asked += 1;
+        if asked > ONE_BY_ONE {
+            return engine.local_images(registry).await;
+        }
+        let found = engine.image_summary(&name).await?;
+        for id in images::amend(&mut listed, &name, found, registry) {
+            if !names.contains(&id) {
+                names.push(id);
+            }
+        }
+    }
+    Ok(listed)
 }
 
 fn gone(engine: &Engine) -> Error {

@@ -1,5 +1,5 @@
-// Images view: the engine's local images, live (the app's watcher streams a snapshot after each burst of
-// engine events), with filter-as-you-type, sorting, the untagged group, the engine switcher, "Tag for
+// Images view: the engine's local images, live (the app's watcher streams the list, then what each burst of
+// engine events changed), with filter-as-you-type, sorting, the untagged group, the engine switcher, "Tag for
 // GitHub", and drag-to-push: drag a row onto one of the owners above the list — or onto one of your
 // packages, to push it as a new tag of that package — (or select a row and press the target) and it is
 // tagged and pushed in one go. The drag is built on pointer events, so a real mouse,
