@@ -4,6 +4,7 @@
 //! depends only on the input, so a layer's compressed digest is a function of its `diff_id`, which the
 //! blob cache relies on. Measured (FACTS): ~220 MB/s per core, no growth on incompressible data.
 
+use super::as_background_work;
 use super::digest::Hasher;
 use crate::error::{Code, Error, Result};
 use libdeflater::{CompressionLvl, Compressor};
@@ -33,17 +34,6 @@ pub fn threads() -> usize {
         .unwrap_or(2)
 }
 
-/// Compressing is background work that uses every core: each worker lowers its own priority (nice 10;
-/// on Linux the nice value is per thread) so the window, and whatever else the person is doing, stay
-/// responsive during a push. Measured by tests/webdriver/tests/load.rs. The workers live for one batch.
-fn as_background_work() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: setpriority(2) on the calling thread (who = 0); no memory is involved.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
-    }
-}
-
 /// Reads `source` to its end and gzips it on `threads` threads, passing each member in order to `emit`
 /// (which may block: that is the back-pressure of the upload) and the uncompressed bytes read so far to
 /// `progress`. `read_error` turns a read failure into the error the person sees.
@@ -66,6 +56,8 @@ pub fn compress_layer(
             let workers: Vec<_> = batch
                 .iter()
                 .map(|piece| {
+                    // Under the app's push runtime the thread is background work already; from
+                    // `ghcr push` it becomes so here.
                     scope.spawn(move || {
                         as_background_work();
                         gzip_member(piece)

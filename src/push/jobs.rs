@@ -6,14 +6,14 @@
 //! registry already has.
 
 use super::progress::Snapshot;
-use super::{package_page, push, PushRequest, Pushed};
+use super::{as_background_work, package_page, push, PushRequest, Pushed};
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
 use crate::registry::session::Credentials;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::task::AbortHandle;
@@ -185,7 +185,7 @@ impl Jobs {
         );
         (self.notify)(&update);
         let jobs = self.clone();
-        let task = tokio::spawn(async move { jobs.run(id, request, credentials).await });
+        let task = background().spawn(async move { jobs.run(id, request, credentials).await });
         if let Some(job) = self.lock().get_mut(&id) {
             if job.update.state.is_finished() {
                 task.abort();
@@ -269,4 +269,26 @@ fn unknown_job(id: JobId) -> Error {
         format!("There is no push {id}"),
         "It may have been cleared from the list; start it again.",
     )
+}
+
+/// The runtime pushes run on. A push reads, hashes, gzips and uploads every byte of an image — seconds
+/// of CPU on every core — so its threads (and the blocking and compression threads they start, which
+/// inherit it) run as background work at nice 10: the window's threads, at the normal priority, get a
+/// core first whenever they need one. Measured by tests/webdriver/tests/load.rs. Should the runtime
+/// fail to start (no threads left), pushes run on the caller's runtime instead.
+fn background() -> tokio::runtime::Handle {
+    static BACKGROUND: OnceLock<Option<tokio::runtime::Runtime>> = OnceLock::new();
+    let runtime = BACKGROUND.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("ghcr-push")
+            .on_thread_start(as_background_work)
+            .enable_all()
+            .build()
+            .ok()
+    });
+    match runtime {
+        Some(runtime) => runtime.handle().clone(),
+        None => tokio::runtime::Handle::current(),
+    }
 }

@@ -216,6 +216,18 @@ async fn push_as_requested(
     }
 }
 
+/// Makes the calling thread background work: nice 10 (on Linux the nice value is per thread, and
+/// threads it starts inherit it), so the window, and whatever else the person is doing, get a core
+/// first during a push. It cannot be undone (raising a priority needs privileges): call it only on
+/// threads that do push work and nothing else.
+pub(crate) fn as_background_work() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority(2) on the calling thread (who = 0); no memory is involved.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
