@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The window under load (`make load`; a measurement, not part of make test): builds the app, starts the
-# test stack if it isn't running, and runs tests/webdriver/tests/load.rs — 5,000 images in the engine,
-# 10 pushes at once — printing the longest event-loop stall, IPC answer times and resident memory per
-# stage. RUNS (default 1) repeats it.
+# The window under load (`make load`; make test runs it once too): builds the app, starts the test
+# stack if it isn't running, and runs tests/webdriver/tests/load.rs — 5,000 images in the engine, 10
+# pushes at once — printing how long the page's own work held its event loop, how late its timers ran
+# and why, IPC answer times and resident memory per stage. RUNS (default 1) repeats it.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: the quality gates (fmt, clippy), a build of the app, then every test against the real test
 # stack — unit, integration, WebDriver, time-boxed fuzzing, the engine-restart, registry-restart,
-# disk-full and engine-down checks — and a count of each. The stack is stopped at the end, also on
+# disk-full, load (5,000 images and 10 pushes in the window) and engine-down checks — and a count of each. The stack is stopped at the end, also on
 # failure; its logs stay in target/stack/logs.
 set -uo pipefail
 
@@ -52,6 +52,10 @@ step "disk-full tests (a full tmpfs over dockerd's temporary directory, and unde
 cargo test --workspace --test engine_disk_full -- --ignored --test-threads 1 2>&1 | tee "$out/disk-full.log"
 [ "${PIPESTATUS[0]}" = 0 ] || failed=1
 
+step "load test (the window with 5,000 images and 10 pushes at once; what it measured is printed)"
+cargo test --workspace --test load -- --ignored --nocapture 2>&1 | tee "$out/load.log"
+[ "${PIPESTATUS[0]}" = 0 ] || failed=1
+
 step "engine-down tests (the stack's dockerd stopped)"
 tests/stack/stack.sh stop-engine
 cargo test --workspace --test engine_down -- --ignored 2>&1 | tee "$out/engine-down.log"
@@ -64,7 +68,7 @@ for file in $webdriver_files; do
   # cargo names both "tests/FILE": a WebDriver test file must not share a name with a core test file.
   [ ! -e "tests/$file" ] || die "tests/webdriver/tests/$file and tests/$file share a name; rename one"
 done
-summary=$(cat "$out/tests.log" "$out/fuzz.log" "$out/engine-restart.log" "$out/registry-restart.log" "$out/disk-full.log" "$out/engine-down.log" | awk -v webdriver="$webdriver_files" '
+summary=$(cat "$out/tests.log" "$out/fuzz.log" "$out/engine-restart.log" "$out/registry-restart.log" "$out/disk-full.log" "$out/load.log" "$out/engine-down.log" | awk -v webdriver="$webdriver_files" '
   BEGIN { n = split(webdriver, files, " "); for (i = 1; i <= n; i++) is_webdriver["tests/" files[i]] = 1 }
   /^ *Running unittests/ { kind = "unit"; next }
   /^ *Doc-tests/ { kind = "unit"; next }
