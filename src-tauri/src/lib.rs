@@ -3,7 +3,6 @@
 
 mod commands;
 mod events;
-mod rendering;
 
 use events::PushesChannel;
 use ghcr::engine::Selection;
@@ -105,7 +104,6 @@ pub fn run() {
         );
         std::process::exit(1);
     }
-    rendering::choose();
     let state = AppState {
         config: Config::from_env(),
         device_sign_in: Mutex::new(None),
