@@ -7,6 +7,7 @@ use super::Engine;
 use crate::error::{Code, Error, Result};
 use bytes::Bytes;
 use http_body_util::BodyExt;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::io::Read;
 use std::time::Duration;
@@ -41,6 +42,16 @@ struct RootFs {
 impl Engine {
     /// `GET /images/{name}/json`: the image's ID and layer digests.
     pub async fn image_layers(&self, name: &str) -> Result<ImageLayers> {
+        let inspect: Inspect = self.inspect(name).await?.ok_or_else(|| not_found(name))?;
+        Ok(ImageLayers {
+            id: inspect.id,
+            diff_ids: inspect.root_fs.layers,
+        })
+    }
+
+    /// `GET /images/{name}/json`, read as `T` (the fields a caller needs); `None` when the engine has
+    /// no such image.
+    pub(crate) async fn inspect<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>> {
         let path = format!("/v{}/images/{}/json", self.api, encode(name));
         let answer = self
             .transport
@@ -48,21 +59,17 @@ impl Engine {
             .await
             .map_err(|e| self.lost(e))?;
         if answer.status.as_u16() == 404 {
-            return Err(not_found(name));
+            return Ok(None);
         }
         if !answer.status.is_success() {
             return Err(self.refused("inspect the image", answer.status, &answer.body));
         }
-        let inspect: Inspect = serde_json::from_slice(&answer.body).map_err(|e| {
+        serde_json::from_slice(&answer.body).map(Some).map_err(|e| {
             Error::new(
                 Code::EngineProtocol,
                 format!("The engine's description of {name} could not be read: {e}"),
                 "Check that DOCKER_HOST points at a Docker or Podman engine.",
             )
-        })?;
-        Ok(ImageLayers {
-            id: inspect.id,
-            diff_ids: inspect.root_fs.layers,
         })
     }
 

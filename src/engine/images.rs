@@ -331,26 +331,10 @@ impl Engine {
 
     /// `GET /images/{name}/json` as a list entry; `None` when the engine has no such image.
     pub async fn image_summary(&self, name: &str) -> Result<Option<ImageSummary>> {
-        let path = format!("/v{}/images/{}/json", self.api, encode(name));
-        let answer = self
-            .transport
-            .get(&path, TAG_TIMEOUT, SMALL)
-            .await
-            .map_err(|e| self.lost(e))?;
-        if answer.status.as_u16() == 404 {
-            return Ok(None);
-        }
-        if !answer.status.is_success() {
-            return Err(self.refused("inspect an image", answer.status, &answer.body));
-        }
-        let inspect: ImageInspect = serde_json::from_slice(&answer.body).map_err(|e| {
-            Error::new(
-                Code::EngineProtocol,
-                format!("The engine's description of {name} could not be read: {e}"),
-                "Check that DOCKER_HOST points at a Docker or Podman engine.",
-            )
-        })?;
-        Ok(Some(inspect.into()))
+        Ok(self
+            .inspect::<ImageInspect>(name)
+            .await?
+            .map(ImageSummary::from))
     }
 
     /// Gives the local image `source` (a name or an ID) the name `target`, as `docker tag` does.
