@@ -176,6 +176,21 @@ fn ghcr_images_json_lists_what_docker_lists() {
     assert!(text.contains(&id[7..19]), "{text}");
 }
 
+/// Starts the core's image watcher on the stack's engine; its updates arrive on the receiver.
+fn start_watcher() -> (
+    tokio::task::JoinHandle<()>,
+    mpsc::UnboundedReceiver<ImagesUpdate>,
+) {
+    let (sender, updates) = mpsc::unbounded_channel();
+    let watcher = tokio::spawn(async move {
+        watch_images(&config(), &Selection::Automatic, |update| {
+            sender.send(update).is_ok()
+        })
+        .await
+    });
+    (watcher, updates)
+}
+
 /// The watcher's list as the window keeps it: the snapshot, amended by each change.
 #[derive(Default)]
 struct Shown(Vec<LocalImage>);
@@ -232,13 +247,7 @@ async fn tag_untag_and_delete_by_the_docker_cli_reach_the_watcher_within_2_secon
     let name = unique("live");
     let source = format!("{name}:1");
     let id = import_image(&source);
-    let (sender, mut updates) = mpsc::unbounded_channel();
-    let watcher = tokio::spawn(async move {
-        watch_images(&config(), &Selection::Automatic, |update| {
-            sender.send(update).is_ok()
-        })
-        .await
-    });
+    let (watcher, mut updates) = start_watcher();
     let mut shown = Shown::default();
     shown
         .until(&mut updates, Duration::from_secs(10), |images| {
@@ -291,22 +300,21 @@ async fn a_name_moved_to_another_image_leaves_the_first_one_untagged_in_the_watc
     let name = unique("moved");
     let first = import_image(&format!("{name}:a"));
     let second = import_image(&format!("{name}:b"));
-    let (sender, mut updates) = mpsc::unbounded_channel();
-    let watcher = tokio::spawn(async move {
-        watch_images(&config(), &Selection::Automatic, |update| {
-            sender.send(update).is_ok()
-        })
-        .await
-    });
+    let (watcher, mut updates) = start_watcher();
     let mut shown = Shown::default();
-    let ours = |images: &[LocalImage]| -> Vec<(Option<String>, String)> {
-        let mut rows: Vec<_> = images
+    let ours = |images: &[LocalImage]| -> Vec<LocalImage> {
+        let mut rows: Vec<LocalImage> = images
             .iter()
             .filter(|row| row.id == first || row.id == second)
-            .map(|row| (row.reference.clone(), row.id.clone()))
+            .cloned()
             .collect();
-        rows.sort();
+        rows.sort_by(|a, b| (&a.reference, &a.id).cmp(&(&b.reference, &b.id)));
         rows
+    };
+    let names = |rows: Vec<LocalImage>| -> Vec<(Option<String>, String)> {
+        rows.into_iter()
+            .map(|row| (row.reference, row.id))
+            .collect()
     };
     shown
         .until(&mut updates, Duration::from_secs(10), |images| {
@@ -318,13 +326,11 @@ async fn a_name_moved_to_another_image_leaves_the_first_one_untagged_in_the_watc
     docker(&["tag", &format!("{name}:b"), &format!("{name}:a")]);
     let (images, _, _) = shown
         .until(&mut updates, Duration::from_secs(2), |images| {
-            ours(images)
-                .iter()
-                .any(|(reference, _)| reference.is_none())
+            ours(images).iter().any(LocalImage::untagged)
         })
         .await;
     assert_eq!(
-        ours(&images),
+        names(ours(&images)),
         vec![
             (None, first.clone()),
             (Some(format!("{name}:a")), second.clone()),
@@ -336,18 +342,7 @@ async fn a_name_moved_to_another_image_leaves_the_first_one_untagged_in_the_watc
         .await
         .unwrap();
     let listed = engine.local_images(&config().registry).await.unwrap();
-    let fresh: Vec<&LocalImage> = listed
-        .iter()
-        .filter(|row| row.id == first || row.id == second)
-        .collect();
-    let mut kept: Vec<&LocalImage> = images
-        .iter()
-        .filter(|row| row.id == first || row.id == second)
-        .collect();
-    kept.sort_by_key(|row| row.key().to_string());
-    let mut fresh = fresh;
-    fresh.sort_by_key(|row| row.key().to_string());
-    assert_eq!(kept, fresh);
+    assert_eq!(ours(&images), ours(&listed));
     watcher.abort();
     docker(&["rmi", &format!("{name}:a"), &format!("{name}:b"), &first]);
 }

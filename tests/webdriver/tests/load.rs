@@ -23,7 +23,7 @@ const MAX_BLOCKED_MS: f64 = 100.0;
 /// page's main thread waits up to ~130 ms in 150 for a core (measured, see the README); a person's
 /// machine with a remote registry has cores to spare.
 const MAX_LATE_MS: f64 = 250.0;
-/// The app and its WebKit processes together (measured 182–261 MB + 391–486 MB; see the README).
+/// The app and its WebKit processes together (measured 182–259 MB + 389–503 MB; see the README).
 const MAX_RSS_MB: u64 = 1024;
 
 /// Loads IMAGES tiny images (`load/img-NNNN:1`, one shared layer, a config each) with one
