@@ -1,12 +1,12 @@
-//! GitHub's REST API, as GHCR Desktop uses it: who a token belongs to and its scopes (`GET /user`).
-//! Answers are mapped to the error codes a person can act on; the token goes only to `config.api_url`.
+//! GitHub's REST API, as GHCR Desktop uses it: who a token belongs to and its scopes (`GET /user`), its
+//! orgs, and what names a repository on it. Answers are mapped to the error codes a person can act on;
+//! the token goes only to `config.api_url`.
 
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
+use crate::reference::Reference;
 use crate::secret::Secret;
-use crate::token::scopes::parse_scopes_header;
 use serde::Deserialize;
-use std::time::Duration;
 
 pub struct GitHub {
     pub(crate) http: reqwest::Client,
@@ -26,26 +26,10 @@ struct UserBody {
     login: String,
 }
 
-pub(crate) fn http_client() -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .user_agent(concat!("ghcr-desktop/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(20))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| {
-            Error::new(
-                Code::NetworkUnreachable,
-                format!("Cannot set up HTTPS: {e}"),
-                "Check the system's TLS libraries (OpenSSL).",
-            )
-        })
-}
-
 impl GitHub {
     pub fn new(config: &Config) -> Result<GitHub> {
         Ok(GitHub {
-            http: http_client()?,
+            http: crate::http::api_client()?,
             api: config.api_url.as_str().trim_end_matches('/').to_string(),
         })
     }
@@ -149,6 +133,112 @@ pub(crate) fn answered(response: reqwest::Response, what: &str) -> Result<reqwes
     Ok(response)
 }
 
+/// Whose packages: the token's user, or an organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    User,
+    Org(String),
+}
+
+impl Owner {
+    /// The owner of `target` for `login`: the user's own packages when the target's owner is the
+    /// login (GitHub logins may have uppercase letters, names on the registry don't), else an org's.
+    pub fn of(target: &Reference, login: &str) -> Owner {
+        if target.owner().eq_ignore_ascii_case(login) {
+            Owner::User
+        } else {
+            Owner::Org(target.owner().to_string())
+        }
+    }
+
+    pub fn from_option(org: Option<&str>) -> Owner {
+        match org {
+            Some(org) if !org.trim().is_empty() => Owner::Org(org.trim().to_string()),
+            _ => Owner::User,
+        }
+    }
+
+    pub(crate) fn path(&self) -> String {
+        match self {
+            Owner::User => "/user/packages".to_string(),
+            Owner::Org(org) => format!("/orgs/{}/packages", segment(org)),
+        }
+    }
+}
+
+/// One path segment: GitHub writes a `/` in a package name as `%2F`.
+pub(crate) fn segment(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// The package's page on GitHub.
+pub fn package_page(config: &Config, owner: &Owner, owner_login: &str, name: &str) -> String {
+    settings_page(config, owner, owner_login, name)
+        .trim_end_matches("/settings")
+        .replacen("/packages/container/", "/packages/container/package/", 1)
+}
+
+/// The package's settings page on GitHub, where its visibility is changed (there is no API for it).
+pub fn settings_page(config: &Config, owner: &Owner, owner_login: &str, name: &str) -> String {
+    let kind = match owner {
+        Owner::User => "users",
+        Owner::Org(_) => "orgs",
+    };
+    format!(
+        "{}/{kind}/{owner_login}/packages/container/{}/settings",
+        config.web_url.as_str().trim_end_matches('/'),
+        segment(name)
+    )
+}
+
+/// `X-OAuth-Scopes: repo, write:packages` → `["repo", "write:packages"]` (each once).
+pub fn parse_scopes_header(value: &str) -> Vec<String> {
+    let mut scopes: Vec<String> = Vec::new();
+    for scope in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if !scopes.iter().any(|s| s == scope) {
+            scopes.push(scope.to_string());
+        }
+    }
+    scopes
+}
+
+/// Checks a repository URL for `org.opencontainers.image.source`: a repository page on the configured
+/// GitHub web host, `OWNER/REPO` and nothing more.
+pub fn source_repository(config: &Config, text: &str) -> Result<String> {
+    let bad = |why: &str| {
+        Error::new(
+            Code::ReferenceInvalid,
+            format!("{text:?} {why}"),
+            format!(
+                "Give the repository's page, e.g. {}/OWNER/REPO",
+                config.web_url.as_str().trim_end_matches('/')
+            ),
+        )
+    };
+    let url = url::Url::parse(text.trim()).map_err(|_| bad("is not a URL"))?;
+    if url.origin() != config.web_url.origin() {
+        return Err(bad("is not on the configured GitHub"));
+    }
+    let parts: Vec<&str> = url
+        .path_segments()
+        .map(|s| s.filter(|p| !p.is_empty()).collect())
+        .unwrap_or_default();
+    let valid = |part: &str| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    match parts.as_slice() {
+        [owner, repo] if valid(owner) && valid(repo) && url.query().is_none() => Ok(format!(
+            "{}/{owner}/{}",
+            config.web_url.as_str().trim_end_matches('/'),
+            repo.trim_end_matches(".git")
+        )),
+        _ => Err(bad("does not name one repository (OWNER/REPO)")),
+    }
+}
+
 /// The `rel="next"` URL of a `Link` header.
 pub(crate) fn next_link(header: &str) -> Option<String> {
     header.split(',').find_map(|part| {
@@ -198,6 +288,96 @@ pub(crate) fn unreachable(api: &str, error: &reqwest::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_header_is_split_trimmed_and_deduplicated() {
+        assert_eq!(
+            parse_scopes_header(" repo,write:packages , write:packages,,"),
+            vec!["repo".to_string(), "write:packages".to_string()]
+        );
+        assert!(parse_scopes_header("").is_empty());
+        assert!(parse_scopes_header(" , ").is_empty());
+    }
+
+    #[test]
+    fn source_repositories_must_be_one_repository_on_the_configured_github() {
+        let config = Config::github_com();
+        assert_eq!(
+            source_repository(&config, "https://github.com/Octo/app.git").unwrap(),
+            "https://github.com/Octo/app"
+        );
+        for bad in [
+            "https://gitlab.com/o/r",
+            "https://github.com/o",
+            "https://github.com/o/r/tree/main",
+            "github.com/o/r",
+            "https://github.com/o/r?x=1",
+        ] {
+            assert_eq!(
+                source_repository(&config, bad).unwrap_err().code,
+                Code::ReferenceInvalid,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn package_names_with_slashes_are_one_path_segment() {
+        assert_eq!(segment("team/app"), "team%2Fapp");
+        assert_eq!(Owner::Org("acme".into()).path(), "/orgs/acme/packages");
+        assert_eq!(Owner::from_option(Some(" ")), Owner::User);
+    }
+
+    #[test]
+    fn settings_pages_are_the_users_or_the_orgs() {
+        let config = Config::github_com();
+        assert_eq!(
+            settings_page(&config, &Owner::User, "Octo", "app"),
+            "https://github.com/users/Octo/packages/container/app/settings"
+        );
+        assert_eq!(
+            settings_page(&config, &Owner::Org("acme".into()), "acme", "team/app"),
+            "https://github.com/orgs/acme/packages/container/team%2Fapp/settings"
+        );
+        assert_eq!(
+            package_page(&config, &Owner::User, "Octo", "app"),
+            "https://github.com/users/Octo/packages/container/package/app"
+        );
+    }
+
+    #[test]
+    fn a_pushed_targets_page_is_the_users_when_the_owner_is_the_login() {
+        let config = Config::github_com();
+        let target = Reference::parse("ghcr.io/octo/app:1").unwrap();
+        assert_eq!(
+            package_page(
+                &config,
+                &Owner::of(&target, "Octo"),
+                target.owner(),
+                target.package()
+            ),
+            "https://github.com/users/octo/packages/container/package/app"
+        );
+        assert_eq!(
+            package_page(
+                &config,
+                &Owner::of(&target, "someone"),
+                target.owner(),
+                target.package()
+            ),
+            "https://github.com/orgs/octo/packages/container/package/app"
+        );
+        let nested = Reference::parse("ghcr.io/octo/team/app:1").unwrap();
+        assert_eq!(
+            package_page(
+                &config,
+                &Owner::of(&nested, "octo"),
+                nested.owner(),
+                nested.package()
+            ),
+            "https://github.com/users/octo/packages/container/package/team%2Fapp"
+        );
+    }
 
     #[test]
     fn finds_the_next_page_in_a_link_header() {

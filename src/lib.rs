@@ -4,10 +4,12 @@
 pub mod archive;
 pub mod config;
 pub mod credential_helper;
+pub mod digest;
 pub mod docker_config;
 pub mod engine;
 pub mod error;
 pub mod github;
+pub mod http;
 pub mod packages;
 pub mod push;
 pub mod reference;

@@ -6,38 +6,11 @@
 
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
-use crate::github::{answered, next_link, read_json, GitHub};
+use crate::github::{answered, next_link, read_json, segment, GitHub};
+pub use crate::github::{package_page, settings_page, Owner};
 use crate::registry::session::Session;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
-
-/// Whose packages: the token's user, or an organization.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Owner {
-    User,
-    Org(String),
-}
-
-impl Owner {
-    pub fn from_option(org: Option<&str>) -> Owner {
-        match org {
-            Some(org) if !org.trim().is_empty() => Owner::Org(org.trim().to_string()),
-            _ => Owner::User,
-        }
-    }
-
-    fn path(&self) -> String {
-        match self {
-            Owner::User => "/user/packages".to_string(),
-            Owner::Org(org) => format!("/orgs/{}/packages", segment(org)),
-        }
-    }
-}
-
-/// One path segment: GitHub writes a `/` in a package name as `%2F`.
-fn segment(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageOwner {
@@ -336,7 +309,7 @@ pub async fn connect_repository(
     repository_url: &str,
 ) -> Result<crate::push::Pushed> {
     use crate::archive;
-    let source = crate::push::direct::source_repository(config, repository_url)?;
+    let source = crate::github::source_repository(config, repository_url)?;
     let path = format!("{}/{name}", owner.to_ascii_lowercase());
     let session = Session::open(config, &path, &[], Some(credentials)).await?;
     let accept = [
@@ -370,7 +343,7 @@ pub async fn connect_repository(
     let labels =
         std::collections::BTreeMap::from([("org.opencontainers.image.source".to_string(), source)]);
     let relabelled = archive::with_labels(&config_bytes, &labels)?;
-    manifest.config.digest = crate::push::digest::sha256_digest(&relabelled);
+    manifest.config.digest = crate::digest::sha256_digest(&relabelled);
     manifest.config.size = relabelled.len() as u64;
     if media_type == archive::OCI_MANIFEST {
         manifest
@@ -392,26 +365,6 @@ pub async fn connect_repository(
         digest,
         size,
     })
-}
-
-/// The package's page on GitHub.
-pub fn package_page(config: &Config, owner: &Owner, owner_login: &str, name: &str) -> String {
-    settings_page(config, owner, owner_login, name)
-        .trim_end_matches("/settings")
-        .replacen("/packages/container/", "/packages/container/package/", 1)
-}
-
-/// The package's settings page on GitHub, where its visibility is changed (there is no API for it).
-pub fn settings_page(config: &Config, owner: &Owner, owner_login: &str, name: &str) -> String {
-    let kind = match owner {
-        Owner::User => "users",
-        Owner::Org(_) => "orgs",
-    };
-    format!(
-        "{}/{kind}/{owner_login}/packages/container/{}/settings",
-        config.web_url.as_str().trim_end_matches('/'),
-        segment(name)
-    )
 }
 
 /// What an anonymous pull of `reference` showed.
@@ -475,30 +428,6 @@ pub async fn prove_visibility(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn package_names_with_slashes_are_one_path_segment() {
-        assert_eq!(segment("team/app"), "team%2Fapp");
-        assert_eq!(Owner::Org("acme".into()).path(), "/orgs/acme/packages");
-        assert_eq!(Owner::from_option(Some(" ")), Owner::User);
-    }
-
-    #[test]
-    fn settings_pages_are_the_users_or_the_orgs() {
-        let config = Config::github_com();
-        assert_eq!(
-            settings_page(&config, &Owner::User, "Octo", "app"),
-            "https://github.com/users/Octo/packages/container/app/settings"
-        );
-        assert_eq!(
-            settings_page(&config, &Owner::Org("acme".into()), "acme", "team/app"),
-            "https://github.com/orgs/acme/packages/container/team%2Fapp/settings"
-        );
-        assert_eq!(
-            package_page(&config, &Owner::User, "Octo", "app"),
-            "https://github.com/users/Octo/packages/container/package/app"
-        );
-    }
 
     #[test]
     fn versions_read_their_tags_from_githubs_metadata() {

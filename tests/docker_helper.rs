@@ -97,24 +97,6 @@ fn ok(output: &Output, what: &str) {
     );
 }
 
-/// Every file under `dir` that contains `needle`.
-fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(path) = pending.pop() {
-        if path.is_dir() {
-            for entry in std::fs::read_dir(&path).into_iter().flatten().flatten() {
-                pending.push(entry.path());
-            }
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
-                found.push(path.display().to_string());
-            }
-        }
-    }
-    found
-}
-
 #[tokio::test]
 async fn a_plaintext_token_moves_to_the_keyring_docker_uses_it_through_the_helper_and_undo_restores_the_file(
 ) {

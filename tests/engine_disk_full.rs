@@ -6,19 +6,15 @@
 
 mod common;
 
-use common::{docker, emulated_github, layered_image, new_token, new_user, skopeo, stack};
-use ghcr::push::{push, PushRequest, PushSource, Via};
+use common::{
+    docker, emulated_github, layered_image, new_token, new_user, skopeo, stack, stack_command,
+};
+use ghcr::push::{push, PushPlan, PushRequest, PushSource, Via};
 use ghcr::registry::session::Credentials;
 use ghcr::secret::Secret;
 use ghcr::{Code, Config};
 use std::path::Path;
 use std::process::Command;
-
-fn stack_command(command: &str) {
-    let script = format!("{}/tests/stack/stack.sh", env!("CARGO_MANIFEST_DIR"));
-    let status = Command::new(script).arg(command).status().unwrap();
-    assert!(status.success(), "stack.sh {command}");
-}
 
 /// Gives dockerd its temporary directory back even when an assertion fails.
 struct EngineTmpFull;
@@ -64,7 +60,7 @@ impl Drop for FullDir {
     }
 }
 
-fn request(source: &str, target: &str) -> PushRequest {
+fn request(source: &str, target: &str) -> PushPlan {
     PushRequest {
         source: PushSource::Image(source.to_string()),
         target: target.to_string(),
@@ -72,6 +68,8 @@ fn request(source: &str, target: &str) -> PushRequest {
         source_repository: None,
         engine: None,
     }
+    .checked(&emulated_github())
+    .expect("a valid target")
 }
 
 #[tokio::test]

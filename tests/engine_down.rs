@@ -6,8 +6,8 @@
 
 mod common;
 
+use ghcr::digest::sha256_digest;
 use ghcr::engine::Engine;
-use ghcr::push::digest::sha256_digest;
 use ghcr::{Code, Config};
 use serde_json::json;
 use std::io::Write;

@@ -341,8 +341,9 @@ fn header() -> impl Strategy<Value = (Vec<String>, String, String, String)> {
 #[test]
 #[ignore = "time-boxed fuzzing; tests/run.sh runs it with GHCR_FUZZ_SECONDS"]
 fn scope_and_challenge_headers_never_panic_and_keep_what_was_sent() {
+    use ghcr::github::parse_scopes_header;
     use ghcr::registry::parse_bearer_challenge;
-    use ghcr::token::scopes::{parse_scopes_header, ScopeCheck};
+    use ghcr::token::scopes::ScopeCheck;
     let cases = run_for(
         budget().mul_f64(0.25),
         header(),
@@ -435,7 +436,8 @@ fn service_json() -> impl Strategy<Value = (usize, Vec<u8>)> {
 #[test]
 #[ignore = "time-boxed fuzzing; tests/run.sh runs it with GHCR_FUZZ_SECONDS"]
 fn github_and_engine_json_in_documented_shapes_always_parses_and_garbage_never_panics() {
-    use ghcr::engine::images::{parse_event, rows, ImageSummary};
+    use ghcr::engine::events::parse_event;
+    use ghcr::engine::images::{rows, ImageSummary};
     use ghcr::packages::{Package, Version};
     let cases = run_for(budget().mul_f64(0.25), service_json(), |(shape, body)| {
         let packages = serde_json::from_slice::<Vec<Package>>(&body);

@@ -6,7 +6,8 @@ mod common;
 
 use common::{docker, import_image, stack, unique};
 use ghcr::engine::discovery::{Candidate, Endpoint, Origin};
-use ghcr::engine::images::{ImageEvent, LocalImage};
+use ghcr::engine::events::ImageEvent;
+use ghcr::engine::images::LocalImage;
 use ghcr::engine::watch::{watch_images, ImagesUpdate};
 use ghcr::engine::{Engine, Selection};
 use ghcr::reference::{tag_target, Reference};

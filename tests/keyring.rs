@@ -10,17 +10,6 @@ use ghcr::token::store::TokenStore;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-/// A GitHub web host of this test's own (loopback, a free port: only its name matters to the keyring),
-/// so tests running side by side never share keyring entries.
-fn own_web_url() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    format!("http://127.0.0.1:{port}")
-}
-
 fn ghcr(
     args: &[&str],
     web_url: &str,
@@ -70,24 +59,6 @@ fn secret_tool_lookup(web_url: &str, user: &str) -> Option<String> {
         .status
         .success()
         .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
-}
-
-/// Every file under `dir` that contains `needle`.
-fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(path) = pending.pop() {
-        if path.is_dir() {
-            for entry in std::fs::read_dir(&path).into_iter().flatten().flatten() {
-                pending.push(entry.path());
-            }
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
-                found.push(path.display().to_string());
-            }
-        }
-    }
-    found
 }
 
 #[tokio::test]

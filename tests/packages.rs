@@ -35,7 +35,9 @@ async fn push_image(config: &Config, login: &str, token: &str, source: &str, tar
             via: Via::Direct,
             source_repository: None,
             engine: None,
-        },
+        }
+        .checked(&config)
+        .unwrap(),
         Credentials {
             login: login.to_string(),
             token: Secret::new(token.to_string()),
@@ -204,7 +206,7 @@ async fn a_hundred_and_fifty_packages_come_back_over_every_page() {
     // The smallest image there is: a config and a manifest with no layers, pushed to 150 repositories.
     let config_blob =
         br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
-    let config_digest = ghcr::push::digest::sha256_digest(config_blob);
+    let config_digest = ghcr::digest::sha256_digest(config_blob);
     let manifest = serde_json::to_vec(&serde_json::json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.docker.distribution.manifest.v2+json",

@@ -8,15 +8,14 @@
 mod common;
 
 use common::{
-    docker, emulated_github, layered_image, make_public, new_token, new_user, skopeo, stack,
-    three_layer_image,
+    bytes_by_layer, docker, emulated_github, layered_image, make_public, new_token, new_user,
+    next_update, skopeo, stack, three_layer_image,
 };
 use ghcr::push::progress::{LayerState, Snapshot};
-use ghcr::push::{push, PushRequest, PushSource, Via};
+use ghcr::push::{push, PushPlan, PushRequest, PushSource, Via};
 use ghcr::registry::session::Credentials;
 use ghcr::secret::Secret;
 use ghcr::{Code, Config};
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -41,6 +40,13 @@ fn credentials(login: &str, token: &str) -> Credentials {
     }
 }
 
+/// The checked plan of a push of `source` to `target` on the test world's registry.
+fn plan(source: PushSource, target: &str) -> PushPlan {
+    request(source, target)
+        .checked(&emulated_github())
+        .expect("a valid target")
+}
+
 fn request(source: PushSource, target: &str) -> PushRequest {
     PushRequest {
         source,
@@ -49,17 +55,6 @@ fn request(source: PushSource, target: &str) -> PushRequest {
         source_repository: None,
         engine: None,
     }
-}
-
-/// Every layer's bytes over the snapshots, in order.
-fn bytes_by_layer(snapshots: &[Snapshot]) -> HashMap<String, Vec<u64>> {
-    let mut seen: HashMap<String, Vec<u64>> = HashMap::new();
-    for snapshot in snapshots {
-        for layer in &snapshot.layers {
-            seen.entry(layer.id.clone()).or_default().push(layer.bytes);
-        }
-    }
-    seen
 }
 
 fn registry_digest(reference: &str, login: &str, token: &str) -> String {
@@ -93,7 +88,7 @@ async fn a_direct_push_pulls_back_with_the_source_image_id_and_the_registrys_dig
     let mut snapshots = Vec::new();
     let pushed = push(
         &config,
-        &request(PushSource::Image(source.clone()), &target),
+        &plan(PushSource::Image(source.clone()), &target),
         credentials(&login, &token),
         |s| snapshots.push((Instant::now(), s.clone())),
     )
@@ -137,7 +132,7 @@ async fn a_direct_push_pulls_back_with_the_source_image_id_and_the_registrys_dig
     let mut again = Vec::new();
     let repushed = push(
         &config,
-        &request(PushSource::Image(target.clone()), &target),
+        &plan(PushSource::Image(target.clone()), &target),
         credentials(&login, &token),
         |s| again.push(s.clone()),
     )
@@ -169,9 +164,14 @@ async fn a_source_label_connects_the_repository_and_keeps_the_layers() {
     let mut labelled = request(PushSource::Image(source.clone()), &target);
     labelled.source_repository = Some(repository.clone());
 
-    push(&config, &labelled, credentials(&login, &token), |_| {})
-        .await
-        .unwrap();
+    push(
+        &config,
+        &labelled.checked(&config).unwrap(),
+        credentials(&login, &token),
+        |_| {},
+    )
+    .await
+    .unwrap();
 
     let pushed = registry_config(&target, &login, &token);
     assert_eq!(
@@ -224,7 +224,7 @@ async fn docker_save_archives_plain_and_gzipped_push_with_no_engine() {
         let target = format!("{}/{login}/archived:{tag}", config.registry);
         let pushed = push(
             &config,
-            &request(PushSource::Archive(archive.clone()), &target),
+            &plan(PushSource::Archive(archive.clone()), &target),
             credentials(&login, &token),
             |_| {},
         )
@@ -263,7 +263,7 @@ async fn a_token_without_write_packages_fails_before_any_layer_uploads() {
     let mut snapshots = Vec::new();
     let error = push(
         &config,
-        &request(
+        &plan(
             PushSource::Image(source),
             &format!("{}/{login}/readonly:1", config.registry),
         ),
@@ -289,10 +289,10 @@ async fn a_cancelled_push_leaves_no_tag() {
 
     let (sender, mut progress) = tokio::sync::mpsc::unbounded_channel();
     let job = {
-        let (config, request) = (config.clone(), request(PushSource::Image(source), &target));
+        let (config, plan) = (config.clone(), plan(PushSource::Image(source), &target));
         let credentials = credentials(&login, &token);
         tokio::spawn(async move {
-            push(&config, &request, credentials, |s| {
+            push(&config, &plan, credentials, |s| {
                 let _ = sender.send(s.bytes);
             })
             .await
@@ -330,7 +330,7 @@ async fn a_push_to_a_new_repository_mounts_the_layers_the_owner_already_pushed()
     let second = format!("{}/{login}/second:1", config.registry);
     push(
         &config,
-        &request(PushSource::Image(source.clone()), &first),
+        &plan(PushSource::Image(source.clone()), &first),
         credentials(&login, &token),
         |_| {},
     )
@@ -340,7 +340,7 @@ async fn a_push_to_a_new_repository_mounts_the_layers_the_owner_already_pushed()
     let mut snapshots = Vec::new();
     let pushed = push(
         &config,
-        &request(PushSource::Image(source), &second),
+        &plan(PushSource::Image(source), &second),
         credentials(&login, &token),
         |s| snapshots.push(s.clone()),
     )
@@ -381,15 +381,13 @@ async fn a_token_revoked_mid_push_lets_that_push_finish_and_the_next_fails_once_
     let jobs = Jobs::new(config.clone(), 2, move |update| {
         let _ = sender.send(update.clone());
     });
-    let first_id = jobs
-        .submit(
-            request(PushSource::Image(first), &first_target),
-            credentials(&login, &token),
-        )
-        .unwrap();
+    let first_id = jobs.submit(
+        plan(PushSource::Image(first), &first_target),
+        credentials(&login, &token),
+    );
     // Revoke on GitHub once bytes are moving.
     loop {
-        let update = next_update(&mut updates).await;
+        let update = next_update(&mut updates, Duration::from_secs(60)).await;
         assert!(!update.state.is_finished(), "finished early: {update:?}");
         if update.progress.as_ref().is_some_and(|p| p.bytes > 0) {
             break;
@@ -403,7 +401,7 @@ async fn a_token_revoked_mid_push_lets_that_push_finish_and_the_next_fails_once_
     // The registry token it holds stays valid until it expires (five minutes, as on ghcr.io): the push
     // under way finishes, complete.
     let finished = loop {
-        let update = next_update(&mut updates).await;
+        let update = next_update(&mut updates, Duration::from_secs(60)).await;
         if update.id == first_id && update.state.is_finished() {
             break update;
         }
@@ -420,15 +418,13 @@ async fn a_token_revoked_mid_push_lets_that_push_finish_and_the_next_fails_once_
     assert!(inspected.contains(&pushed.digest), "{inspected}");
 
     // The next push is refused at once, as a token problem: no retries, no tag.
-    let second_id = jobs
-        .submit(
-            request(PushSource::Image(second), &second_target),
-            credentials(&login, &token),
-        )
-        .unwrap();
+    let second_id = jobs.submit(
+        plan(PushSource::Image(second), &second_target),
+        credentials(&login, &token),
+    );
     let mut states = Vec::new();
     let failed = loop {
-        let update = next_update(&mut updates).await;
+        let update = next_update(&mut updates, Duration::from_secs(60)).await;
         if update.id != second_id {
             continue;
         }
@@ -455,13 +451,4 @@ async fn a_token_revoked_mid_push_lets_that_push_finish_and_the_next_fails_once_
     )
     .unwrap_err();
     assert!(error.contains("manifest unknown"), "{error}");
-}
-
-async fn next_update(
-    updates: &mut tokio::sync::mpsc::UnboundedReceiver<ghcr::push::jobs::JobUpdate>,
-) -> ghcr::push::jobs::JobUpdate {
-    tokio::time::timeout(Duration::from_secs(60), updates.recv())
-        .await
-        .expect("an update within a minute")
-        .expect("the jobs are alive")
 }

@@ -5,31 +5,21 @@
 
 mod common;
 
-use common::{docker, emulated_github, new_token, new_user, skopeo, stack, three_layer_image};
+use common::{
+    bytes_by_layer, docker, emulated_github, new_token, new_user, skopeo, stack, three_layer_image,
+};
 use ghcr::engine::Engine;
 use ghcr::push::engine::push_with_engine;
-use ghcr::push::progress::{LayerState, Snapshot};
+use ghcr::push::progress::LayerState;
 use ghcr::reference::Reference;
 use ghcr::secret::Secret;
 use ghcr::{Code, Config};
-use std::collections::HashMap;
 
 fn config() -> Config {
     Config {
         docker_host: Some(stack("DOCKER_HOST")),
         ..emulated_github()
     }
-}
-
-/// Every layer's bytes over the snapshots, in order.
-fn bytes_by_layer(snapshots: &[Snapshot]) -> HashMap<String, Vec<u64>> {
-    let mut seen: HashMap<String, Vec<u64>> = HashMap::new();
-    for snapshot in snapshots {
-        for layer in &snapshot.layers {
-            seen.entry(layer.id.clone()).or_default().push(layer.bytes);
-        }
-    }
-    seen
 }
 
 #[tokio::test]

@@ -65,7 +65,7 @@ async fn a_blob_redirected_to_another_host_is_fetched_without_the_token() {
     let cdn_port = cdn.local_addr().unwrap().port();
     let registry_seen = Arc::new(Mutex::new(Vec::new()));
     let cdn_seen = Arc::new(Mutex::new(Vec::new()));
-    let digest = ghcr::push::digest::sha256_digest(BLOB);
+    let digest = ghcr::digest::sha256_digest(BLOB);
 
     let realm = format!("http://127.0.0.1:{registry_port}/token");
     tokio::spawn(serve(registry, registry_seen.clone(), move |path| {

@@ -5,32 +5,17 @@
 
 mod common;
 
-use common::{emulated_github, layered_image, new_token, new_user, skopeo, stack};
-use ghcr::push::jobs::{JobState, JobUpdate, Jobs};
+use common::{
+    emulated_github, layered_image, new_token, new_user, next_update, skopeo, stack, stack_command,
+};
+use ghcr::push::jobs::{JobState, Jobs};
 use ghcr::push::progress::LayerState;
 use ghcr::push::{PushRequest, PushSource, Via};
 use ghcr::registry::session::Credentials;
 use ghcr::secret::Secret;
 use ghcr::{Code, Config};
-use std::process::Command;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-
-fn stack_command(command: &str) {
-    let script = format!("{}/tests/stack/stack.sh", env!("CARGO_MANIFEST_DIR"));
-    let status = Command::new(script).arg(command).status().unwrap();
-    assert!(status.success(), "stack.sh {command}");
-}
-
-async fn next_update(
-    updates: &mut mpsc::UnboundedReceiver<JobUpdate>,
-    within: Duration,
-) -> JobUpdate {
-    tokio::time::timeout(within, updates.recv())
-        .await
-        .expect("a job update in time")
-        .expect("the jobs are alive")
-}
 
 #[tokio::test]
 #[ignore = "stops the shared registry: run alone (tests/run.sh does)"]
@@ -58,18 +43,18 @@ async fn a_push_cut_off_by_the_registry_fails_fast_and_its_retry_skips_what_was_
     let jobs = Jobs::new(config.clone(), 2, move |update| {
         let _ = sender.send(update.clone());
     });
-    let id = jobs
-        .submit(
-            PushRequest {
-                source: PushSource::Image(source),
-                target: target.clone(),
-                via: Via::Direct,
-                source_repository: None,
-                engine: None,
-            },
-            credentials(),
-        )
-        .unwrap();
+    let id = jobs.submit(
+        PushRequest {
+            source: PushSource::Image(source),
+            target: target.clone(),
+            via: Via::Direct,
+            source_repository: None,
+            engine: None,
+        }
+        .checked(&config)
+        .unwrap(),
+        credentials(),
+    );
 
     // Stop the registry once the first layer is up.
     loop {

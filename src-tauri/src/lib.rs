@@ -7,7 +7,7 @@ mod events;
 use events::PushesChannel;
 use ghcr::engine::Selection;
 use ghcr::push::jobs::{JobState, JobUpdate, Jobs, DEFAULT_CONCURRENCY};
-use ghcr::token::device_flow::DeviceSignIn;
+use ghcr::token::device_flow::SignInSlot;
 use ghcr::{Config, Error};
 use std::sync::{Arc, Mutex, OnceLock};
 use tauri::{AppHandle, Manager, Runtime};
@@ -19,7 +19,7 @@ use tauri_plugin_notification::NotificationExt;
 /// page's channel for their updates.
 pub struct AppState {
     config: Result<Config, Error>,
-    device_sign_in: Mutex<Option<Arc<DeviceSignIn>>>,
+    pub device_sign_in: SignInSlot,
     engine_selection: Mutex<Selection>,
     images_watcher: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
     pushes: OnceLock<Jobs>,
@@ -35,11 +35,6 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl AppState {
     pub fn config(&self) -> Result<&Config, Error> {
         self.config.as_ref().map_err(Clone::clone)
-    }
-
-    /// The browser sign-in in progress; replacing or clearing it cancels the previous one.
-    pub fn device_sign_in(&self) -> std::sync::MutexGuard<'_, Option<Arc<DeviceSignIn>>> {
-        lock(&self.device_sign_in)
     }
 
     pub fn engine_selection(&self) -> Selection {
@@ -106,7 +101,7 @@ pub fn run() {
     }
     let state = AppState {
         config: Config::from_env(),
-        device_sign_in: Mutex::new(None),
+        device_sign_in: SignInSlot::default(),
         engine_selection: Mutex::new(Selection::Automatic),
         images_watcher: Mutex::new(None),
         pushes: OnceLock::new(),

@@ -1,7 +1,8 @@
 //! `ghcr packages`, `ghcr versions`, `ghcr visibility [--verify]` and `ghcr delete`: GitHub's view of
 //! the account's (or an org's) container packages, and the anonymous-pull proof of a visibility.
 
-use crate::Failure;
+use super::{Failure, Output};
+use clap::Args;
 use ghcr::github::GitHub;
 use ghcr::packages::{prove_visibility, Owner, Package, Version};
 use ghcr::secret::Secret;
@@ -14,18 +15,24 @@ async fn session(owner: &Option<String>) -> Result<(Config, GitHub, Secret, Owne
     Ok((config, github, token, Owner::from_option(owner.as_deref())))
 }
 
-fn print_json(value: &impl serde::Serialize) {
-    match serde_json::to_string(value) {
-        Ok(text) => say!("{text}"),
-        Err(error) => eprintln!("error: cannot write JSON: {error}"),
+#[derive(Args)]
+pub struct List {
+    /// An organization's packages instead of your own.
+    #[arg(long)]
+    owner: Option<String>,
+}
+
+impl List {
+    pub async fn run(self, out: Output) -> Result<(), Failure> {
+        list(self.owner, out).await
     }
 }
 
-pub async fn list(owner: Option<String>, json: bool) -> Result<(), Failure> {
+async fn list(owner: Option<String>, out: Output) -> Result<(), Failure> {
     let (_, github, token, owner) = session(&owner).await?;
     let packages = github.packages(&token, &owner).await?;
-    if json {
-        print_json(&packages);
+    if out.json {
+        out.print_json(&packages);
         return Ok(());
     }
     if packages.is_empty() {
@@ -61,11 +68,24 @@ pub async fn list(owner: Option<String>, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-pub async fn versions(name: &str, owner: Option<String>, json: bool) -> Result<(), Failure> {
+#[derive(Args)]
+pub struct Versions {
+    name: String,
+    #[arg(long)]
+    owner: Option<String>,
+}
+
+impl Versions {
+    pub async fn run(self, out: Output) -> Result<(), Failure> {
+        versions(&self.name, self.owner, out).await
+    }
+}
+
+async fn versions(name: &str, owner: Option<String>, out: Output) -> Result<(), Failure> {
     let (_, github, token, owner) = session(&owner).await?;
     let versions = github.versions(&token, &owner, name).await?;
-    if json {
-        print_json(&versions);
+    if out.json {
+        out.print_json(&versions);
         return Ok(());
     }
     say!("{:71}  {:20}  TAGS", "DIGEST", "CREATED");
@@ -100,11 +120,27 @@ async fn find(
         })
 }
 
-pub async fn visibility(
+#[derive(Args)]
+pub struct Visibility {
+    name: String,
+    #[arg(long)]
+    owner: Option<String>,
+    /// Pull the manifest anonymously: public must be served, private refused.
+    #[arg(long)]
+    verify: bool,
+}
+
+impl Visibility {
+    pub async fn run(self, out: Output) -> Result<(), Failure> {
+        visibility(&self.name, self.owner, self.verify, out).await
+    }
+}
+
+async fn visibility(
     name: &str,
     owner: Option<String>,
     verify: bool,
-    json: bool,
+    out: Output,
 ) -> Result<(), Failure> {
     let (config, github, token, owner) = session(&owner).await?;
     let package = find(&github, &token, &owner, name).await?;
@@ -124,8 +160,8 @@ pub async fn visibility(
     } else {
         None
     };
-    if json {
-        print_json(&serde_json::json!({
+    if out.json {
+        out.print_json(&serde_json::json!({
             "package": package.name, "owner": package.owner.login,
             "visibility": package.visibility, "proof": proof,
         }));
@@ -154,7 +190,20 @@ pub async fn visibility(
     Ok(())
 }
 
-pub async fn delete(target: &str, owner: Option<String>) -> Result<(), Failure> {
+#[derive(Args)]
+pub struct Delete {
+    target: String,
+    #[arg(long)]
+    owner: Option<String>,
+}
+
+impl Delete {
+    pub async fn run(self) -> Result<(), Failure> {
+        delete(&self.target, self.owner).await
+    }
+}
+
+async fn delete(target: &str, owner: Option<String>) -> Result<(), Failure> {
     let (_, github, token, owner) = session(&owner).await?;
     let (name, which) = match target.split_once('@') {
         Some((name, digest)) => (name, Some(("digest", digest))),

@@ -2,16 +2,57 @@
 //! stderr (indicatif; hidden when stderr is not a terminal), or with `--json` one event per line on
 //! stdout: `{"event":"progress",…snapshot}` at most ten a second, then `{"event":"pushed",…}`.
 
+use super::{Failure, Output};
+use clap::Args;
 use ghcr::push::progress::{LayerState, Snapshot};
 use ghcr::push::{PushRequest, PushSource, Pushed, Via};
-use ghcr::{Code, Config, Error};
+use ghcr::{token, Code, Config, Error};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::path::Path;
 
+#[derive(Args)]
+pub struct Push {
+    /// A local image (name[:tag] or ID), or the path of an archive or layout folder.
+    source: String,
+    /// Where to: ghcr.io/OWNER/NAME:TAG. Optional when SOURCE is a local image named so already.
+    target: Option<String>,
+    /// direct: GHCR Desktop uploads (parallel gzip; no engine needed for archives).
+    /// engine: the engine uploads, as `docker push` does.
+    #[arg(long, value_enum, default_value_t = Via::Direct)]
+    via: Via,
+    /// Connect the package to this repository (https://github.com/OWNER/REPO): adds the
+    /// org.opencontainers.image.source label. Direct pushes only.
+    #[arg(long)]
+    source_repo: Option<String>,
+}
+
+impl Push {
+    /// `--json`: one JSON event per line on stdout instead of progress bars.
+    pub async fn run(self, out: Output) -> Result<(), Failure> {
+        let config = Config::from_env()?;
+        let plan = request(
+            &config,
+            &self.source,
+            self.target.as_deref(),
+            self.via,
+            self.source_repo,
+        )?
+        .checked(&config)?;
+        let credentials = token::push_credentials(&config).await?;
+        let mut display = Display::new(out.json);
+        let pushed = ghcr::push::push(&config, &plan, credentials, |snapshot| {
+            display.show(snapshot)
+        })
+        .await?;
+        display.finish(&pushed);
+        Ok(())
+    }
+}
+
 /// The request the command line describes. A SOURCE that names an existing file or folder is an
 /// archive; anything else is a local image of the engine.
-pub fn request(
+fn request(
     config: &Config,
     source: &str,
     target: Option<&str>,
@@ -47,7 +88,7 @@ pub fn request(
 }
 
 /// The terminal display: one bar per layer under a total bar.
-pub struct Display {
+struct Display {
     bars: MultiProgress,
     total: ProgressBar,
     layers: HashMap<String, ProgressBar>,
@@ -55,7 +96,7 @@ pub struct Display {
 }
 
 impl Display {
-    pub fn new(json: bool) -> Display {
+    fn new(json: bool) -> Display {
         let bars = MultiProgress::new();
         let total = bars.add(ProgressBar::new(0));
         total.set_style(
@@ -77,7 +118,7 @@ impl Display {
         }
     }
 
-    pub fn show(&mut self, snapshot: &Snapshot) {
+    fn show(&mut self, snapshot: &Snapshot) {
         if self.json {
             let mut event = serde_json::to_value(snapshot).unwrap_or_default();
             event["event"] = "progress".into();
@@ -115,7 +156,7 @@ impl Display {
         }
     }
 
-    pub fn finish(&self, pushed: &Pushed) {
+    fn finish(&self, pushed: &Pushed) {
         if self.json {
             let mut event = serde_json::to_value(pushed).unwrap_or_default();
             event["event"] = "pushed".into();

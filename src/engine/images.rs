@@ -1,8 +1,7 @@
 //! The engine's local images as rows a person reads (one per repository:tag, untagged ones marked),
-//! tagging one for a registry, and the engine's image events. The row-building is pure; the calls
-//! to `GET /images/json`, `POST /images/{name}/tag` and `GET /events` are thin.
+//! and tagging one for a registry. The row-building is pure; the calls to `GET /images/json`,
+//! `GET /images/{name}/json` and `POST /images/{name}/tag` are thin. Events are in `events`.
 
-use super::transport::Lines;
 use super::Engine;
 use crate::error::{Code, Error, Result};
 use crate::reference::{self, Reference, Translation};
@@ -13,7 +12,6 @@ use std::time::Duration;
 
 const LIST_TIMEOUT: Duration = Duration::from_secs(20);
 const TAG_TIMEOUT: Duration = Duration::from_secs(10);
-const OPEN_TIMEOUT: Duration = Duration::from_secs(3);
 /// Enough for ~100,000 images' summaries.
 const LIST_MAX: usize = 256 << 20;
 const SMALL: usize = 1 << 20;
@@ -240,69 +238,6 @@ fn short_id(id: &str) -> String {
     id.trim_start_matches("sha256:").chars().take(12).collect()
 }
 
-/// What the engine said happened to an image (`GET /events`, type image).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ImageEvent {
-    /// tag, untag, delete, load, import, pull, push, save, …
-    pub action: String,
-    /// The image ID or name the event is about.
-    pub id: String,
-    /// The name involved, when there is one (the new tag for `tag`).
-    pub name: Option<String>,
-    /// Seconds since the epoch.
-    pub time: i64,
-}
-
-#[derive(Deserialize)]
-struct RawEvent {
-    #[serde(rename = "Type", default)]
-    kind: String,
-    #[serde(rename = "Action", default)]
-    action: String,
-    #[serde(rename = "Actor", default)]
-    actor: RawActor,
-    #[serde(default)]
-    time: i64,
-}
-
-#[derive(Deserialize, Default)]
-struct RawActor {
-    #[serde(rename = "ID", default)]
-    id: String,
-    #[serde(rename = "Attributes", default)]
-    attributes: std::collections::HashMap<String, String>,
-}
-
-/// Parses one line of the event stream; `None` for blank lines and events about other things.
-pub fn parse_event(line: &[u8]) -> Option<ImageEvent> {
-    let raw: RawEvent = serde_json::from_slice(line).ok()?;
-    if raw.kind != "image" || raw.action.is_empty() {
-        return None;
-    }
-    Some(ImageEvent {
-        action: raw.action,
-        id: raw.actor.id,
-        name: raw.actor.attributes.get("name").cloned(),
-        time: raw.time,
-    })
-}
-
-/// The engine's image events as they happen. Ends (`None`) when the engine goes away.
-pub struct ImageEvents {
-    lines: Lines,
-}
-
-impl ImageEvents {
-    /// The next image event; `None` once the engine closed the stream (stopped, restarted).
-    pub async fn next(&mut self) -> Option<ImageEvent> {
-        loop {
-            if let Some(event) = parse_event(&self.lines.next_line().await?) {
-                return Some(event);
-            }
-        }
-    }
-}
-
 impl Engine {
     /// Every local image, as rows (see [`rows`]).
     pub async fn local_images(&self, registry: &str) -> Result<Vec<LocalImage>> {
@@ -371,24 +306,6 @@ impl Engine {
             )),
             _ => Err(self.refused("tag the image", answer.status, &answer.body)),
         }
-    }
-
-    /// Subscribes to the engine's image events (`GET /events?filters={"type":["image"]}`).
-    pub async fn image_events(&self) -> Result<ImageEvents> {
-        let filters =
-            url::form_urlencoded::byte_serialize(br#"{"type":["image"]}"#).collect::<String>();
-        let path = format!("/v{}/events?filters={filters}", self.api);
-        let response = self
-            .transport
-            .open(&path, OPEN_TIMEOUT)
-            .await
-            .map_err(|e| self.lost(e))?;
-        if !response.status().is_success() {
-            return Err(self.refused_stream("follow image events", response).await);
-        }
-        Ok(ImageEvents {
-            lines: Lines::new(response.into_body()),
-        })
     }
 }
 
@@ -638,24 +555,6 @@ mod tests {
         );
         assert_eq!(rows[0].repository, "alpine");
         assert!(rows[0].untagged());
-    }
-
-    #[test]
-    fn reads_tag_and_delete_events_and_skips_others() {
-        let tag = br#"{"status":"tag","id":"sha256:ab","Type":"image","Action":"tag","Actor":{"ID":"sha256:ab","Attributes":{"name":"web:2"}},"scope":"local","time":1700000000,"timeNano":1}"#;
-        assert_eq!(
-            parse_event(tag),
-            Some(ImageEvent {
-                action: "tag".into(),
-                id: "sha256:ab".into(),
-                name: Some("web:2".into()),
-                time: 1_700_000_000
-            })
-        );
-        let container = br#"{"Type":"container","Action":"start","Actor":{"ID":"x"}}"#;
-        assert_eq!(parse_event(container), None);
-        assert_eq!(parse_event(b""), None);
-        assert_eq!(parse_event(b"not json"), None);
     }
 
     #[test]

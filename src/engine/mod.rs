@@ -2,6 +2,7 @@
 //! finding it, negotiating the API version, and saying what it is — or clearly why there is none.
 
 pub mod discovery;
+pub mod events;
 pub mod export;
 pub mod images;
 mod push;

@@ -4,7 +4,8 @@
 //! watcher asks the engine only about the images the events name: with 5,000 images a new tag is one
 //! small question to the engine and one row to send, not a listing of 5,000 and a megabyte.
 
-use super::images::{self, ImageEvent, LocalImage};
+use super::events::ImageEvent;
+use super::images::{self, LocalImage};
 use super::{Engine, EngineInfo, Selection};
 use crate::config::Config;
 use crate::error::Error;

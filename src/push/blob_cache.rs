@@ -7,8 +7,8 @@
 //! in it.
 
 use super::compress::COMPRESSOR;
-use super::digest::sha256_digest;
 use crate::config::Config;
+use crate::digest::sha256_digest;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -5,7 +5,7 @@
 //! blob cache relies on. Measured (FACTS): ~220 MB/s per core, no growth on incompressible data.
 
 use super::as_background_work;
-use super::digest::Hasher;
+use crate::digest::Hasher;
 use crate::error::{Code, Error, Result};
 use libdeflater::{CompressionLvl, Compressor};
 use std::io::Read;
@@ -203,8 +203,8 @@ mod tests {
             .read_to_end(&mut back)
             .unwrap();
         assert_eq!(back, data);
-        assert_eq!(layer.diff_id, super::super::digest::sha256_digest(&data));
-        assert_eq!(layer.digest, super::super::digest::sha256_digest(&out));
+        assert_eq!(layer.diff_id, crate::digest::sha256_digest(&data));
+        assert_eq!(layer.digest, crate::digest::sha256_digest(&out));
         assert_eq!(layer.size, out.len() as u64);
         assert_eq!(layer.uncompressed, data.len() as u64);
         assert!(progress.windows(2).all(|w| w[0] < w[1]), "{progress:?}");

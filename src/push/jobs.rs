@@ -6,9 +6,10 @@
 //! registry already has.
 
 use super::progress::Snapshot;
-use super::{as_background_work, package_page, push, PushRequest, Pushed};
+use super::{as_background_work, push, PushPlan, PushRequest, Pushed};
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
+use crate::github::{package_page, Owner};
 use crate::registry::session::Credentials;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -71,6 +72,7 @@ type Notify = Arc<dyn Fn(&JobUpdate) + Send + Sync>;
 
 struct Job {
     update: JobUpdate,
+    plan: Arc<PushPlan>,
     abort: Option<AbortHandle>,
 }
 
@@ -120,17 +122,16 @@ impl Jobs {
         self.lock().values().map(|job| job.update.clone()).collect()
     }
 
-    /// Queues a push; the request is checked first (a bad target never becomes a job).
-    pub fn submit(&self, request: PushRequest, credentials: Credentials) -> Result<JobId> {
-        request.checked_target(&self.config)?;
+    /// Queues a push of a checked request (`PushRequest::checked`: a bad target never becomes a job).
+    pub fn submit(&self, plan: PushPlan, credentials: Credentials) -> JobId {
         let id = self.next.fetch_add(1, Ordering::SeqCst);
-        self.start(id, request, credentials);
-        Ok(id)
+        self.start(id, Arc::new(plan), credentials);
+        id
     }
 
     /// Runs a failed or cancelled job again, under the same id.
     pub fn retry(&self, id: JobId, credentials: Credentials) -> Result<()> {
-        let request = {
+        let plan = {
             let jobs = self.lock();
             let job = jobs.get(&id).ok_or_else(|| unknown_job(id))?;
             if !job.update.state.is_finished() {
@@ -140,9 +141,9 @@ impl Jobs {
                     "Cancel it first, or wait for it to finish.",
                 ));
             }
-            job.update.request.clone()
+            job.plan.clone()
         };
-        self.start(id, request, credentials);
+        self.start(id, plan, credentials);
         Ok(())
     }
 
@@ -169,10 +170,10 @@ impl Jobs {
         self.lock().retain(|_, job| !job.update.state.is_finished());
     }
 
-    fn start(&self, id: JobId, request: PushRequest, credentials: Credentials) {
+    fn start(&self, id: JobId, plan: Arc<PushPlan>, credentials: Credentials) {
         let update = JobUpdate {
             id,
-            request: request.clone(),
+            request: plan.request(),
             state: JobState::Queued,
             progress: None,
         };
@@ -180,12 +181,13 @@ impl Jobs {
             id,
             Job {
                 update: update.clone(),
+                plan: plan.clone(),
                 abort: None,
             },
         );
         (self.notify)(&update);
         let jobs = self.clone();
-        let task = background().spawn(async move { jobs.run(id, request, credentials).await });
+        let task = background().spawn(async move { jobs.run(id, &plan, credentials).await });
         if let Some(job) = self.lock().get_mut(&id) {
             if job.update.state.is_finished() {
                 task.abort();
@@ -212,7 +214,7 @@ impl Jobs {
         (self.notify)(&update);
     }
 
-    async fn run(&self, id: JobId, request: PushRequest, credentials: Credentials) {
+    async fn run(&self, id: JobId, plan: &PushPlan, credentials: Credentials) {
         let Ok(_slot) = self.slots.clone().acquire_owned().await else {
             return;
         };
@@ -222,17 +224,20 @@ impl Jobs {
                 u.state = JobState::Running;
                 u.progress = None;
             });
-            let result = push(&self.config, &request, credentials.clone(), |snapshot| {
+            let result = push(&self.config, plan, credentials.clone(), |snapshot| {
                 self.set(id, |u| u.progress = Some(snapshot.clone()))
             })
             .await;
             match result {
                 Ok(pushed) => {
                     let pull = pushed.pull_command();
-                    let package_url = request
-                        .checked_target(&self.config)
-                        .map(|target| package_page(&self.config, &target, &credentials.login))
-                        .unwrap_or_default();
+                    let target = &plan.target;
+                    let package_url = package_page(
+                        &self.config,
+                        &Owner::of(target, &credentials.login),
+                        target.owner(),
+                        target.package(),
+                    );
                     self.set(id, |u| {
                         u.state = JobState::Done {
                             pushed,

@@ -5,7 +5,6 @@
 
 pub mod blob_cache;
 pub mod compress;
-pub mod digest;
 pub mod direct;
 pub mod engine;
 pub mod jobs;
@@ -14,15 +13,20 @@ pub mod stream;
 
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::engine::Selection;
 use crate::error::{Code, Error, Result};
 use crate::github::GitHub;
 use crate::reference::Reference;
 use crate::registry::session::Credentials;
 use crate::secret::Secret;
-use direct::{DirectOptions, DirectSource};
+use direct::DirectSource;
 use progress::Snapshot;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+/// The label (and OCI annotation) that connects a package to its repository on GitHub.
+pub const SOURCE_LABEL: &str = "org.opencontainers.image.source";
 
 /// A finished push: what is on the registry now (the manifest's digest and size).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -39,30 +43,16 @@ impl Pushed {
     }
 }
 
-/// The package's page on GitHub: `/users/OWNER/…` for the person's own packages, `/orgs/OWNER/…`
-/// for an organization's.
-pub fn package_page(config: &Config, target: &Reference, login: &str) -> String {
-    let kind = if target.owner().eq_ignore_ascii_case(login) {
-        "users"
-    } else {
-        "orgs"
-    };
-    format!(
-        "{}/{kind}/{}/packages/container/package/{}",
-        config.web_url.as_str().trim_end_matches('/'),
-        target.owner(),
-        target.name()
-    )
-}
-
 /// Which way a push goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum Via {
-    /// GHCR Desktop uploads (export or archive, parallel gzip): the default, measured faster.
+    /// GHCR Desktop uploads (parallel gzip; no engine needed for archives): the default, measured
+    /// faster.
     #[default]
     Direct,
-    /// The engine uploads (`docker push` semantics).
+    /// The engine uploads, as `docker push` does.
     Engine,
 }
 
@@ -90,9 +80,36 @@ pub struct PushRequest {
     pub engine: Option<String>,
 }
 
+/// A push request checked once: the target parsed as a reference on the configured registry, the
+/// labels to add, the engine to take a local image from. Everything after this works on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushPlan {
+    pub source: PushSource,
+    pub target: Reference,
+    pub via: Via,
+    /// Labels for the image config (and annotations on OCI manifests), e.g.
+    /// `org.opencontainers.image.source` to connect the package to a repository.
+    pub labels: BTreeMap<String, String>,
+    /// The engine to take a local image from (a `DOCKER_HOST` value); the configured one if `None`.
+    pub engine: Option<String>,
+}
+
+impl PushPlan {
+    /// The request this plan was made from, in its checked form (the target written out in full).
+    pub fn request(&self) -> PushRequest {
+        PushRequest {
+            source: self.source.clone(),
+            target: self.target.to_string(),
+            via: self.via,
+            source_repository: self.labels.get(SOURCE_LABEL).cloned(),
+            engine: self.engine.clone(),
+        }
+    }
+}
+
 impl PushRequest {
-    /// The target as a reference on the configured registry, and the request checked for sense.
-    pub fn checked_target(&self, config: &Config) -> Result<Reference> {
+    /// The request checked for sense before any I/O, as the plan a push follows.
+    pub fn checked(&self, config: &Config) -> Result<PushPlan> {
         let target = crate::reference::tag_target(&self.target, &config.registry)?;
         if !target.is_on(&config.registry) {
             return Err(Error::new(
@@ -120,23 +137,42 @@ impl PushRequest {
                 ));
             }
         }
+        let mut labels = BTreeMap::new();
         if let Some(url) = &self.source_repository {
-            direct::source_repository(config, url)?;
+            labels.insert(
+                SOURCE_LABEL.to_string(),
+                crate::github::source_repository(config, url)?,
+            );
         }
-        Ok(target)
+        Ok(PushPlan {
+            source: self.source.clone(),
+            target,
+            via: self.via,
+            labels,
+            engine: self.engine.clone(),
+        })
+    }
+
+    /// The request from the engine `selection` (the one the person picked in the app), unless it
+    /// names an engine already.
+    pub fn from_engine(mut self, selection: &Selection) -> PushRequest {
+        if let (None, Selection::Picked(candidate)) = (&self.engine, selection) {
+            self.engine = Some(candidate.endpoint.to_string());
+        }
+        self
     }
 }
 
-/// Pushes as `request` says, reporting progress (at most ten snapshots a second, and the last).
+/// Pushes as `plan` says, reporting progress (at most ten snapshots a second, and the last).
 /// Through the engine, the image is tagged as the target first (when it isn't already).
 pub async fn push(
     config: &Config,
-    request: &PushRequest,
+    plan: &PushPlan,
     credentials: Credentials,
     report: impl FnMut(&Snapshot),
 ) -> Result<Pushed> {
     let token = credentials.token.clone();
-    match push_as_requested(config, request, credentials, report).await {
+    match push_as_planned(config, plan, credentials, report).await {
         Err(denied) if denied.code == Code::RegistryDenied => {
             Err(why_denied(config, &token, denied).await)
         }
@@ -156,15 +192,15 @@ async fn why_denied(config: &Config, token: &Secret, denied: Error) -> Error {
     }
 }
 
-async fn push_as_requested(
+async fn push_as_planned(
     config: &Config,
-    request: &PushRequest,
+    plan: &PushPlan,
     credentials: Credentials,
     report: impl FnMut(&Snapshot),
 ) -> Result<Pushed> {
-    let target = request.checked_target(config)?;
+    let target = &plan.target;
     let picked;
-    let config = match &request.engine {
+    let config = match &plan.engine {
         Some(endpoint) => {
             picked = Config {
                 docker_host: Some(endpoint.clone()),
@@ -174,46 +210,31 @@ async fn push_as_requested(
         }
         None => config,
     };
-    match (&request.source, request.via) {
-        (PushSource::Image(image), Via::Engine) => {
-            let engine = Engine::connect(config).await?;
-            if image.trim() != target.to_string() {
-                engine.tag(image, &target).await?;
-            }
-            engine::push_with_engine(
-                &engine,
-                &target,
-                &credentials.login,
-                &credentials.token,
-                report,
-            )
-            .await
-        }
-        (PushSource::Image(image), Via::Direct) => {
+    let source = match &plan.source {
+        PushSource::Image(image) => {
             let engine = Engine::connect(config).await?;
             // The local name too, as `docker tag` + `docker push` would leave it.
             if image.trim() != target.to_string() {
-                engine.tag(image, &target).await?;
+                engine.tag(image, target).await?;
             }
-            let options = DirectOptions::with_source_repository(
-                config,
-                request.source_repository.as_deref(),
-            )?;
-            let source = DirectSource::Engine {
+            if plan.via == Via::Engine {
+                return engine::push_with_engine(
+                    &engine,
+                    target,
+                    &credentials.login,
+                    &credentials.token,
+                    report,
+                )
+                .await;
+            }
+            DirectSource::Engine {
                 engine: Box::new(engine),
                 image: image.trim().to_string(),
-            };
-            direct::push_direct(config, source, &target, credentials, &options, report).await
+            }
         }
-        (PushSource::Archive(path), _) => {
-            let options = DirectOptions::with_source_repository(
-                config,
-                request.source_repository.as_deref(),
-            )?;
-            let source = DirectSource::Archive(path.clone());
-            direct::push_direct(config, source, &target, credentials, &options, report).await
-        }
-    }
+        PushSource::Archive(path) => DirectSource::Archive(path.clone()),
+    };
+    direct::push_direct(config, source, target, credentials, &plan.labels, report).await
 }
 
 /// Makes the calling thread background work: nice 10 (on Linux the nice value is per thread, and
@@ -248,15 +269,17 @@ mod tests {
         let image = || PushSource::Image("app:1".into());
         assert_eq!(
             request(image(), "ghcr.io/o/app:1", Via::Engine, None)
-                .checked_target(&config)
+                .checked(&config)
                 .unwrap()
+                .target
                 .to_string(),
             "ghcr.io/o/app:1"
         );
         assert_eq!(
             request(image(), "o/app", Via::Direct, None)
-                .checked_target(&config)
+                .checked(&config)
                 .unwrap()
+                .target
                 .to_string(),
             "ghcr.io/o/app:latest"
         );
@@ -298,25 +321,11 @@ mod tests {
             ),
         ] {
             assert_eq!(
-                bad.checked_target(&config).unwrap_err().code,
+                bad.checked(&config).unwrap_err().code,
                 Code::ReferenceInvalid,
                 "{why}"
             );
         }
-    }
-
-    #[test]
-    fn package_pages_are_the_users_or_the_orgs() {
-        let config = Config::github_com();
-        let target = Reference::parse("ghcr.io/octo/app:1").unwrap();
-        assert_eq!(
-            package_page(&config, &target, "Octo"),
-            "https://github.com/users/octo/packages/container/package/app"
-        );
-        assert_eq!(
-            package_page(&config, &target, "someone"),
-            "https://github.com/orgs/octo/packages/container/package/app"
-        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! happened: per-layer steps and bytes, the pushed digest (`aux`), or a failure — which arrives under
 //! HTTP 200 — turned into a stable error code with a hint. Pure; the lines are what dockerd sends.
 
-use crate::error::{Code, Error};
+use crate::error::Error;
+use crate::registry::refusal::error_for;
 use serde::Deserialize;
 
 /// What one line of the push stream says.
@@ -128,75 +129,10 @@ pub fn parse_line(line: &[u8]) -> StreamLine {
     StreamLine::Layer { id, event }
 }
 
-/// The error a person should see for a push failure the engine relayed (registry texts as ghcr.io and
-/// the distribution registry word them).
-pub fn error_for(message: &str) -> Error {
-    let said = message.trim();
-    let lower = said.to_ascii_lowercase();
-    let (code, hint) = if lower.contains("does not match expected scopes") {
-        (
-            Code::TokenMissingScope,
-            "The token lacks write:packages: create a classic token with write:packages (Account → Create a token).",
-        )
-    } else if lower.contains("write_package") || lower.contains("not allowed to write") {
-        (
-            Code::RegistryDenied,
-            "This account may not write to that owner's packages: push under your own login or an org you can write to.",
-        )
-    } else if lower.contains("name unknown") || lower.contains("name_unknown") {
-        (
-            Code::RegistryDenied,
-            "The registry does not know that repository name: check the owner and the name (lowercase).",
-        )
-    } else if lower.contains("unauthorized") || lower.contains("authentication required") {
-        (
-            Code::TokenInvalid,
-            "The registry did not accept the credentials: check the token in Account (it may be revoked or expired).",
-        )
-    } else if lower.starts_with("denied") {
-        (
-            Code::RegistryDenied,
-            "The registry refused the token: it may be invalid, expired, revoked, or fine-grained (ghcr.io needs a classic token).",
-        )
-    } else if lower.contains("toomanyrequests") || lower.contains("too many requests") {
-        (
-            Code::RegistryRateLimited,
-            "The registry asks to slow down: retry in a minute.",
-        )
-    } else if lower.contains("does not exist locally") || lower.contains("no such image") {
-        (
-            Code::ImageNotFound,
-            "Tag the image for the registry first (Tag for GitHub, or `ghcr tag`).",
-        )
-    } else if [
-        "connection refused",
-        "dial tcp",
-        "no such host",
-        "i/o timeout",
-        "connection reset",
-        "eof",
-        "server gave http response to https client",
-    ]
-    .iter()
-    .any(|needle| lower.contains(needle))
-    {
-        (
-            Code::RegistryUnreachable,
-            "Check the network and the registry address; pushing again skips the layers already uploaded.",
-        )
-    } else {
-        (
-            Code::RegistryProtocol,
-            "The registry's own words are above; pushing again skips the layers already uploaded.",
-        )
-    };
-    let text: String = said.chars().take(500).collect();
-    Error::new(code, format!("The push failed: {text}"), hint)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Code;
 
     // Lines as the stack's dockerd 20.10 sent them.
     const PUSH: &str = r#"{"status":"The push refers to repository [127.0.0.1:50699/octo/fixture]"}
@@ -262,43 +198,6 @@ mod tests {
         };
         assert_eq!(error.code, Code::TokenMissingScope);
         assert!(error.hint.contains("write:packages"), "{}", error.hint);
-    }
-
-    #[test]
-    fn registry_refusals_and_outages_get_their_own_codes() {
-        let code = |message: &str| error_for(message).code;
-        assert_eq!(code("denied: denied"), Code::RegistryDenied);
-        assert_eq!(
-            code("denied: permission_denied: write_package"),
-            Code::RegistryDenied
-        );
-        assert_eq!(
-            code("denied: installation not allowed to Write organization package"),
-            Code::RegistryDenied
-        );
-        assert_eq!(
-            code("unauthorized: authentication required"),
-            Code::TokenInvalid
-        );
-        assert_eq!(
-            code("name unknown: repository name not known to registry"),
-            Code::RegistryDenied
-        );
-        assert_eq!(
-            code("toomanyrequests: retry later"),
-            Code::RegistryRateLimited
-        );
-        assert_eq!(
-            code("An image does not exist locally with the tag: 127.0.0.1:1/x/fixture"),
-            Code::ImageNotFound
-        );
-        assert_eq!(
-            code(
-                r#"Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused"#
-            ),
-            Code::RegistryUnreachable
-        );
-        assert_eq!(code("blob upload invalid"), Code::RegistryProtocol);
     }
 
     #[test]

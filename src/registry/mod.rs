@@ -3,12 +3,14 @@
 //! registry tokens are not always JWTs, so they can't be read instead) — and, in `session`, the blob
 //! and manifest calls a direct push makes.
 
+pub mod refusal;
 pub mod session;
 
 use crate::config::Config;
-use crate::error::{Code, Error, Result};
-use crate::github::http_client;
+use crate::error::Result;
+use crate::http::api_client;
 use crate::secret::Secret;
+use refusal::{protocol, refusal_text, unreachable};
 use serde::{Deserialize, Serialize};
 
 /// A `WWW-Authenticate: Bearer realm="…",service="…"` challenge.
@@ -66,29 +68,6 @@ pub enum PushCheck {
 }
 
 #[derive(Deserialize)]
-struct RegistryErrors {
-    #[serde(default)]
-    errors: Vec<RegistryError>,
-}
-
-#[derive(Deserialize)]
-struct RegistryError {
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    message: String,
-}
-
-/// A registry refusal in docker's words: `denied: permission_denied: write_package`.
-pub(crate) fn refusal_text(body: &[u8], status: reqwest::StatusCode) -> String {
-    serde_json::from_slice::<RegistryErrors>(body)
-        .ok()
-        .and_then(|e| e.errors.into_iter().next())
-        .map(|e| format!("{}: {}", e.code.to_ascii_lowercase(), e.message))
-        .unwrap_or_else(|| format!("HTTP {status}"))
-}
-
-#[derive(Deserialize)]
 pub(crate) struct TokenAnswer {
     pub(crate) token: Option<String>,
     pub(crate) access_token: Option<String>,
@@ -102,47 +81,28 @@ pub async fn check_push(
     login: &str,
     token: &Secret,
 ) -> Result<PushCheck> {
-    let http = http_client()?;
+    let http = api_client()?;
     let base = config.registry_url();
     let repository = format!("{}/ghcr-desktop-push-check", owner.to_ascii_lowercase());
-    let unreachable = |e: reqwest::Error| {
-        Error::new(
-            Code::RegistryUnreachable,
-            format!(
-                "Cannot reach the registry at {base}: {}",
-                if e.is_timeout() {
-                    "no answer in time"
-                } else {
-                    "cannot connect"
-                }
-            ),
-            "Check your network connection (and GHCR_REGISTRY if you set it).",
-        )
-    };
-    let protocol = |what: &str| {
-        Error::new(
-            Code::RegistryProtocol,
-            format!("The registry at {base} {what}"),
-            "Check GHCR_REGISTRY: it should name ghcr.io or your GHES containers host.",
-        )
-    };
-
     let ping = http
         .get(format!("{base}/v2/"))
         .send()
         .await
-        .map_err(unreachable)?;
+        .map_err(|e| unreachable(&base, &e))?;
     let challenge = ping
         .headers()
         .get("www-authenticate")
         .and_then(|v| v.to_str().ok())
         .and_then(parse_bearer_challenge)
-        .ok_or_else(|| protocol("does not ask for a bearer token"))?;
+        .ok_or_else(|| protocol(&base, "does not ask for a bearer token"))?;
     if !realm_is_trusted(config, &challenge.realm) {
-        return Err(protocol(&format!(
-            "sends credentials to {}, which is neither the registry nor GitHub's API",
-            challenge.realm
-        )));
+        return Err(protocol(
+            &base,
+            &format!(
+                "sends credentials to {}, which is neither the registry nor GitHub's API",
+                challenge.realm
+            ),
+        ));
     }
 
     let scope = format!("repository:{repository}:pull,push");
@@ -156,9 +116,9 @@ pub async fn check_push(
         .basic_auth(login, Some(token.expose()))
         .send()
         .await
-        .map_err(unreachable)?;
+        .map_err(|e| unreachable(&base, &e))?;
     let status = answer.status();
-    let body = answer.bytes().await.map_err(unreachable)?;
+    let body = answer.bytes().await.map_err(|e| unreachable(&base, &e))?;
     if !status.is_success() {
         return Ok(PushCheck::Denied {
             repository,
@@ -166,21 +126,21 @@ pub async fn check_push(
         });
     }
     let grant: TokenAnswer =
-        serde_json::from_slice(&body).map_err(|_| protocol("sent an unreadable token"))?;
+        serde_json::from_slice(&body).map_err(|_| protocol(&base, "sent an unreadable token"))?;
     let bearer = grant
         .token
         .or(grant.access_token)
-        .ok_or_else(|| protocol("sent no token"))?;
+        .ok_or_else(|| protocol(&base, "sent no token"))?;
 
     let session = http
         .post(format!("{base}/v2/{repository}/blobs/uploads/"))
         .bearer_auth(&bearer)
         .send()
         .await
-        .map_err(unreachable)?;
+        .map_err(|e| unreachable(&base, &e))?;
     let status = session.status();
     if status != reqwest::StatusCode::ACCEPTED {
-        let body = session.bytes().await.map_err(unreachable)?;
+        let body = session.bytes().await.map_err(|e| unreachable(&base, &e))?;
         return Ok(PushCheck::Denied {
             repository,
             message: refusal_text(&body, status),
@@ -264,20 +224,6 @@ mod tests {
         ] {
             assert_eq!(parse_bearer_challenge(header), None, "{header:?}");
         }
-    }
-
-    #[test]
-    fn registry_refusals_read_like_docker_prints_them() {
-        let body =
-            br#"{"errors":[{"code":"DENIED","message":"permission_denied: write_package"}]}"#;
-        assert_eq!(
-            refusal_text(body, reqwest::StatusCode::FORBIDDEN),
-            "denied: permission_denied: write_package"
-        );
-        assert_eq!(
-            refusal_text(b"<html>", reqwest::StatusCode::FORBIDDEN),
-            "HTTP 403 Forbidden"
-        );
     }
 
     #[test]

@@ -3,14 +3,13 @@
 //! uploads, and the manifest `PUT`. Every refusal becomes an [`Error`] with the registry's own words;
 //! the token travels only to the registry and its trusted token realm, never through a redirect.
 
-use super::{parse_bearer_challenge, realm_is_trusted, refusal_text, TokenAnswer};
+use super::refusal::{protocol, refusal, unreachable};
+use super::{parse_bearer_challenge, realm_is_trusted, TokenAnswer};
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
-use crate::push::stream::error_for;
 use crate::secret::Secret;
 use bytes::Bytes;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
-use std::time::Duration;
 use tokio::sync::Mutex;
 
 /// ghcr.io refuses `PATCH` bodies over 4 MiB (FACTS); other registries take larger chunks, which are
@@ -70,7 +69,7 @@ impl Session {
             OTHER_CHUNK
         };
         let session = Session {
-            http: upload_client()?,
+            http: crate::http::transfer_client()?,
             base: config.registry_url(),
             path: path.to_string(),
             scopes,
@@ -346,7 +345,7 @@ impl Session {
             .get("docker-content-digest")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
-            .unwrap_or_else(|| crate::push::digest::sha256_digest(&manifest)))
+            .unwrap_or_else(|| crate::digest::sha256_digest(&manifest)))
     }
 
     /// A blob's bytes (at most `limit`). A registry that redirects the download elsewhere (ghcr.io sends
@@ -361,7 +360,7 @@ impl Session {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|l| url::Url::parse(&url).ok()?.join(l).ok())
                 .ok_or_else(|| protocol(&self.base, "redirected a blob to no address"))?;
-            response = upload_client()?
+            response = crate::http::transfer_client()?
                 .get(location)
                 .send()
                 .await
@@ -422,97 +421,4 @@ fn unreachable_code<T>() -> Result<T> {
         "The registry kept refusing a fresh token",
         "Sign in again in Account.",
     ))
-}
-
-/// Uploads may take long on a slow link: no overall deadline, but a stalled connection ends.
-fn upload_client() -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .user_agent(concat!("ghcr-desktop/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(5))
-        .read_timeout(Duration::from_secs(60))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| {
-            Error::new(
-                Code::NetworkUnreachable,
-                format!("Cannot set up HTTPS: {e}"),
-                "Check the system's TLS libraries (OpenSSL).",
-            )
-        })
-}
-
-pub(crate) fn unreachable(base: &str, e: &reqwest::Error) -> Error {
-    Error::new(
-        Code::RegistryUnreachable,
-        format!(
-            "Cannot reach the registry at {base}: {}",
-            if e.is_timeout() {
-                "no answer in time"
-            } else if e.is_connect() {
-                "cannot connect"
-            } else {
-                "the connection broke"
-            }
-        ),
-        "Check your network connection (and GHCR_REGISTRY if you set it); pushing again skips the layers already uploaded.",
-    )
-}
-
-pub(crate) fn protocol(base: &str, what: &str) -> Error {
-    Error::new(
-        Code::RegistryProtocol,
-        format!("The registry at {base} {what}"),
-        "Check GHCR_REGISTRY: it should name ghcr.io or your GHES containers host.",
-    )
-}
-
-/// A refusal in the registry's words, with the code a person can act on.
-pub(crate) fn refusal(status: StatusCode, body: &[u8]) -> Error {
-    match status.as_u16() {
-        429 => Error::new(
-            Code::RegistryRateLimited,
-            "The registry asks to slow down (HTTP 429)",
-            "Wait a minute and push again: layers already uploaded are skipped.",
-        ),
-        500..=599 => Error::new(
-            Code::RegistryUnreachable,
-            format!("The registry failed: {}", refusal_text(body, status)),
-            "Push again in a moment: layers already uploaded are skipped.",
-        ),
-        401 | 403 => error_for(&refusal_text(body, status)),
-        _ => {
-            let text = refusal_text(body, status);
-            let mut error = error_for(&text);
-            if error.code == Code::RegistryProtocol {
-                error.message = format!("The registry refused: {text}");
-            }
-            error
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refusals_get_codes_a_person_can_act_on() {
-        let scopes = br#"{"errors":[{"code":"DENIED","message":"permission_denied: The token provided does not match expected scopes"}]}"#;
-        assert_eq!(
-            refusal(StatusCode::FORBIDDEN, scopes).code,
-            Code::TokenMissingScope
-        );
-        assert_eq!(
-            refusal(StatusCode::TOO_MANY_REQUESTS, b"").code,
-            Code::RegistryRateLimited
-        );
-        assert_eq!(
-            refusal(StatusCode::BAD_GATEWAY, b"<html>").code,
-            Code::RegistryUnreachable
-        );
-        let unknown = br#"{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid"}]}"#;
-        let error = refusal(StatusCode::BAD_REQUEST, unknown);
-        assert_eq!(error.code, Code::RegistryProtocol);
-        assert!(error.message.contains("manifest_invalid: manifest invalid"));
-    }
 }

@@ -6,7 +6,7 @@
 use super::scopes;
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
-use crate::github::http_client;
+use crate::http::api_client;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
@@ -63,7 +63,7 @@ pub async fn start(config: &Config, include_delete: bool) -> Result<DeviceSignIn
     if include_delete {
         wanted.push(scopes::DELETE);
     }
-    let response = http_client()?
+    let response = api_client()?
         .post(format!("{}/login/device/code", web_root(config)))
         .header("accept", "application/json")
         .form(&[
@@ -100,7 +100,7 @@ pub async fn finish(
     sign_in: &DeviceSignIn,
     keep_going: impl Fn() -> bool,
 ) -> Result<Secret> {
-    let http = http_client()?;
+    let http = api_client()?;
     let deadline = Instant::now() + Duration::from_secs(sign_in.expires_in);
     let mut interval = sign_in.interval;
     loop {
@@ -160,4 +160,53 @@ fn expired() -> Error {
         "The sign-in code expired before it was approved",
         "Start again: the new code is valid for 15 minutes.",
     )
+}
+
+/// The browser sign-in waiting for the person, one at a time: starting another or cancelling makes the
+/// one before stop at its next poll (its `finish` then says it was cancelled).
+#[derive(Default)]
+pub struct SignInSlot(std::sync::Mutex<Option<std::sync::Arc<DeviceSignIn>>>);
+
+impl SignInSlot {
+    fn current(&self) -> std::sync::MutexGuard<'_, Option<std::sync::Arc<DeviceSignIn>>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts a sign-in (replacing any before it); the code to show and the page to open.
+    pub async fn start(
+        &self,
+        config: &Config,
+        include_delete: bool,
+    ) -> Result<std::sync::Arc<DeviceSignIn>> {
+        let sign_in = std::sync::Arc::new(start(config, include_delete).await?);
+        *self.current() = Some(sign_in.clone());
+        Ok(sign_in)
+    }
+
+    /// Waits for the person to approve the sign-in in progress, then keeps the token like a pasted
+    /// one (checked, in the keyring).
+    pub async fn finish(&self, config: &Config) -> Result<super::Account> {
+        let sign_in = self.current().clone().ok_or_else(|| {
+            Error::new(
+                Code::DeviceFlowDenied,
+                "No browser sign-in is in progress",
+                "Start one with \"Sign in with GitHub\".",
+            )
+        })?;
+        let still_wanted = || {
+            self.current()
+                .as_ref()
+                .is_some_and(|current| std::sync::Arc::ptr_eq(current, &sign_in))
+        };
+        let result = finish(config, &sign_in, still_wanted).await;
+        if still_wanted() {
+            *self.current() = None;
+        }
+        super::save(config, result?).await
+    }
+
+    /// Stops the sign-in in progress, if any.
+    pub fn cancel(&self) {
+        *self.current() = None;
+    }
 }

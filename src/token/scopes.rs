@@ -1,22 +1,11 @@
-//! The `*:packages` scopes of a classic or OAuth token, read from GitHub's `X-OAuth-Scopes` header, and
-//! what each missing one blocks. Pure.
+//! The `*:packages` scopes of a classic or OAuth token (as `github::parse_scopes_header` reads them from
+//! `X-OAuth-Scopes`), and what each missing one blocks. Pure.
 
 use serde::Serialize;
 
 pub const READ: &str = "read:packages";
 pub const WRITE: &str = "write:packages";
 pub const DELETE: &str = "delete:packages";
-
-/// `X-OAuth-Scopes: repo, write:packages` → `["repo", "write:packages"]`.
-pub fn parse_scopes_header(value: &str) -> Vec<String> {
-    let mut scopes: Vec<String> = Vec::new();
-    for scope in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        if !scopes.iter().any(|s| s == scope) {
-            scopes.push(scope.to_string());
-        }
-    }
-    scopes
-}
 
 /// One scope the token lacks, and what that blocks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -86,16 +75,6 @@ impl ScopeCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_header_is_split_trimmed_and_deduplicated() {
-        assert_eq!(
-            parse_scopes_header(" repo,write:packages , write:packages,,"),
-            vec!["repo", "write:packages"]
-        );
-        assert!(parse_scopes_header("").is_empty());
-        assert!(parse_scopes_header(" , ").is_empty());
-    }
 
     #[test]
     fn write_implies_read_and_delete_is_optional() {

@@ -4,7 +4,6 @@
 
 use crate::events::PushesChannel;
 use crate::AppState;
-use ghcr::engine::Selection;
 use ghcr::push::jobs::{JobId, JobState, JobUpdate};
 use ghcr::push::PushRequest;
 use ghcr::token;
@@ -28,15 +27,14 @@ pub fn pushes_watch<R: Runtime>(
 pub async fn push_start<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
-    mut request: PushRequest,
+    request: PushRequest,
 ) -> Result<JobId, Error> {
     let config = state.config()?;
-    request.checked_target(config)?;
-    if let Selection::Picked(candidate) = state.engine_selection() {
-        request.engine = Some(candidate.endpoint.to_string());
-    }
+    let plan = request
+        .from_engine(&state.engine_selection())
+        .checked(config)?;
     let credentials = token::push_credentials(config).await?;
-    state.jobs(&app)?.submit(request, credentials)
+    Ok(state.jobs(&app)?.submit(plan, credentials))
 }
 
 #[tauri::command]

@@ -2,10 +2,10 @@
 //! saved accounts, and GitHub's new-token page. A token crosses IPC only inward; answers carry its hint.
 
 use crate::AppState;
-use ghcr::token::device_flow::{self, DeviceSignIn};
+use ghcr::token::device_flow::DeviceSignIn;
 use ghcr::token::gh_cli::GhCli;
 use ghcr::token::{self, store::Accounts, Account, GhCliToken, TokenReport};
-use ghcr::{Code, Error, Secret};
+use ghcr::{Error, Secret};
 use std::sync::Arc;
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
@@ -79,8 +79,10 @@ pub async fn device_flow_start<R: Runtime>(
     state: State<'_, AppState>,
     include_delete: bool,
 ) -> Result<Arc<DeviceSignIn>, Error> {
-    let sign_in = Arc::new(device_flow::start(state.config()?, include_delete).await?);
-    *state.device_sign_in() = Some(sign_in.clone());
+    let sign_in = state
+        .device_sign_in
+        .start(state.config()?, include_delete)
+        .await?;
     // The code is on screen either way; a browser that won't open is not a failure of the sign-in.
     let _ = app
         .opener()
@@ -91,28 +93,10 @@ pub async fn device_flow_start<R: Runtime>(
 /// Waits for the person to approve the browser sign-in, then keeps the token like a pasted one.
 #[tauri::command]
 pub async fn device_flow_finish(state: State<'_, AppState>) -> Result<Account, Error> {
-    let config = state.config()?;
-    let sign_in = state.device_sign_in().clone().ok_or_else(|| {
-        Error::new(
-            Code::DeviceFlowDenied,
-            "No browser sign-in is in progress",
-            "Start one with \"Sign in with GitHub\".",
-        )
-    })?;
-    let still_wanted = || {
-        state
-            .device_sign_in()
-            .as_ref()
-            .is_some_and(|current| Arc::ptr_eq(current, &sign_in))
-    };
-    let result = device_flow::finish(config, &sign_in, still_wanted).await;
-    if still_wanted() {
-        *state.device_sign_in() = None;
-    }
-    token::save(config, result?).await
+    state.device_sign_in.finish(state.config()?).await
 }
 
 #[tauri::command]
 pub fn device_flow_cancel(state: State<'_, AppState>) {
-    *state.device_sign_in() = None;
+    state.device_sign_in.cancel();
 }

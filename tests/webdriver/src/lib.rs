@@ -10,6 +10,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use fantoccini::{elements::Element, key::Key, Client, Locator};
+pub use ghcr_test_support::{
+    docker, emulator_admin, files_containing, files_containing_except, import_image, layered_image,
+    own_web_url, stack, unique, user_with_token,
+};
 
 /// What a test step returns: fantoccini errors and failed expectations alike.
 pub type Outcome = Result<(), Box<dyn std::error::Error + Send + Sync>>;
@@ -28,13 +32,6 @@ pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"))
-}
-
-/// A variable the test stack exports; tests fail (not skip) without the stack.
-pub fn stack(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run `make test`, or `tests/stack/stack.sh start && . target/stack/env`")
-    })
 }
 
 /// tauri-driver and, through it, WebKitWebDriver and the app; SIGTERM on drop (SIGKILL would orphan
@@ -225,43 +222,6 @@ pub async fn open_view(client: &Client, view: &str) -> Result<(), fantoccini::er
         .await
 }
 
-/// Every regular file under `dir` whose bytes contain `needle` (for the token-leak checks). Symlinks,
-/// sockets and FIFOs are not opened (reading a FIFO would block); files or folders `skip` says yes to are
-/// left out.
-pub fn files_containing_except(
-    dir: &std::path::Path,
-    needle: &str,
-    skip: &dyn Fn(&std::path::Path) -> bool,
-) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(path) = pending.pop() {
-        if skip(&path) {
-            continue;
-        }
-        let Ok(metadata) = std::fs::symlink_metadata(&path) else {
-            continue;
-        };
-        if metadata.is_dir() {
-            for entry in std::fs::read_dir(&path).into_iter().flatten().flatten() {
-                pending.push(entry.path());
-            }
-        } else if metadata.is_file() {
-            if let Ok(bytes) = std::fs::read(&path) {
-                if memchr::memmem::find(&bytes, needle.as_bytes()).is_some() {
-                    found.push(path.display().to_string());
-                }
-            }
-        }
-    }
-    found
-}
-
-/// Every regular file under `dir` whose bytes contain `needle`.
-pub fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<String> {
-    files_containing_except(dir, needle, &|_| false)
-}
-
 async fn wait_for_port(port: u16, limit: Duration) {
     let deadline = Instant::now() + limit;
     while tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -274,115 +234,6 @@ async fn wait_for_port(port: u16, limit: Duration) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// A name no other test run uses: `PREFIX-` and the clock's nanoseconds in hex.
-pub fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("a clock after 1970")
-        .subsec_nanos();
-    format!("{prefix}-{nanos:08x}")
-}
-
-/// Runs the docker CLI against the stack's engine (the witness of what it holds); its stdout.
-pub fn docker(args: &[&str]) -> String {
-    let output = Command::new("docker")
-        .args(args)
-        .env("DOCKER_HOST", stack("DOCKER_HOST"))
-        .output()
-        .expect("the docker CLI runs");
-    assert!(
-        output.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
-
-/// A new image with a unique ID (a one-file `docker import`), named `name`; returns its ID.
-pub fn import_image(name: &str) -> String {
-    let dir = tempfile::tempdir().expect("a temp dir");
-    std::fs::write(dir.path().join("hello.txt"), name).expect("the file is written");
-    let tar = dir.path().join("layer.tar");
-    let status = Command::new("tar")
-        .arg("-cf")
-        .arg(&tar)
-        .arg("-C")
-        .arg(dir.path())
-        .arg("hello.txt")
-        .status()
-        .expect("tar runs");
-    assert!(status.success());
-    docker(&["import", tar.to_str().expect("a UTF-8 path"), name])
-}
-
-/// Asks the emulator's admin API (test-only) for `path` with a JSON body; its JSON answer.
-pub async fn emulator_admin(path: &str, body: serde_json::Value) -> serde_json::Value {
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", stack("GHCR_TEST_EMULATOR")))
-        .json(&body)
-        .send()
-        .await
-        .expect("the emulator answers");
-    assert!(response.status().is_success(), "{path}");
-    response.json().await.unwrap_or_default()
-}
-
-/// A fresh user of the emulated GitHub (member of `orgs`, with one public repository, `site`) and a
-/// token of theirs of `kind` with `scopes`: (login, token).
-pub async fn user_with_token(
-    prefix: &str,
-    orgs: &[&str],
-    kind: &str,
-    scopes: &[&str],
-) -> (String, String) {
-    let login = unique(prefix);
-    emulator_admin(
-        "/_emulator/users",
-        serde_json::json!({ "login": login, "orgs": orgs, "repositories": ["site"] }),
-    )
-    .await;
-    let answer = emulator_admin(
-        "/_emulator/tokens",
-        serde_json::json!({ "login": login, "kind": kind, "scopes": scopes }),
-    )
-    .await;
-    let token = answer["token"].as_str().expect("a token").to_string();
-    (login, token)
-}
-
-/// Builds NAME from scratch with one COPY layer per size (bytes of incompressible data unique to NAME),
-/// offline: an image big enough for a push to be watched.
-pub fn layered_image(name: &str, sizes: &[usize]) {
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let mut seed = name.bytes().fold(0x9e37_79b9_7f4a_7c15u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    }) | 1;
-    let mut dockerfile = String::from("FROM scratch\n");
-    for (index, size) in sizes.iter().enumerate() {
-        let mut data = Vec::with_capacity(size + 8);
-        while data.len() < *size {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            data.extend_from_slice(&seed.to_le_bytes());
-        }
-        data.truncate(*size);
-        std::fs::write(dir.path().join(format!("{index}.bin")), data).expect("layer data");
-        dockerfile.push_str(&format!("COPY {index}.bin /{index}.bin\n"));
-    }
-    std::fs::write(dir.path().join("Dockerfile"), dockerfile).expect("Dockerfile");
-    let status = Command::new("docker")
-        .args(["build", "-q", "-t", name])
-        .arg(dir.path())
-        .env("DOCKER_HOST", stack("DOCKER_HOST"))
-        .env("DOCKER_BUILDKIT", "0")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("docker build runs");
-    assert!(status.success(), "docker build {name}");
 }
 
 /// Drags `from` onto `to` with the mouse, as a person would: press, move in steps, release.

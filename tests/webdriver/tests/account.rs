@@ -4,8 +4,8 @@
 //! a restart, and never handed back to the page.
 
 use ghcr_webdriver_tests::{
-    emulator_admin, ensure, files_containing, stack, target_dir, user_with_token, App, Client,
-    Element, Locator,
+    emulator_admin, ensure, files_containing, own_web_url, stack, target_dir, user_with_token, App,
+    Client, Element, Locator,
 };
 use std::time::Duration;
 
@@ -43,16 +43,6 @@ async fn paste(client: &Client, text: &str) -> Result<Element, fantoccini::error
         .await?;
     input.send_keys(text).await?;
     Ok(input)
-}
-
-/// A web root of this test's own, so its keyring entries are its own.
-fn own_web_url() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    format!("http://127.0.0.1:{port}")
 }
 
 #[tokio::test]

@@ -1,0 +1,310 @@
+//! The manifest step, once every layer is on the registry: the image config (with the labels asked
+//! for) and a Docker v2 manifest for docker-archives, or the OCI manifests and index of a layout as they
+//! are (changed only where a layer was compressed here or a label added). Always last: no tag before
+//! its blobs.
+
+use super::walk::{Collected, Done};
+use super::ReadAgain;
+use super::{archive_invalid, failed, lock, short, ReadError, Work};
+use crate::archive::{self, Descriptor, ImageManifest};
+use crate::digest::sha256_digest;
+use crate::error::Result;
+use crate::push::blob_cache::CachedBlob;
+use crate::push::Pushed;
+use bytes::Bytes;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+impl Work {
+    /// Config (with the labels) and a Docker v2 manifest under the tag.
+    pub(super) async fn put_docker_manifest(
+        &self,
+        config: &[u8],
+        layers: Vec<Descriptor>,
+    ) -> Result<Pushed> {
+        let config = archive::with_labels(config, &self.labels)?;
+        let config_digest = sha256_digest(&config);
+        self.session
+            .put_small_blob(&config_digest, Bytes::from(config.clone()))
+            .await?;
+        let manifest = ImageManifest {
+            schema_version: 2,
+            media_type: Some(archive::DOCKER_MANIFEST.to_string()),
+            config: Descriptor {
+                media_type: archive::DOCKER_CONFIG.to_string(),
+                digest: config_digest,
+                size: config.len() as u64,
+                platform: None,
+                annotations: None,
+            },
+            layers,
+            annotations: None,
+        };
+        let bytes = serde_json::to_vec(&manifest).map_err(|e| failed(&e.to_string()))?;
+        self.put_manifest(&self.tag, archive::DOCKER_MANIFEST, bytes)
+            .await
+    }
+
+    pub(super) async fn put_manifest(
+        &self,
+        reference: &str,
+        media_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Pushed> {
+        self.check_cancelled()?;
+        // Every layer upload was waited for (`wait_for_uploads` takes them out of `pending`): a
+        // manifest never goes up before its blobs.
+        if !lock(&self.pending).is_empty() {
+            return Err(failed(
+                "A layer was still uploading when the manifest was ready",
+            ));
+        }
+        let size = bytes.len() as u64;
+        let digest = self
+            .session
+            .put_manifest(reference, media_type, Bytes::from(bytes))
+            .await?;
+        Ok(Pushed {
+            reference: self.reference.clone(),
+            digest,
+            size,
+        })
+    }
+
+    /// Writes config and manifest for what the stream held: docker-archive or OCI layout.
+    pub(super) fn assemble(&self, collected: &Collected) -> Result<Result<Pushed, ReadAgain>> {
+        if collected.small.contains_key("manifest.json") {
+            self.assemble_docker(collected)
+        } else if collected.small.contains_key("index.json") {
+            self.assemble_oci(collected).map(Ok)
+        } else {
+            Err(archive_invalid(
+                "The archive has neither a manifest.json (docker save) nor an index.json (OCI layout)",
+            ))
+        }
+    }
+
+    fn assemble_docker(&self, collected: &Collected) -> Result<Result<Pushed, ReadAgain>> {
+        let images = archive::parse_docker_manifest(collected.small_file("manifest.json")?)?;
+        let image = archive::pick_docker_image(&images, None)?;
+        let config = collected.small_file(&image.config)?.to_vec();
+        let diff_ids = archive::diff_ids(&config)?;
+        if diff_ids.len() != image.layers.len() {
+            return Err(archive_invalid(format!(
+                "The archive lists {} layers but its image config {}",
+                image.layers.len(),
+                diff_ids.len()
+            )));
+        }
+        let mut layers = Vec::new();
+        for (path, diff_id) in image.layers.iter().zip(&diff_ids) {
+            let path = collected.resolve(path);
+            let done = match collected.done.get(path) {
+                Some(done) => done.clone(),
+                None => {
+                    let bytes = collected.small_file(path)?;
+                    let id = short(diff_id);
+                    self.with_progress(|p, _| p.add_layer(&id, Some(bytes.len() as u64)));
+                    let read_error: ReadError = Arc::new(|e| failed(&e.to_string()));
+                    Done::Compressed(self.compress_and_upload(
+                        &id,
+                        bytes.len() as u64,
+                        &mut &bytes[..],
+                        &read_error,
+                    )?)
+                }
+            };
+            let blob = match done {
+                Done::Compressed(layer) => {
+                    if &layer.diff_id != diff_id {
+                        return Err(archive_invalid(format!(
+                            "The layer {path} does not match the image config (the archive is damaged)"
+                        )));
+                    }
+                    CachedBlob {
+                        digest: layer.digest,
+                        size: layer.size,
+                        uncompressed: layer.uncompressed,
+                        repositories: Vec::new(),
+                    }
+                }
+                Done::Hashed {
+                    diff_id: read,
+                    expected,
+                } => {
+                    if read != expected || &read != diff_id {
+                        return Ok(Err(ReadAgain));
+                    }
+                    self.cache()
+                        .layer(diff_id)
+                        .cloned()
+                        .ok_or_else(|| failed("The blob cache changed during the push"))?
+                }
+                Done::AsIs { digest, size } => CachedBlob {
+                    digest,
+                    size,
+                    uncompressed: 0,
+                    repositories: Vec::new(),
+                },
+            };
+            layers.push(layer_descriptor(archive::DOCKER_LAYER_GZIP, &blob));
+        }
+        // Layers kept in memory were compressed just now: their uploads finish before the manifest.
+        self.wait_for_uploads(0)?;
+        self.cache().remember_config(&config);
+        self.block_on(self.put_docker_manifest(&config, layers))
+            .map(Ok)
+    }
+
+    fn assemble_oci(&self, collected: &Collected) -> Result<Pushed> {
+        let index = archive::parse_index(collected.small_file("index.json")?)?;
+        let chosen = archive::pick_oci_image(&index, None)?;
+        if !archive::is_index(&chosen.media_type) {
+            return self.push_oci_manifest(collected, chosen, Some(&self.tag));
+        }
+        let original = collected
+            .blob(&chosen.digest)
+            .ok_or_else(|| archive_invalid(format!("The layout has no blob {}", chosen.digest)))?;
+        let mut image_index = archive::parse_index(original)?;
+        let mut changed = !self.labels.is_empty();
+        for descriptor in image_index.manifests.iter_mut() {
+            if archive::is_index(&descriptor.media_type) {
+                return Err(archive_invalid("The layout nests an index in an index"));
+            }
+            let pushed = self.push_oci_manifest(collected, descriptor, None)?;
+            if pushed.digest != descriptor.digest {
+                descriptor.digest = pushed.digest;
+                descriptor.size = pushed.size;
+                changed = true;
+            }
+        }
+        let bytes = if changed {
+            if !self.labels.is_empty() {
+                image_index
+                    .annotations
+                    .get_or_insert_with(BTreeMap::new)
+                    .extend(self.labels.clone());
+            }
+            serde_json::to_vec(&image_index).map_err(|e| failed(&e.to_string()))?
+        } else {
+            original.to_vec()
+        };
+        self.block_on(self.put_manifest(&self.tag, &chosen.media_type, bytes))
+    }
+
+    /// One image manifest of a layout: its blobs on the registry (compressed ones were uploaded as
+    /// they passed; plain tar layers were compressed, which changes their digests), then the manifest,
+    /// under `tag` or, inside an index, by digest.
+    fn push_oci_manifest(
+        &self,
+        collected: &Collected,
+        descriptor: &Descriptor,
+        tag: Option<&str>,
+    ) -> Result<Pushed> {
+        let original = collected.blob(&descriptor.digest).ok_or_else(|| {
+            archive_invalid(format!("The layout has no blob {}", descriptor.digest))
+        })?;
+        let mut manifest = archive::parse_manifest(original)?;
+        let mut changed = !self.labels.is_empty();
+        for layer in manifest.layers.iter_mut() {
+            let path = format!(
+                "blobs/sha256/{}",
+                layer.digest.trim_start_matches("sha256:")
+            );
+            match collected.done.get(&path) {
+                Some(Done::Compressed(compressed)) => {
+                    layer.digest = compressed.digest.clone();
+                    layer.size = compressed.size;
+                    layer.media_type = gzip_media_type(&layer.media_type);
+                    changed = true;
+                }
+                Some(_) => {}
+                None => match collected.small.get(&path) {
+                    Some(bytes) => self.block_on(
+                        self.session
+                            .put_small_blob(&layer.digest, Bytes::from(bytes.clone())),
+                    )?,
+                    None => {
+                        if self
+                            .block_on(self.session.blob_size(&layer.digest))?
+                            .is_none()
+                        {
+                            return Err(archive_invalid(format!(
+                                "The layout has no blob {} and the registry does not have it either",
+                                layer.digest
+                            )));
+                        }
+                    }
+                },
+            }
+        }
+        let config = collected.blob(&manifest.config.digest).ok_or_else(|| {
+            archive_invalid(format!(
+                "The layout has no config {}",
+                manifest.config.digest
+            ))
+        })?;
+        let config = archive::with_labels(config, &self.labels)?;
+        manifest.config.digest = sha256_digest(&config);
+        manifest.config.size = config.len() as u64;
+        self.block_on(
+            self.session
+                .put_small_blob(&manifest.config.digest, Bytes::from(config)),
+        )?;
+        let bytes = if changed {
+            if !self.labels.is_empty() {
+                manifest
+                    .annotations
+                    .get_or_insert_with(BTreeMap::new)
+                    .extend(self.labels.clone());
+            }
+            serde_json::to_vec(&manifest).map_err(|e| failed(&e.to_string()))?
+        } else {
+            original.to_vec()
+        };
+        let media_type = manifest
+            .media_type
+            .clone()
+            .unwrap_or_else(|| descriptor.media_type.clone());
+        let reference = match tag {
+            Some(tag) => tag.to_string(),
+            None => sha256_digest(&bytes),
+        };
+        self.block_on(self.put_manifest(&reference, &media_type, bytes))
+    }
+}
+
+pub(super) fn layer_descriptor(media_type: &str, blob: &CachedBlob) -> Descriptor {
+    Descriptor {
+        media_type: media_type.to_string(),
+        digest: blob.digest.clone(),
+        size: blob.size,
+        platform: None,
+        annotations: None,
+    }
+}
+
+/// The gzip form of a plain tar layer media type.
+fn gzip_media_type(media_type: &str) -> String {
+    match media_type {
+        "application/vnd.docker.image.rootfs.diff.tar" => archive::DOCKER_LAYER_GZIP.to_string(),
+        _ => archive::OCI_LAYER_GZIP.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_tar_layer_types_become_their_gzip_types() {
+        assert_eq!(
+            gzip_media_type("application/vnd.docker.image.rootfs.diff.tar"),
+            archive::DOCKER_LAYER_GZIP
+        );
+        assert_eq!(
+            gzip_media_type("application/vnd.oci.image.layer.v1.tar"),
+            archive::OCI_LAYER_GZIP
+        );
+    }
+}

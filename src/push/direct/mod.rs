@@ -1,0 +1,349 @@
+//! Direct push: GHCR Desktop uploads the image itself instead of asking the engine to. The source is
+//! the engine's export stream (`GET /images/{name}/get`), a `docker save` file (`.tar`, `.tar.gz`) or an
+//! OCI image layout (folder or `.tar`). Layers are gzipped on every core while they stream by and
+//! uploaded while they are compressed; blobs already compressed (OCI layouts) go up as they are. The
+//! manifest goes last, so a failed or cancelled push leaves no tag. The blob cache makes an unchanged
+//! re-push a few `HEAD`s and a manifest, and lets a retry skip the layers the registry already has.
+//!
+//! The work runs on one blocking thread (tar reading, compression) that calls into the runtime for
+//! the registry; the caller's task reports progress ten times a second.
+
+mod manifest;
+mod source;
+mod upload;
+mod walk;
+
+use super::blob_cache::{BlobCache, CachedBlob};
+use super::compress::threads;
+use super::progress::{LayerState, Progress, Snapshot, UPDATE_INTERVAL};
+use super::Pushed;
+use crate::archive;
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::error::{Code, Error, Result};
+use crate::reference::Reference;
+use crate::registry::session::{Credentials, Session};
+use manifest::layer_descriptor;
+use source::{open_archive, ReadError};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::runtime::Handle;
+use walk::Plan;
+
+/// What to push.
+pub enum DirectSource {
+    /// A local image of the engine (name or ID), exported as it is pushed.
+    Engine { engine: Box<Engine>, image: String },
+    /// A `docker save` archive (`.tar`, `.tar.gz`) or an OCI image layout (folder or `.tar`).
+    Archive(PathBuf),
+}
+
+/// Pushes `source` to `target` (which names a tag), adding `labels` to its config, calling `report` at most ten times a second and
+/// once at the end. Dropping the future cancels the push: uploads stop and no tag is written.
+pub async fn push_direct(
+    config: &Config,
+    source: DirectSource,
+    target: &Reference,
+    credentials: Credentials,
+    labels: &BTreeMap<String, String>,
+    mut report: impl FnMut(&Snapshot),
+) -> Result<Pushed> {
+    let Some(tag) = target.tag().map(str::to_string) else {
+        return Err(Error::new(
+            Code::ReferenceInvalid,
+            format!("{target} names no tag to push"),
+            "Add one, e.g. :latest",
+        ));
+    };
+    let cache = BlobCache::load(config);
+    let repository = format!("{}/{}", config.registry, target.path());
+    // An engine image's layers are known before the export: where else on this registry the cache saw
+    // them is where they can be mounted from (the token then also asks to pull there).
+    let engine_layers = match &source {
+        DirectSource::Engine { engine, image } => Some(engine.image_layers(image).await?),
+        DirectSource::Archive(_) => None,
+    };
+    let mount_from = engine_layers
+        .as_ref()
+        .map(|layers| mount_sources(&cache, &layers.diff_ids, &config.registry, &repository))
+        .unwrap_or_default();
+    let session =
+        Arc::new(Session::open(config, target.path(), &mount_from, Some(credentials)).await?);
+    let work = Work {
+        session,
+        runtime: Handle::current(),
+        progress: Arc::new(Mutex::new(Progress::new())),
+        cancelled: Arc::new(AtomicBool::new(false)),
+        threads: threads(),
+        labels: labels.clone(),
+        tag,
+        reference: target.to_string(),
+        cache: Arc::new(Mutex::new(cache)),
+        pending: Arc::new(Mutex::new(Vec::new())),
+        registry: config.registry.clone(),
+        repository,
+    };
+    let _cancel_on_drop = CancelOnDrop(work.cancelled.clone(), work.pending.clone());
+
+    let (mut reader, read_error, mut plan, engine) = match source {
+        DirectSource::Engine { engine, image } => {
+            let layers = engine_layers.ok_or_else(|| failed("The image's layers were not read"))?;
+            let present = work.present_layers(&layers.diff_ids).await?;
+            if present.len() == layers.diff_ids.len() {
+                let cached_config = work.cache().config(&layers.id);
+                if let Some(config_bytes) = cached_config {
+                    let pushed = work
+                        .push_from_cache(&config_bytes, &layers.diff_ids)
+                        .await?;
+                    report(&work.snapshot());
+                    return Ok(pushed);
+                }
+            }
+            let export = engine.export(&image).await?;
+            let endpoint = export.endpoint().to_string();
+            let read_error: ReadError =
+                Arc::new(move |e| crate::engine::export::ExportReader::broken(&endpoint, &e));
+            let reader: Box<dyn Read + Send> = Box::new(export);
+            (
+                reader,
+                read_error,
+                Plan::hash_only(&work.cache(), &present),
+                Some((engine, image)),
+            )
+        }
+        DirectSource::Archive(path) => {
+            let (reader, read_error) = open_archive(&path)?;
+            (reader, read_error, Plan::default(), None)
+        }
+    };
+
+    loop {
+        let job = {
+            let (work, read_error, plan) = (work.clone(), read_error.clone(), plan.clone());
+            tokio::task::spawn_blocking(move || work.push_stream(reader, &read_error, &plan))
+        };
+        tokio::pin!(job);
+        let mut ticker = tokio::time::interval(UPDATE_INTERVAL);
+        let outcome = loop {
+            tokio::select! {
+                done = &mut job => break done.map_err(|_| failed("The push stopped unexpectedly"))?,
+                _ = ticker.tick() => report(&work.snapshot()),
+            }
+        };
+        work.cache().save();
+        report(&work.snapshot());
+        match (outcome?, &engine) {
+            (Ok(pushed), _) => return Ok(pushed),
+            // Two layers of one size misled the shortcut: read the export again, every layer in full.
+            (Err(ReadAgain), Some((engine, image))) if !plan.hash_only.is_empty() => {
+                plan = Plan::default();
+                reader = Box::new(engine.export(image).await?);
+            }
+            (Err(ReadAgain), _) => return Err(failed("The archive did not match its own config")),
+        }
+    }
+}
+
+/// Sets the cancel flag when the push's future is dropped (or the push ends), and stops the uploads
+/// still running: nothing outlives the push.
+struct CancelOnDrop(Arc<AtomicBool>, Pending);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+        for upload in lock(&self.1).drain(..) {
+            upload.abort();
+        }
+    }
+}
+
+type Pending = Arc<Mutex<Vec<tokio::task::JoinHandle<Result<()>>>>>;
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One push's shared state, cloned into the blocking thread.
+#[derive(Clone)]
+struct Work {
+    session: Arc<Session>,
+    runtime: Handle,
+    progress: Arc<Mutex<Progress>>,
+    cancelled: Arc<AtomicBool>,
+    threads: usize,
+    labels: BTreeMap<String, String>,
+    tag: String,
+    reference: String,
+    cache: Arc<Mutex<BlobCache>>,
+    pending: Pending,
+    /// The registry host and `REGISTRY/OWNER/NAME` pushed to, as the blob cache records repositories.
+    registry: String,
+    repository: String,
+}
+
+/// The push found a layer of the right size whose digest was not the one expected: read again.
+struct ReadAgain;
+
+impl Work {
+    fn snapshot(&self) -> Snapshot {
+        self.progress
+            .lock()
+            .map(|p| p.snapshot(Instant::now()))
+            .unwrap_or_else(|e| e.into_inner().snapshot(Instant::now()))
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, BlobCache> {
+        lock(&self.cache)
+    }
+
+    /// Waits until at most `keep` layer uploads are still finishing; the first failure ends the push.
+    fn wait_for_uploads(&self, keep: usize) -> Result<()> {
+        loop {
+            let oldest = {
+                let mut pending = lock(&self.pending);
+                if pending.len() <= keep {
+                    return Ok(());
+                }
+                pending.remove(0)
+            };
+            self.block_on(oldest)
+                .unwrap_or_else(|_| Err(failed("The upload stopped")))?;
+        }
+    }
+
+    fn with_progress(&self, change: impl FnOnce(&mut Progress, Instant)) {
+        let mut progress = self.progress.lock().unwrap_or_else(|e| e.into_inner());
+        change(&mut progress, Instant::now());
+    }
+
+    fn check_cancelled(&self) -> Result<()> {
+        if self.cancelled.load(Ordering::SeqCst) {
+            return Err(Error::new(
+                Code::PushCancelled,
+                format!("The push of {} was cancelled", self.reference),
+                "Nothing was tagged; push again when you want to.",
+            ));
+        }
+        Ok(())
+    }
+
+    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// Which of `diff_ids` the repository has, by the blobs the cache says they compress to — found
+    /// there, or mounted from another repository of the registry where the cache saw them.
+    async fn present_layers(&self, diff_ids: &[String]) -> Result<Vec<String>> {
+        let mut present = Vec::new();
+        for diff_id in diff_ids {
+            let blob = self.cache().layer(diff_id).cloned();
+            let Some(blob) = blob else { continue };
+            let id = short(diff_id);
+            if self.session.blob_size(&blob.digest).await?.is_some() {
+                present.push(diff_id.clone());
+                continue;
+            }
+            let prefix = format!("{}/", self.registry);
+            for from in blob.repositories.iter().rev() {
+                let Some(path) = from.strip_prefix(&prefix) else {
+                    continue;
+                };
+                if from == &self.repository {
+                    continue;
+                }
+                // A registry that can't mount (or a repository gone) just means an upload.
+                if self
+                    .session
+                    .mount(&blob.digest, path)
+                    .await
+                    .unwrap_or(false)
+                {
+                    self.with_progress(|p, now| {
+                        p.add_layer(&id, Some(blob.uncompressed));
+                        p.set_state(&id, LayerState::Mounted, now);
+                    });
+                    present.push(diff_id.clone());
+                    break;
+                }
+            }
+        }
+        Ok(present)
+    }
+
+    /// Every layer is on the registry and the config is cached: write config and manifest only.
+    async fn push_from_cache(&self, config: &[u8], diff_ids: &[String]) -> Result<Pushed> {
+        let mut layers = Vec::new();
+        for diff_id in diff_ids {
+            let blob = self
+                .cache()
+                .layer(diff_id)
+                .cloned()
+                .ok_or_else(|| failed("The blob cache changed during the push"))?;
+            let id = short(diff_id);
+            self.with_progress(|p, now| {
+                p.add_layer(&id, Some(blob.uncompressed));
+                p.set_state(&id, LayerState::Existed, now);
+            });
+            self.cache().remember_layer(
+                diff_id,
+                CachedBlob {
+                    repositories: vec![self.repository.clone()],
+                    ..blob.clone()
+                },
+            );
+            layers.push(layer_descriptor(archive::DOCKER_LAYER_GZIP, &blob));
+        }
+        self.put_docker_manifest(config, layers).await
+    }
+}
+
+/// Other repositories of `registry` where the cache saw any of `diff_ids` (as `OWNER/NAME`).
+fn mount_sources(
+    cache: &BlobCache,
+    diff_ids: &[String],
+    registry: &str,
+    repository: &str,
+) -> Vec<String> {
+    let prefix = format!("{registry}/");
+    let mut sources: Vec<String> = Vec::new();
+    for blob in diff_ids.iter().filter_map(|d| cache.layer(d)) {
+        for from in &blob.repositories {
+            if let Some(path) = from.strip_prefix(&prefix) {
+                if from != repository && !sources.iter().any(|s| s == path) {
+                    sources.push(path.to_string());
+                }
+            }
+        }
+    }
+    sources.truncate(8);
+    sources
+}
+
+/// The first 12 hex digits of a digest, as docker shows layers.
+fn short(digest: &str) -> String {
+    digest
+        .trim_start_matches("sha256:")
+        .chars()
+        .take(12)
+        .collect()
+}
+
+fn archive_invalid(message: impl Into<String>) -> Error {
+    Error::new(
+        Code::ArchiveInvalid,
+        message,
+        "Give a file made by `docker save` (.tar or .tar.gz) or an OCI image layout (folder or .tar).",
+    )
+}
+
+fn failed(message: &str) -> Error {
+    Error::new(
+        Code::PushFailed,
+        message.to_string(),
+        "Push again: layers already uploaded are skipped.",
+    )
+}

@@ -1,0 +1,255 @@
+//! Shared by the core's integration tests (`tests/*.rs`) and the WebDriver tests: the test stack's
+//! addresses (from target/stack/env, exported by tests/run.sh), the real docker CLI and skopeo as the
+//! independent witnesses of what the engine and the registry hold, images made offline, the GHCR
+//! emulator's admin calls, and file searches for the token-leak checks. Nothing here knows the core.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// A variable the test stack exports; tests fail (not skip) without the stack.
+pub fn stack(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set: these tests need the test stack. Run `make test`, or \
+             `tests/stack/stack.sh start && . target/stack/env` first."
+        )
+    })
+}
+
+/// Runs `tests/stack/stack.sh COMMAND` (stop or start a part of the stack) and waits for it.
+pub fn stack_command(command: &str) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../stack/stack.sh");
+    let status = Command::new(script)
+        .arg(command)
+        .status()
+        .expect("stack.sh runs");
+    assert!(status.success(), "stack.sh {command}");
+}
+
+/// A name no other test uses: `PREFIX-` and the clock's nanoseconds in hex.
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .subsec_nanos();
+    format!("{prefix}-{nanos:08x}")
+}
+
+/// A GitHub web host of the test's own (loopback, a free port: only its name matters to the keyring),
+/// so tests running side by side never share keyring entries.
+pub fn own_web_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free loopback port")
+        .local_addr()
+        .expect("its address")
+        .port();
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Runs the docker CLI against the stack's engine and returns its stdout.
+pub fn docker(args: &[&str]) -> String {
+    let output = Command::new("docker")
+        .args(args)
+        .env("DOCKER_HOST", stack("DOCKER_HOST"))
+        .output()
+        .expect("the docker CLI runs");
+    assert!(
+        output.status.success(),
+        "docker {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// The stack engine's version and API version as the docker CLI reports them: ("20.10.24+dfsg1", "1.41").
+pub fn docker_server_version() -> (String, String) {
+    let text = docker(&[
+        "version",
+        "--format",
+        "{{.Server.Version}} {{.Server.APIVersion}}",
+    ]);
+    let (version, api) = text.split_once(' ').expect("version and API version");
+    (version.to_string(), api.to_string())
+}
+
+/// A new image in the stack's engine with a unique ID, made by `docker import` of a one-file tar
+/// (no network needed); named `name`. Returns its image ID.
+pub fn import_image(name: &str) -> String {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let unique = format!(
+        "{name} {:?} {}",
+        std::time::SystemTime::now(),
+        std::process::id()
+    );
+    std::fs::write(dir.path().join("hello.txt"), unique).expect("write the file");
+    let tar = dir.path().join("layer.tar");
+    let status = Command::new("tar")
+        .arg("-cf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(dir.path())
+        .arg("hello.txt")
+        .status()
+        .expect("tar runs");
+    assert!(status.success());
+    docker(&["import", tar.to_str().expect("utf-8 path"), name])
+}
+
+/// Builds NAME from scratch with one COPY layer per size in `sizes` (bytes of incompressible data
+/// unique to NAME), offline: an image big enough for a push to be watched.
+pub fn layered_image(name: &str, sizes: &[usize]) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut seed = name.bytes().fold(0x9e37_79b9_7f4a_7c15u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    }) | 1;
+    let mut dockerfile = String::from("FROM scratch\n");
+    for (index, size) in sizes.iter().enumerate() {
+        let mut data = Vec::with_capacity(size + 8);
+        while data.len() < *size {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            data.extend_from_slice(&seed.to_le_bytes());
+        }
+        data.truncate(*size);
+        std::fs::write(dir.path().join(format!("{index}.bin")), data).expect("layer data");
+        dockerfile.push_str(&format!("COPY {index}.bin /{index}.bin\n"));
+    }
+    dockerfile.push_str(&format!("LABEL test.name={name}\n"));
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).expect("Dockerfile");
+    let status = Command::new("docker")
+        .args(["build", "-q", "-t", name])
+        .arg(dir.path())
+        .env("DOCKER_HOST", stack("DOCKER_HOST"))
+        .env("DOCKER_BUILDKIT", "0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("docker build runs");
+    assert!(status.success(), "docker build {name}");
+}
+
+/// Runs skopeo against the stack's token registry as `login` with `token`; `Err(stderr)` on failure.
+pub fn skopeo(args: &[&str], login: &str, token: &str) -> Result<String, String> {
+    let credentials = format!("{login}:{token}");
+    let output = Command::new("skopeo")
+        .args(args)
+        .args(["--tls-verify=false", "--creds", &credentials])
+        .output()
+        .expect("skopeo runs");
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).to_string())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).to_string())
+    }
+}
+
+/// Asks the emulator's admin API (test-only) for `path` with a JSON body; returns the JSON answer.
+pub async fn emulator_admin(path: &str, body: serde_json::Value) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", stack("GHCR_TEST_EMULATOR")))
+        .json(&body)
+        .send()
+        .await
+        .expect("the emulator answers");
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    response.json().await.unwrap_or_default()
+}
+
+/// A fresh user of the emulated GitHub (a namespace no other test uses).
+pub async fn new_user(prefix: &str) -> String {
+    let login = format!("{}-{:x}", unique(prefix), std::process::id());
+    emulator_admin("/_emulator/users", serde_json::json!({ "login": login })).await;
+    login
+}
+
+/// A token of `kind` (classic, oauth, fine_grained, server) with `scopes` for `login`.
+pub async fn new_token(login: &str, kind: &str, scopes: &[&str]) -> String {
+    let answer = emulator_admin(
+        "/_emulator/tokens",
+        serde_json::json!({ "login": login, "kind": kind, "scopes": scopes }),
+    )
+    .await;
+    answer["token"].as_str().expect("a token").to_string()
+}
+
+/// A fresh user of the emulated GitHub (member of `orgs`, with one public repository, `site`) and a
+/// token of theirs of `kind` with `scopes`: (login, token).
+pub async fn user_with_token(
+    prefix: &str,
+    orgs: &[&str],
+    kind: &str,
+    scopes: &[&str],
+) -> (String, String) {
+    let login = unique(prefix);
+    emulator_admin(
+        "/_emulator/users",
+        serde_json::json!({ "login": login, "orgs": orgs, "repositories": ["site"] }),
+    )
+    .await;
+    let token = new_token(&login, kind, scopes).await;
+    (login, token)
+}
+
+/// Makes OWNER/NAME public in the emulator, once it has learnt of the package from the registry.
+pub async fn make_public(owner: &str, name: &str) {
+    let url = format!(
+        "{}/_emulator/packages/{owner}/{name}/visibility",
+        stack("GHCR_TEST_EMULATOR")
+    );
+    for _ in 0..50 {
+        let response = reqwest::Client::new()
+            .post(&url)
+            .json(&serde_json::json!({"visibility": "public"}))
+            .send()
+            .await
+            .expect("the emulator answers");
+        if response.status().is_success() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the emulator never learnt of {owner}/{name}");
+}
+
+/// Every regular file under `dir` whose bytes contain `needle` (for the token-leak checks). Symlinks,
+/// sockets and FIFOs are not opened (reading a FIFO would block); files or folders `skip` says yes to are
+/// left out.
+pub fn files_containing_except(
+    dir: &Path,
+    needle: &str,
+    skip: &dyn Fn(&Path) -> bool,
+) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(path) = pending.pop() {
+        if skip(&path) {
+            continue;
+        }
+        let Ok(metadata) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if metadata.is_dir() {
+            for entry in std::fs::read_dir(&path).into_iter().flatten().flatten() {
+                pending.push(entry.path());
+            }
+        } else if metadata.is_file() {
+            if let Ok(bytes) = std::fs::read(&path) {
+                if memchr::memmem::find(&bytes, needle.as_bytes()).is_some() {
+                    found.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Every regular file under `dir` whose bytes contain `needle`.
+pub fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
+    files_containing_except(dir, needle, &|_| false)
+}
