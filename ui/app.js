@@ -275,6 +275,8 @@ function boot() {
     applyTheme(theme);
   });
 
+  // An error's action button (dom.js errorView) asks for the view that fixes it.
+  document.addEventListener('ghcr:show', (event) => show(event.detail, { focus: true }));
   engine.subscribe(renderEngineStatus);
   account.subscribe(renderAccountStatus);
   document.getElementById('account-status').addEventListener('click', () => {

@@ -26,6 +26,33 @@ export function emptyState({ glyph, title, text, detail, hint, actions = [], err
     actions.length > 0 && h('div', { class: 'actions' }, actions));
 }
 
+// What a person can do about an error, by its stable code (DESIGN principle 4: codes become actions):
+// the button's words and the view it leads to. The app listens for `ghcr:show` and switches views.
+const ACTIONS = {
+  'token.missing': ['Set up a token', 'account'],
+  'token.invalid': ['Set up a new token', 'account'],
+  'token.missing_scope': ['Create a token with the scope', 'account'],
+  'token.unsupported_kind': ['Create a classic token', 'account'],
+  'keyring.unavailable': ['Open Account', 'account'],
+  'push.failed': ['Show pushes', 'pushes'],
+};
+
+// The one way the page shows an error: its message, the hint, and the action its code calls for (plus
+// any `actions` the caller adds). `data-code` carries the code for tests and styles.
+export function errorView(error, { actions = [], id } = {}) {
+  const known = ACTIONS[error.code];
+  const here = document.getElementById('view')?.dataset.view;
+  const go = known && known[1] !== here
+    ? h('button', { class: 'ghost inline error-action', type: 'button',
+      onclick: () => document.dispatchEvent(new CustomEvent('ghcr:show', { detail: known[1] })) }, known[0])
+    : null;
+  const buttons = [...actions, go].filter(Boolean);
+  return h('div', { class: 'result error', role: 'alert', id, dataset: { code: error.code || 'app.unexpected' } },
+    h('p', { class: 'message' }, error.message || String(error)),
+    error.hint && h('p', { class: 'hint' }, error.hint),
+    buttons.length > 0 && h('div', { class: 'row' }, buttons));
+}
+
 // Bytes in decimal units with three significant digits, as `docker images` shows them: 7.81 MB.
 export function humanSize(bytes) {
   let value = bytes;

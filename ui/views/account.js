@@ -2,20 +2,13 @@
 // it is, which scopes it has and what is missing, then keep it in the system keyring. Also the saved
 // accounts (switch, remove). The pasted text leaves this page only for the check and the save, and the
 // box is cleared once saved: afterwards the page knows only the login, kind, scopes and masked hint.
-import { h } from '../dom.js';
+import { h, errorView } from '../dom.js';
 import { dockerCliCard } from './docker-cli.js';
 
 export const title = 'Account';
 
 const CHECK_DELAY_MS = 400;
 const SCOPES = ['read:packages', 'write:packages', 'delete:packages'];
-
-function errorBox(error, actions = []) {
-  return h('div', { class: 'result error', role: 'alert', dataset: { code: error.code } },
-    h('p', { class: 'message' }, error.message),
-    error.hint && h('p', { class: 'hint' }, error.hint),
-    actions.length > 0 && h('div', { class: 'row' }, actions));
-}
 
 // ✓/✗ for each packages scope, with what a missing one blocks.
 function scopeList(report, id) {
@@ -54,7 +47,7 @@ export function render(root, { invoke, account, refreshAccount }) {
       const url = await invoke('open_new_token_page', { includeDelete: withDelete });
       opened.textContent = `Opened ${url} in your browser. Generate the token there, then paste it below.`;
     } catch (error) {
-      opened.replaceChildren(errorBox(error));
+      opened.replaceChildren(errorView(error));
     }
   };
   const create = h('button', { class: 'primary', type: 'button', id: 'create-token' }, 'Create a token on GitHub');
@@ -101,7 +94,7 @@ export function render(root, { invoke, account, refreshAccount }) {
         create.addEventListener('click', () => openTokenPage(includeDelete.checked));
         actions.push(create);
       }
-      result.replaceChildren(errorBox(error, actions));
+      result.replaceChildren(errorView(error, { actions }));
     }
   };
   input.addEventListener('input', () => {
@@ -119,7 +112,7 @@ export function render(root, { invoke, account, refreshAccount }) {
         `Saved: signed in as ${saved.report.login} (${saved.report.hint}). The token is in your system keyring.`));
       await refreshAccount();
     } catch (error) {
-      result.replaceChildren(errorBox(error));
+      result.replaceChildren(errorView(error));
     }
   });
 
@@ -146,7 +139,7 @@ export function render(root, { invoke, account, refreshAccount }) {
           `Saved: signed in as ${saved.report.login} (${saved.report.hint}) with the GitHub CLI's token.`));
         await refreshAccount();
       } catch (error) {
-        ghCard.append(errorBox(error));
+        ghCard.append(errorView(error));
       }
     });
     const again = h('button', { class: 'ghost inline', type: 'button', id: 'gh-look-again' }, 'Look again');
@@ -189,7 +182,7 @@ export function render(root, { invoke, account, refreshAccount }) {
         `Saved: signed in as ${saved.report.login} (${saved.report.hint}). The token is in your system keyring.`)]);
       await refreshAccount();
     } catch (error) {
-      drawDevice([errorBox(error)]);
+      drawDevice([errorView(error)]);
     }
   };
   invoke('device_flow_available').then((available) => {
@@ -215,7 +208,7 @@ export function render(root, { invoke, account, refreshAccount }) {
         return h('li', { dataset: { login } }, h('strong', {}, login), use, remove);
       })));
     } catch (error) {
-      accountsBox.replaceChildren(errorBox(error));
+      accountsBox.replaceChildren(errorView(error));
     }
   };
 

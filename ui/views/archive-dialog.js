@@ -1,7 +1,7 @@
 // "Push an archive": a modal form for a dropped or picked image archive (docker save .tar/.tar.gz, OCI
 // layout folder or .tar): where to push it (owner and name:tag, checked as typed like the tag dialog)
 // and, optionally, the repository to connect it to. Pushes directly: no engine is needed.
-import { h, debounce } from '../dom.js';
+import { h, debounce, errorView } from '../dom.js';
 
 // A registry name from a file name: `My App-1.2.tar.gz` → `my-app-1.2`.
 function nameFromPath(path) {
@@ -28,7 +28,7 @@ export async function openArchiveDialog({ path, invoke }) {
   nameField.value = `${nameFromPath(path)}:latest`;
   const repoField = h('input', { id: 'archive-repo', autocomplete: 'off', spellcheck: 'false', placeholder: 'https://github.com/OWNER/REPO (optional)' });
   const preview = h('code', { id: 'archive-preview' });
-  const problem = h('p', { id: 'archive-problem', class: 'result error', hidden: true, role: 'alert' });
+  const problem = h('div', { id: 'archive-problem', class: 'result error', hidden: true, role: 'alert' });
   const push = h('button', { id: 'archive-push', class: 'primary', type: 'submit' }, 'Push');
   const cancel = h('button', { id: 'archive-cancel', class: 'ghost', type: 'button' }, 'Cancel');
   const form = h('form', { method: 'dialog' },
@@ -79,7 +79,7 @@ export async function openArchiveDialog({ path, invoke }) {
         dialog.close();
       } catch (error) {
         problem.hidden = false;
-        problem.textContent = `${error.message} ${error.hint || ''}`;
+        problem.replaceChildren(errorView(error));
         push.disabled = false;
       }
     });

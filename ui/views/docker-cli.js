@@ -2,7 +2,7 @@
 // keyring (through docker-credential-ghcr-desktop) or from a plaintext entry in config.json, what a
 // setup changes, and Set up / Undo. A plaintext token found there is pointed out with its user name
 // (never the token) and moved into the keyring by the setup, after the same check as a pasted one.
-import { h } from '../dom.js';
+import { h, errorView } from '../dom.js';
 
 export function dockerCliCard({ invoke, refreshAccount }) {
   const body = h('div', { id: 'docker-cli-body' });
@@ -16,7 +16,7 @@ export function dockerCliCard({ invoke, refreshAccount }) {
     try {
       status = await invoke('docker_cli_status');
     } catch (error) {
-      body.replaceChildren(h('p', { class: 'result error' }, `${error.message} ${error.hint || ''}`));
+      body.replaceChildren(errorView(error));
       return;
     }
     card.dataset.configured = String(status.helper_configured);
@@ -53,7 +53,7 @@ export function dockerCliCard({ invoke, refreshAccount }) {
         'docker-credential-ghcr-desktop is not on PATH, so Docker can’t run it. ',
         status.helper_beside ? ['It is in ', h('code', {}, status.helper_beside), ': add that folder to PATH.'] : 'Install it beside ghcr.'),
       message && typeof message === 'string' && h('p', { class: 'result ok', role: 'status' }, message),
-      message && message.error && h('p', { class: 'result error', role: 'alert' }, `${message.error.message} ${message.error.hint || ''}`),
+      message && message.error && errorView(message.error),
       h('div', { class: 'row' }, status.helper_configured && !status.plaintext_user ? null : setup, undo),
     ];
     body.replaceChildren(...lines.filter(Boolean));

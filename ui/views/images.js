@@ -5,7 +5,7 @@
 // tagged and pushed in one go. The drag is built on pointer events, so a real mouse,
 // a touch screen and WebDriver's pointer actions all drive it. Rows are virtualised: only the visible ones
 // are in the page, so thousands scroll smoothly.
-import { h, emptyState, humanSize, relativeTime } from '../dom.js';
+import { h, emptyState, errorView, humanSize, relativeTime } from '../dom.js';
 import { openTagDialog } from './tag-dialog.js';
 
 export const title = 'Images';
@@ -78,7 +78,7 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
     list.addEventListener('scroll', () => schedulePaint());
     list.addEventListener('keydown', onListKey);
     const empty = h('div', { id: 'image-empty' });
-    const notice = h('p', { id: 'image-notice', class: 'notice', role: 'status', hidden: true });
+    const notice = h('div', { id: 'image-notice', class: 'notice', role: 'status', hidden: true });
     const engineLine = h('div', { class: 'engine-line', id: 'engine-card', 'aria-label': 'Container engine' },
       h('span', { id: 'engine-product' }), h('span', { class: 'muted' }, '· API'),
       h('span', { id: 'engine-api' }), h('span', { class: 'muted' }, '·'),
@@ -119,7 +119,7 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
         images.picked = endpoint || '';
         watchImages();
       } catch (error) {
-        showNotice(`${error.message} ${error.hint || ''}`, true);
+        showNotice(error);
         select.value = images.picked || '';
       }
     });
@@ -216,7 +216,7 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
       await invoke('push_start', { request: { source: { kind: 'image', value: source }, target: checked.reference, via: 'direct' } });
       showNotice(`Pushing ${source} to ${checked.reference}.`, false, h('button', { class: 'ghost small', type: 'button', id: 'show-pushes', onclick: () => show('pushes') }, 'Show pushes'));
     } catch (error) {
-      showNotice(`${error.message} ${error.hint || ''}`, true);
+      showNotice(error);
     }
   };
 
@@ -345,10 +345,12 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
     if (event.key === 'ArrowUp' && index === 0) built.filter.focus();
   }
 
+  // A line of text (an error when `error`), or an error object from the core shown as errorView.
   const showNotice = (text, error = false, action = null) => {
     if (!built) return;
-    built.notice.replaceChildren(text, ...(action ? [' ', action] : []));
-    built.notice.classList.toggle('error', error);
+    const failure = typeof text === 'object';
+    built.notice.replaceChildren(failure ? errorView(text) : text, ...(action ? [' ', action] : []));
+    built.notice.classList.toggle('error', error || failure);
     built.notice.hidden = false;
   };
 

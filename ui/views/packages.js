@@ -3,7 +3,7 @@
 // its versions (tags, digest, pull command, delete with a confirmation naming exactly what goes) and
 // its visibility: GitHub has no API to change it, so the switch opens the package's settings page and
 // watches until GitHub reports the change, then proves it with an anonymous pull from the registry.
-import { h, emptyState, relativeTime } from '../dom.js';
+import { h, emptyState, errorView, relativeTime } from '../dom.js';
 
 export const title = 'Packages';
 
@@ -37,13 +37,15 @@ export function render(root, { invoke, show, account }) {
   const ownerSelect = h('select', { id: 'package-owner', 'aria-label': 'Whose packages' });
   const refresh = h('button', { class: 'ghost small', type: 'button', id: 'packages-refresh' }, 'Refresh');
   const count = h('span', { id: 'package-count', class: 'muted', 'aria-live': 'polite' });
-  const notice = h('p', { id: 'package-notice', class: 'notice', role: 'status', hidden: true });
+  const notice = h('div', { id: 'package-notice', class: 'notice', role: 'status', hidden: true });
   const list = h('div', { id: 'package-list', class: 'package-list', role: 'list', 'aria-label': 'Packages' });
   const detail = h('section', { id: 'package-detail', class: 'card package-detail', hidden: true, 'aria-live': 'polite' });
 
+  // A line of text (an error when `error`), or an error object from the core shown as errorView.
   const say = (text, error = false) => {
-    notice.textContent = text;
-    notice.classList.toggle('error', error);
+    const failure = Boolean(text) && typeof text === 'object';
+    notice.replaceChildren(failure ? errorView(text) : text);
+    notice.classList.toggle('error', error || failure);
     notice.hidden = !text;
   };
   const ownerLogin = () => ui.org || (ui.owners ? ui.owners.login : '');
@@ -88,7 +90,7 @@ export function render(root, { invoke, show, account }) {
         if (current) setVisibility(current.visibility);
       }
     } catch (error) {
-      say(`${error.message} ${error.hint || ''}`, true);
+      say(error);
     }
   };
 
@@ -103,7 +105,7 @@ export function render(root, { invoke, show, account }) {
     ui.selected = pkg;
     const toggle = h('button', { id: 'visibility-toggle', class: 'switch', type: 'button', role: 'switch' });
     const verify = h('button', { id: 'visibility-verify', class: 'ghost small', type: 'button' }, 'Verify');
-    const proof = h('p', { id: 'visibility-proof', class: 'proof', role: 'status' });
+    const proof = h('div', { id: 'visibility-proof', class: 'proof', role: 'status' });
     const handoff = h('div', { id: 'visibility-handoff', class: 'note', hidden: true });
     const versions = h('div', { id: 'version-list', class: 'version-list', role: 'list', 'aria-label': 'Versions' });
     const heading = h('h2', { id: 'package-title' }, `${ownerLogin()}/${pkg.name}`);
@@ -142,7 +144,7 @@ export function render(root, { invoke, show, account }) {
         }
       } catch (error) {
         proof.dataset.result = 'error';
-        proof.textContent = `${error.message} ${error.hint || ''}`;
+        proof.replaceChildren(errorView(error));
       }
     };
     verify.addEventListener('click', prove);
@@ -186,12 +188,12 @@ export function render(root, { invoke, show, account }) {
       handoff.hidden = false;
       handoff.replaceChildren(
         h('p', {}, `GitHub has no API to change visibility: make it ${to} on the package’s settings page (“Change visibility”). This switch follows when GitHub reports the change.`),
-        h('p', { class: 'muted', id: 'visibility-settings-url' }, 'Opening the settings page…'), cancel);
+        h('div', { class: 'muted', id: 'visibility-settings-url' }, 'Opening the settings page…'), cancel);
       try {
         const url = await invoke('open_package_settings', { org: ui.org || null, owner: ownerLogin(), name: pkg.name });
         handoff.querySelector('#visibility-settings-url').textContent = `Opened ${url} — watching for the change…`;
       } catch (error) {
-        handoff.querySelector('#visibility-settings-url').textContent = `${error.message} ${error.hint || ''}`;
+        handoff.querySelector('#visibility-settings-url').replaceChildren(errorView(error));
       }
       watch(from);
     });
@@ -236,7 +238,7 @@ export function render(root, { invoke, show, account }) {
             await drawVersions();
             load();
           } catch (error) {
-            restore.replaceWith(h('span', { class: 'result error' }, `${error.message} ${error.hint || ''}`));
+            restore.replaceWith(errorView(error));
           }
         });
         const tags = version.metadata.container.tags;
@@ -250,7 +252,7 @@ export function render(root, { invoke, show, account }) {
     const deletePackage = h('button', { class: 'ghost small', type: 'button', id: 'package-delete', disabled: !canDelete() }, 'Delete the package…');
     const openOnGitHub = h('button', { class: 'ghost small', type: 'button', id: 'package-open' }, 'Open on GitHub');
     openOnGitHub.addEventListener('click', () => invoke('open_package', { org: ui.org || null, owner: ownerLogin(), name: pkg.name })
-      .then((url) => say(`Opened ${url}.`)).catch((error) => say(`${error.message} ${error.hint || ''}`, true)));
+      .then((url) => say(`Opened ${url}.`)).catch((error) => say(error)));
     deletePackage.addEventListener('click', async () => {
       if (!(await confirmDelete(null))) return;
       try {
@@ -261,7 +263,7 @@ export function render(root, { invoke, show, account }) {
             await invoke('package_restore', { org: ui.org || null, name: pkg.name });
             say(`Restored ${pkg.name}.`);
             load();
-          } catch (error) { say(`${error.message} ${error.hint || ''}`, true); }
+          } catch (error) { say(error); }
         });
         detail.hidden = true;
         ui.selected = null;
@@ -270,7 +272,7 @@ export function render(root, { invoke, show, account }) {
         notice.append(restore);
         load();
       } catch (error) {
-        say(`${error.message} ${error.hint || ''}`, true);
+        say(error);
       }
     });
 
@@ -278,7 +280,7 @@ export function render(root, { invoke, show, account }) {
       try {
         ui.versions = await invoke('package_versions', { org: ui.org || null, name: pkg.name });
       } catch (error) {
-        versions.replaceChildren(h('p', { class: 'result error' }, `${error.message} ${error.hint || ''}`));
+        versions.replaceChildren(errorView(error));
         return;
       }
       drawDeleted();
@@ -300,8 +302,7 @@ export function render(root, { invoke, show, account }) {
             await drawVersions();
             load();
           } catch (error) {
-            result.textContent = `${error.message} ${error.hint || ''}`;
-            result.className = 'version-result result error';
+            result.replaceChildren(errorView(error));
           }
         });
         return h('div', { class: 'version-row', role: 'listitem', dataset: { id: String(version.id), tags: tags.join(',') } },
@@ -328,7 +329,7 @@ export function render(root, { invoke, show, account }) {
       }).catch(() => { chooser.append(h('option', { value: '' }, 'repositories unavailable')); connect.disabled = true; });
       onGitHub.addEventListener('click', () => invoke('open_package_settings', { org: ui.org || null, owner: ownerLogin(), name: pkg.name })
         .then((url) => { outcome.textContent = `Opened ${url}: use “Connect repository” there.`; })
-        .catch((error) => { outcome.textContent = `${error.message} ${error.hint || ''}`; }));
+        .catch((error) => { outcome.replaceChildren(errorView(error)); }));
       connect.addEventListener('click', async () => {
         const tag = firstTag();
         if (!tag || !chooser.value) return;
@@ -351,7 +352,7 @@ export function render(root, { invoke, show, account }) {
           }
           outcome.textContent = 'GitHub has not linked it yet; check again later.';
         } catch (error) {
-          outcome.textContent = `${error.message} ${error.hint || ''}`;
+          outcome.replaceChildren(errorView(error));
           connect.disabled = false;
         }
       });

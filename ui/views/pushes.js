@@ -2,7 +2,7 @@
 // Retry, and when done the pull command (copyable) and the package page. Cards are updated in place as
 // the core reports (≤ 10 times a second per job), so bars move smoothly and focus stays put.
 // "Push an archive…" picks a docker save file or OCI layout tar and asks where to push it.
-import { h, emptyState, humanSize } from '../dom.js';
+import { h, emptyState, errorView, humanSize } from '../dom.js';
 import { openArchiveDialog } from './archive-dialog.js';
 
 export const title = 'Pushes';
@@ -41,7 +41,7 @@ export function render(root, { pushes, invoke, show }) {
       });
       if (path) await openArchiveDialog({ path, invoke });
     } catch (error) {
-      notice.textContent = `${error.message} ${error.hint || ''}`;
+      notice.replaceChildren(errorView(error));
       notice.className = 'notice error';
       notice.hidden = false;
     }
@@ -63,7 +63,7 @@ export function render(root, { pushes, invoke, show }) {
     const retry = h('button', { class: 'ghost small push-retry', type: 'button' }, 'Retry');
     cancel.addEventListener('click', () => invoke('push_cancel', { id: job.id }).catch(() => {}));
     retry.addEventListener('click', () => invoke('push_retry', { id: job.id }).catch((error) => {
-      outcome.replaceChildren(h('p', { class: 'message' }, error.message), h('p', { class: 'hint' }, error.hint || ''));
+      outcome.replaceChildren(errorView(error));
     }));
     const node = h('article', { class: 'card push-card', role: 'listitem', dataset: { id: String(job.id), target: job.request.target } },
       h('header', { class: 'push-head' },
@@ -141,8 +141,8 @@ export function render(root, { pushes, invoke, show }) {
         h('p', { class: 'push-digest mono' }, `${job.pushed.digest} · ${humanSize(job.pushed.size)} manifest`),
         h('div', { class: 'pull' }, command, copy, open));
     } else if (state === 'failed') {
-      parts.outcome.className = 'push-outcome result error';
-      parts.outcome.replaceChildren(h('p', { class: 'message' }, job.error.message), h('p', { class: 'hint' }, job.error.hint));
+      parts.outcome.className = 'push-outcome';
+      parts.outcome.replaceChildren(errorView(job.error));
     } else if (state === 'retrying') {
       parts.outcome.className = 'push-outcome result';
       parts.outcome.replaceChildren(h('p', { class: 'muted' }, `${job.error.message} — trying again in ${Math.round(job.in_ms / 1000)} s (attempt ${job.attempt + 1})`));

@@ -1,7 +1,7 @@
 // "Tag for GitHub": a modal form that proposes registry/owner/name:tag for a local image (owner from the
 // signed-in login and its orgs, lowercased), checks the name in the core as it is typed, says what is
 // wrong and offers the fixed form, then tags the image. Resolves to the new name, or null if cancelled.
-import { h, debounce } from '../dom.js';
+import { h, debounce, errorView } from '../dom.js';
 
 export async function openTagDialog({ image, invoke }) {
   const source = image.reference || image.id;
@@ -51,6 +51,7 @@ export async function openTagDialog({ image, invoke }) {
 
   const target = () => `${registry}/${ownerField.value.trim()}/${nameField.value.trim()}`;
   let latest = 0;
+  let fixed = null; // the offered fix's owner and name:tag, as the core split them
   const check = async () => {
     const asked = ++latest;
     const text = target();
@@ -66,20 +67,19 @@ export async function openTagDialog({ image, invoke }) {
       return;
     }
     problems.replaceChildren(...result.problems.map((p) => h('li', {}, p)));
-    fixButton.hidden = !result.fix;
-    fixButton.textContent = result.fix ? `Use ${result.fix}` : '';
-    fixButton.dataset.fix = result.fix || '';
+    fixButton.hidden = !result.fields;
+    fixButton.textContent = result.fields ? `Use ${result.fix}` : '';
+    fixed = result.fields;
   };
   const checkSoon = debounce(check, 120);
   nameField.addEventListener('input', () => { create.disabled = true; checkSoon(); });
   ownerField.addEventListener(owners ? 'change' : 'input', () => { create.disabled = true; checkSoon(); });
   fixButton.addEventListener('click', () => {
-    const rest = fixButton.dataset.fix.startsWith(`${registry}/`) ? fixButton.dataset.fix.slice(registry.length + 1) : fixButton.dataset.fix;
-    const slash = rest.indexOf('/');
-    const owner = rest.slice(0, slash);
+    if (!fixed) return;
+    const { owner, name_and_tag: nameAndTag } = fixed;
     if (owners && ![...ownerField.options].some((o) => o.value === owner)) ownerField.append(h('option', { value: owner }, owner));
     ownerField.value = owner;
-    nameField.value = rest.slice(slash + 1);
+    nameField.value = nameAndTag;
     check();
     nameField.focus();
   });
@@ -98,8 +98,7 @@ export async function openTagDialog({ image, invoke }) {
         result = await invoke('image_tag', { source, target: target() });
         close();
       } catch (error) {
-        outcome.textContent = `${error.message} ${error.hint || ''}`;
-        outcome.className = 'result error';
+        outcome.replaceChildren(errorView(error));
         create.disabled = false;
         create.textContent = 'Create tag';
       }
