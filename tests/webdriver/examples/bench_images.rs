@@ -3,17 +3,18 @@
 //! the app RUNS times (default 5); each time it reads what the page measured at start-up, then lists
 //! again in the running app (choosing the engine restarts the watch) and reads that too. Prints each
 //! run and the medians: command → rows in the page and laid out, and → the next frame on screen.
-use ghcr_webdriver_tests::{stack, App, Client, Locator};
+use ghcr_webdriver_tests::{stack, wait_for_within, App, Client, Locator};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// `data-load-ms` and `data-frame-ms` of the list, once both are there.
 async fn measured(client: &Client) -> Result<(u64, u64, usize), fantoccini::error::CmdError> {
-    let list = client
-        .wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::Css("#image-list[data-load-ms][data-frame-ms]"))
-        .await?;
+    let list = wait_for_within(
+        client,
+        "#image-list[data-load-ms][data-frame-ms]",
+        Duration::from_secs(60),
+    )
+    .await?;
     let number = |text: Option<String>| text.unwrap_or_default().parse().unwrap_or(0);
     Ok((
         number(list.attr("data-load-ms").await?),
@@ -44,10 +45,7 @@ async fn main() {
             .await
             .check(|client| async move {
                 let at_start = measured(&client).await?;
-                client
-                    .wait()
-                    .at_most(Duration::from_secs(20))
-                    .for_element(Locator::Css(&format!("#engine-select option[value='{host}']")))
+                wait_for_within(&client, &format!("#engine-select option[value='{host}']"), Duration::from_secs(20))
                     .await?;
                 // Set in the page (a clicked <select> opens a GTK popup), then wait there for the
                 // new measurement without WebDriver polling the page meanwhile.

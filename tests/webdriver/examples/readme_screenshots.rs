@@ -1,6 +1,6 @@
 //! Takes the README's screenshots (docs/*.png) of the real window against the demo world: run by
 //! scripts/readme-screenshots.sh, which empties the stack's engine and loads the demo's sample images.
-use ghcr_webdriver_tests::{drag, settle, stack, target_dir, App, Locator};
+use ghcr_webdriver_tests::{click, drag, settle, stack, target_dir, wait_for_within, App, Locator};
 use std::time::Duration;
 
 const DEMO_TOKEN: &str = "ghp_DemoTokenForGhcrDesktopOffline0000a1";
@@ -25,36 +25,18 @@ async fn shot(name: &str, theme: &str, steps: &'static str) {
                     vec![],
                 )
                 .await?;
-            client
-                .wait()
-                .at_most(Duration::from_secs(20))
-                .for_element(Locator::Css("#image-list[data-load-ms]"))
+            wait_for_within(&client, "#image-list[data-load-ms]", Duration::from_secs(20))
                 .await?;
-            client
-                .wait()
-                .at_most(Duration::from_secs(20))
-                .for_element(Locator::Css("#account-status[data-state='ok']"))
+            wait_for_within(&client, "#account-status[data-state='ok']", Duration::from_secs(20))
                 .await?;
             if steps == "dialog" {
-                client
-                    .find(Locator::Css(
-                        ".image-row[data-reference^='docker.pkg.github.com'] .tag-for-github",
-                    ))
-                    .await?
-                    .click()
-                    .await?;
-                client
-                    .wait()
-                    .at_most(Duration::from_secs(20))
-                    .for_element(Locator::Css("#tag-dialog[data-valid]"))
+                click(&client, ".image-row[data-reference^='docker.pkg.github.com'] .tag-for-github",).await?;
+                wait_for_within(&client, "#tag-dialog[data-valid]", Duration::from_secs(20))
                     .await?;
                 let name = client.find(Locator::Id("tag-name")).await?;
                 name.clear().await?;
                 name.send_keys("Hello-App:0.9").await?;
-                client
-                    .wait()
-                    .at_most(Duration::from_secs(20))
-                    .for_element(Locator::Css("#tag-dialog[data-valid='false']"))
+                wait_for_within(&client, "#tag-dialog[data-valid='false']", Duration::from_secs(20))
                     .await?;
             }
             if steps == "pushes" {
@@ -62,27 +44,14 @@ async fn shot(name: &str, theme: &str, steps: &'static str) {
                     let row = client
                         .find(Locator::Css(&format!(".image-row[data-reference='{reference}']")))
                         .await?;
-                    let zone = client
-                        .wait()
-                        .at_most(Duration::from_secs(20))
-                        .for_element(Locator::Css(".drop-zone[data-owner='octo-cat']"))
+                    let zone = wait_for_within(&client, ".drop-zone[data-owner='octo-cat']", Duration::from_secs(20))
                         .await?;
                     drag(&client, &row, &zone).await?;
-                    client
-                        .wait()
-                        .at_most(Duration::from_secs(20))
-                        .for_element(Locator::Id("show-pushes"))
+                    wait_for_within(&client, "#show-pushes", Duration::from_secs(20))
                         .await?;
                 }
-                client
-                    .find(Locator::Css(".nav[data-view='pushes']"))
-                    .await?
-                    .click()
-                    .await?;
-                client
-                    .wait()
-                    .at_most(Duration::from_secs(60))
-                    .for_element(Locator::Css("#push-list[data-jobs='2'] .push-card[data-state='done'] ~ .push-card[data-state='done']"))
+                click(&client, ".nav[data-view='pushes']").await?;
+                wait_for_within(&client, "#push-list[data-jobs='2'] .push-card[data-state='done'] ~ .push-card[data-state='done']", Duration::from_secs(60))
                     .await?;
             }
             settle(&client).await;

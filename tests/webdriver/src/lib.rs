@@ -213,13 +213,45 @@ pub fn env_refs<'a>(env: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
     env.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
+/// How long a step may take to show in the window before the test says it didn't.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The element `css` once the page has it (within `PATIENCE`).
+pub async fn wait_for(client: &Client, css: &str) -> Result<Element, fantoccini::error::CmdError> {
+    wait_for_within(client, css, PATIENCE).await
+}
+
+/// The element `css` once the page has it, within `within`; the selector is printed when it never
+/// comes, so a failure says what was awaited.
+pub async fn wait_for_within(
+    client: &Client,
+    css: &str,
+    within: Duration,
+) -> Result<Element, fantoccini::error::CmdError> {
+    let found = client
+        .wait()
+        .at_most(within)
+        .for_element(Locator::Css(css))
+        .await;
+    if found.is_err() {
+        eprintln!("waited {within:?} for {css} in vain");
+    }
+    found
+}
+
+/// Clicks the element `css` once the page has it.
+pub async fn click(client: &Client, css: &str) -> Result<(), fantoccini::error::CmdError> {
+    wait_for(client, css).await?.click().await
+}
+
+/// The text of the element `css` once the page has it.
+pub async fn text_of(client: &Client, css: &str) -> Result<String, fantoccini::error::CmdError> {
+    wait_for(client, css).await?.text().await
+}
+
 /// Opens `view` (images, pushes, packages, account) from the sidebar.
 pub async fn open_view(client: &Client, view: &str) -> Result<(), fantoccini::error::CmdError> {
-    client
-        .find(Locator::Css(&format!(".nav[data-view='{view}']")))
-        .await?
-        .click()
-        .await
+    click(client, &format!(".nav[data-view='{view}']")).await
 }
 
 async fn wait_for_port(port: u16, limit: Duration) {

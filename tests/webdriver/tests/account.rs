@@ -4,12 +4,10 @@
 //! a restart, and never handed back to the page.
 
 use ghcr_webdriver_tests::{
-    emulator_admin, ensure, files_containing, own_web_url, stack, target_dir, user_with_token, App,
-    Client, Element, Locator,
+    click, emulator_admin, ensure, files_containing, own_web_url, stack, target_dir, text_of,
+    user_with_token, wait_for, App, Client, Element, Locator, PATIENCE,
 };
 use std::time::Duration;
-
-const PATIENCE: Duration = Duration::from_secs(20);
 
 /// The app's environment for the test world; `web` is the GitHub web root (its host keys the keyring).
 fn world_env(web: &str) -> Vec<(String, String)> {
@@ -27,20 +25,12 @@ fn as_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
 
 /// Opens the Account view from the sidebar.
 async fn open_account(client: &Client) -> Result<(), fantoccini::error::CmdError> {
-    client
-        .find(Locator::Css(".nav[data-view='account']"))
-        .await?
-        .click()
-        .await
+    click(client, ".nav[data-view='account']").await
 }
 
 /// Types `text` into the token box (as a paste would arrive) and returns the box.
 async fn paste(client: &Client, text: &str) -> Result<Element, fantoccini::error::CmdError> {
-    let input = client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Id("token-input"))
-        .await?;
+    let input = wait_for(client, "#token-input").await?;
     input.send_keys(text).await?;
     Ok(input)
 }
@@ -72,12 +62,9 @@ async fn create_a_token_opens_githubs_page_with_the_chosen_scopes() {
         .await
         .check(|client| async move {
             open_account(&client).await?;
-            client.wait().at_most(PATIENCE).for_element(Locator::Id("include-delete")).await?.click().await?;
-            client.find(Locator::Id("create-token")).await?.click().await?;
-            let note = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#opened-url"))
+            click(&client, "#include-delete").await?;
+            click(&client, "#create-token").await?;
+            let note = wait_for(&client, "#opened-url")
                 .await?;
             let deadline = std::time::Instant::now() + PATIENCE;
             let url = loop {
@@ -115,13 +102,11 @@ async fn a_pasted_token_without_write_packages_shows_the_cross_and_the_hint() {
         .check(|client| async move {
             open_account(&client).await?;
             paste(&client, &token).await?;
-            let write = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css(
-                    "#scope-list li[data-scope='write:packages'][data-ok='no']",
-                ))
-                .await?;
+            let write = wait_for(
+                &client,
+                "#scope-list li[data-scope='write:packages'][data-ok='no']",
+            )
+            .await?;
             let text = write.text().await?;
             ensure(
                 text.contains("✗") && text.contains("can't push images without it"),
@@ -161,13 +146,8 @@ async fn a_fine_grained_token_is_explained_not_accepted() {
         .check(|client| async move {
             open_account(&client).await?;
             paste(&client, &token).await?;
-            let error = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css(
-                    ".result.error[data-code='token.unsupported_kind']",
-                ))
-                .await?;
+            let error =
+                wait_for(&client, ".result.error[data-code='token.unsupported_kind']").await?;
             let text = error.text().await?;
             ensure(
                 text.contains("fine-grained") && text.contains("classic"),
@@ -189,17 +169,11 @@ async fn a_good_token_is_saved_and_the_login_shows_in_the_status_bar_after_a_res
         .check(|client| async move {
             open_account(&client).await?;
             let input = paste(&client, &format!("  {saved_token}  ")).await?;
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#push-check[data-ok='yes']"))
+            wait_for(&client, "#push-check[data-ok='yes']")
                 .await?;
-            client.find(Locator::Id("save-token")).await?.click().await?;
-            client.wait().at_most(PATIENCE).for_element(Locator::Id("saved")).await?;
-            let status = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#account-status[data-state='ok']"))
+            click(&client, "#save-token").await?;
+            wait_for(&client, "#saved").await?;
+            let status = wait_for(&client, "#account-status[data-state='ok']")
                 .await?;
             let text = status.text().await?;
             ensure(text.contains(&saved_login) && text.contains("✓ write:packages"), format!("{text:?}"))?;
@@ -225,11 +199,7 @@ async fn a_good_token_is_saved_and_the_login_shows_in_the_status_bar_after_a_res
     App::launch("account-after-restart", &as_refs(&env))
         .await
         .check(|client| async move {
-            let status = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#account-status[data-state='ok']"))
-                .await?;
+            let status = wait_for(&client, "#account-status[data-state='ok']").await?;
             let text = status.text().await?;
             ensure(
                 text.contains(&login),
@@ -266,13 +236,7 @@ async fn the_github_clis_token_is_offered_and_a_missing_scope_shows_the_gh_comma
         .await
         .check(|client| async move {
             open_account(&client).await?;
-            let command = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Id("gh-refresh-command"))
-                .await?
-                .text()
-                .await?;
+            let command = text_of(&client, "#gh-refresh-command").await?;
             let expected = format!("gh auth refresh -h {host} -s write:packages");
             ensure(command == expected, format!("shows {command:?}"))?;
             client
@@ -295,37 +259,17 @@ async fn a_token_revoked_while_the_app_runs_flips_the_status_bar_to_no_longer_va
         .check(|client| async move {
             open_account(&client).await?;
             paste(&client, &token).await?;
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#push-check[data-ok='yes']"))
-                .await?;
-            client
-                .find(Locator::Id("save-token"))
-                .await?
-                .click()
-                .await?;
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#account-status[data-state='ok']"))
-                .await?;
+            wait_for(&client, "#push-check[data-ok='yes']").await?;
+            click(&client, "#save-token").await?;
+            wait_for(&client, "#account-status[data-state='ok']").await?;
 
             emulator_admin(
                 &format!("/_emulator/tokens/{token}/revoke"),
                 serde_json::json!({}),
             )
             .await;
-            client
-                .find(Locator::Id("account-status"))
-                .await?
-                .click()
-                .await?;
-            let status = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#account-status[data-state='error']"))
-                .await?;
+            click(&client, "#account-status").await?;
+            let status = wait_for(&client, "#account-status[data-state='error']").await?;
             let text = status.text().await?;
             ensure(
                 text.contains("Token no longer valid"),
@@ -360,20 +304,8 @@ async fn browser_sign_in_shows_the_code_and_saves_the_token_once_approved() {
         .await
         .check(|client| async move {
             open_account(&client).await?;
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Id("device-start"))
-                .await?
-                .click()
-                .await?;
-            let code = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Id("device-user-code"))
-                .await?
-                .text()
-                .await?;
+            click(&client, "#device-start").await?;
+            let code = text_of(&client, "#device-user-code").await?;
             ensure(
                 code.len() == 9 && code.contains('-'),
                 format!("code {code:?}"),
@@ -386,18 +318,8 @@ async fn browser_sign_in_shows_the_code_and_saves_the_token_once_approved() {
                 .send()
                 .await?;
             ensure(approve.status() == 204, "the emulator took the approval")?;
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Id("device-saved"))
-                .await?;
-            let status = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#account-status[data-state='ok']"))
-                .await?
-                .text()
-                .await?;
+            wait_for(&client, "#device-saved").await?;
+            let status = text_of(&client, "#account-status[data-state='ok']").await?;
             ensure(
                 status.contains(&login),
                 format!("status bar says {status:?}"),

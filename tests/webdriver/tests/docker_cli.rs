@@ -3,10 +3,7 @@
 //! after "Move it to the keyring" config.json holds no token and names the credential helper.
 
 use base64::Engine as _;
-use ghcr_webdriver_tests::{ensure, stack, target_dir, user_with_token, App, Locator};
-use std::time::Duration;
-
-const PATIENCE: Duration = Duration::from_secs(20);
+use ghcr_webdriver_tests::{click, ensure, stack, target_dir, user_with_token, wait_for, App};
 
 #[tokio::test]
 async fn a_plaintext_token_is_pointed_out_and_moved_to_the_keyring_from_the_account_view() {
@@ -49,38 +46,24 @@ async fn a_plaintext_token_is_pointed_out_and_moved_to_the_keyring_from_the_acco
     App::launch("docker-cli", &env)
         .await
         .check(|client| async move {
-            let banner = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#banner:not([hidden])"))
-                .await?;
+            let banner = wait_for(&client, "#banner:not([hidden])").await?;
             let said = banner.text().await?;
             ensure(
                 said.contains(&login) && said.contains("can push"),
                 format!("the banner names the checked login: {said}"),
             )?;
             ensure(!said.contains(&token), "never the token")?;
-            client
-                .find(Locator::Id("banner-move"))
-                .await?
-                .click()
-                .await?;
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css(
-                    "#docker-cli[data-plaintext='true'] #docker-cli-setup",
-                ))
-                .await?
-                .click()
-                .await?;
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css(
-                    "#docker-cli[data-configured='true'][data-plaintext='false']",
-                ))
-                .await?;
+            click(&client, "#banner-move").await?;
+            click(
+                &client,
+                "#docker-cli[data-plaintext='true'] #docker-cli-setup",
+            )
+            .await?;
+            wait_for(
+                &client,
+                "#docker-cli[data-configured='true'][data-plaintext='false']",
+            )
+            .await?;
             let config = std::fs::read_to_string(&config_file).unwrap_or_default();
             ensure(!config.contains(&auth), format!("no token left: {config}"))?;
             ensure(

@@ -3,12 +3,10 @@
 //! uppercase name, offers the fix and creates the tag; a `docker tag` from outside appears by itself.
 
 use ghcr_webdriver_tests::{
-    docker, ensure, env_refs, import_image, signed_in_env, stack, unique, user_with_token, App,
-    Client, Locator,
+    click, docker, ensure, env_refs, import_image, signed_in_env, stack, text_of, unique,
+    user_with_token, wait_for, wait_for_within, App, Client, Locator, PATIENCE,
 };
 use std::time::Duration;
-
-const PATIENCE: Duration = Duration::from_secs(20);
 
 /// The references of the rows in the page.
 async fn row_references(client: &Client) -> Result<Vec<String>, fantoccini::error::CmdError> {
@@ -21,22 +19,13 @@ async fn row_references(client: &Client) -> Result<Vec<String>, fantoccini::erro
 
 /// Types `text` into the filter (replacing what is there).
 async fn filter(client: &Client, text: &str) -> Result<(), fantoccini::error::CmdError> {
-    let input = client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Id("image-filter"))
-        .await?;
+    let input = wait_for(client, "#image-filter").await?;
     input.clear().await?;
     input.send_keys(text).await
 }
 
 async fn wait_for_row(client: &Client, reference: &str) -> Result<(), fantoccini::error::CmdError> {
-    client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css(&format!(
-            ".image-row[data-reference='{reference}']"
-        )))
+    wait_for(client, &format!(".image-row[data-reference='{reference}']"))
         .await
         .map(|_| ())
 }
@@ -55,11 +44,7 @@ async fn the_list_shows_the_engines_images_and_typing_in_the_filter_narrows_it()
     App::launch("images-list", &[("DOCKER_HOST", &docker_host)])
         .await
         .check(|client| async move {
-            let list = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#image-list[data-rows]"))
-                .await?;
+            let list = wait_for(&client, "#image-list[data-rows]").await?;
             let rows: usize = list
                 .attr("data-rows")
                 .await?
@@ -68,13 +53,11 @@ async fn the_list_shows_the_engines_images_and_typing_in_the_filter_narrows_it()
                 .unwrap_or(0);
             ensure(rows >= 3, format!("{rows} rows listed"))?;
             let switcher = client.find(Locator::Id("engine-select")).await?;
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css(&format!(
-                    "#engine-select option[value='{docker_host}']"
-                )))
-                .await?;
+            wait_for(
+                &client,
+                &format!("#engine-select option[value='{docker_host}']"),
+            )
+            .await?;
             ensure(
                 switcher.is_displayed().await?,
                 "the engine switcher is shown",
@@ -90,11 +73,7 @@ async fn the_list_shows_the_engines_images_and_typing_in_the_filter_narrows_it()
             ];
             ensure(shown == expected, format!("rows {shown:?}"))?;
             filter(&client, &format!("{prefix} two")).await?;
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#image-list[data-rows='1']"))
-                .await?;
+            wait_for(&client, "#image-list[data-rows='1']").await?;
             ensure(
                 row_references(&client).await? == vec![format!("{prefix}-two:2")],
                 "two words narrow to one row",
@@ -130,18 +109,8 @@ async fn tag_for_github_with_an_uppercase_name_shows_the_fix_and_creates_the_tag
         .check(|client| async move {
             filter(&client, &name).await?;
             wait_for_row(&client, &format!("{name}:src")).await?;
-            client
-                .find(Locator::Css(".image-row .tag-for-github"))
-                .await?
-                .click()
-                .await?;
-            let preview = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#tag-dialog[data-valid='true'] #tag-preview"))
-                .await?
-                .text()
-                .await?;
+            click(&client, ".image-row .tag-for-github").await?;
+            let preview = text_of(&client, "#tag-dialog[data-valid='true'] #tag-preview").await?;
             ensure(
                 preview == format!("{registry}/{owner}/{name}:src"),
                 format!("proposed {preview:?}, expected the lowercased login"),
@@ -155,13 +124,7 @@ async fn tag_for_github_with_an_uppercase_name_shows_the_fix_and_creates_the_tag
                 values == vec![owner.clone(), org_owner.clone()],
                 format!("owners {values:?}"),
             )?;
-            client
-                .find(Locator::Css(&format!(
-                    "#tag-owner option[value='{org_owner}']"
-                )))
-                .await?
-                .click()
-                .await?;
+            click(&client, &format!("#tag-owner option[value='{org_owner}']")).await?;
             let field = client.find(Locator::Id("tag-name")).await?;
             field.clear().await?;
             field.send_keys(&typed).await?;
@@ -194,23 +157,9 @@ async fn tag_for_github_with_an_uppercase_name_shows_the_fix_and_creates_the_tag
                 format!("fix offered {offer:?}"),
             )?;
             fix.click().await?;
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#tag-dialog[data-valid='true']"))
-                .await?;
-            client
-                .find(Locator::Id("tag-create"))
-                .await?
-                .click()
-                .await?;
-            let notice = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#image-notice:not([hidden])"))
-                .await?
-                .text()
-                .await?;
+            wait_for(&client, "#tag-dialog[data-valid='true']").await?;
+            click(&client, "#tag-create").await?;
+            let notice = text_of(&client, "#image-notice:not([hidden])").await?;
             ensure(
                 notice == format!("Tagged {name}:src as {fixed}"),
                 format!("notice {notice:?}"),
@@ -240,19 +189,19 @@ async fn a_docker_tag_from_outside_makes_a_new_row_appear() {
             filter(&client, &name).await?;
             wait_for_row(&client, &format!("{name}:1")).await?;
             docker(&["tag", &format!("{name}:1"), &format!("{name}:from-outside")]);
-            client
-                .wait()
-                .at_most(Duration::from_secs(3))
-                .for_element(Locator::Css(&format!(
-                    ".image-row[data-reference='{name}:from-outside']"
-                )))
-                .await?;
+            wait_for_within(
+                &client,
+                &format!(".image-row[data-reference='{name}:from-outside']"),
+                Duration::from_secs(3),
+            )
+            .await?;
             docker(&["rmi", &format!("{name}:from-outside")]);
-            client
-                .wait()
-                .at_most(Duration::from_secs(3))
-                .for_element(Locator::Css("#image-list[data-rows='1']"))
-                .await?;
+            wait_for_within(
+                &client,
+                "#image-list[data-rows='1']",
+                Duration::from_secs(3),
+            )
+            .await?;
             Ok(())
         })
         .await;

@@ -9,7 +9,7 @@
 
 use ghcr_webdriver_tests::{
     docker, ensure, env_refs, layered_image, open_view, signed_in_env, stack, target_dir, unique,
-    user_with_token, App, Client, Locator,
+    user_with_token, wait_for_within, App, Client, Locator,
 };
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -271,10 +271,7 @@ async fn with_5000_images_and_10_pushes_at_once_the_window_never_stalls_and_memo
     App::launch("load", &env)
         .await
         .check(|client| async move {
-            client
-                .wait()
-                .at_most(Duration::from_secs(30))
-                .for_element(Locator::Id("image-filter"))
+            wait_for_within(&client, "#image-filter", Duration::from_secs(30))
                 .await?;
             let main_thread = MainThread::follow();
             ensure(main_thread.is_some(), "the web process is found")?;
@@ -305,10 +302,7 @@ async fn with_5000_images_and_10_pushes_at_once_the_window_never_stalls_and_memo
                 filter.send_keys(key).await?;
                 tokio::time::sleep(Duration::from_millis(60)).await;
             }
-            client
-                .wait()
-                .at_most(Duration::from_secs(10))
-                .for_element(Locator::Css(".image-row[data-reference='load/img-4999:1']"))
+            wait_for_within(&client, ".image-row[data-reference='load/img-4999:1']", Duration::from_secs(10))
                 .await?;
             client.execute("window.loadMeter.mark('typed')", vec![]).await?;
             // Escape clears the filter, as a person would (WebDriver's own Element Clear runs a script

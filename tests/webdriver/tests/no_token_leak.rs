@@ -6,26 +6,11 @@
 //! or the test output written so far.
 
 use ghcr_webdriver_tests::{
-    drag, emulator_admin, ensure, files_containing_except, import_image, open_view, stack,
-    target_dir, unique, user_with_token, App, Client, Element, Locator,
+    click, drag, emulator_admin, ensure, files_containing_except, import_image, open_view, stack,
+    target_dir, unique, user_with_token, wait_for, wait_for_within, App, Locator,
 };
 use std::path::Path;
 use std::time::Duration;
-
-const PATIENCE: Duration = Duration::from_secs(30);
-
-/// The element `css` selects, once it is there; the error names what was awaited.
-async fn wait_for(
-    client: &Client,
-    css: &str,
-) -> Result<Element, Box<dyn std::error::Error + Send + Sync>> {
-    client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css(css))
-        .await
-        .map_err(|e| format!("waiting for {css}: {e}").into())
-}
 
 /// Cargo's build output (`debug`/`release` beside a `CACHEDIR.TAG`) was written before the token
 /// existed; the emulator's log is GitHub's side. Everything else is searched.
@@ -88,11 +73,7 @@ async fn a_whole_session_from_token_to_logout_leaves_the_token_in_no_file_or_log
                 .send_keys(&pasted)
                 .await?;
             wait_for(&client, "#push-check[data-ok='yes']").await?;
-            client
-                .find(Locator::Id("save-token"))
-                .await?
-                .click()
-                .await?;
+            click(&client, "#save-token").await?;
             wait_for(&client, "#account-status[data-state='ok']").await?;
 
             // Tag: "Tag for GitHub" on the imported image, with the proposed name changed to ours.
@@ -126,11 +107,7 @@ async fn a_whole_session_from_token_to_logout_leaves_the_token_in_no_file_or_log
                 previewed == tagged,
                 format!("the dialog proposes {previewed}"),
             )?;
-            client
-                .find(Locator::Id("tag-create"))
-                .await?
-                .click()
-                .await?;
+            click(&client, "#tag-create").await?;
             wait_for(&client, "#image-notice:not([hidden])").await?;
 
             // Push: drag the new name onto the owner.
@@ -142,13 +119,12 @@ async fn a_whole_session_from_token_to_logout_leaves_the_token_in_no_file_or_log
             let zone = wait_for(&client, &format!(".drop-zone[data-owner='{owner}']")).await?;
             drag(&client, &image, &zone).await?;
             open_view(&client, "pushes").await?;
-            client
-                .wait()
-                .at_most(Duration::from_secs(120))
-                .for_element(Locator::Css(&format!(
-                    ".push-card[data-target='{tagged}'][data-state='done']"
-                )))
-                .await?;
+            wait_for_within(
+                &client,
+                &format!(".push-card[data-target='{tagged}'][data-state='done']"),
+                Duration::from_secs(120),
+            )
+            .await?;
 
             // Packages: the new package, private; made public "on GitHub"; the proof; then deleted.
             open_view(&client, "packages").await?;
@@ -168,11 +144,7 @@ async fn a_whole_session_from_token_to_logout_leaves_the_token_in_no_file_or_log
                 .click()
                 .await?;
             wait_for(&client, "#package-detail[data-visibility='private']").await?;
-            client
-                .find(Locator::Id("visibility-toggle"))
-                .await?
-                .click()
-                .await?;
+            click(&client, "#visibility-toggle").await?;
             wait_for(&client, "#package-detail[data-watching='true']").await?;
             emulator_admin(
                 &format!("/_emulator/packages/{owner}/{name}/visibility"),
@@ -180,12 +152,8 @@ async fn a_whole_session_from_token_to_logout_leaves_the_token_in_no_file_or_log
             )
             .await;
             wait_for(&client, "#visibility-proof[data-result='ok']").await?;
-            client
-                .find(Locator::Id("package-delete"))
-                .await?
-                .click()
-                .await?;
-            wait_for(&client, "#delete-confirm").await?.click().await?;
+            click(&client, "#package-delete").await?;
+            click(&client, "#delete-confirm").await?;
             wait_for(&client, "#package-restore").await?;
 
             // Logout: remove the account; the status bar says so.

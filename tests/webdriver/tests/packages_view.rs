@@ -5,12 +5,10 @@
 //! restored from "Recently deleted"; connecting the package to a repository links it on GitHub.
 
 use ghcr_webdriver_tests::{
-    docker, emulator_admin, ensure, env_refs, import_image, open_view, signed_in_env, stack,
-    unique, user_with_token, App, Locator,
+    click, docker, emulator_admin, ensure, env_refs, import_image, open_view, signed_in_env, stack,
+    text_of, unique, user_with_token, wait_for, App, Locator,
 };
 use std::time::Duration;
-
-const PATIENCE: Duration = Duration::from_secs(30);
 
 #[tokio::test]
 async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_and_gets_a_repository(
@@ -79,50 +77,24 @@ async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_an
                 "a new package is private",
             )?;
             package.click().await?;
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#version-list[data-rows='2']"))
-                .await?;
+            wait_for(&client, "#version-list[data-rows='2']").await?;
 
             // Flip: the app opens the settings page and watches; the change is made "there".
-            client
-                .find(Locator::Id("visibility-toggle"))
-                .await?
-                .click()
-                .await?;
-            let handoff = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#visibility-handoff:not([hidden])"))
-                .await?;
+            click(&client, "#visibility-toggle").await?;
+            let handoff = wait_for(&client, "#visibility-handoff:not([hidden])").await?;
             let explained = handoff.text().await?;
             ensure(
                 explained.contains("no API"),
                 format!("the handoff explains: {explained}"),
             )?;
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#package-detail[data-watching='true']"))
-                .await?;
+            wait_for(&client, "#package-detail[data-watching='true']").await?;
             emulator_admin(
                 &format!("/_emulator/packages/{owner}/{name}/visibility"),
                 serde_json::json!({"visibility": "public"}),
             )
             .await;
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#package-detail[data-visibility='public']"))
-                .await?;
-            let proof = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#visibility-proof[data-result='ok']"))
-                .await?
-                .text()
-                .await?;
+            wait_for(&client, "#package-detail[data-visibility='public']").await?;
+            let proof = text_of(&client, "#visibility-proof[data-result='ok']").await?;
             ensure(
                 proof.contains("Anyone can pull"),
                 format!("the proof: {proof}"),
@@ -139,32 +111,16 @@ async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_an
             )?;
 
             // Delete :2 after confirming.
-            client
-                .find(Locator::Css(".version-row[data-tags='2'] .version-delete"))
-                .await?
-                .click()
-                .await?;
-            let dialog = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Id("delete-dialog"))
-                .await?;
+            click(&client, ".version-row[data-tags='2'] .version-delete").await?;
+            let dialog = wait_for(&client, "#delete-dialog").await?;
             let named = dialog.text().await?;
             ensure(
                 named.contains(&format!("{registry_shown}/{owner}/{name}@sha256:"))
                     && named.contains("tags 2"),
                 format!("the confirmation names what goes: {named}"),
             )?;
-            client
-                .find(Locator::Id("delete-confirm"))
-                .await?
-                .click()
-                .await?;
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#version-list[data-rows='1']"))
-                .await?;
+            click(&client, "#delete-confirm").await?;
+            wait_for(&client, "#version-list[data-rows='1']").await?;
             ensure(
                 client
                     .find(Locator::Css("#version-list .version-row[data-tags='2']"))
@@ -174,36 +130,17 @@ async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_an
             )?;
 
             // And back: it is listed under "Recently deleted" with Restore.
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css(
-                    "#deleted-versions .version-row[data-tags='2'] .version-restore",
-                ))
-                .await?
-                .click()
-                .await?;
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#version-list[data-rows='2']"))
-                .await?;
+            click(
+                &client,
+                "#deleted-versions .version-row[data-tags='2'] .version-restore",
+            )
+            .await?;
+            wait_for(&client, "#version-list[data-rows='2']").await?;
 
             // Connect the package to the user's repository: the tag is written again with the label.
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#connect-repo option"))
-                .await?;
-            client
-                .find(Locator::Id("connect-button"))
-                .await?
-                .click()
-                .await?;
-            let linked = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#package-detail[data-repository]"))
+            wait_for(&client, "#connect-repo option").await?;
+            click(&client, "#connect-button").await?;
+            let linked = wait_for(&client, "#package-detail[data-repository]")
                 .await?
                 .attr("data-repository")
                 .await?

@@ -6,12 +6,10 @@
 
 use ghcr_webdriver_tests::{
     drag, ensure, env_refs, layered_image, open_view, signed_in_env, stack, unique,
-    user_with_token, App, Client, Locator,
+    user_with_token, wait_for, App, Client, Locator,
 };
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-
-const PATIENCE: Duration = Duration::from_secs(30);
 
 /// Every layer bar of the card for `target`: layer id → (bytes, max), and the card's state.
 async fn card_state(
@@ -38,32 +36,13 @@ async fn drag_to_owner(
     owner: &str,
 ) -> Result<(), fantoccini::error::CmdError> {
     // The list is virtualised: filter so the row is in the page.
-    let filter = client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Id("image-filter"))
-        .await?;
+    let filter = wait_for(client, "#image-filter").await?;
     filter.clear().await?;
     filter.send_keys(reference).await?;
-    let row = client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css(&format!(
-            ".image-row[data-reference='{reference}']"
-        )))
-        .await?;
-    let zone = client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css(&format!(".drop-zone[data-owner='{owner}']")))
-        .await?;
+    let row = wait_for(client, &format!(".image-row[data-reference='{reference}']")).await?;
+    let zone = wait_for(client, &format!(".drop-zone[data-owner='{owner}']")).await?;
     drag(client, &row, &zone).await?;
-    client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Id("show-pushes"))
-        .await
-        .map(|_| ())
+    wait_for(client, "#show-pushes").await.map(|_| ())
 }
 
 #[tokio::test]
@@ -137,20 +116,14 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
             open_view(&client, "images").await?;
             drag_to_owner(&client, &big, &owner).await?;
             open_view(&client, "pushes").await?;
-            let cancel = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css(&format!(
+            let cancel = wait_for(&client, &format!(
                     ".push-card[data-target='{cancelled_target}'][data-state='running'] .push-cancel"
-                )))
+                ))
                 .await?;
             cancel.click().await?;
-            let card = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css(&format!(
+            let card = wait_for(&client, &format!(
                     ".push-card[data-target='{cancelled_target}'][data-state='cancelled']"
-                )))
+                ))
                 .await?;
             let text = card.text().await?;
             ensure(text.contains("Cancelled"), format!("the card says so: {text}"))?;
@@ -176,20 +149,14 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
             let filter = client.find(Locator::Id("image-filter")).await?;
             filter.clear().await?;
             filter.send_keys(&again).await?;
-            let row = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css(&format!(".image-row[data-reference='{again}']")))
+            let row = wait_for(&client, &format!(".image-row[data-reference='{again}']"))
                 .await?;
             let target_zone = client.find(Locator::Css(&zone)).await?;
             drag(&client, &row, &target_zone).await?;
             open_view(&client, "pushes").await?;
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css(&format!(
+            wait_for(&client, &format!(
                     ".push-card[data-target='{registry}/{owner}/{package}:again'][data-state='done']"
-                )))
+                ))
                 .await?;
             Ok(())
         })

@@ -2,12 +2,12 @@
 //! follows it going away and coming back, the no-engine state says how to start one, views switch from
 //! the keyboard, and the theme toggles.
 
-use ghcr_webdriver_tests::{docker, ensure, stack, App, Key, Locator};
+use ghcr_webdriver_tests::{
+    click, docker, ensure, stack, wait_for, wait_for_within, App, Key, Locator,
+};
 use std::time::Duration;
 use tokio::net::{TcpListener, UnixStream};
 use tokio::task::JoinHandle;
-
-const PATIENCE: Duration = Duration::from_secs(20);
 
 /// The stack engine's version as the docker CLI reports it.
 fn docker_server_version() -> String {
@@ -21,11 +21,7 @@ async fn status_bar_shows_the_version_of_the_stack_engine() {
     App::launch("engine-version", &[("DOCKER_HOST", &docker_host)])
         .await
         .check(|client| async move {
-            let status = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#engine-status[data-state='ok']"))
-                .await?;
+            let status = wait_for(&client, "#engine-status[data-state='ok']").await?;
             let text = status.text().await?;
             ensure(
                 text.contains(&format!("Docker Engine {version}")),
@@ -57,11 +53,7 @@ async fn without_an_engine_the_window_says_how_to_start_one() {
     App::launch("no-engine", &[("DOCKER_HOST", &docker_host)])
         .await
         .check(|client| async move {
-            let status = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#engine-status[data-state='error']"))
-                .await?;
+            let status = wait_for(&client, "#engine-status[data-state='error']").await?;
             let text = status.text().await?;
             ensure(
                 text == "No container engine found",
@@ -81,16 +73,8 @@ async fn without_an_engine_the_window_says_how_to_start_one() {
                 format!("hint {hint:?}"),
             )?;
             // Trying again keeps the window in the same clear state (no hang, no blank page).
-            client
-                .find(Locator::Id("engine-retry"))
-                .await?
-                .click()
-                .await?;
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#no-engine #engine-retry:not([disabled])"))
-                .await?;
+            click(&client, "#engine-retry").await?;
+            wait_for(&client, "#no-engine #engine-retry:not([disabled])").await?;
             Ok(())
         })
         .await;
@@ -102,19 +86,11 @@ async fn sidebar_views_switch_with_alt_numbers_and_arrow_keys() {
     App::launch("keyboard", &[("DOCKER_HOST", &docker_host)])
         .await
         .check(|client| async move {
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("main[data-view='images']"))
-                .await?;
+            wait_for(&client, "main[data-view='images']").await?;
             let body = client.find(Locator::Css("body")).await?;
             body.send_keys(&format!("{}4{}", Key::Alt, Key::Null))
                 .await?;
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("main[data-view='packages'] #no-packages"))
-                .await?;
+            wait_for(&client, "main[data-view='packages'] #no-packages").await?;
             let current = client
                 .find(Locator::Css(".nav[aria-current='page']"))
                 .await?
@@ -145,11 +121,7 @@ async fn sidebar_views_switch_with_alt_numbers_and_arrow_keys() {
                 .await?
                 .send_keys(&Key::Enter.to_string())
                 .await?;
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("main[data-view='pushes'] #no-pushes"))
-                .await?;
+            wait_for(&client, "main[data-view='pushes'] #no-pushes").await?;
             Ok(())
         })
         .await;
@@ -161,11 +133,7 @@ async fn theme_toggle_switches_between_light_and_dark() {
     App::launch("theme", &[("DOCKER_HOST", &docker_host)])
         .await
         .check(|client| async move {
-            let toggle = client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Id("theme-toggle"))
-                .await?;
+            let toggle = wait_for(&client, "#theme-toggle").await?;
             let background = || async {
                 client
                     .execute(
@@ -232,18 +200,15 @@ async fn status_bar_follows_the_engine_going_away_and_coming_back() {
     App::launch("engine-restart", &[("DOCKER_HOST", &docker_host)])
         .await
         .check(|client| async move {
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#engine-status[data-state='ok']"))
-                .await?;
+            wait_for(&client, "#engine-status[data-state='ok']").await?;
             engine.abort(); // the listener closes: connections are refused from now on
             let _ = engine.await;
-            client
-                .wait()
-                .at_most(Duration::from_secs(12))
-                .for_element(Locator::Css("#engine-status[data-state='error']"))
-                .await?;
+            wait_for_within(
+                &client,
+                "#engine-status[data-state='error']",
+                Duration::from_secs(12),
+            )
+            .await?;
             let detail = client
                 .find(Locator::Css("#no-engine .detail"))
                 .await?
@@ -254,11 +219,12 @@ async fn status_bar_follows_the_engine_going_away_and_coming_back() {
                 format!("detail {detail:?}"),
             )?;
             let _engine = engine_over_tcp(port).await;
-            client
-                .wait()
-                .at_most(Duration::from_secs(12))
-                .for_element(Locator::Css("#engine-status[data-state='ok']"))
-                .await?;
+            wait_for_within(
+                &client,
+                "#engine-status[data-state='ok']",
+                Duration::from_secs(12),
+            )
+            .await?;
             client.find(Locator::Id("engine-card")).await?;
             Ok(())
         })
@@ -270,11 +236,7 @@ async fn the_page_gets_only_its_own_commands_and_no_inline_script_runs() {
     App::launch("window-lockdown", &[("DOCKER_HOST", &stack("DOCKER_HOST"))])
         .await
         .check(|client| async move {
-            client
-                .wait()
-                .at_most(PATIENCE)
-                .for_element(Locator::Css("#engine-status[data-state]"))
-                .await?;
+            wait_for(&client, "#engine-status[data-state]").await?;
             // Plugin and core commands the UI doesn't use are refused by the capability, before any
             // code runs: opening any URL, closing the window, reading a path.
             let refused = client
