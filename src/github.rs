@@ -60,8 +60,8 @@ impl GitHub {
         let mut logins = Vec::new();
         let mut next = Some(format!("{}/user/orgs?per_page=100", self.api));
         while let Some(url) = next.take() {
-            if !url.starts_with(&self.api) {
-                break; // a Link to another host never gets the token
+            if !self.on_api(&url) {
+                break; // a Link to another origin never gets the token
             }
             let response = answered(self.get(&url, token).await?, "GET /user/orgs")?;
             next = response
@@ -75,7 +75,19 @@ impl GitHub {
         Ok(logins)
     }
 
+    /// Whether `url` is on the API's own origin (scheme, host, port), where the token may go.
+    pub(crate) fn on_api(&self, url: &str) -> bool {
+        url::Url::parse(&self.api).is_ok_and(|api| crate::http::on_origin(url, &api))
+    }
+
     pub(crate) async fn get(&self, url: &str, token: &Secret) -> Result<reqwest::Response> {
+        if !self.on_api(url) {
+            return Err(Error::new(
+                Code::GithubProtocol,
+                format!("Refused to send the token to {url}: it is not GitHub's API"),
+                "Check GHCR_API_URL.",
+            ));
+        }
         self.http
             .get(url)
             .bearer_auth(token.expose())
@@ -262,7 +274,16 @@ pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
     api: &str,
     what: &str,
 ) -> Result<T> {
-    let body = response.bytes().await.map_err(|e| unreachable(api, &e))?;
+    let body = crate::http::read_body(response, crate::http::Limit::JSON)
+        .await
+        .map_err(|e| {
+            let why = e.describe();
+            Error::new(
+                Code::NetworkUnreachable,
+                format!("GitHub at {api} {why}"),
+                "Check your network connection (and GHCR_API_URL if you set it). Nothing was lost.",
+            )
+        })?;
     serde_json::from_slice(&body).map_err(|_| {
         Error::new(
             Code::GithubProtocol,

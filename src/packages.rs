@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::error::{Code, Error, Result};
 use crate::github::{answered, next_link, read_json, segment, GitHub};
 pub use crate::github::{package_page, settings_page, Owner};
+use crate::http::error_body;
 use crate::registry::session::Session;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
@@ -81,9 +82,7 @@ struct GitHubMessage {
 /// GitHub's refusals for packages, with the code a person can act on.
 async fn refused(response: reqwest::Response, what: &str) -> Error {
     let status = response.status();
-    let message = response
-        .json::<GitHubMessage>()
-        .await
+    let message = serde_json::from_slice::<GitHubMessage>(&error_body(response).await)
         .map(|m| m.message)
         .unwrap_or_else(|_| status.to_string());
     match status.as_u16() {
@@ -121,8 +120,8 @@ impl GitHub {
         let mut items = Vec::new();
         let mut next = Some(format!("{}{path_and_query}", self.api));
         while let Some(url) = next.take() {
-            if !url.starts_with(&self.api) {
-                break;
+            if !self.on_api(&url) {
+                break; // a Link to another origin never gets the token
             }
             let response = self.get(&url, token).await?;
             if matches!(response.status().as_u16(), 403 | 404 | 422) {

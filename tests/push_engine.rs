@@ -11,6 +11,7 @@ use common::{
 use ghcr::engine::Engine;
 use ghcr::push::engine::push_with_engine;
 use ghcr::push::progress::LayerState;
+use ghcr::push::Cancel;
 use ghcr::reference::Reference;
 use ghcr::secret::Secret;
 use ghcr::{Code, Config};
@@ -33,9 +34,14 @@ async fn a_three_layer_image_pushes_with_monotonic_layer_progress_and_the_regist
     let reference = Reference::parse(&target).unwrap();
 
     let mut snapshots = Vec::new();
-    let pushed = push_with_engine(&engine, &reference, &login, &token, |s| {
-        snapshots.push(s.clone())
-    })
+    let pushed = push_with_engine(
+        &engine,
+        &reference,
+        &login,
+        &token,
+        &Cancel::default(),
+        |s| snapshots.push(s.clone()),
+    )
     .await
     .unwrap();
 
@@ -74,9 +80,14 @@ async fn a_three_layer_image_pushes_with_monotonic_layer_progress_and_the_regist
 
     // Again: the registry has every layer.
     let mut again = Vec::new();
-    let repushed = push_with_engine(&engine, &reference, &login, &token, |s| {
-        again.push(s.clone())
-    })
+    let repushed = push_with_engine(
+        &engine,
+        &reference,
+        &login,
+        &token,
+        &Cancel::default(),
+        |s| again.push(s.clone()),
+    )
     .await
     .unwrap();
     assert_eq!(repushed.digest, pushed.digest);
@@ -104,6 +115,7 @@ async fn a_token_without_write_packages_fails_with_the_scope_hint_before_any_lay
         &Reference::parse(&target).unwrap(),
         &login,
         &token,
+        &Cancel::default(),
         |s| snapshots.push(s.clone()),
     )
     .await
@@ -124,7 +136,7 @@ async fn pushing_a_name_the_engine_does_not_have_is_image_not_found() {
     let token = Secret::new(new_token(&login, "classic", &["write:packages"]).await);
     let engine = Engine::connect(&config).await.unwrap();
     let target = Reference::parse(&format!("{}/{login}/absent:1", config.registry)).unwrap();
-    let error = push_with_engine(&engine, &target, &login, &token, |_| {})
+    let error = push_with_engine(&engine, &target, &login, &token, &Cancel::default(), |_| {})
         .await
         .unwrap_err();
     assert_eq!(error.code, Code::ImageNotFound, "{error}");

@@ -56,7 +56,7 @@ const pushes = {
     this.changed(null);
   },
   changed(job) {
-    const active = [...this.jobs.values()].filter((j) => ['queued', 'running', 'retrying'].includes(j.state)).length;
+    const active = [...this.jobs.values()].filter((j) => ['queued', 'running', 'retrying', 'cancelling'].includes(j.state)).length;
     const badge = document.getElementById('pushes-active');
     badge.textContent = active ? String(active) : '';
     badge.hidden = active === 0;

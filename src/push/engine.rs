@@ -1,9 +1,10 @@
 //! Engine push: the engine uploads (Docker's own semantics); this reads its stream into the progress
 //! model, reports throttled snapshots, and ends with the pushed digest or a clear error.
 
+use super::cancel::cancelled;
 use super::progress::{LayerState, Progress, Snapshot, Throttle};
 use super::stream::{parse_line, LayerEvent, StreamLine};
-use super::Pushed;
+use super::{Cancel, Pushed};
 use crate::engine::Engine;
 use crate::error::{Code, Error, Result};
 use crate::reference::Reference;
@@ -11,20 +12,31 @@ use crate::secret::Secret;
 use std::time::Instant;
 
 /// Pushes `target` through the engine, calling `report` with at most ~10 snapshots a second (and
-/// always the last one). Dropping the future closes the connection, which cancels the push.
+/// always the last one). A cancel (or dropping the future) closes the connection, which makes the
+/// engine stop the push.
 pub async fn push_with_engine(
     engine: &Engine,
     target: &Reference,
     username: &str,
     token: &Secret,
+    cancel: &Cancel,
     mut report: impl FnMut(&Snapshot),
 ) -> Result<Pushed> {
-    let mut lines = engine.push_stream(target, username, token).await?;
+    let what = target.to_string();
+    let mut lines = tokio::select! {
+        lines = engine.push_stream(target, username, token) => lines?,
+        _ = cancel.cancelled() => return Err(cancelled(&what)),
+    };
     let mut progress = Progress::new();
     let mut throttle = Throttle::default();
     let mut pushed = None;
     let mut failure = None;
-    while let Some(line) = lines.next_line().await {
+    loop {
+        let line = tokio::select! {
+            line = lines.next_line() => line,
+            _ = cancel.cancelled() => return Err(cancelled(&what)),
+        };
+        let Some(line) = line else { break };
         let now = Instant::now();
         match parse_line(&line) {
             StreamLine::Layer { id, event } => match event {

@@ -1,12 +1,13 @@
 //! Push jobs, for the app: a queue that runs at most a few pushes at once (two by default: more only
 //! split the same two cores and one link), each reporting its state and progress through one callback,
-//! cancellable at any moment (the push's future is dropped: the engine connection closes, direct
-//! uploads stop, no manifest is written), and retried with backoff when the failure is one that passes
-//! (the registry unreachable or failing with 5xx, 429). A retry of a direct push skips the layers the
-//! registry already has.
+//! cancellable until its tag starts to be written (a cancel stops the uploads at once, and the job says
+//! "cancelled" only once nothing of the push runs any more; after that point the cancel is refused and
+//! the job finishes), and retried with backoff when the failure is one that passes (the registry
+//! unreachable or failing with 5xx, 429). A retry of a direct push skips the layers the registry
+//! already has.
 
 use super::progress::Snapshot;
-use super::{as_background_work, push, PushPlan, PushRequest, Pushed};
+use super::{as_background_work, push_until_cancelled, Cancel, PushPlan, PushRequest, Pushed};
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
 use crate::github::{package_page, Owner};
@@ -17,7 +18,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::Semaphore;
-use tokio::task::AbortHandle;
 
 pub const DEFAULT_CONCURRENCY: usize = 2;
 /// Waits before the automatic retries of a failure that passes; then the job fails and says why.
@@ -32,6 +32,8 @@ pub enum JobState {
     /// Waiting for a free slot.
     Queued,
     Running,
+    /// Asked to stop: the push is winding down (uploads stopped, the worker finishing its step).
+    Cancelling,
     /// Failed in a way that passes; tries again after `in_ms`.
     Retrying {
         attempt: u32,
@@ -73,7 +75,7 @@ type Notify = Arc<dyn Fn(&JobUpdate) + Send + Sync>;
 struct Job {
     update: JobUpdate,
     plan: Arc<PushPlan>,
-    abort: Option<AbortHandle>,
+    cancel: Cancel,
 }
 
 /// The job registry.
@@ -147,18 +149,16 @@ impl Jobs {
         Ok(())
     }
 
-    /// Stops a job; `false` if it had already finished.
+    /// Stops a job: it turns `Cancelling`, then `Cancelled` once its push has wound down. `false` if
+    /// it had already finished, or is writing its tag (then it finishes as pushed).
     pub fn cancel(&self, id: JobId) -> Result<bool> {
         let update = {
             let mut jobs = self.lock();
             let job = jobs.get_mut(&id).ok_or_else(|| unknown_job(id))?;
-            if job.update.state.is_finished() {
+            if job.update.state.is_finished() || !job.cancel.cancel() {
                 return Ok(false);
             }
-            if let Some(abort) = job.abort.take() {
-                abort.abort();
-            }
-            job.update.state = JobState::Cancelled;
+            job.update.state = JobState::Cancelling;
             job.update.clone()
         };
         (self.notify)(&update);
@@ -171,6 +171,7 @@ impl Jobs {
     }
 
     fn start(&self, id: JobId, plan: Arc<PushPlan>, credentials: Credentials) {
+        let cancel = Cancel::default();
         let update = JobUpdate {
             id,
             request: plan.request(),
@@ -182,51 +183,52 @@ impl Jobs {
             Job {
                 update: update.clone(),
                 plan: plan.clone(),
-                abort: None,
+                cancel: cancel.clone(),
             },
         );
         (self.notify)(&update);
         let jobs = self.clone();
-        let task = background().spawn(async move { jobs.run(id, &plan, credentials).await });
-        if let Some(job) = self.lock().get_mut(&id) {
-            if job.update.state.is_finished() {
-                task.abort();
-            } else {
-                job.abort = Some(task.abort_handle());
-            }
-        }
+        background().spawn(async move { jobs.run(id, &plan, credentials, &cancel).await });
     }
 
-    /// Changes a job and tells the UI (unless it was cancelled meanwhile).
+    /// Changes a job and tells the UI (a finished job stays as it ended; a cancelling one keeps saying
+    /// so until it ends).
     fn set(&self, id: JobId, change: impl FnOnce(&mut JobUpdate)) {
         let update = {
             let mut jobs = self.lock();
             let Some(job) = jobs.get_mut(&id) else { return };
-            if job.update.state == JobState::Cancelled {
+            if job.update.state.is_finished() {
                 return;
             }
+            let cancelling = job.update.state == JobState::Cancelling;
             change(&mut job.update);
-            if job.update.state.is_finished() {
-                job.abort = None;
+            if cancelling && !job.update.state.is_finished() {
+                job.update.state = JobState::Cancelling;
             }
             job.update.clone()
         };
         (self.notify)(&update);
     }
 
-    async fn run(&self, id: JobId, plan: &PushPlan, credentials: Credentials) {
-        let Ok(_slot) = self.slots.clone().acquire_owned().await else {
-            return;
+    async fn run(&self, id: JobId, plan: &PushPlan, credentials: Credentials, cancel: &Cancel) {
+        let slot = tokio::select! {
+            slot = self.slots.clone().acquire_owned() => slot,
+            _ = cancel.cancelled() => return self.set(id, |u| u.state = JobState::Cancelled),
         };
+        let Ok(_slot) = slot else { return };
         let mut attempt = 0;
         loop {
             self.set(id, |u| {
                 u.state = JobState::Running;
                 u.progress = None;
             });
-            let result = push(&self.config, plan, credentials.clone(), |snapshot| {
-                self.set(id, |u| u.progress = Some(snapshot.clone()))
-            })
+            let result = push_until_cancelled(
+                &self.config,
+                plan,
+                credentials.clone(),
+                cancel,
+                |snapshot| self.set(id, |u| u.progress = Some(snapshot.clone())),
+            )
             .await;
             match result {
                 Ok(pushed) => {
@@ -247,6 +249,9 @@ impl Jobs {
                     });
                     return;
                 }
+                Err(_) if cancel.is_cancelled() => {
+                    return self.set(id, |u| u.state = JobState::Cancelled);
+                }
                 Err(error) if passes(error.code) && attempt < BACKOFF.len() => {
                     let wait = BACKOFF[attempt];
                     attempt += 1;
@@ -257,7 +262,12 @@ impl Jobs {
                             error,
                         }
                     });
-                    tokio::time::sleep(wait).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = cancel.cancelled() => {
+                            return self.set(id, |u| u.state = JobState::Cancelled);
+                        }
+                    }
                 }
                 Err(error) => {
                     self.set(id, |u| u.state = JobState::Failed { error });

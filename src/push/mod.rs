@@ -11,6 +11,10 @@ pub mod jobs;
 pub mod progress;
 pub mod stream;
 
+mod cancel;
+
+pub use cancel::Cancel;
+
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::engine::Selection;
@@ -171,8 +175,20 @@ pub async fn push(
     credentials: Credentials,
     report: impl FnMut(&Snapshot),
 ) -> Result<Pushed> {
+    push_until_cancelled(config, plan, credentials, &Cancel::default(), report).await
+}
+
+/// `push`, stopped by `cancel`: it returns (with `push.cancelled`) only once nothing of it runs any
+/// more, and a cancel that comes after the tag started to be written is refused (`Cancel::cancel`).
+pub async fn push_until_cancelled(
+    config: &Config,
+    plan: &PushPlan,
+    credentials: Credentials,
+    cancel: &Cancel,
+    report: impl FnMut(&Snapshot),
+) -> Result<Pushed> {
     let token = credentials.token.clone();
-    match push_as_planned(config, plan, credentials, report).await {
+    match push_as_planned(config, plan, credentials, cancel, report).await {
         Err(denied) if denied.code == Code::RegistryDenied => {
             Err(why_denied(config, &token, denied).await)
         }
@@ -196,6 +212,7 @@ async fn push_as_planned(
     config: &Config,
     plan: &PushPlan,
     credentials: Credentials,
+    cancel: &Cancel,
     report: impl FnMut(&Snapshot),
 ) -> Result<Pushed> {
     let target = &plan.target;
@@ -223,6 +240,7 @@ async fn push_as_planned(
                     target,
                     &credentials.login,
                     &credentials.token,
+                    cancel,
                     report,
                 )
                 .await;
@@ -234,7 +252,16 @@ async fn push_as_planned(
         }
         PushSource::Archive(path) => DirectSource::Archive(path.clone()),
     };
-    direct::push_direct(config, source, target, credentials, &plan.labels, report).await
+    direct::push_direct(
+        config,
+        source,
+        target,
+        credentials,
+        &plan.labels,
+        cancel,
+        report,
+    )
+    .await
 }
 
 /// Makes the calling thread background work: nice 10 (on Linux the nice value is per thread, and

@@ -8,7 +8,7 @@ pub mod session;
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::http::api_client;
+use crate::http::{api_client, error_body, read_body, same_origin, Limit};
 use crate::secret::Secret;
 use refusal::{protocol, refusal_text, unreachable};
 use serde::{Deserialize, Serialize};
@@ -118,7 +118,9 @@ pub async fn check_push(
         .await
         .map_err(|e| unreachable(&base, &e))?;
     let status = answer.status();
-    let body = answer.bytes().await.map_err(|e| unreachable(&base, &e))?;
+    let body = read_body(answer, Limit::TOKEN)
+        .await
+        .map_err(|e| protocol(&base, &e.describe()))?;
     if !status.is_success() {
         return Ok(PushCheck::Denied {
             repository,
@@ -140,26 +142,30 @@ pub async fn check_push(
         .map_err(|e| unreachable(&base, &e))?;
     let status = session.status();
     if status != reqwest::StatusCode::ACCEPTED {
-        let body = session.bytes().await.map_err(|e| unreachable(&base, &e))?;
+        let body = error_body(session).await;
         return Ok(PushCheck::Denied {
             repository,
             message: refusal_text(&body, status),
         });
     }
-    if let Some(location) = session
+    let location = session
         .headers()
         .get("location")
         .and_then(|v| v.to_str().ok())
-    {
-        let location = if location.starts_with('/') {
-            format!("{base}{location}")
-        } else {
-            location.to_string()
-        };
+        .and_then(|location| upload_location(&base, location));
+    if let Some(location) = location {
         // Cancel the session: nothing is left behind. A failure here changes nothing for the user.
         let _ = http.delete(location).bearer_auth(&bearer).send().await;
     }
     Ok(PushCheck::Allowed { repository })
+}
+
+/// The absolute form of an upload `Location` the registry at `base` sent, if it is on the registry's
+/// own origin (the bearer token goes nowhere else).
+pub(crate) fn upload_location(base: &str, location: &str) -> Option<url::Url> {
+    let base = url::Url::parse(base).ok()?;
+    let absolute = base.join(location).ok()?;
+    same_origin(&absolute, &base).then_some(absolute)
 }
 
 /// Credentials go only to the registry's own host or the configured GitHub API host.
@@ -223,6 +229,23 @@ mod tests {
             "",
         ] {
             assert_eq!(parse_bearer_challenge(header), None, "{header:?}");
+        }
+    }
+
+    #[test]
+    fn upload_locations_elsewhere_are_not_followed() {
+        let base = "http://127.0.0.1:5000";
+        assert_eq!(
+            upload_location(base, "/v2/o/n/blobs/uploads/1?_state=x").map(String::from),
+            Some("http://127.0.0.1:5000/v2/o/n/blobs/uploads/1?_state=x".to_string())
+        );
+        for elsewhere in [
+            "http://127.0.0.1:50001/v2/o/n/blobs/uploads/1",
+            "http://127.0.0.1:5000@127.0.0.2:5000/v2/",
+            "https://127.0.0.1:5000/v2/",
+            "//evil.example/v2/",
+        ] {
+            assert_eq!(upload_location(base, elsewhere), None, "{elsewhere}");
         }
     }
 

@@ -4,12 +4,14 @@
 //! the token travels only to the registry and its trusted token realm, never through a redirect.
 
 use super::refusal::{protocol, refusal, unreachable};
-use super::{parse_bearer_challenge, realm_is_trusted, TokenAnswer};
+use super::{parse_bearer_challenge, realm_is_trusted, upload_location, TokenAnswer};
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
+use crate::http::{error_body, read_body, Limit};
 use crate::secret::Secret;
 use bytes::Bytes;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use std::time::Duration;
 use tokio::sync::Mutex;
 
 /// ghcr.io refuses `PATCH` bodies over 4 MiB (FACTS); other registries take larger chunks, which are
@@ -92,12 +94,12 @@ impl Session {
     }
 
     async fn authenticate(&self) -> Result<()> {
-        let ping = self
-            .http
-            .get(format!("{}/v2/", self.base))
-            .send()
-            .await
-            .map_err(|e| unreachable(&self.base, &e))?;
+        let ping = answer_within(
+            Some(ANSWER_DEADLINE),
+            self.http.get(format!("{}/v2/", self.base)),
+            &self.base,
+        )
+        .await?;
         if ping.status().is_success() {
             *self.bearer.lock().await = None;
             return Ok(());
@@ -126,15 +128,11 @@ impl Session {
         if let Some(credentials) = &self.credentials {
             request = request.basic_auth(&credentials.login, Some(credentials.token.expose()));
         }
-        let answer = request
-            .send()
-            .await
-            .map_err(|e| unreachable(&self.base, &e))?;
+        let answer = answer_within(Some(ANSWER_DEADLINE), request, &self.base).await?;
         let status = answer.status();
-        let body = answer
-            .bytes()
+        let body = read_body(answer, Limit::TOKEN)
             .await
-            .map_err(|e| unreachable(&self.base, &e))?;
+            .map_err(|e| protocol(&self.base, &e.describe()))?;
         if !status.is_success() {
             return Err(refusal(status, &body));
         }
@@ -151,15 +149,29 @@ impl Session {
     /// Sends the request `build` makes, with the bearer token; on a 401 (an expired token) gets a new
     /// token and sends it once more.
     async fn send(&self, build: impl Fn(&reqwest::Client) -> RequestBuilder) -> Result<Response> {
+        self.send_within(Some(ANSWER_DEADLINE), build).await
+    }
+
+    /// `send` for a request that carries a blob's bytes: no deadline for the whole (a slow link takes
+    /// as long as it takes), only the client's: a connection that stops moving ends.
+    async fn send_upload(
+        &self,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<Response> {
+        self.send_within(None, build).await
+    }
+
+    async fn send_within(
+        &self,
+        deadline: Option<Duration>,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<Response> {
         for attempt in 0..2 {
             let mut request = build(&self.http);
             if let Some(bearer) = self.bearer.lock().await.as_deref() {
                 request = request.bearer_auth(bearer);
             }
-            let response = request
-                .send()
-                .await
-                .map_err(|e| unreachable(&self.base, &e))?;
+            let response = answer_within(deadline, request, &self.base).await?;
             if response.status() == StatusCode::UNAUTHORIZED && attempt == 0 {
                 self.authenticate().await?;
                 continue;
@@ -180,18 +192,14 @@ impl Session {
             .get("location")
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| protocol(&self.base, "opened an upload without a Location"))?;
-        let base =
-            url::Url::parse(&self.base).map_err(|_| protocol(&self.base, "has a bad URL"))?;
-        let absolute = base
-            .join(location)
-            .map_err(|_| protocol(&self.base, "sent an unreadable upload Location"))?;
-        if absolute.origin() != base.origin() {
-            return Err(protocol(
-                &self.base,
-                "moved the upload to another host; the token is not sent there",
-            ));
-        }
-        Ok(absolute.to_string())
+        upload_location(&self.base, location)
+            .map(String::from)
+            .ok_or_else(|| {
+                protocol(
+                    &self.base,
+                    "moved the upload to another host; the token is not sent there",
+                )
+            })
     }
 
     /// The size of blob `digest` if the repository has it.
@@ -234,7 +242,7 @@ impl Session {
                 Ok(false)
             }
             status => {
-                let body = response.bytes().await.unwrap_or_default();
+                let body = error_body(response).await;
                 Err(refusal(status, &body))
             }
         }
@@ -248,7 +256,7 @@ impl Session {
             .await?;
         if response.status() != StatusCode::ACCEPTED {
             let status = response.status();
-            let body = response.bytes().await.unwrap_or_default();
+            let body = error_body(response).await;
             return Err(refusal(status, &body));
         }
         Ok(Upload {
@@ -266,7 +274,7 @@ impl Session {
         let end = start + chunk.len() as u64 - 1;
         let location = upload.location.clone();
         let response = self
-            .send(|http| {
+            .send_upload(|http| {
                 http.patch(&location)
                     .header("content-type", "application/octet-stream")
                     .header("content-range", format!("{start}-{end}"))
@@ -275,7 +283,7 @@ impl Session {
             .await?;
         if response.status() != StatusCode::ACCEPTED {
             let status = response.status();
-            let body = response.bytes().await.unwrap_or_default();
+            let body = error_body(response).await;
             return Err(refusal(status, &body));
         }
         upload.location = self.location(&response)?;
@@ -288,12 +296,13 @@ impl Session {
         let mut url = url::Url::parse(&upload.location)
             .map_err(|_| protocol(&self.base, "sent an unreadable upload Location"))?;
         url.query_pairs_mut().append_pair("digest", digest);
+        // The registry checks the whole blob before it answers: no deadline but the client's.
         let response = self
-            .send(|http| http.put(url.clone()).header("content-length", "0"))
+            .send_upload(|http| http.put(url.clone()).header("content-length", "0"))
             .await?;
         if response.status() != StatusCode::CREATED {
             let status = response.status();
-            let body = response.bytes().await.unwrap_or_default();
+            let body = error_body(response).await;
             return Err(refusal(status, &body));
         }
         Ok(())
@@ -337,7 +346,7 @@ impl Session {
             .await?;
         let status = response.status();
         if status != StatusCode::CREATED && status != StatusCode::OK {
-            let body = response.bytes().await.unwrap_or_default();
+            let body = error_body(response).await;
             return Err(refusal(status, &body));
         }
         Ok(response
@@ -368,17 +377,16 @@ impl Session {
         }
         let status = response.status();
         if !status.is_success() {
-            let body = response.bytes().await.unwrap_or_default();
+            let body = error_body(response).await;
             return Err(refusal(status, &body));
         }
-        let body = response
-            .bytes()
+        let limit = Limit {
+            bytes: limit,
+            within: Limit::MANIFEST.within,
+        };
+        read_body(response, limit)
             .await
-            .map_err(|e| unreachable(&self.base, &e))?;
-        if body.len() > limit {
-            return Err(protocol(&self.base, "sent a blob larger than expected"));
-        }
-        Ok(body)
+            .map_err(|e| protocol(&self.base, &format!("{} (a blob)", e.describe())))
     }
 
     /// The manifest stored under `reference`, with its media type; `None` when there is none.
@@ -400,19 +408,46 @@ impl Session {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default()
                     .to_string();
-                let body = response
-                    .bytes()
+                let body = read_body(response, Limit::MANIFEST)
                     .await
-                    .map_err(|e| unreachable(&self.base, &e))?;
+                    .map_err(|e| protocol(&self.base, &format!("{} (a manifest)", e.describe())))?;
                 Ok(Some((media_type, body)))
             }
             StatusCode::NOT_FOUND => Ok(None),
             status => {
-                let body = response.bytes().await.unwrap_or_default();
+                let body = error_body(response).await;
                 Err(refusal(status, &body))
             }
         }
     }
+}
+
+/// How long the registry may take to answer a request that carries no blob (a check, a token, a
+/// manifest): a peer that accepts and then says nothing, or a byte a second, is given up on.
+const ANSWER_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Sends `request` and waits for the answer's head, within `deadline` when there is one.
+async fn answer_within(
+    deadline: Option<Duration>,
+    request: RequestBuilder,
+    base: &str,
+) -> Result<Response> {
+    let sent = request.send();
+    let answered = match deadline {
+        Some(deadline) => tokio::time::timeout(deadline, sent)
+            .await
+            .map_err(|_| no_answer_in_time(base))?,
+        None => sent.await,
+    };
+    answered.map_err(|e| unreachable(base, &e))
+}
+
+fn no_answer_in_time(base: &str) -> Error {
+    Error::new(
+        Code::RegistryUnreachable,
+        format!("Cannot reach the registry at {base}: no answer in time"),
+        "Check your network connection (and GHCR_REGISTRY if you set it); pushing again skips the layers already uploaded.",
+    )
 }
 
 fn unreachable_code<T>() -> Result<T> {

@@ -6,7 +6,7 @@
 use super::scopes;
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
-use crate::http::api_client;
+use crate::http::{api_client, on_origin, read_body, Limit};
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
@@ -79,10 +79,20 @@ pub async fn start(config: &Config, include_delete: bool) -> Result<DeviceSignIn
             response.status()
         )));
     }
-    let answer: CodeAnswer = response
-        .json()
+    let body = read_body(response, Limit::TOKEN)
         .await
+        .map_err(|e| unavailable(&format!("GitHub {}", e.describe())))?;
+    let answer: CodeAnswer = serde_json::from_slice(&body)
         .map_err(|_| unavailable("GitHub's answer could not be read"))?;
+    // The page the person is sent to must be GitHub's own: a server that names another is not
+    // followed (nothing is opened).
+    if !on_origin(&answer.verification_uri, &config.web_url) {
+        return Err(unavailable(&format!(
+            "GitHub's answer sends you to {}, which is not {}",
+            answer.verification_uri,
+            web_root(config)
+        )));
+    }
     Ok(DeviceSignIn {
         user_code: answer.user_code,
         verification_uri: answer.verification_uri,
@@ -127,7 +137,10 @@ pub async fn finish(
             .await;
         // A network hiccup while waiting is not the end: try again at the next interval.
         let Ok(response) = response else { continue };
-        let Ok(answer) = response.json::<TokenAnswer>().await else {
+        let Ok(body) = read_body(response, Limit::TOKEN).await else {
+            continue;
+        };
+        let Ok(answer) = serde_json::from_slice::<TokenAnswer>(&body) else {
             continue;
         };
         if let Some(token) = answer.access_token {

@@ -8,7 +8,7 @@ import { openArchiveDialog } from './archive-dialog.js';
 export const title = 'Pushes';
 
 const STATE_TEXT = {
-  queued: 'Queued', running: 'Pushing', retrying: 'Retrying', done: 'Pushed', failed: 'Failed', cancelled: 'Cancelled',
+  queued: 'Queued', running: 'Pushing', cancelling: 'Cancelling…', retrying: 'Retrying', done: 'Pushed', failed: 'Failed', cancelled: 'Cancelled',
 };
 const LAYER_TEXT = {
   waiting: 'waiting', preparing: 'preparing', uploading: 'uploading', pushed: 'pushed',
@@ -117,8 +117,9 @@ export function render(root, { pushes, invoke, show }) {
     } else if (state === 'queued') {
       parts.numbers.textContent = 'Waiting for a free slot (two pushes run at once)';
     }
-    const running = ['queued', 'running', 'retrying'].includes(state);
+    const running = ['queued', 'running', 'retrying', 'cancelling'].includes(state);
     parts.cancel.hidden = !running;
+    parts.cancel.disabled = state === 'cancelling';
     parts.retry.hidden = !['failed', 'cancelled'].includes(state);
     if (parts.finished === state && !running) return;
     parts.finished = running ? null : state;

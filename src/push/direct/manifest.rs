@@ -51,7 +51,13 @@ impl Work {
         media_type: &str,
         bytes: Vec<u8>,
     ) -> Result<Pushed> {
-        self.check_cancelled()?;
+        // Writing the tag is the point of no return, decided under the cancel's lock; manifests
+        // written by digest (an index's images) tag nothing.
+        if reference == self.tag {
+            self.cancel.commit(&self.reference)?;
+        } else {
+            self.check_cancelled()?;
+        }
         // Every layer upload was waited for (`wait_for_uploads` takes them out of `pending`): a
         // manifest never goes up before its blobs.
         if !lock(&self.pending).is_empty() {

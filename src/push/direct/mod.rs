@@ -14,9 +14,10 @@ mod upload;
 mod walk;
 
 use super::blob_cache::{BlobCache, CachedBlob};
+use super::cancel::cancelled;
 use super::compress::threads;
 use super::progress::{LayerState, Progress, Snapshot, UPDATE_INTERVAL};
-use super::Pushed;
+use super::{Cancel, Pushed};
 use crate::archive;
 use crate::config::Config;
 use crate::engine::Engine;
@@ -50,8 +51,10 @@ pub async fn push_direct(
     target: &Reference,
     credentials: Credentials,
     labels: &BTreeMap<String, String>,
+    cancel: &Cancel,
     mut report: impl FnMut(&Snapshot),
 ) -> Result<Pushed> {
+    let what = target.to_string();
     let Some(tag) = target.tag().map(str::to_string) else {
         return Err(Error::new(
             Code::ReferenceInvalid,
@@ -64,20 +67,30 @@ pub async fn push_direct(
     // An engine image's layers are known before the export: where else on this registry the cache saw
     // them is where they can be mounted from (the token then also asks to pull there).
     let engine_layers = match &source {
-        DirectSource::Engine { engine, image } => Some(engine.image_layers(image).await?),
+        DirectSource::Engine { engine, image } => {
+            Some(or_cancelled(cancel, &what, engine.image_layers(image)).await?)
+        }
         DirectSource::Archive(_) => None,
     };
     let mount_from = engine_layers
         .as_ref()
         .map(|layers| mount_sources(&cache, &layers.diff_ids, &config.registry, &repository))
         .unwrap_or_default();
-    let session =
-        Arc::new(Session::open(config, target.path(), &mount_from, Some(credentials)).await?);
+    let session = Arc::new(
+        or_cancelled(
+            cancel,
+            &what,
+            Session::open(config, target.path(), &mount_from, Some(credentials)),
+        )
+        .await?,
+    );
     let work = Work {
         session,
         runtime: Handle::current(),
         progress: Arc::new(Mutex::new(Progress::new())),
-        cancelled: Arc::new(AtomicBool::new(false)),
+        cancel: cancel.clone(),
+        dropped: Arc::new(AtomicBool::new(false)),
+        uploads: Arc::new(Mutex::new(Vec::new())),
         threads: threads(),
         labels: labels.clone(),
         tag,
@@ -87,23 +100,27 @@ pub async fn push_direct(
         registry: config.registry.clone(),
         repository,
     };
-    let _cancel_on_drop = CancelOnDrop(work.cancelled.clone(), work.pending.clone());
+    let _cancel_on_drop = CancelOnDrop(work.clone());
 
     let (mut reader, read_error, mut plan, engine) = match source {
         DirectSource::Engine { engine, image } => {
             let layers = engine_layers.ok_or_else(|| failed("The image's layers were not read"))?;
-            let present = work.present_layers(&layers.diff_ids).await?;
+            let present =
+                or_cancelled(cancel, &what, work.present_layers(&layers.diff_ids)).await?;
             if present.len() == layers.diff_ids.len() {
                 let cached_config = work.cache().config(&layers.id);
                 if let Some(config_bytes) = cached_config {
-                    let pushed = work
-                        .push_from_cache(&config_bytes, &layers.diff_ids)
-                        .await?;
+                    let pushed = or_cancelled(
+                        cancel,
+                        &what,
+                        work.push_from_cache(&config_bytes, &layers.diff_ids),
+                    )
+                    .await?;
                     report(&work.snapshot());
                     return Ok(pushed);
                 }
             }
-            let export = engine.export(&image).await?;
+            let export = or_cancelled(cancel, &what, engine.export(&image)).await?;
             let endpoint = export.endpoint().to_string();
             let read_error: ReadError =
                 Arc::new(move |e| crate::engine::export::ExportReader::broken(&endpoint, &e));
@@ -128,36 +145,58 @@ pub async fn push_direct(
         };
         tokio::pin!(job);
         let mut ticker = tokio::time::interval(UPDATE_INTERVAL);
+        let mut stopping = false;
+        // On a cancel the uploads stop at once, and the worker notices at its next step; the push
+        // returns only once the worker has (nothing of it runs after a job says "cancelled").
         let outcome = loop {
             tokio::select! {
                 done = &mut job => break done.map_err(|_| failed("The push stopped unexpectedly"))?,
                 _ = ticker.tick() => report(&work.snapshot()),
+                _ = cancel.cancelled(), if !stopping => {
+                    stopping = true;
+                    work.stop_uploads();
+                }
             }
         };
         work.cache().save();
         report(&work.snapshot());
+        let outcome = match outcome {
+            Err(_) if cancel.is_cancelled() => Err(cancelled(&what)),
+            outcome => outcome,
+        };
         match (outcome?, &engine) {
             (Ok(pushed), _) => return Ok(pushed),
             // Two layers of one size misled the shortcut: read the export again, every layer in full.
             (Err(ReadAgain), Some((engine, image))) if !plan.hash_only.is_empty() => {
                 plan = Plan::default();
-                reader = Box::new(engine.export(image).await?);
+                reader = Box::new(or_cancelled(cancel, &what, engine.export(image)).await?);
             }
             (Err(ReadAgain), _) => return Err(failed("The archive did not match its own config")),
         }
     }
 }
 
-/// Sets the cancel flag when the push's future is dropped (or the push ends), and stops the uploads
-/// still running: nothing outlives the push.
-struct CancelOnDrop(Arc<AtomicBool>, Pending);
+/// `future`, unless the push is cancelled first (then it is dropped: nothing runs on after it).
+async fn or_cancelled<T>(
+    cancel: &Cancel,
+    what: &str,
+    future: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    tokio::select! {
+        done = future => done,
+        _ = cancel.cancelled() => Err(cancelled(what)),
+    }
+}
+
+/// Stops the push's worker and uploads when its future is dropped (the CLI interrupted, the app
+/// closing) or ends: nothing outlives the push. (The shared `Cancel` is left as it is: a job may run
+/// the push again under it.)
+struct CancelOnDrop(Work);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-        for upload in lock(&self.1).drain(..) {
-            upload.abort();
-        }
+        self.0.dropped.store(true, Ordering::SeqCst);
+        self.0.stop_uploads();
     }
 }
 
@@ -173,7 +212,11 @@ struct Work {
     session: Arc<Session>,
     runtime: Handle,
     progress: Arc<Mutex<Progress>>,
-    cancelled: Arc<AtomicBool>,
+    cancel: Cancel,
+    /// The push's future was dropped: the worker stops at its next step.
+    dropped: Arc<AtomicBool>,
+    /// Every upload task started, to stop them all at once on a cancel.
+    uploads: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
     threads: usize,
     labels: BTreeMap<String, String>,
     tag: String,
@@ -221,14 +264,30 @@ impl Work {
     }
 
     fn check_cancelled(&self) -> Result<()> {
-        if self.cancelled.load(Ordering::SeqCst) {
-            return Err(Error::new(
-                Code::PushCancelled,
-                format!("The push of {} was cancelled", self.reference),
-                "Nothing was tagged; push again when you want to.",
-            ));
+        if self.dropped.load(Ordering::SeqCst) {
+            return Err(cancelled(&self.reference));
         }
-        Ok(())
+        self.cancel.check(&self.reference)
+    }
+
+    /// Starts an upload task, known to `stop_uploads`.
+    fn spawn_upload(
+        &self,
+        upload: impl std::future::Future<Output = Result<()>> + Send + 'static,
+    ) -> tokio::task::JoinHandle<Result<()>> {
+        let task = self.runtime.spawn(upload);
+        lock(&self.uploads).push(task.abort_handle());
+        task
+    }
+
+    /// Stops every upload still running (a cancel, or the push's end).
+    fn stop_uploads(&self) {
+        for upload in lock(&self.uploads).drain(..) {
+            upload.abort();
+        }
+        for upload in lock(&self.pending).drain(..) {
+            upload.abort();
+        }
     }
 
     fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {

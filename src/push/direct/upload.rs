@@ -35,9 +35,7 @@ impl Work {
     ) -> Result<CompressedLayer> {
         let (members, receiver) = mpsc::channel::<Vec<u8>>(MEMBERS_IN_FLIGHT);
         let (finish, finished) = oneshot::channel::<Finish>();
-        let uploader = self
-            .runtime
-            .spawn(upload_members(self.session.clone(), receiver, finished));
+        let uploader = self.spawn_upload(upload_members(self.session.clone(), receiver, finished));
         let compressed = compress_layer(
             reader,
             self.threads,
@@ -110,9 +108,7 @@ impl Work {
         }
         let (members, receiver) = mpsc::channel::<Vec<u8>>(MEMBERS_IN_FLIGHT);
         let (finish, finished) = oneshot::channel::<Finish>();
-        let uploader = self
-            .runtime
-            .spawn(upload_members(self.session.clone(), receiver, finished));
+        let uploader = self.spawn_upload(upload_members(self.session.clone(), receiver, finished));
         let mut hasher = Hasher::default();
         let read = (|| -> Result<()> {
             loop {

@@ -3,6 +3,8 @@
 //! independent witnesses of what the engine and the registry hold, images made offline, the GHCR
 //! emulator's admin calls, and file searches for the token-leak checks. Nothing here knows the core.
 
+pub mod registry_proxy;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -1,0 +1,191 @@
+//! Cancelling a push job against the real registry, with a proxy in front of it that holds one request
+//! until the test lets it go — so the cancel lands exactly where a race would hurt: while a layer
+//! uploads (the job must say "cancelled" only once nothing of the push runs, and nothing is tagged),
+//! and while the tag is being written (too late: the cancel is refused and the job ends pushed; it
+//! must never say "cancelled" about an image that got tagged).
+
+mod common;
+
+use common::registry_proxy::{Decision, Gate, RegistryProxy};
+use common::{emulated_github, layered_image, new_token, new_user, next_update, skopeo, stack};
+use ghcr::push::jobs::{JobState, JobUpdate, Jobs};
+use ghcr::push::{PushRequest, PushSource, Via};
+use ghcr::registry::session::Credentials;
+use ghcr::secret::Secret;
+use ghcr::Config;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+struct World {
+    proxy: RegistryProxy,
+    config: Config,
+    login: String,
+    token: String,
+    _cache: tempfile::TempDir,
+}
+
+/// A writer of a fresh namespace, pushing through a proxy of the token registry that holds the
+/// first request `hold` says yes to.
+async fn world(
+    prefix: &str,
+    hold: impl Fn(&str, &str) -> bool + Send + 'static,
+) -> (World, Arc<Gate>) {
+    let proxy = RegistryProxy::start(&stack("GHCR_TEST_REGISTRY_TOKEN")).await;
+    let gate = Gate::new();
+    let held = gate.clone();
+    let mut holding = true;
+    proxy.rule(move |head| {
+        if holding && hold(&head.method, &head.path) {
+            holding = false;
+            return Decision::Hold(held.clone());
+        }
+        Decision::Forward
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let config = Config {
+        registry: proxy.address.clone(),
+        docker_host: Some(stack("DOCKER_HOST")),
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..emulated_github()
+    };
+    let login = new_user(prefix).await;
+    let token = new_token(&login, "classic", &["write:packages"]).await;
+    let world = World {
+        proxy,
+        config,
+        login,
+        token,
+        _cache: cache,
+    };
+    (world, gate)
+}
+
+impl World {
+    fn jobs(&self) -> (Jobs, mpsc::UnboundedReceiver<JobUpdate>) {
+        let (sender, updates) = mpsc::unbounded_channel();
+        let jobs = Jobs::new(self.config.clone(), 2, move |update| {
+            let _ = sender.send(update.clone());
+        });
+        (jobs, updates)
+    }
+
+    fn submit(&self, jobs: &Jobs, source: &str, target: &str) -> u64 {
+        let plan = PushRequest {
+            source: PushSource::Image(source.to_string()),
+            target: target.to_string(),
+            via: Via::Direct,
+            source_repository: None,
+            engine: None,
+        }
+        .checked(&self.config)
+        .unwrap();
+        jobs.submit(
+            plan,
+            Credentials {
+                login: self.login.clone(),
+                token: Secret::new(self.token.clone()),
+            },
+        )
+    }
+
+    /// Whether the registry (behind the proxy, asked directly) has `target`'s tag.
+    fn tagged(&self, target: &str) -> bool {
+        let direct = target.replace(&self.proxy.address, &stack("GHCR_TEST_REGISTRY_TOKEN"));
+        skopeo(
+            &["inspect", &format!("docker://{direct}")],
+            &self.login,
+            &self.token,
+        )
+        .is_ok()
+    }
+}
+
+/// Updates until the job ends; the last one.
+async fn until_finished(updates: &mut mpsc::UnboundedReceiver<JobUpdate>) -> JobUpdate {
+    loop {
+        let update = next_update(updates, Duration::from_secs(60)).await;
+        if update.state.is_finished() {
+            return update;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_cancel_while_the_tag_is_written_is_refused_and_the_job_ends_pushed_and_tagged() {
+    let (world, gate) = world("cancel-tag", |method, path| {
+        method == "PUT" && path.contains("/manifests/")
+    })
+    .await;
+    let source = format!("cancel-tag-{}:1", world.login);
+    layered_image(&source, &[1_000_000, 1_000_000]);
+    let target = format!("{}/{}/late:1", world.config.registry, world.login);
+    let (jobs, mut updates) = world.jobs();
+    let id = world.submit(&jobs, &source, &target);
+
+    tokio::time::timeout(Duration::from_secs(60), gate.arrived())
+        .await
+        .expect("the manifest PUT reaches the proxy");
+    let cancelled = jobs.cancel(id).unwrap();
+    gate.release();
+    let last = until_finished(&mut updates).await;
+    // Whatever was still on its way has landed by now.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let tagged = world.tagged(&target);
+    // Whatever the job says must be true of the registry.
+    match &last.state {
+        JobState::Cancelled => assert!(!tagged, "the job says cancelled, but the tag was written"),
+        JobState::Done { .. } => assert!(tagged, "the job says pushed, but there is no tag"),
+        other => panic!("the push ended {other:?}"),
+    }
+    assert!(
+        !cancelled,
+        "the tag was being written: the cancel must be refused"
+    );
+    assert!(
+        matches!(last.state, JobState::Done { .. }),
+        "{:?}",
+        last.state
+    );
+}
+
+#[tokio::test]
+async fn a_cancel_during_an_upload_stops_everything_before_the_job_says_cancelled() {
+    let (world, gate) = world("cancel-upload", |method, _| method == "PATCH").await;
+    let source = format!("cancel-upload-{}:1", world.login);
+    layered_image(&source, &[8_000_000, 8_000_000]);
+    let target = format!("{}/{}/early:1", world.config.registry, world.login);
+    let (jobs, mut updates) = world.jobs();
+    let id = world.submit(&jobs, &source, &target);
+
+    tokio::time::timeout(Duration::from_secs(60), gate.arrived())
+        .await
+        .expect("a layer upload reaches the proxy");
+    assert!(
+        jobs.cancel(id).unwrap(),
+        "a push still uploading can be cancelled"
+    );
+    assert_eq!(jobs.get(id).unwrap().state, JobState::Cancelling);
+    let last = tokio::time::timeout(Duration::from_secs(20), until_finished(&mut updates))
+        .await
+        .expect("the push winds down though its upload is held");
+    let said_cancelled = Instant::now();
+    assert_eq!(last.state, JobState::Cancelled);
+
+    // Let the held request go: the push behind it is gone, so nothing more may reach the registry.
+    gate.release();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after: Vec<String> = world
+        .proxy
+        .seen()
+        .into_iter()
+        .filter(|head| head.at > said_cancelled)
+        .map(|head| format!("{} {}", head.method, head.path))
+        .collect();
+    assert!(
+        after.is_empty(),
+        "requests after the job said cancelled: {after:?}"
+    );
+    assert!(!world.tagged(&target));
+}
