@@ -452,3 +452,40 @@ async fn a_token_revoked_mid_push_lets_that_push_finish_and_the_next_fails_once_
     .unwrap_err();
     assert!(error.contains("manifest unknown"), "{error}");
 }
+
+#[tokio::test]
+async fn an_archive_of_a_million_small_files_is_refused_without_filling_memory() {
+    let cache = tempfile::tempdir().unwrap();
+    let config = config(cache.path());
+    let (login, token) = writer("direct-million").await;
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("million.tar.gz");
+    {
+        let file = std::fs::File::create(&archive).unwrap();
+        let gzip = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        let mut tar = tar::Builder::new(gzip);
+        for n in 0..1_000_000u32 {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(0);
+            header.set_mode(0o644);
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_cksum();
+            tar.append_data(&mut header, format!("f/{n}"), std::io::empty())
+                .unwrap();
+        }
+        tar.into_inner().unwrap().finish().unwrap();
+    }
+    let target = format!("{}/{login}/million:1", config.registry);
+    let started = Instant::now();
+    let error = push(
+        &config,
+        &plan(PushSource::Archive(archive), &target),
+        credentials(&login, &token),
+        |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.code, Code::ArchiveInvalid, "{error:?}");
+    assert!(error.message.contains("not an image"), "{error:?}");
+    assert!(started.elapsed() < Duration::from_secs(60));
+}

@@ -15,6 +15,11 @@ use std::io::Read;
 
 /// Archive entries up to this size are kept in memory (configs, manifests, small layers).
 const SMALL: u64 = 1 << 20;
+/// How many such entries, and how many bytes of them, an image archive may hold: thousands of layers,
+/// configs and manifests fit; an archive of a million small files is not an image and must not fill
+/// memory.
+const SMALL_ENTRIES_MAX: usize = 10_000;
+const SMALL_BYTES_MAX: usize = 256 << 20;
 
 /// Layers the registry already has, known by their uncompressed size: while the export streams by,
 /// a layer of such a size is only hashed, not compressed or uploaded. If its digest then turns out
@@ -63,9 +68,24 @@ pub(super) struct Collected {
     pub(super) small: HashMap<String, Vec<u8>>,
     pub(super) links: HashMap<String, String>,
     pub(super) done: HashMap<String, Done>,
+    small_bytes: usize,
 }
 
 impl Collected {
+    /// Keeps a small entry in memory, within `SMALL_ENTRIES_MAX` entries and `SMALL_BYTES_MAX` bytes.
+    pub(super) fn keep_small(&mut self, path: String, bytes: Vec<u8>) -> Result<()> {
+        self.small_bytes += bytes.len();
+        if self.small.len() >= SMALL_ENTRIES_MAX || self.small_bytes > SMALL_BYTES_MAX {
+            return Err(archive_invalid(format!(
+                "The archive holds more than {SMALL_ENTRIES_MAX} small files or {} MiB of them: \
+                 not an image",
+                SMALL_BYTES_MAX >> 20
+            )));
+        }
+        self.small.insert(path, bytes);
+        Ok(())
+    }
+
     pub(super) fn resolve<'a>(&'a self, path: &'a str) -> &'a str {
         let mut path = path;
         for _ in 0..8 {
@@ -140,7 +160,7 @@ impl Work {
             if size <= SMALL {
                 let mut bytes = Vec::with_capacity(size as usize);
                 entry.read_to_end(&mut bytes).map_err(|e| read_error(e))?;
-                collected.small.insert(path, bytes);
+                collected.keep_small(path, bytes)?;
                 continue;
             }
             let done = self.large_entry(&path, size, &mut entry, read_error, plan)?;
@@ -240,6 +260,25 @@ fn join_relative(link: &str, target: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Code;
+
+    #[test]
+    fn small_entries_are_kept_up_to_a_count_and_a_size() {
+        let mut collected = Collected::default();
+        for n in 0..SMALL_ENTRIES_MAX {
+            collected.keep_small(format!("f{n}"), Vec::new()).unwrap();
+        }
+        let error = collected
+            .keep_small("one more".into(), Vec::new())
+            .unwrap_err();
+        assert_eq!(error.code, Code::ArchiveInvalid);
+
+        let mut big = Collected::default();
+        for n in 0..SMALL_BYTES_MAX / (1 << 20) {
+            big.keep_small(format!("f{n}"), vec![0; 1 << 20]).unwrap();
+        }
+        assert!(big.keep_small("one more".into(), vec![0; 1]).is_err());
+    }
 
     #[test]
     fn docker_save_symlinks_resolve_to_archive_paths() {
