@@ -103,3 +103,49 @@ fn an_unknown_command_prints_usage_and_exits_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("Usage: ghcr"));
 }
+
+/// An engine on a unix socket that answers the handshake like dockerd 20.10, and `GET /images/json`
+/// with `images` (JSON text); its `DOCKER_HOST`.
+fn odd_engine(dir: &std::path::Path, images: &'static str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let socket = dir.join("odd.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            let _ = reader.read_line(&mut request);
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let body = if request.contains("/images/json") {
+                images
+            } else if request.contains("/version") {
+                r#"{"Version":"20.10.24","ApiVersion":"1.41","Os":"linux","Arch":"amd64"}"#
+            } else {
+                "OK"
+            };
+            let _ = write!(
+                &stream,
+                "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("unix://{}", socket.display())
+}
+
+#[test]
+fn ghcr_images_lists_an_image_whose_creation_time_is_nonsense_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let docker_host = odd_engine(
+        dir.path(),
+        r#"[{"Id":"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","RepoTags":["odd:1"],"Created":-9223372036854775808,"Size":5},
+            {"Id":"sha256:1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","RepoTags":["future:1"],"Created":9223372036854775807,"Size":5}]"#,
+    );
+    let output = ghcr(&["images"], &docker_host);
+    assert!(output.status.success(), "{output:?}");
+    let text = stdout(&output);
+    assert!(text.contains("odd") && text.contains("future"), "{text}");
+}

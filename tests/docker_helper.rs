@@ -44,7 +44,11 @@ impl World {
     }
 
     fn command(&self, program: &str) -> Command {
-        let helper_dir = Path::new(HELPER).parent().unwrap();
+        self.command_with_helper_in(program, Path::new(HELPER).parent().unwrap())
+    }
+
+    /// `command`, with `helper_dir` first on PATH (where docker and the setup look for the helper).
+    fn command_with_helper_in(&self, program: &str, helper_dir: &Path) -> Command {
         let path = format!(
             "{}:{}",
             helper_dir.display(),
@@ -243,4 +247,47 @@ async fn bad_input_to_the_helper_fails_in_the_protocols_words_quickly() {
     let list = world.run(HELPER, &["list"], "");
     ok(&list, "list");
     assert_eq!(String::from_utf8_lossy(&list.stdout).trim(), "{}");
+}
+
+#[tokio::test]
+async fn a_helper_that_never_answers_fails_the_setup_in_time_and_leaves_config_json_alone() {
+    let world = World::new();
+    let login = new_user("helper-hangs").await;
+    let token = new_token(&login, "classic", &["write:packages"]).await;
+    let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{login}:{token}"));
+    let original = format!("{{\"auths\":{{\"{registry}\":{{\"auth\":\"{auth}\"}}}}}}");
+    std::fs::write(world.config_file(), &original).unwrap();
+    // A helper stuck on something (a keyring waiting for an unlock nobody types).
+    let stuck = tempfile::tempdir().unwrap();
+    let helper = stuck.path().join("docker-credential-ghcr-desktop");
+    std::fs::write(&helper, "#!/bin/sh\nexec sleep 600\n").unwrap();
+    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+
+    let started = Instant::now();
+    let mut setup = world
+        .command_with_helper_in(env!("CARGO_BIN_EXE_ghcr"), stuck.path())
+        .arg("docker-setup")
+        .spawn()
+        .unwrap();
+    let status = loop {
+        if let Some(status) = setup.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(90) {
+            let _ = setup.kill();
+            panic!("docker-setup still waits for the helper after 90 s");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let output = setup.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!status.success());
+    assert!(stderr.contains("did not answer"), "{stderr}");
+    assert!(stderr.contains("no answer within"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(world.config_file()).unwrap(),
+        original,
+        "config.json was not changed"
+    );
 }

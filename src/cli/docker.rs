@@ -16,7 +16,7 @@ impl Setup {
     pub async fn run(self) -> Result<(), Failure> {
         let config = Config::from_env()?;
         if self.undo {
-            let path = docker_config::undo(&config)?;
+            let path = docker_config::undo(&config).await?;
             say!("Restored {} as it was before docker-setup.", path.display());
             return Ok(());
         }

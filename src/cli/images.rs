@@ -57,7 +57,7 @@ impl List {
                 row.repository,
                 row.tag,
                 row.short_id,
-                relative_time(now - row.created),
+                relative_time(now.saturating_sub(row.created)),
                 human_size(row.size),
             );
         }
@@ -85,7 +85,8 @@ impl Tag {
     }
 }
 
-/// "3 minutes ago", as `docker images` says it.
+/// "3 minutes ago", as `docker images` says it (`seconds` is an age, `now − created`, computed
+/// saturating: an engine may send any number as a creation time).
 fn relative_time(seconds: i64) -> String {
     let seconds = seconds.max(0);
     let (n, unit) = match seconds {

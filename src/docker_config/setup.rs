@@ -8,9 +8,14 @@ use super::{
 };
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
+use crate::token::off_runtime;
 use crate::token::store::TokenStore;
 use serde::Serialize;
 use serde_json::Value;
+use std::time::Duration;
+
+/// How long the credential helper may take to answer the setup's check.
+const HELPER_PATIENCE: Duration = Duration::from_secs(30);
 use std::path::{Path, PathBuf};
 
 /// Written beside config.json when a setup made it: `--undo` then removes the file.
@@ -149,12 +154,13 @@ pub async fn setup(config: &Config) -> Result<SetupDone> {
         })?;
         login = Some(account.report.login);
     }
-    let store = TokenStore::for_config(config);
     if login.is_none() {
-        login = store.accounts().ok().and_then(|a| a.active);
+        // The keyring is D-Bus (and maybe an unlock prompt): never on a runtime worker.
+        let store = TokenStore::for_config(config);
+        login = off_runtime(move || Ok(store.accounts().ok().and_then(|a| a.active))).await?;
     }
     if login.is_some() {
-        confirm_helper(&helper, &config.registry)?;
+        confirm_helper(&helper, &config.registry).await?;
     }
     if !plan.changed {
         return Ok(SetupDone {
@@ -187,19 +193,23 @@ pub async fn setup(config: &Config) -> Result<SetupDone> {
 
 /// Puts config.json back as it was before the setup (the token, if one was moved, read back from the
 /// keyring), and removes the backup.
-pub fn undo(config: &Config) -> Result<PathBuf> {
+pub async fn undo(config: &Config) -> Result<PathBuf> {
     let path = config_path().ok_or_else(no_config_path)?;
     let backup = backup_path(&path);
     let absent = absent_marker(&path);
     if let Ok(bytes) = std::fs::read(&backup) {
+        // The keyring is D-Bus (and maybe an unlock prompt): never on a runtime worker.
         let store = TokenStore::for_config(config);
-        let restored = restore_text(&bytes, |login| {
-            store
-                .load(login)
-                .ok()
-                .flatten()
-                .map(|t| t.expose().to_string())
-        })?;
+        let restored = off_runtime(move || {
+            restore_text(&bytes, |login| {
+                store
+                    .load(login)
+                    .ok()
+                    .flatten()
+                    .map(|t| t.expose().to_string())
+            })
+        })
+        .await?;
         write_atomically(&path, &restored)?;
         std::fs::remove_file(&backup).map_err(|e| file_error(&backup, "remove", e))?;
         return Ok(path);
@@ -236,9 +246,9 @@ fn helper_missing() -> Error {
 }
 
 /// Runs the helper as Docker would (`get` with the registry on stdin) and expects credentials back.
-fn confirm_helper(helper: &Path, registry: &str) -> Result<()> {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
+async fn confirm_helper(helper: &Path, registry: &str) -> Result<()> {
+    use std::process::Stdio;
+    use tokio::io::AsyncWriteExt;
     let broken = |why: String| {
         Error::new(
             Code::DockerHelperMissing,
@@ -246,18 +256,22 @@ fn confirm_helper(helper: &Path, registry: &str) -> Result<()> {
             "Run it by hand: echo REGISTRY | docker-credential-ghcr-desktop get. config.json was not changed.",
         )
     };
-    let mut child = Command::new(helper)
+    let mut child = tokio::process::Command::new(helper)
         .arg("get")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
+        .kill_on_drop(true)
         .spawn()
         .map_err(|e| broken(e.to_string()))?;
     if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(registry.as_bytes());
+        let _ = stdin.write_all(registry.as_bytes()).await;
     }
-    let output = child
-        .wait_with_output()
+    // The helper reads the keyring, which may wait for an unlock: long enough for a person to type a
+    // password, not forever.
+    let output = tokio::time::timeout(HELPER_PATIENCE, child.wait_with_output())
+        .await
+        .map_err(|_| broken(format!("no answer within {} s", HELPER_PATIENCE.as_secs())))?
         .map_err(|e| broken(e.to_string()))?;
     let answer: Value = serde_json::from_slice(&output.stdout).map_err(|_| {
         broken(

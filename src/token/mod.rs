@@ -216,7 +216,7 @@ pub struct Account {
 }
 
 /// Runs a blocking keyring call off the async runtime's threads.
-async fn off_runtime<T: Send + 'static>(
+pub(crate) async fn off_runtime<T: Send + 'static>(
     call: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
     tokio::task::spawn_blocking(call).await.unwrap_or_else(|_| {

@@ -77,8 +77,14 @@ export function render(root, { invoke, show, account }) {
   };
 
   const load = async () => {
-    const cached = localStorage.getItem(cacheKey());
-    if (cached) { ui.packages = JSON.parse(cached); drawList(); }
+    // The last visit's list, shown at once; a cache that isn't a list (damaged, or from another
+    // version) is dropped, never an error.
+    try {
+      const cached = JSON.parse(localStorage.getItem(cacheKey()) || 'null');
+      if (Array.isArray(cached)) { ui.packages = cached; drawList(); }
+    } catch {
+      localStorage.removeItem(cacheKey());
+    }
     try {
       ui.packages = await invoke('packages_list', { org: ui.org || null });
       localStorage.setItem(cacheKey(), JSON.stringify(ui.packages));

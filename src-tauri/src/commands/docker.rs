@@ -26,7 +26,11 @@ pub async fn docker_cli_setup(state: State<'_, AppState>) -> Result<SetupDone, E
     docker_config::setup(state.config()?).await
 }
 
+/// Async (a sync command runs on the window's thread): undoing reads the token back from the
+/// keyring, which may wait for an unlock prompt.
 #[tauri::command]
-pub fn docker_cli_undo(state: State<'_, AppState>) -> Result<String, Error> {
-    docker_config::undo(state.config()?).map(|path| path.display().to_string())
+pub async fn docker_cli_undo(state: State<'_, AppState>) -> Result<String, Error> {
+    docker_config::undo(state.config()?)
+        .await
+        .map(|path| path.display().to_string())
 }

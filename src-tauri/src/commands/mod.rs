@@ -24,3 +24,41 @@ fn open_in_browser<R: Runtime>(app: &AppHandle<R>, url: String) -> Result<String
     })?;
     Ok(url)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Calls that reach the OS keyring (D-Bus, and maybe an unlock prompt that waits for a person).
+    const KEYRING_CALLS: [&str; 5] = [
+        "token::",
+        "docker_config::setup",
+        "docker_config::undo",
+        "docker_config::check_plaintext",
+        "TokenStore",
+    ];
+
+    /// A sync Tauri command runs on the window's thread: one that waited for the keyring would freeze
+    /// the window. Every command that reaches the keyring must be async (run off that thread).
+    #[test]
+    fn every_command_that_reaches_the_keyring_is_async() {
+        let files = [
+            ("docker.rs", include_str!("docker.rs")),
+            ("engine.rs", include_str!("engine.rs")),
+            ("images.rs", include_str!("images.rs")),
+            ("packages.rs", include_str!("packages.rs")),
+            ("pushes.rs", include_str!("pushes.rs")),
+            ("token.rs", include_str!("token.rs")),
+        ];
+        let mut sync_keyring_commands = Vec::new();
+        for (file, text) in files {
+            for command in text.split("#[tauri::command]").skip(1) {
+                let signature = command.lines().find(|l| l.contains("fn ")).unwrap_or("");
+                let body = &command[..command.find("\n}\n").unwrap_or(command.len())];
+                let reaches_keyring = KEYRING_CALLS.iter().any(|call| body.contains(call));
+                if reaches_keyring && !signature.contains("async fn") {
+                    sync_keyring_commands.push(format!("{file}: {}", signature.trim()));
+                }
+            }
+        }
+        assert_eq!(sync_keyring_commands, Vec::<String>::new());
+    }
+}

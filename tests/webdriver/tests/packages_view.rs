@@ -149,3 +149,34 @@ async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_an
         })
         .await;
 }
+
+#[tokio::test]
+async fn a_damaged_packages_cache_is_dropped_and_the_list_loads() {
+    let (_, token) = user_with_token("wd-cache", &[], "classic", &["write:packages"]).await;
+    let env = signed_in_env(&token);
+    App::launch("packages-cache", &env_refs(&env))
+        .await
+        .check(|client| async move {
+            client
+                .execute(
+                    "localStorage.setItem('packages:@me', '{not json'); \
+                     localStorage.setItem('packages:acme', '{\"not\": \"a list\"}');",
+                    vec![],
+                )
+                .await?;
+            open_view(&client, "packages").await?;
+            let empty = text_of(&client, "#no-package-yet").await?;
+            ensure(
+                empty.contains("No container packages yet"),
+                format!("the view says {empty:?}"),
+            )?;
+            let cache = client
+                .execute("return localStorage.getItem('packages:@me')", vec![])
+                .await?;
+            ensure(
+                cache != serde_json::json!("{not json"),
+                "the damaged cache is gone",
+            )
+        })
+        .await;
+}
