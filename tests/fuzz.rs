@@ -19,6 +19,31 @@ fn budget() -> Duration {
     Duration::from_secs_f64(seconds)
 }
 
+/// How often each parser under fuzzing accepted its input: a property that only holds "if it parsed"
+/// would pass with a parser that never does, so each target also asserts a share of parsed cases.
+#[derive(Default)]
+struct Parsed(std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>);
+
+impl Parsed {
+    fn hit(&self, what: &'static str) {
+        *self.0.lock().unwrap().entry(what).or_default() += 1;
+    }
+
+    /// Fails unless `what` parsed in at least `share` of `cases`; says how often each did.
+    fn at_least(&self, what: &'static str, share: f64, cases: u64) {
+        let counts = self.0.lock().unwrap();
+        let hits = counts.get(what).copied().unwrap_or(0);
+        println!(
+            "  {what}: {hits} of {cases} ({:.1} %)",
+            hits as f64 * 100.0 / cases.max(1) as f64
+        );
+        assert!(
+            hits as f64 >= share * cases as f64,
+            "{what} parsed only {hits} of {cases} cases: the generator or the parser is broken"
+        );
+    }
+}
+
 /// Runs `property` on values of `strategy` in rounds until `limit` has passed; returns the cases run.
 fn run_for<S: Strategy>(
     limit: Duration,
@@ -89,8 +114,30 @@ fn reference_like() -> impl Strategy<Value = String> {
         .prop_map(|(domain, path, tag, digest)| format!("{domain}{}{tag}{digest}", path.join("/")))
 }
 
+/// References the grammar accepts: lowercase components with every kind of separator, domains with
+/// and without ports, tags and digests — so the accepting path is fuzzed as hard as the refusing one.
+fn valid_reference() -> impl Strategy<Value = String> {
+    let component = "[a-z0-9]{1,4}(([._]|__|-{1,2})[a-z0-9]{1,4}){0,2}";
+    let domain = prop_oneof![
+        Just(String::new()),
+        Just("ghcr.io/".to_string()),
+        Just("localhost:5000/".to_string()),
+        "[a-z0-9]{1,6}\\.[a-z]{2,3}(:[0-9]{1,4})?/",
+    ];
+    let tag = prop_oneof![Just(String::new()), ":[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,10}"];
+    let digest = prop_oneof![3 => Just(String::new()), 1 => "@sha256:[0-9a-f]{64}"];
+    (
+        domain,
+        proptest::collection::vec(component, 1..4),
+        tag,
+        digest,
+    )
+        .prop_map(|(domain, path, tag, digest)| format!("{domain}{}{tag}{digest}", path.join("/")))
+}
+
 fn any_text() -> impl Strategy<Value = String> {
     prop_oneof![
+        2 => valid_reference(),
         3 => reference_like(),
         1 => "[ -~]{0,300}",
         1 => any::<String>(),
@@ -118,9 +165,11 @@ fn stricter_by_design(problem: &Problem) -> bool {
 #[ignore = "time-boxed fuzzing; tests/run.sh runs it with GHCR_FUZZ_SECONDS"]
 fn references_agree_with_the_grammar_round_trip_and_fixes_are_valid() {
     let grammar = grammar();
+    let parsed_cases = Parsed::default();
     let cases = run_for(budget(), any_text(), |text| {
         match Reference::parse(&text) {
             Ok(parsed) => {
+                parsed_cases.hit("references");
                 prop_assert!(
                     grammar.is_match(&text),
                     "parser accepts {text:?}, grammar does not"
@@ -146,6 +195,7 @@ fn references_agree_with_the_grammar_round_trip_and_fixes_are_valid() {
         }
         match reference::tag_target(&text, "ghcr.io") {
             Ok(target) => {
+                parsed_cases.hit("tag targets");
                 prop_assert!(target.tag().is_some() && target.digest().is_none());
                 prop_assert!(Reference::parse(&target.to_string()).is_ok());
             }
@@ -168,6 +218,8 @@ fn references_agree_with_the_grammar_round_trip_and_fixes_are_valid() {
         Ok(())
     });
     println!("references: {cases} cases without a failure");
+    parsed_cases.at_least("references", 0.10, cases);
+    parsed_cases.at_least("tag targets", 0.05, cases);
 }
 
 /// Push-stream lines: real shapes with random values, and plain garbage.
@@ -202,20 +254,27 @@ fn push_line() -> impl Strategy<Value = Vec<u8>> {
 #[test]
 #[ignore = "time-boxed fuzzing; tests/run.sh runs it with GHCR_FUZZ_SECONDS"]
 fn push_stream_lines_never_panic_and_layer_events_keep_their_layer() {
+    let parsed = Parsed::default();
     let cases = run_for(budget().mul_f64(0.25), push_line(), |line| {
         match parse_line(&line) {
             StreamLine::Layer { id, event } => {
+                parsed.hit("layer events");
                 prop_assert!(!id.is_empty());
                 if let LayerEvent::Uploading { total, .. } = event {
                     prop_assert!(total != Some(0));
                 }
             }
-            StreamLine::Failed(error) => prop_assert!(error.message.starts_with("The push failed")),
+            StreamLine::Failed(error) => {
+                parsed.hit("failures");
+                prop_assert!(error.message.starts_with("The push failed"))
+            }
             _ => {}
         }
         Ok(())
     });
     println!("push stream lines: {cases} cases without a failure");
+    parsed.at_least("layer events", 0.25, cases);
+    parsed.at_least("failures", 0.05, cases);
 }
 
 /// Archive manifests: docker-archive `manifest.json`, OCI index and manifest, and image configs, in
@@ -251,12 +310,15 @@ fn archive_manifests_never_panic_and_only_sha256_digests_get_through() {
         "org.opencontainers.image.source".to_string(),
         "https://github.com/o/r".to_string(),
     )]);
+    let parsed = Parsed::default();
     let cases = run_for(budget().mul_f64(0.25), archive_json(), |bytes| {
         if let Ok(images) = archive::parse_docker_manifest(&bytes) {
+            parsed.hit("docker-archive manifests");
             prop_assert!(!images.is_empty());
             let _ = archive::pick_docker_image(&images, Some("x"));
         }
         if let Ok(index) = archive::parse_index(&bytes) {
+            parsed.hit("OCI indexes");
             prop_assert!(index
                 .manifests
                 .iter()
@@ -264,6 +326,7 @@ fn archive_manifests_never_panic_and_only_sha256_digests_get_through() {
             let _ = archive::pick_oci_image(&index, None);
         }
         if let Ok(manifest) = archive::parse_manifest(&bytes) {
+            parsed.hit("OCI manifests");
             prop_assert!(archive::is_sha256_digest(&manifest.config.digest));
             prop_assert!(manifest
                 .layers
@@ -271,6 +334,7 @@ fn archive_manifests_never_panic_and_only_sha256_digests_get_through() {
                 .all(|d| archive::is_sha256_digest(&d.digest)));
         }
         if let Ok(diff_ids) = archive::diff_ids(&bytes) {
+            parsed.hit("image configs");
             prop_assert!(diff_ids.iter().all(|d| archive::is_sha256_digest(d)));
         }
         if let Ok(relabelled) = archive::with_labels(&bytes, &labels) {
@@ -284,6 +348,14 @@ fn archive_manifests_never_panic_and_only_sha256_digests_get_through() {
         Ok(())
     });
     println!("archive manifests: {cases} cases without a failure");
+    for what in [
+        "docker-archive manifests",
+        "OCI indexes",
+        "OCI manifests",
+        "image configs",
+    ] {
+        parsed.at_least(what, 0.01, cases);
+    }
 }
 
 /// `X-OAuth-Scopes` values (scope lists with odd spacing and repeats, and garbage) and registry
@@ -344,11 +416,15 @@ fn scope_and_challenge_headers_never_panic_and_keep_what_was_sent() {
     use ghcr::github::parse_scopes_header;
     use ghcr::registry::parse_bearer_challenge;
     use ghcr::token::scopes::ScopeCheck;
+    let counted = Parsed::default();
     let cases = run_for(
         budget().mul_f64(0.25),
         header(),
         |(scopes, listed, challenge, garbage)| {
             let parsed = parse_scopes_header(&listed);
+            if !parsed.is_empty() {
+                counted.hit("scope lists");
+            }
             for scope in &parsed {
                 prop_assert!(!scope.is_empty() && !scope.contains(',') && scope.trim() == scope);
             }
@@ -368,6 +444,7 @@ fn scope_and_challenge_headers_never_panic_and_keep_what_was_sent() {
             prop_assert_eq!(check.missing.iter().any(|m| m.required), !check.write);
 
             let found = parse_bearer_challenge(&challenge).expect("a Bearer challenge parses");
+            counted.hit("challenges");
             let realm = challenge
                 .split("realm=")
                 .nth(1)
@@ -380,6 +457,8 @@ fn scope_and_challenge_headers_never_panic_and_keep_what_was_sent() {
         },
     );
     println!("scope and challenge headers: {cases} cases without a failure");
+    counted.at_least("scope lists", 0.30, cases);
+    counted.at_least("challenges", 1.0, cases);
 }
 
 /// What GitHub's packages API and the Engine API send, in their documented shapes (nulls where they
@@ -439,11 +518,22 @@ fn github_and_engine_json_in_documented_shapes_always_parses_and_garbage_never_p
     use ghcr::engine::events::parse_event;
     use ghcr::engine::images::{rows, ImageSummary};
     use ghcr::packages::{Package, Version};
+    let parsed = Parsed::default();
     let cases = run_for(budget().mul_f64(0.25), service_json(), |(shape, body)| {
         let packages = serde_json::from_slice::<Vec<Package>>(&body);
         let versions = serde_json::from_slice::<Vec<Version>>(&body);
         let summaries = serde_json::from_slice::<Vec<ImageSummary>>(&body);
         let event = parse_event(&body);
+        for (ok, what) in [
+            (packages.is_ok(), "GitHub packages"),
+            (versions.is_ok(), "GitHub versions"),
+            (summaries.is_ok(), "engine image lists"),
+            (event.is_some(), "engine image events"),
+        ] {
+            if ok {
+                parsed.hit(what);
+            }
+        }
         match shape {
             0 => prop_assert!(packages.is_ok(), "{:?}", packages.err()),
             1 => {
@@ -471,4 +561,8 @@ fn github_and_engine_json_in_documented_shapes_always_parses_and_garbage_never_p
         Ok(())
     });
     println!("GitHub and engine JSON: {cases} cases without a failure");
+    parsed.at_least("GitHub packages", 0.10, cases);
+    parsed.at_least("GitHub versions", 0.10, cases);
+    parsed.at_least("engine image lists", 0.10, cases);
+    parsed.at_least("engine image events", 0.02, cases);
 }
