@@ -276,13 +276,18 @@ pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
 ) -> Result<T> {
     let body = crate::http::read_body(response, crate::http::Limit::JSON)
         .await
-        .map_err(|e| {
-            let why = e.describe();
-            Error::new(
+        .map_err(|e| match e {
+            crate::http::BodyError::Broken(e) => unreachable(api, &e),
+            crate::http::BodyError::TimedOut => Error::new(
                 Code::NetworkUnreachable,
-                format!("GitHub at {api} {why}"),
+                format!("Cannot reach GitHub at {api}: no answer in time"),
                 "Check your network connection (and GHCR_API_URL if you set it). Nothing was lost.",
-            )
+            ),
+            too_large => Error::new(
+                Code::GithubProtocol,
+                format!("GitHub at {api} {}", too_large.describe()),
+                "Check GHCR_API_URL: it should be GitHub's API (https://api.github.com).",
+            ),
         })?;
     serde_json::from_slice(&body).map_err(|_| {
         Error::new(

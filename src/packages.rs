@@ -164,13 +164,7 @@ impl GitHub {
         owner: &Owner,
         name: &str,
     ) -> Result<Vec<Version>> {
-        let path = format!(
-            "{}/container/{}/versions?per_page=100",
-            owner.path(),
-            segment(name)
-        );
-        self.all_pages(token, &path, &format!("the versions of {name}"))
-            .await
+        self.versions_in(token, owner, name, "active").await
     }
 
     /// A package's deleted versions that GitHub can still restore (30 days).
@@ -180,13 +174,27 @@ impl GitHub {
         owner: &Owner,
         name: &str,
     ) -> Result<Vec<Version>> {
+        self.versions_in(token, owner, name, "deleted").await
+    }
+
+    /// The versions in `state` (GitHub's `active` or `deleted`), every page.
+    async fn versions_in(
+        &self,
+        token: &Secret,
+        owner: &Owner,
+        name: &str,
+        state: &str,
+    ) -> Result<Vec<Version>> {
         let path = format!(
-            "{}/container/{}/versions?state=deleted&per_page=100",
+            "{}/container/{}/versions?state={state}&per_page=100",
             owner.path(),
             segment(name)
         );
-        self.all_pages(token, &path, &format!("the deleted versions of {name}"))
-            .await
+        let what = match state {
+            "deleted" => format!("the deleted versions of {name}"),
+            _ => format!("the versions of {name}"),
+        };
+        self.all_pages(token, &path, &what).await
     }
 
     /// Brings a deleted version back (within 30 days).

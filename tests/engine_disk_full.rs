@@ -6,13 +6,9 @@
 
 mod common;
 
-use common::{
-    docker, emulated_github, layered_image, new_token, new_user, skopeo, stack, stack_command,
-};
-use ghcr::push::{push, PushPlan, PushRequest, PushSource, Via};
-use ghcr::registry::session::Credentials;
-use ghcr::secret::Secret;
-use ghcr::{Code, Config};
+use common::{docker, layered_image, stack_command, Pusher};
+use ghcr::push::push;
+use ghcr::Code;
 use std::path::Path;
 use std::process::Command;
 
@@ -60,50 +56,33 @@ impl Drop for FullDir {
     }
 }
 
-fn request(source: &str, target: &str) -> PushPlan {
-    PushRequest {
-        source: PushSource::Image(source.to_string()),
-        target: target.to_string(),
-        via: Via::Direct,
-        source_repository: None,
-        engine: None,
-    }
-    .checked(&emulated_github())
-    .expect("a valid target")
-}
-
 #[tokio::test]
 #[ignore = "fills dockerd's temporary directory, which every export needs: run alone (tests/run.sh does)"]
 async fn a_full_engine_disk_fails_the_export_clearly_pushes_nothing_and_the_push_works_with_space_again(
 ) {
-    let cache = tempfile::tempdir().unwrap();
-    let config = Config {
-        docker_host: Some(stack("DOCKER_HOST")),
-        cache_dir: Some(cache.path().to_path_buf()),
-        ..emulated_github()
-    };
-    let login = new_user("disk-full").await;
-    let token = new_token(&login, "classic", &["write:packages"]).await;
-    let source = format!("disk-full-{login}:1");
+    let pusher = Pusher::new("disk-full").await;
+    let source = format!("disk-full-{}:1", pusher.login);
     layered_image(&source, &[6_000_000, 6_000_000]);
     let image_id = docker(&["image", "inspect", "--format", "{{.Id}}", &source]);
-    let target = format!("{}/{login}/disk-full:1", config.registry);
-    let credentials = || Credentials {
-        login: login.clone(),
-        token: Secret::new(token.clone()),
-    };
+    let target = pusher.target("disk-full:1");
+    let config = &pusher.config;
 
     let full = EngineTmpFull::fill();
-    let error = push(&config, &request(&source, &target), credentials(), |_| {})
-        .await
-        .unwrap_err();
+    let error = push(
+        config,
+        &pusher.plan(&source, &target),
+        pusher.credentials(),
+        |_| {},
+    )
+    .await
+    .unwrap_err();
     assert_eq!(error.code, Code::EngineFailed, "{error:?}");
     assert!(
         error.message.contains("no space left on device"),
         "{error:?}"
     );
     assert!(error.hint.contains("DOCKER_TMPDIR"), "{error:?}");
-    let inspected = skopeo(&["inspect", &format!("docker://{target}")], &login, &token);
+    let inspected = pusher.has(&target);
     assert!(
         inspected
             .as_ref()
@@ -117,10 +96,15 @@ async fn a_full_engine_disk_fails_the_export_clearly_pushes_nothing_and_the_push
     );
 
     drop(full);
-    let pushed = push(&config, &request(&source, &target), credentials(), |_| {})
-        .await
-        .unwrap();
-    let inspected = skopeo(&["inspect", &format!("docker://{target}")], &login, &token).unwrap();
+    let pushed = push(
+        config,
+        &pusher.plan(&source, &target),
+        pusher.credentials(),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let inspected = pusher.has(&target).unwrap();
     assert!(inspected.contains(&pushed.digest), "{inspected}");
 }
 
@@ -128,27 +112,18 @@ async fn a_full_engine_disk_fails_the_export_clearly_pushes_nothing_and_the_push
 #[ignore = "mounts a tmpfs (root): run by tests/run.sh with the disk-full test"]
 async fn a_full_disk_under_the_cache_costs_only_the_cache() {
     let full = FullDir::new();
-    let config = Config {
-        docker_host: Some(stack("DOCKER_HOST")),
-        cache_dir: Some(full.path().to_path_buf()),
-        ..emulated_github()
-    };
-    let login = new_user("cache-full").await;
-    let token = new_token(&login, "classic", &["write:packages"]).await;
-    let source = format!("cache-full-{login}:1");
+    let pusher = Pusher::with_cache("cache-full", full.path()).await;
+    let source = format!("cache-full-{}:1", pusher.login);
     layered_image(&source, &[3_000_000, 3_000_000]);
-    let target = format!("{}/{login}/cache-full:1", config.registry);
+    let target = pusher.target("cache-full:1");
     let pushed = push(
-        &config,
-        &request(&source, &target),
-        Credentials {
-            login: login.clone(),
-            token: Secret::new(token.clone()),
-        },
+        &pusher.config,
+        &pusher.plan(&source, &target),
+        pusher.credentials(),
         |_| {},
     )
     .await
     .unwrap();
-    let inspected = skopeo(&["inspect", &format!("docker://{target}")], &login, &token).unwrap();
+    let inspected = pusher.has(&target).unwrap();
     assert!(inspected.contains(&pushed.digest), "{inspected}");
 }

@@ -8,8 +8,8 @@
 mod common;
 
 use common::{
-    bytes_by_layer, docker, emulated_github, layered_image, make_public, new_token, new_user,
-    next_update, skopeo, stack, three_layer_image,
+    assert_every_layer_uploaded_in_full, docker, emulated_github, last_layer_states, layered_image,
+    make_public, new_token, new_user, next_update, skopeo, stack, three_layer_image,
 };
 use ghcr::push::progress::{LayerState, Snapshot};
 use ghcr::push::{push, PushPlan, PushRequest, PushSource, Via};
@@ -97,20 +97,8 @@ async fn a_direct_push_pulls_back_with_the_source_image_id_and_the_registrys_dig
     let elapsed = started.elapsed();
 
     assert_eq!(pushed.digest, registry_digest(&target, &login, &token));
-    let (_, last) = snapshots.last().unwrap();
-    assert_eq!(last.layers.len(), 3, "{last:?}");
-    for layer in &last.layers {
-        assert_eq!(layer.state, LayerState::Pushed, "{layer:?}");
-        assert_eq!(
-            Some(layer.bytes),
-            layer.total,
-            "ends at the layer size: {layer:?}"
-        );
-    }
     let only: Vec<Snapshot> = snapshots.iter().map(|(_, s)| s.clone()).collect();
-    for (layer, bytes) in bytes_by_layer(&only) {
-        assert!(bytes.windows(2).all(|w| w[0] <= w[1]), "{layer}: {bytes:?}");
-    }
+    assert_every_layer_uploaded_in_full(&only, 3);
     // At most ten a second: the ticker's updates, plus the final one.
     let allowed = (elapsed.as_millis() / 100) as usize + 2;
     assert!(
@@ -139,14 +127,7 @@ async fn a_direct_push_pulls_back_with_the_source_image_id_and_the_registrys_dig
     .await
     .unwrap();
     assert_eq!(repushed.digest, pushed.digest);
-    let states: Vec<LayerState> = again
-        .last()
-        .unwrap()
-        .layers
-        .iter()
-        .map(|l| l.state)
-        .collect();
-    assert_eq!(states, vec![LayerState::Existed; 3]);
+    assert_eq!(last_layer_states(&again), vec![LayerState::Existed; 3]);
 }
 
 #[tokio::test]
@@ -347,14 +328,7 @@ async fn a_push_to_a_new_repository_mounts_the_layers_the_owner_already_pushed()
     .await
     .unwrap();
 
-    let states: Vec<LayerState> = snapshots
-        .last()
-        .unwrap()
-        .layers
-        .iter()
-        .map(|l| l.state)
-        .collect();
-    assert_eq!(states, vec![LayerState::Mounted; 3]);
+    assert_eq!(last_layer_states(&snapshots), vec![LayerState::Mounted; 3]);
     assert_eq!(pushed.digest, registry_digest(&second, &login, &token));
     assert_eq!(
         registry_digest(&first, &login, &token),

@@ -6,7 +6,8 @@
 mod common;
 
 use common::{
-    bytes_by_layer, docker, emulated_github, new_token, new_user, skopeo, stack, three_layer_image,
+    assert_every_layer_uploaded_in_full, docker, emulated_github, last_layer_states, new_token,
+    new_user, skopeo, stack, three_layer_image,
 };
 use ghcr::engine::Engine;
 use ghcr::push::engine::push_with_engine;
@@ -63,20 +64,7 @@ async fn a_three_layer_image_pushes_with_monotonic_layer_progress_and_the_regist
     )
     .expect("skopeo inspect");
     assert!(inspect.contains(&pushed.digest), "{inspect}");
-    let last = snapshots.last().unwrap();
-    assert_eq!(last.layers.len(), 3, "{last:?}");
-    for layer in &last.layers {
-        assert_eq!(layer.state, LayerState::Pushed, "{layer:?}");
-        assert_eq!(
-            Some(layer.bytes),
-            layer.total,
-            "ends at the layer size: {layer:?}"
-        );
-    }
-    for (layer, bytes) in bytes_by_layer(&snapshots) {
-        assert!(bytes.windows(2).all(|w| w[0] <= w[1]), "{layer}: {bytes:?}");
-    }
-    assert_eq!(last.bytes, last.total);
+    assert_every_layer_uploaded_in_full(&snapshots, 3);
 
     // Again: the registry has every layer.
     let mut again = Vec::new();
@@ -91,14 +79,7 @@ async fn a_three_layer_image_pushes_with_monotonic_layer_progress_and_the_regist
     .await
     .unwrap();
     assert_eq!(repushed.digest, pushed.digest);
-    let states: Vec<LayerState> = again
-        .last()
-        .unwrap()
-        .layers
-        .iter()
-        .map(|l| l.state)
-        .collect();
-    assert_eq!(states, vec![LayerState::Existed; 3]);
+    assert_eq!(last_layer_states(&again), vec![LayerState::Existed; 3]);
 }
 
 #[tokio::test]

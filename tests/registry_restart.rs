@@ -5,56 +5,30 @@
 
 mod common;
 
-use common::{
-    emulated_github, layered_image, new_token, new_user, next_update, skopeo, stack, stack_command,
-};
+use common::{layered_image, next_update, stack_command, Pusher};
 use ghcr::push::jobs::{JobState, Jobs};
 use ghcr::push::progress::LayerState;
-use ghcr::push::{PushRequest, PushSource, Via};
-use ghcr::registry::session::Credentials;
-use ghcr::secret::Secret;
-use ghcr::{Code, Config};
+use ghcr::Code;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 #[tokio::test]
 #[ignore = "stops the shared registry: run alone (tests/run.sh does)"]
 async fn a_push_cut_off_by_the_registry_fails_fast_and_its_retry_skips_what_was_uploaded() {
-    let cache = tempfile::tempdir().unwrap();
-    let config = Config {
-        docker_host: Some(stack("DOCKER_HOST")),
-        cache_dir: Some(cache.path().to_path_buf()),
-        ..emulated_github()
-    };
-    let login = new_user("registry-restart").await;
-    let token = new_token(&login, "classic", &["write:packages"]).await;
+    let pusher = Pusher::new("registry-restart").await;
+    let login = &pusher.login;
     let source = format!("registry-restart-{login}:1");
     layered_image(
         &source,
         &[40_000_000, 41_000_000, 42_000_000, 43_000_000, 44_000_000],
     );
-    let target = format!("{}/{login}/restarted:1", config.registry);
-    let credentials = || Credentials {
-        login: login.clone(),
-        token: Secret::new(token.clone()),
-    };
+    let target = pusher.target("restarted:1");
 
     let (sender, mut updates) = mpsc::unbounded_channel();
-    let jobs = Jobs::new(config.clone(), 2, move |update| {
+    let jobs = Jobs::new(pusher.config.clone(), 2, move |update| {
         let _ = sender.send(update.clone());
     });
-    let id = jobs.submit(
-        PushRequest {
-            source: PushSource::Image(source),
-            target: target.clone(),
-            via: Via::Direct,
-            source_repository: None,
-            engine: None,
-        }
-        .checked(&config)
-        .unwrap(),
-        credentials(),
-    );
+    let id = jobs.submit(pusher.plan(&source, &target), pusher.credentials());
 
     // Stop the registry once the first layer is up.
     loop {
@@ -88,13 +62,10 @@ async fn a_push_cut_off_by_the_registry_fails_fast_and_its_retry_skips_what_was_
     };
     assert_eq!(error.code, Code::RegistryUnreachable, "{error}");
     assert!(took < Duration::from_secs(10), "failed after {took:?}");
-    assert!(
-        skopeo(&["inspect", &format!("docker://{target}")], &login, &token).is_err(),
-        "no tag after a failed push"
-    );
+    assert!(pusher.has(&target).is_err(), "no tag after a failed push");
 
     // Retry: the layers uploaded before are found, the rest go up, the tag appears.
-    jobs.retry(id, credentials()).unwrap();
+    jobs.retry(id, pusher.credentials()).unwrap();
     let done = loop {
         let update = next_update(&mut updates, Duration::from_secs(60)).await;
         if update.state.is_finished() {
@@ -111,6 +82,6 @@ async fn a_push_cut_off_by_the_registry_fails_fast_and_its_retry_skips_what_was_
         .count();
     assert!(existed >= 1, "skipped what was uploaded: {layers:?}");
     assert_eq!(layers.len(), 5);
-    let inspect = skopeo(&["inspect", &format!("docker://{target}")], &login, &token).unwrap();
+    let inspect = pusher.has(&target).unwrap();
     assert!(inspect.contains(&pushed.digest), "{inspect}");
 }

@@ -49,3 +49,101 @@ pub async fn next_update(
         .expect("a job update in time")
         .expect("the jobs are alive")
 }
+
+/// The states of the layers in the last snapshot.
+pub fn last_layer_states(snapshots: &[Snapshot]) -> Vec<ghcr::push::progress::LayerState> {
+    snapshots
+        .last()
+        .expect("at least one snapshot")
+        .layers
+        .iter()
+        .map(|l| l.state)
+        .collect()
+}
+
+/// What every complete upload of `layers` layers reports: each layer pushed and ending at its size,
+/// each layer's bytes never going back, and the total reached.
+pub fn assert_every_layer_uploaded_in_full(snapshots: &[Snapshot], layers: usize) {
+    use ghcr::push::progress::LayerState;
+    let last = snapshots.last().expect("at least one snapshot");
+    assert_eq!(last.layers.len(), layers, "{last:?}");
+    for layer in &last.layers {
+        assert_eq!(layer.state, LayerState::Pushed, "{layer:?}");
+        assert_eq!(
+            Some(layer.bytes),
+            layer.total,
+            "ends at the layer size: {layer:?}"
+        );
+    }
+    for (layer, bytes) in bytes_by_layer(snapshots) {
+        assert!(bytes.windows(2).all(|w| w[0] <= w[1]), "{layer}: {bytes:?}");
+    }
+    assert_eq!(last.bytes, last.total);
+}
+
+/// A writer of a fresh namespace of the emulated GitHub, pushing from the stack's engine with a blob
+/// cache of its own (`cache` overrides where it lives).
+pub struct Pusher {
+    pub config: ghcr::Config,
+    pub login: String,
+    pub token: String,
+    _cache: Option<tempfile::TempDir>,
+}
+
+impl Pusher {
+    pub async fn new(prefix: &str) -> Pusher {
+        let cache = tempfile::tempdir().expect("a temporary cache");
+        let mut pusher = Pusher::with_cache(prefix, cache.path()).await;
+        pusher._cache = Some(cache);
+        pusher
+    }
+
+    pub async fn with_cache(prefix: &str, cache: &std::path::Path) -> Pusher {
+        let login = new_user(prefix).await;
+        let token = new_token(&login, "classic", &["write:packages"]).await;
+        Pusher {
+            config: ghcr::Config {
+                docker_host: Some(stack("DOCKER_HOST")),
+                cache_dir: Some(cache.to_path_buf()),
+                ..emulated_github()
+            },
+            login,
+            token,
+            _cache: None,
+        }
+    }
+
+    /// `REGISTRY/LOGIN/NAME_AND_TAG`.
+    pub fn target(&self, name_and_tag: &str) -> String {
+        format!("{}/{}/{name_and_tag}", self.config.registry, self.login)
+    }
+
+    pub fn credentials(&self) -> ghcr::registry::session::Credentials {
+        ghcr::registry::session::Credentials {
+            login: self.login.clone(),
+            token: ghcr::Secret::new(self.token.clone()),
+        }
+    }
+
+    /// The checked plan of a direct push of the local image `source` to `target`.
+    pub fn plan(&self, source: &str, target: &str) -> ghcr::push::PushPlan {
+        ghcr::push::PushRequest {
+            source: ghcr::push::PushSource::Image(source.to_string()),
+            target: target.to_string(),
+            via: ghcr::push::Via::Direct,
+            source_repository: None,
+            engine: None,
+        }
+        .checked(&self.config)
+        .expect("a valid target")
+    }
+
+    /// Whether the registry has `target`, as skopeo sees it.
+    pub fn has(&self, target: &str) -> Result<String, String> {
+        skopeo(
+            &["inspect", &format!("docker://{target}")],
+            &self.login,
+            &self.token,
+        )
+    }
+}

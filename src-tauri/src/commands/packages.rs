@@ -25,42 +25,32 @@ pub async fn packages_list(
         .await
 }
 
-#[tauri::command]
-pub async fn package_get(
-    state: State<'_, AppState>,
-    org: Option<String>,
-    name: String,
-) -> Result<Package, Error> {
-    let (github, token) = github(&state).await?;
-    github
-        .package(&token, &Owner::from_option(org.as_deref()), &name)
-        .await
+/// A command on package `name` of the token's user (or of `org`): the GitHub method of the same job,
+/// called with the token in use.
+macro_rules! package_command {
+    ($command:ident => $method:ident($($arg:ident: $kind:ty),*) -> $answer:ty) => {
+        #[tauri::command]
+        pub async fn $command(
+            state: State<'_, AppState>,
+            org: Option<String>,
+            name: String,
+            $($arg: $kind),*
+        ) -> Result<$answer, Error> {
+            let (github, token) = github(&state).await?;
+            github
+                .$method(&token, &Owner::from_option(org.as_deref()), &name $(, $arg)*)
+                .await
+        }
+    };
 }
 
-#[tauri::command]
-pub async fn package_versions(
-    state: State<'_, AppState>,
-    org: Option<String>,
-    name: String,
-) -> Result<Vec<Version>, Error> {
-    let (github, token) = github(&state).await?;
-    github
-        .versions(&token, &Owner::from_option(org.as_deref()), &name)
-        .await
-}
-
-#[tauri::command]
-pub async fn package_delete_version(
-    state: State<'_, AppState>,
-    org: Option<String>,
-    name: String,
-    id: u64,
-) -> Result<(), Error> {
-    let (github, token) = github(&state).await?;
-    github
-        .delete_version(&token, &Owner::from_option(org.as_deref()), &name, id)
-        .await
-}
+package_command!(package_get => package() -> Package);
+package_command!(package_versions => versions() -> Vec<Version>);
+package_command!(package_deleted_versions => deleted_versions() -> Vec<Version>);
+package_command!(package_delete_version => delete_version(id: u64) -> ());
+package_command!(package_restore_version => restore_version(id: u64) -> ());
+package_command!(package_delete => delete_package() -> ());
+package_command!(package_restore => restore_package() -> ());
 
 /// Pulls `owner/name:tag`'s manifest anonymously from the registry.
 #[tauri::command]
@@ -90,55 +80,6 @@ pub fn open_package_settings<R: Runtime>(
         &name,
     );
     super::open_in_browser(&app, url)
-}
-
-#[tauri::command]
-pub async fn package_deleted_versions(
-    state: State<'_, AppState>,
-    org: Option<String>,
-    name: String,
-) -> Result<Vec<Version>, Error> {
-    let (github, token) = github(&state).await?;
-    github
-        .deleted_versions(&token, &Owner::from_option(org.as_deref()), &name)
-        .await
-}
-
-#[tauri::command]
-pub async fn package_restore_version(
-    state: State<'_, AppState>,
-    org: Option<String>,
-    name: String,
-    id: u64,
-) -> Result<(), Error> {
-    let (github, token) = github(&state).await?;
-    github
-        .restore_version(&token, &Owner::from_option(org.as_deref()), &name, id)
-        .await
-}
-
-#[tauri::command]
-pub async fn package_delete(
-    state: State<'_, AppState>,
-    org: Option<String>,
-    name: String,
-) -> Result<(), Error> {
-    let (github, token) = github(&state).await?;
-    github
-        .delete_package(&token, &Owner::from_option(org.as_deref()), &name)
-        .await
-}
-
-#[tauri::command]
-pub async fn package_restore(
-    state: State<'_, AppState>,
-    org: Option<String>,
-    name: String,
-) -> Result<(), Error> {
-    let (github, token) = github(&state).await?;
-    github
-        .restore_package(&token, &Owner::from_option(org.as_deref()), &name)
-        .await
 }
 
 /// The repositories a package of `owner` can be connected to.
