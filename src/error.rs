@@ -166,12 +166,16 @@ impl fmt::Display for Code {
     }
 }
 
-/// A failure as a person sees it. Serialised as `{"code","message","hint"}` for the UI and `--json`.
+/// A failure as a person sees it. Serialised as `{"code","message","hint"}` for the UI and `--json`
+/// (with `"retry_after_s"` when the peer said how long to wait).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Error {
     pub code: Code,
     pub message: String,
     pub hint: String,
+    /// The wait the peer asked for before trying again (`Retry-After`), in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_s: Option<u64>,
 }
 
 impl Error {
@@ -180,7 +184,14 @@ impl Error {
             code,
             message: message.into(),
             hint: hint.into(),
+            retry_after_s: None,
         }
+    }
+
+    /// The same error, with the wait the peer asked for.
+    pub fn with_retry_after(mut self, seconds: Option<u64>) -> Self {
+        self.retry_after_s = seconds;
+        self
     }
 }
 

@@ -116,17 +116,20 @@ pub(crate) fn answered(response: reqwest::Response, what: &str) -> Result<reqwes
                 .get("x-ratelimit-remaining")
                 .is_some_and(|v| v == "0"));
     if rate_limited {
-        let wait = response
+        let retry_after = response
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let wait = retry_after
             .map(|s| format!(" Try again in {s} s."))
             .unwrap_or_default();
         return Err(Error::new(
             Code::GithubRateLimited,
             "GitHub's API rate limit is used up",
             format!("Wait for it to reset.{wait}"),
-        ));
+        )
+        .with_retry_after(retry_after));
     }
     if status.is_server_error() {
         return Err(Error::new(

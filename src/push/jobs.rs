@@ -22,6 +22,12 @@ use tokio::sync::Semaphore;
 pub const DEFAULT_CONCURRENCY: usize = 2;
 /// Waits before the automatic retries of a failure that passes; then the job fails and says why.
 const BACKOFF: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
+/// A registry that asks to slow down (429, or ghcr.io's secondary rate limit) is waited on as long as
+/// it says (`Retry-After`), else this long — ghcr.io says "wait a few minutes" — up to this many times.
+const RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
+const RATE_LIMIT_RETRIES: usize = 3;
+/// Longer than this is not waited on by itself: the job fails and says when to try.
+const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
 
 pub type JobId = u64;
 
@@ -91,6 +97,22 @@ pub struct Jobs {
 /// Whether a failure is worth trying again by itself.
 pub fn passes(code: Code) -> bool {
     matches!(code, Code::RegistryUnreachable | Code::RegistryRateLimited)
+}
+
+/// How long to wait before trying again after `error`, the `attempt`-th retry (0 for the first);
+/// `None` when the job should fail now.
+pub fn wait_before_retry(error: &Error, attempt: usize) -> Option<Duration> {
+    if !passes(error.code) {
+        return None;
+    }
+    let wait = match error.code {
+        Code::RegistryRateLimited if attempt < RATE_LIMIT_RETRIES => error
+            .retry_after_s
+            .map(Duration::from_secs)
+            .unwrap_or(RATE_LIMIT_WAIT),
+        _ => *BACKOFF.get(attempt)?,
+    };
+    (wait <= LONGEST_WAIT).then_some(wait)
 }
 
 impl Jobs {
@@ -252,8 +274,8 @@ impl Jobs {
                 Err(_) if cancel.is_cancelled() => {
                     return self.set(id, |u| u.state = JobState::Cancelled);
                 }
-                Err(error) if passes(error.code) && attempt < BACKOFF.len() => {
-                    let wait = BACKOFF[attempt];
+                Err(error) if wait_before_retry(&error, attempt).is_some() => {
+                    let wait = wait_before_retry(&error, attempt).unwrap_or_default();
                     attempt += 1;
                     self.set(id, |u| {
                         u.state = JobState::Retrying {
@@ -305,5 +327,43 @@ fn background() -> tokio::runtime::Handle {
     match runtime {
         Some(runtime) => runtime.handle().clone(),
         None => tokio::runtime::Handle::current(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(code: Code, retry_after_s: Option<u64>) -> Error {
+        Error::new(code, "m", "h").with_retry_after(retry_after_s)
+    }
+
+    #[test]
+    fn a_rate_limit_is_waited_on_as_long_as_the_registry_says_or_a_minute() {
+        let limited = error(Code::RegistryRateLimited, Some(7));
+        assert_eq!(wait_before_retry(&limited, 0), Some(Duration::from_secs(7)));
+        let unsaid = error(Code::RegistryRateLimited, None);
+        assert_eq!(wait_before_retry(&unsaid, 0), Some(RATE_LIMIT_WAIT));
+        assert_eq!(wait_before_retry(&unsaid, 2), Some(RATE_LIMIT_WAIT));
+        assert_eq!(
+            wait_before_retry(&unsaid, 3),
+            None,
+            "then it fails and says why"
+        );
+        let too_long = error(Code::RegistryRateLimited, Some(3600));
+        assert_eq!(wait_before_retry(&too_long, 0), None);
+    }
+
+    #[test]
+    fn outages_are_retried_after_one_and_three_seconds_and_refusals_never() {
+        let down = error(Code::RegistryUnreachable, None);
+        assert_eq!(wait_before_retry(&down, 0), Some(Duration::from_secs(1)));
+        assert_eq!(wait_before_retry(&down, 1), Some(Duration::from_secs(3)));
+        assert_eq!(wait_before_retry(&down, 2), None);
+        assert_eq!(
+            wait_before_retry(&error(Code::RegistryDenied, Some(1)), 0),
+            None
+        );
+        assert_eq!(wait_before_retry(&error(Code::TokenInvalid, None), 0), None);
     }
 }

@@ -54,13 +54,27 @@ pub(crate) fn protocol(base: &str, what: &str) -> Error {
     )
 }
 
-/// A refusal in the registry's words, with the code a person can act on.
+/// The refusal `response` carries, read within `Limit::ERROR`, with the wait it asked for.
+pub(crate) async fn refused(response: reqwest::Response) -> Error {
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let body = crate::http::error_body(response).await;
+    refusal(status, &body).with_retry_after(retry_after)
+}
+
+/// A refusal in the registry's words, with the code a person can act on. ghcr.io's secondary rate
+/// limit answers 403 `DENIED` "You have exceeded a secondary rate limit": that is a wait, never a
+/// token problem (FACTS).
 pub(crate) fn refusal(status: StatusCode, body: &[u8]) -> Error {
     match status.as_u16() {
         429 => Error::new(
             Code::RegistryRateLimited,
             "The registry asks to slow down (HTTP 429)",
-            "Wait a minute and push again: layers already uploaded are skipped.",
+            "GHCR Desktop waits and tries again by itself; layers already uploaded are skipped.",
         ),
         500..=599 => Error::new(
             Code::RegistryUnreachable,
@@ -103,6 +117,11 @@ pub fn error_for(message: &str) -> Error {
         (
             Code::TokenInvalid,
             "The registry did not accept the credentials: check the token in Account (it may be revoked or expired).",
+        )
+    } else if lower.contains("rate limit") {
+        (
+            Code::RegistryRateLimited,
+            "The registry limits how many requests an account makes a minute: GHCR Desktop waits and tries again by itself; layers already uploaded are skipped.",
         )
     } else if lower.starts_with("denied") {
         (
@@ -198,6 +217,19 @@ mod tests {
             Code::RegistryUnreachable
         );
         assert_eq!(code("blob upload invalid"), Code::RegistryProtocol);
+    }
+
+    #[test]
+    fn ghcr_ios_secondary_rate_limit_is_a_wait_not_a_token_problem() {
+        let body = br#"{"errors":[{"code":"DENIED","message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}]}"#;
+        let error = refusal(StatusCode::FORBIDDEN, body);
+        assert_eq!(error.code, Code::RegistryRateLimited);
+        assert!(!error.hint.to_lowercase().contains("token"), "{error:?}");
+        // The same words relayed by the engine's push stream.
+        assert_eq!(
+            error_for("denied: You have exceeded a secondary rate limit").code,
+            Code::RegistryRateLimited
+        );
     }
 
     #[test]

@@ -102,6 +102,7 @@ pub async fn push_direct(
     };
     let _cancel_on_drop = CancelOnDrop(work.clone());
 
+    let mut archive = None;
     let (mut reader, read_error, mut plan, engine) = match source {
         DirectSource::Engine { engine, image } => {
             let layers = engine_layers.ok_or_else(|| failed("The image's layers were not read"))?;
@@ -134,9 +135,11 @@ pub async fn push_direct(
         }
         DirectSource::Archive(path) => {
             let (reader, read_error) = open_archive(&path)?;
+            archive = Some(path);
             (reader, read_error, Plan::default(), None)
         }
     };
+    let mut fell_back_to_chunks = false;
 
     loop {
         let job = {
@@ -162,6 +165,20 @@ pub async fn push_direct(
         report(&work.snapshot());
         let outcome = match outcome {
             Err(_) if cancel.is_cancelled() => Err(cancelled(&what)),
+            // The registry refused a whole-blob upload (413/416): read the source again and send
+            // every layer in chunks (the layers that went up are found by their digests).
+            Err(_) if work.session.chunks_only() && !fell_back_to_chunks => {
+                fell_back_to_chunks = true;
+                reader = match (&engine, &archive) {
+                    (Some((engine, image)), _) => {
+                        Box::new(or_cancelled(cancel, &what, engine.export(image)).await?)
+                    }
+                    (None, Some(path)) => open_archive(path)?.0,
+                    (None, None) => return Err(failed("The source cannot be read again")),
+                };
+                work.reset_progress();
+                continue;
+            }
             outcome => outcome,
         };
         match (outcome?, &engine) {
@@ -256,6 +273,11 @@ impl Work {
             self.block_on(oldest)
                 .unwrap_or_else(|_| Err(failed("The upload stopped")))?;
         }
+    }
+
+    /// Starts the progress over (the source is read again from its start).
+    fn reset_progress(&self) {
+        *lock(&self.progress) = Progress::new();
     }
 
     fn with_progress(&self, change: impl FnOnce(&mut Progress, Instant)) {

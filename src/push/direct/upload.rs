@@ -4,12 +4,12 @@
 use super::walk::Done;
 use super::{archive_invalid, failed, lock, ReadError, Work};
 use crate::digest::Hasher;
-use crate::error::{Code, Error, Result};
+use crate::error::{Code, Result};
 use crate::push::blob_cache::CachedBlob;
 use crate::push::compress::{compress_layer, CompressedLayer};
 use crate::push::progress::LayerState;
-use crate::registry::session::Session;
-use bytes::BytesMut;
+use crate::registry::session::{Session, Upload};
+use bytes::{Bytes, BytesMut};
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Instant;
@@ -33,7 +33,7 @@ impl Work {
         reader: &mut dyn Read,
         read_error: &ReadError,
     ) -> Result<CompressedLayer> {
-        let (members, receiver) = mpsc::channel::<Vec<u8>>(MEMBERS_IN_FLIGHT);
+        let (members, receiver) = mpsc::channel::<Bytes>(MEMBERS_IN_FLIGHT);
         let (finish, finished) = oneshot::channel::<Finish>();
         let uploader = self.spawn_upload(upload_members(self.session.clone(), receiver, finished));
         let compressed = compress_layer(
@@ -43,7 +43,7 @@ impl Work {
             &mut |member| {
                 self.check_cancelled()?;
                 members
-                    .blocking_send(member)
+                    .blocking_send(Bytes::from(member))
                     .map_err(|_| failed("The upload stopped"))
             },
             &mut |bytes| self.with_progress(|p, now| p.uploaded(id, bytes, Some(size), now)),
@@ -106,7 +106,7 @@ impl Work {
                 size,
             });
         }
-        let (members, receiver) = mpsc::channel::<Vec<u8>>(MEMBERS_IN_FLIGHT);
+        let (members, receiver) = mpsc::channel::<Bytes>(MEMBERS_IN_FLIGHT);
         let (finish, finished) = oneshot::channel::<Finish>();
         let uploader = self.spawn_upload(upload_members(self.session.clone(), receiver, finished));
         let mut hasher = Hasher::default();
@@ -122,7 +122,7 @@ impl Work {
                 hasher.update(&piece);
                 let bytes = hasher.bytes;
                 members
-                    .blocking_send(piece)
+                    .blocking_send(Bytes::from(piece))
                     .map_err(|_| failed("The upload stopped"))?;
                 self.with_progress(|p, now| p.uploaded(id, bytes, Some(size), now));
             }
@@ -157,40 +157,26 @@ impl Work {
     }
 }
 
-/// The async half of a layer upload: members in, chunks of the registry's size out; `finish` says
-/// the digest to close with, or that the layer failed (the session is then cancelled).
+/// The async half of a layer upload: members in, as the body of one whole-blob `PATCH` (or, where
+/// the registry refused that, in chunks); `finish` says the digest to close with, or that the layer
+/// failed (the session is then cancelled).
 async fn upload_members(
     session: Arc<Session>,
-    mut members: mpsc::Receiver<Vec<u8>>,
+    members: mpsc::Receiver<Bytes>,
     finish: oneshot::Receiver<Finish>,
 ) -> Result<()> {
     let mut upload = session.begin().await?;
-    let result = async {
-        let chunk = session.chunk_size();
-        let mut buffer = BytesMut::new();
-        while let Some(member) = members.recv().await {
-            buffer.extend_from_slice(&member);
-            while buffer.len() >= chunk {
-                let next = buffer.split_to(chunk).freeze();
-                session.send_chunk(&mut upload, next).await?;
-            }
-        }
-        Ok::<_, Error>(buffer.freeze())
-    }
-    .await;
-    let rest = match result {
-        Ok(rest) => rest,
-        Err(e) => {
-            session.cancel(upload).await;
-            return Err(e);
-        }
+    let sent = if session.chunks_only() {
+        send_in_chunks(&session, &mut upload, members).await
+    } else {
+        session.send_whole(&mut upload, members).await
     };
+    if let Err(e) = sent {
+        session.cancel(upload).await;
+        return Err(e);
+    }
     match finish.await {
         Ok(Some((digest, done))) => {
-            if let Err(e) = session.send_chunk(&mut upload, rest).await {
-                session.cancel(upload).await;
-                return Err(e);
-            }
             session.finish(upload, &digest).await?;
             done();
             Ok(())
@@ -200,6 +186,24 @@ async fn upload_members(
             Ok(())
         }
     }
+}
+
+/// Members in, chunks of `Session::chunk_size` out, the last one however short.
+async fn send_in_chunks(
+    session: &Session,
+    upload: &mut Upload,
+    mut members: mpsc::Receiver<Bytes>,
+) -> Result<()> {
+    let chunk = session.chunk_size();
+    let mut buffer = BytesMut::new();
+    while let Some(member) = members.recv().await {
+        buffer.extend_from_slice(&member);
+        while buffer.len() >= chunk {
+            let next = buffer.split_to(chunk).freeze();
+            session.send_chunk(upload, next).await?;
+        }
+    }
+    session.send_chunk(upload, buffer.freeze()).await
 }
 
 fn read_full(reader: &mut dyn Read, buffer: &mut [u8]) -> std::io::Result<usize> {

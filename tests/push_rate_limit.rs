@@ -1,0 +1,74 @@
+//! ghcr.io's secondary rate limit, played by a proxy in front of the real registry: after a few upload
+//! requests it answers 403 `DENIED` "You have exceeded a secondary rate limit" (with a short
+//! Retry-After). The push job must say it is rate-limited — never that the token is wrong — wait as
+//! asked, try again by itself, and finish with the tag on the registry.
+
+mod common;
+
+use common::registry_proxy::{Decision, RegistryProxy};
+use common::{layered_image, next_update, stack, Pusher};
+use ghcr::push::jobs::{JobState, Jobs};
+use ghcr::Code;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+const SECONDARY_LIMIT: &str = r#"{"errors":[{"code":"DENIED","message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}]}"#;
+
+#[tokio::test]
+async fn after_the_secondary_rate_limit_the_job_waits_tries_again_and_completes() {
+    let proxy = RegistryProxy::start(&stack("GHCR_TEST_REGISTRY_TOKEN")).await;
+    let mut uploads = 0;
+    proxy.rule(move |head| {
+        if head.method == "PATCH" || head.method == "PUT" {
+            uploads += 1;
+            if uploads == 2 {
+                return Decision::Answer {
+                    status: 403,
+                    headers: vec![
+                        ("content-type".into(), "application/json".into()),
+                        ("retry-after".into(), "1".into()),
+                    ],
+                    body: SECONDARY_LIMIT.into(),
+                };
+            }
+        }
+        Decision::Forward
+    });
+    let mut pusher = Pusher::new("rate-limit").await;
+    pusher.config.registry = proxy.address.clone();
+    let source = format!("rate-limit-{}:1", pusher.login);
+    layered_image(&source, &[2_000_000, 2_000_000]);
+    let target = pusher.target("limited:1");
+
+    let (sender, mut updates) = mpsc::unbounded_channel();
+    let jobs = Jobs::new(pusher.config.clone(), 2, move |update| {
+        let _ = sender.send(update.clone());
+    });
+    jobs.submit(pusher.plan(&source, &target), pusher.credentials());
+    let mut waited = None;
+    let last = loop {
+        let update = next_update(&mut updates, Duration::from_secs(60)).await;
+        if let JobState::Retrying { error, in_ms, .. } = &update.state {
+            waited = Some((error.clone(), *in_ms));
+        }
+        if update.state.is_finished() {
+            break update;
+        }
+    };
+    let (error, in_ms) = waited.expect("the job said it was rate-limited and would try again");
+    assert_eq!(error.code, Code::RegistryRateLimited, "{error:?}");
+    assert!(
+        !format!("{} {}", error.message, error.hint)
+            .to_lowercase()
+            .contains("token"),
+        "a rate limit is never reported as a token problem: {error:?}"
+    );
+    assert_eq!(in_ms, 1000, "it waits as long as the registry said");
+    assert!(
+        matches!(last.state, JobState::Done { .. }),
+        "{:?}",
+        last.state
+    );
+    let direct = target.replace(&proxy.address, &stack("GHCR_TEST_REGISTRY_TOKEN"));
+    assert!(pusher.has(&direct).is_ok(), "the tag is on the registry");
+}
