@@ -116,11 +116,7 @@ pub(crate) fn answered(response: reqwest::Response, what: &str) -> Result<reqwes
                 .get("x-ratelimit-remaining")
                 .is_some_and(|v| v == "0"));
     if rate_limited {
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
+        let retry_after = crate::http::retry_after(&response);
         let wait = retry_after
             .map(|s| format!(" Try again in {s} s."))
             .unwrap_or_default();

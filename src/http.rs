@@ -123,6 +123,15 @@ pub async fn error_body(response: reqwest::Response) -> bytes::Bytes {
     read_body(response, Limit::ERROR).await.unwrap_or_default()
 }
 
+/// The wait an answer asks for (`Retry-After` in seconds), if it asks.
+pub fn retry_after(response: &reqwest::Response) -> Option<u64> {
+    response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
 /// Whether two addresses share an origin (scheme, host and port): the only test of "the same host"
 /// credentials may rely on. `https://api.github.com.evil.tld` and `https://api.github.com@evil.tld`
 /// are other origins, though their text starts like GitHub's.

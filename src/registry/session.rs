@@ -167,11 +167,7 @@ impl Session {
         }
         let answer = answer_within(Some(ANSWER_DEADLINE), request, &self.base).await?;
         let status = answer.status();
-        let retry_after = answer
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
+        let retry_after = crate::http::retry_after(&answer);
         let body = read_body(answer, Limit::TOKEN)
             .await
             .map_err(|e| protocol(&self.base, &e.describe()))?;
