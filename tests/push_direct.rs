@@ -463,3 +463,54 @@ async fn an_archive_of_a_million_small_files_is_refused_without_filling_memory()
     assert!(error.message.contains("not an image"), "{error:?}");
     assert!(started.elapsed() < Duration::from_secs(60));
 }
+
+/// A pushed OCI layout folder, made by hand: `oci-layout`, an empty `index.json` and one blob.
+fn layout_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("blobs/sha256")).unwrap();
+    std::fs::write(
+        dir.path().join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("index.json"),
+        r#"{"schemaVersion":2,"manifests":[]}"#,
+    )
+    .unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn a_layout_folder_whose_links_loop_or_leave_it_is_refused_at_once() {
+    let cache = tempfile::tempdir().unwrap();
+    let config = config(cache.path());
+    let (login, token) = writer("direct-links").await;
+    let target = format!("{}/{login}/links:1", config.registry);
+    let looping = layout_folder();
+    std::os::unix::fs::symlink("..", looping.path().join("blobs/sha256/up")).unwrap();
+    let leaving = layout_folder();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret"), "not part of the image").unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret"),
+        leaving.path().join("blobs/sha256/cc"),
+    )
+    .unwrap();
+    for (folder, why) in [(&looping, "a loop"), (&leaving, "outside the folder")] {
+        let pushed = tokio::time::timeout(
+            Duration::from_secs(30),
+            push(
+                &config,
+                &plan(PushSource::Archive(folder.path().to_path_buf()), &target),
+                credentials(&login, &token),
+                |_| {},
+            ),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("a folder with {why} is still being read after 30 s"));
+        let error = pushed.unwrap_err();
+        assert_eq!(error.code, Code::ArchiveInvalid, "{why}: {error:?}");
+        assert!(error.message.contains(why), "{why}: {error:?}");
+    }
+}
