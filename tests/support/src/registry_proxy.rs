@@ -1,7 +1,8 @@
 //! A proxy in front of the test stack's real registry, test-only: every request passes through to the
 //! registry unchanged (the Host header too, so the registry's upload Locations point back here),
-//! unless a test's rule says to answer instead — as ghcr.io answers when it refuses — or to hold the
-//! request until the test lets it go. It keeps a log of what came, so a test can count requests.
+//! unless a test's rule says to answer instead (after reading the request's body) — as ghcr.io answers
+//! when it refuses — or to hold the request until the test lets it go. It keeps a log of what came, so
+//! a test can count requests.
 
 use bytes::Bytes;
 use http_body_util::{combinators::BoxBody, BodyExt, Full};
@@ -179,6 +180,9 @@ async fn handle(
             headers,
             body,
         } => {
+            // The request's body is read first, so the client always gets this answer (answered
+            // while it still sends, it may see only a broken connection).
+            let _ = request.into_body().collect().await;
             let mut response = Response::builder().status(status);
             for (name, value) in headers {
                 response = response.header(name, value);
