@@ -7,22 +7,15 @@
 mod common;
 
 use common::registry_proxy::{Decision, Gate, RegistryProxy};
-use common::{emulated_github, layered_image, new_token, new_user, next_update, skopeo, stack};
+use common::{layered_image, next_update, stack, Pusher};
 use ghcr::push::jobs::{JobState, JobUpdate, Jobs};
-use ghcr::push::{PushRequest, PushSource, Via};
-use ghcr::registry::session::Credentials;
-use ghcr::secret::Secret;
-use ghcr::Config;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 struct World {
     proxy: RegistryProxy,
-    config: Config,
-    login: String,
-    token: String,
-    _cache: tempfile::TempDir,
+    pusher: Pusher,
 }
 
 /// A writer of a fresh namespace, pushing through a proxy of the token registry that holds the
@@ -42,62 +35,28 @@ async fn world(
         }
         Decision::Forward
     });
-    let cache = tempfile::tempdir().unwrap();
-    let config = Config {
-        registry: proxy.address.clone(),
-        docker_host: Some(stack("DOCKER_HOST")),
-        cache_dir: Some(cache.path().to_path_buf()),
-        ..emulated_github()
-    };
-    let login = new_user(prefix).await;
-    let token = new_token(&login, "classic", &["write:packages"]).await;
-    let world = World {
-        proxy,
-        config,
-        login,
-        token,
-        _cache: cache,
-    };
-    (world, gate)
+    let mut pusher = Pusher::new(prefix).await;
+    pusher.config.registry = proxy.address.clone();
+    (World { proxy, pusher }, gate)
 }
 
 impl World {
     fn jobs(&self) -> (Jobs, mpsc::UnboundedReceiver<JobUpdate>) {
         let (sender, updates) = mpsc::unbounded_channel();
-        let jobs = Jobs::new(self.config.clone(), 2, move |update| {
+        let jobs = Jobs::new(self.pusher.config.clone(), 2, move |update| {
             let _ = sender.send(update.clone());
         });
         (jobs, updates)
     }
 
     fn submit(&self, jobs: &Jobs, source: &str, target: &str) -> u64 {
-        let plan = PushRequest {
-            source: PushSource::Image(source.to_string()),
-            target: target.to_string(),
-            via: Via::Direct,
-            source_repository: None,
-            engine: None,
-        }
-        .checked(&self.config)
-        .unwrap();
-        jobs.submit(
-            plan,
-            Credentials {
-                login: self.login.clone(),
-                token: Secret::new(self.token.clone()),
-            },
-        )
+        jobs.submit(self.pusher.plan(source, target), self.pusher.credentials())
     }
 
     /// Whether the registry (behind the proxy, asked directly) has `target`'s tag.
     fn tagged(&self, target: &str) -> bool {
         let direct = target.replace(&self.proxy.address, &stack("GHCR_TEST_REGISTRY_TOKEN"));
-        skopeo(
-            &["inspect", &format!("docker://{direct}")],
-            &self.login,
-            &self.token,
-        )
-        .is_ok()
+        self.pusher.has(&direct).is_ok()
     }
 }
 
@@ -117,9 +76,9 @@ async fn a_cancel_while_the_tag_is_written_is_refused_and_the_job_ends_pushed_an
         method == "PUT" && path.contains("/manifests/")
     })
     .await;
-    let source = format!("cancel-tag-{}:1", world.login);
+    let source = format!("cancel-tag-{}:1", world.pusher.login);
     layered_image(&source, &[1_000_000, 1_000_000]);
-    let target = format!("{}/{}/late:1", world.config.registry, world.login);
+    let target = world.pusher.target("late:1");
     let (jobs, mut updates) = world.jobs();
     let id = world.submit(&jobs, &source, &target);
 
@@ -153,9 +112,9 @@ async fn a_cancel_while_the_tag_is_written_is_refused_and_the_job_ends_pushed_an
 #[tokio::test]
 async fn a_cancel_during_an_upload_stops_everything_before_the_job_says_cancelled() {
     let (world, gate) = world("cancel-upload", |method, _| method == "PATCH").await;
-    let source = format!("cancel-upload-{}:1", world.login);
+    let source = format!("cancel-upload-{}:1", world.pusher.login);
     layered_image(&source, &[8_000_000, 8_000_000]);
-    let target = format!("{}/{}/early:1", world.config.registry, world.login);
+    let target = world.pusher.target("early:1");
     let (jobs, mut updates) = world.jobs();
     let id = world.submit(&jobs, &source, &target);
 
