@@ -184,6 +184,13 @@ keyring() {
   printf 'ghcr-test-keyring' | HOME="$state/keyring-home" XDG_DATA_HOME="$state/keyring-home/data" \
     setsid gnome-keyring-daemon --foreground --unlock --components=secrets >"$logs/keyring.log" 2>&1 &
   echo $! >"$pids/keyring.pid"
+  # Nothing may ask for the Secret Service before our daemon owns its name: the bus would start a second,
+  # locked gnome-keyring from its service file, ours would find the name taken ("another secret service is
+  # running") and exit. NameHasOwner asks the bus itself, which starts nothing.
+  wait_for 10 keyring-name sh -c 'dbus-send --session --print-reply \
+    --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner \
+    string:org.freedesktop.secrets | grep -q "boolean true"' ||
+    fail "gnome-keyring did not take the Secret Service's name on our bus" "$logs/keyring.log"
   wait_for 10 keyring sh -c 'printf ready | secret-tool store --label="stack probe" ghcr-stack probe' ||
     fail "the Secret Service did not accept a secret" "$logs/keyring.log"
   [ "$(secret-tool lookup ghcr-stack probe)" = ready ] || fail "the Secret Service did not give the secret back"
