@@ -100,13 +100,20 @@ pub async fn run(config: &Config, command: &str, input: &[u8]) -> Answer {
     }
 }
 
-fn get(config: &Config, input: &[u8]) -> Answer {
-    let Some(server) = text(input) else {
-        return Answer::Failed("No server URL on standard input".into());
-    };
-    if !mine(config, server) {
-        return Answer::Failed(NOT_FOUND.into());
+/// The server URL on standard input, when it is our registry (else what Docker is to be told).
+fn our_server<'a>(config: &Config, input: &'a [u8]) -> std::result::Result<&'a str, Answer> {
+    match text(input) {
+        None => Err(Answer::Failed("No server URL on standard input".into())),
+        Some(server) if !mine(config, server) => Err(Answer::Failed(NOT_FOUND.into())),
+        Some(server) => Ok(server),
     }
+}
+
+fn get(config: &Config, input: &[u8]) -> Answer {
+    let server = match our_server(config, input) {
+        Ok(server) => server,
+        Err(answer) => return answer,
+    };
     let store = TokenStore::for_config(config);
     let (source, token) = match store.token_in_use() {
         Ok(found) => found,
@@ -155,11 +162,8 @@ async fn store(config: &Config, input: &[u8]) -> Answer {
 }
 
 fn erase(config: &Config, input: &[u8]) -> Answer {
-    let Some(server) = text(input) else {
-        return Answer::Failed("No server URL on standard input".into());
-    };
-    if !mine(config, server) {
-        return Answer::Failed(NOT_FOUND.into());
+    if let Err(answer) = our_server(config, input) {
+        return answer;
     }
     let store = TokenStore::for_config(config);
     let active = match store.accounts() {

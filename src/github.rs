@@ -372,34 +372,26 @@ mod tests {
 
     #[test]
     fn a_pushed_targets_page_is_the_users_when_the_owner_is_the_login() {
-        let config = Config::github_com();
-        let target = Reference::parse("ghcr.io/octo/app:1").unwrap();
-        assert_eq!(
+        let page_for = |target: &str, login: &str| {
+            let target = Reference::parse(target).unwrap();
+            let owner = Owner::of(&target, login);
             package_page(
-                &config,
-                &Owner::of(&target, "Octo"),
+                &Config::github_com(),
+                &owner,
                 target.owner(),
-                target.package()
-            ),
+                target.package(),
+            )
+        };
+        assert_eq!(
+            page_for("ghcr.io/octo/app:1", "Octo"),
             "https://github.com/users/octo/packages/container/package/app"
         );
         assert_eq!(
-            package_page(
-                &config,
-                &Owner::of(&target, "someone"),
-                target.owner(),
-                target.package()
-            ),
+            page_for("ghcr.io/octo/app:1", "someone"),
             "https://github.com/orgs/octo/packages/container/package/app"
         );
-        let nested = Reference::parse("ghcr.io/octo/team/app:1").unwrap();
         assert_eq!(
-            package_page(
-                &config,
-                &Owner::of(&nested, "octo"),
-                nested.owner(),
-                nested.package()
-            ),
+            page_for("ghcr.io/octo/team/app:1", "octo"),
             "https://github.com/users/octo/packages/container/package/team%2Fapp"
         );
     }

@@ -44,26 +44,22 @@ pub struct Limit {
 }
 
 impl Limit {
+    /// At most `bytes`, within `seconds`.
+    pub const fn of(bytes: usize, seconds: u64) -> Limit {
+        Limit {
+            bytes,
+            within: Duration::from_secs(seconds),
+        }
+    }
+
     /// An image manifest or index (distribution itself refuses manifests over 4 MiB).
-    pub const MANIFEST: Limit = Limit {
-        bytes: 4 << 20,
-        within: Duration::from_secs(30),
-    };
+    pub const MANIFEST: Limit = Limit::of(4 << 20, 30);
     /// A page of GitHub's JSON (100 packages or versions are a few hundred KiB).
-    pub const JSON: Limit = Limit {
-        bytes: 8 << 20,
-        within: Duration::from_secs(30),
-    };
+    pub const JSON: Limit = Limit::of(8 << 20, 30);
     /// A registry token answer (a JWT of a few KiB).
-    pub const TOKEN: Limit = Limit {
-        bytes: 1 << 20,
-        within: Duration::from_secs(20),
-    };
+    pub const TOKEN: Limit = Limit::of(1 << 20, 20);
     /// The body of a refusal: only its first words are shown.
-    pub const ERROR: Limit = Limit {
-        bytes: 64 << 10,
-        within: Duration::from_secs(10),
-    };
+    pub const ERROR: Limit = Limit::of(64 << 10, 10);
 }
 
 /// Why an answer's body was not read to its end.

@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::noise;
 use ghcr::digest::sha256_digest;
 use ghcr::engine::Engine;
 use ghcr::{Code, Config};
@@ -51,17 +52,7 @@ async fn connecting_to_the_stopped_engine_fails_as_unreachable() {
 
 /// A layer: a tar holding one file of `size` bytes unique to `seed`.
 fn layer_tar(seed: &str, size: usize) -> Vec<u8> {
-    let mut state = seed.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    });
-    let data: Vec<u8> = (0..size)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
+    let data = noise(seed, size);
     let mut builder = tar::Builder::new(Vec::new());
     let mut header = tar::Header::new_gnu();
     header.set_size(size as u64);

@@ -2,16 +2,13 @@
 
 use super::{Failure, Output};
 use clap::Args;
-use ghcr::engine::Engine;
-use ghcr::Config;
 
 #[derive(Args)]
 pub struct Show {}
 
 impl Show {
     pub async fn run(self, out: Output) -> Result<(), Failure> {
-        let config = Config::from_env()?;
-        let engine = Engine::connect(&config).await?;
+        let (_, engine) = super::engine().await?;
         let info = engine.info();
         if out.json {
             out.print_json(info);

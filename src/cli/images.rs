@@ -12,8 +12,7 @@ pub struct List {}
 
 impl List {
     pub async fn run(self, out: Output) -> Result<(), Failure> {
-        let config = Config::from_env()?;
-        let engine = Engine::connect(&config).await?;
+        let (config, engine) = super::engine().await?;
         let rows = engine.local_images(&config.registry).await?;
         if out.json {
             out.print_json(&rows);
@@ -29,13 +28,8 @@ impl List {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or_default();
-        let width = rows
-            .iter()
-            .map(|r| r.repository.len())
-            .max()
-            .unwrap_or(0)
-            .max(10);
-        let tag_width = rows.iter().map(|r| r.tag.len()).max().unwrap_or(0).max(3);
+        let width = super::column_width(rows.iter().map(|r| r.repository.as_str()), "REPOSITORY");
+        let tag_width = super::column_width(rows.iter().map(|r| r.tag.as_str()), "TAG");
         say!(
             "{:width$}  {:tag_width$}  {:12}  {:14}  {:>8}",
             "REPOSITORY",

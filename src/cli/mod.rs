@@ -123,6 +123,18 @@ impl Cli {
     }
 }
 
+/// The environment's settings and the engine they point at.
+async fn engine() -> Result<(ghcr::Config, ghcr::engine::Engine), Failure> {
+    let config = ghcr::Config::from_env()?;
+    let engine = ghcr::engine::Engine::connect(&config).await?;
+    Ok((config, engine))
+}
+
+/// The width of a text column: its widest cell, or its heading when that is wider.
+fn column_width<'a>(cells: impl Iterator<Item = &'a str>, heading: &str) -> usize {
+    cells.map(str::len).max().unwrap_or(0).max(heading.len())
+}
+
 /// How a command failed: the error, and whether its answer already showed it.
 pub struct Failure {
     error: Error,

@@ -39,12 +39,7 @@ async fn list(owner: Option<String>, out: Output) -> Result<(), Failure> {
         say!("No container packages yet. Push one with `ghcr push IMAGE TARGET`.");
         return Ok(());
     }
-    let width = packages
-        .iter()
-        .map(|p| p.name.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
+    let width = super::column_width(packages.iter().map(|p| p.name.as_str()), "NAME");
     say!(
         "{:width$}  {:10}  {:>8}  {:20}  REPOSITORY",
         "NAME",

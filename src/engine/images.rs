@@ -562,14 +562,12 @@ mod tests {
         assert!(validate_source("sha256:0123abcd").is_ok());
         assert!(validate_source("0123abcd").is_ok());
         assert!(validate_source("web:1").is_ok());
-        assert_eq!(
-            validate_source("web 1").unwrap_err().code,
-            Code::ReferenceInvalid
-        );
-        assert_eq!(
-            validate_source("").unwrap_err().code,
-            Code::ReferenceInvalid
-        );
+        for bad in ["web 1", ""] {
+            assert_eq!(
+                validate_source(bad).unwrap_err().code,
+                Code::ReferenceInvalid
+            );
+        }
     }
 
     #[test]

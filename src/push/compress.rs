@@ -133,15 +133,23 @@ fn gzip_member(piece: &[u8]) -> Result<Vec<u8>> {
     } else {
         0
     };
+    gzip_at(level, piece)
+}
+
+/// `data` as one gzip member, compressed at `level` (0 stores it).
+fn gzip_at(level: i32, data: &[u8]) -> Result<Vec<u8>> {
     let level = CompressionLvl::new(level).map_err(|_| compression_failed())?;
     let mut compressor = Compressor::new(level);
-    let mut out = vec![0u8; compressor.gzip_compress_bound(piece.len())];
+    let mut out = vec![0u8; compressor.gzip_compress_bound(data.len())];
     let written = compressor
-        .gzip_compress(piece, &mut out)
+        .gzip_compress(data, &mut out)
         .map_err(|_| compression_failed())?;
     out.truncate(written);
     Ok(out)
 }
+
+/// What libdeflate's gzip adds around the deflate stream: a 10-byte header and an 8-byte trailer.
+const GZIP_FRAMING: usize = 18;
 
 /// Whether level 1 shrinks `sample` enough to be worth it. Depends only on the bytes, so the output
 /// (and the blob digest) stays a function of the input.
@@ -149,12 +157,7 @@ fn compresses(sample: &[u8]) -> Result<bool> {
     if sample.is_empty() {
         return Ok(true);
     }
-    let level = CompressionLvl::new(LEVEL).map_err(|_| compression_failed())?;
-    let mut compressor = Compressor::new(level);
-    let mut out = vec![0u8; compressor.deflate_compress_bound(sample.len())];
-    let written = compressor
-        .deflate_compress(sample, &mut out)
-        .map_err(|_| compression_failed())?;
+    let written = gzip_at(LEVEL, sample)?.len() - GZIP_FRAMING;
     Ok(written * 100 < sample.len() * WORTH_IT_PERCENT)
 }
 
@@ -219,15 +222,7 @@ mod tests {
 
     #[test]
     fn incompressible_pieces_are_stored_and_still_read_back() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let random: Vec<u8> = (0..PIECE + 100)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                seed as u8
-            })
-            .collect();
+        let random = ghcr_test_support::noise("incompressible", PIECE + 100);
         let (layer, out, _) = compress(&random, 2);
         assert!(
             layer.size < random.len() as u64 + 1024,

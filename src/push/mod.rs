@@ -188,7 +188,57 @@ pub async fn push_until_cancelled(
     report: impl FnMut(&Snapshot),
 ) -> Result<Pushed> {
     let token = credentials.token.clone();
-    match push_as_planned(config, plan, credentials, cancel, report).await {
+    let outcome: Result<Pushed> = async {
+        let target = &plan.target;
+        let picked;
+        let config = match &plan.engine {
+            Some(endpoint) => {
+                picked = Config {
+                    docker_host: Some(endpoint.clone()),
+                    ..config.clone()
+                };
+                &picked
+            }
+            None => config,
+        };
+        let source = match &plan.source {
+            PushSource::Image(image) => {
+                let engine = Engine::connect(config).await?;
+                // The local name too, as `docker tag` + `docker push` would leave it.
+                if image.trim() != target.to_string() {
+                    engine.tag(image, target).await?;
+                }
+                if plan.via == Via::Engine {
+                    return engine::push_with_engine(
+                        &engine,
+                        target,
+                        &credentials.login,
+                        &credentials.token,
+                        cancel,
+                        report,
+                    )
+                    .await;
+                }
+                DirectSource::Engine {
+                    engine: Box::new(engine),
+                    image: image.trim().to_string(),
+                }
+            }
+            PushSource::Archive(path) => DirectSource::Archive(path.clone()),
+        };
+        direct::push_direct(
+            config,
+            source,
+            target,
+            credentials,
+            &plan.labels,
+            cancel,
+            report,
+        )
+        .await
+    }
+    .await;
+    match outcome {
         Err(denied) if denied.code == Code::RegistryDenied => {
             Err(why_denied(config, &token, denied).await)
         }
@@ -206,62 +256,6 @@ async fn why_denied(config: &Config, token: &Secret, denied: Error) -> Error {
         Err(invalid) if invalid.code == Code::TokenInvalid => invalid,
         _ => denied,
     }
-}
-
-async fn push_as_planned(
-    config: &Config,
-    plan: &PushPlan,
-    credentials: Credentials,
-    cancel: &Cancel,
-    report: impl FnMut(&Snapshot),
-) -> Result<Pushed> {
-    let target = &plan.target;
-    let picked;
-    let config = match &plan.engine {
-        Some(endpoint) => {
-            picked = Config {
-                docker_host: Some(endpoint.clone()),
-                ..config.clone()
-            };
-            &picked
-        }
-        None => config,
-    };
-    let source = match &plan.source {
-        PushSource::Image(image) => {
-            let engine = Engine::connect(config).await?;
-            // The local name too, as `docker tag` + `docker push` would leave it.
-            if image.trim() != target.to_string() {
-                engine.tag(image, target).await?;
-            }
-            if plan.via == Via::Engine {
-                return engine::push_with_engine(
-                    &engine,
-                    target,
-                    &credentials.login,
-                    &credentials.token,
-                    cancel,
-                    report,
-                )
-                .await;
-            }
-            DirectSource::Engine {
-                engine: Box::new(engine),
-                image: image.trim().to_string(),
-            }
-        }
-        PushSource::Archive(path) => DirectSource::Archive(path.clone()),
-    };
-    direct::push_direct(
-        config,
-        source,
-        target,
-        credentials,
-        &plan.labels,
-        cancel,
-        report,
-    )
-    .await
 }
 
 /// Makes the calling thread background work: nice 10 (on Linux the nice value is per thread, and

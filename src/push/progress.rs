@@ -188,15 +188,20 @@ impl Throttle {
 mod tests {
     use super::*;
 
+    /// A push of one layer, "a" of `size` bytes, and the moment it started.
+    fn one_layer(size: u64) -> (Instant, Progress) {
+        let mut progress = Progress::new();
+        progress.add_layer("a", Some(size));
+        (Instant::now(), progress)
+    }
+
     fn at(start: Instant, ms: u64) -> Instant {
         start + Duration::from_millis(ms)
     }
 
     #[test]
     fn layers_move_from_waiting_to_done_with_bytes_ending_at_their_size() {
-        let start = Instant::now();
-        let mut progress = Progress::new();
-        progress.add_layer("a", Some(1000));
+        let (start, mut progress) = one_layer(1000);
         progress.set_state("a", LayerState::Preparing, start);
         progress.uploaded("a", 400, Some(1000), at(start, 100));
         let layer = &progress.snapshot(at(start, 100)).layers[0];
@@ -229,9 +234,7 @@ mod tests {
 
     #[test]
     fn a_done_layer_stays_done() {
-        let start = Instant::now();
-        let mut progress = Progress::new();
-        progress.add_layer("a", Some(10));
+        let (start, mut progress) = one_layer(10);
         progress.set_state("a", LayerState::Existed, start);
         progress.uploaded("a", 3, Some(10), start);
         progress.set_state("a", LayerState::Failed, start);
@@ -241,9 +244,7 @@ mod tests {
 
     #[test]
     fn totals_speed_and_eta_derive_from_the_layers() {
-        let start = Instant::now();
-        let mut progress = Progress::new();
-        progress.add_layer("a", Some(4_000_000));
+        let (start, mut progress) = one_layer(4_000_000);
         progress.add_layer("b", Some(6_000_000));
         progress.uploaded("a", 0, None, start);
         progress.uploaded("a", 1_000_000, None, at(start, 500));

@@ -237,48 +237,62 @@ mod tests {
         )
     }
 
+    /// `text` parses into these parts.
+    fn assert_parts(
+        text: &str,
+        domain: Option<&str>,
+        path: &str,
+        tag: Option<&str>,
+        digest: Option<&str>,
+    ) {
+        let (d, p, t, g) = parts(text);
+        assert_eq!(
+            (d.as_deref(), p.as_str(), t.as_deref(), g.as_deref()),
+            (domain, path, tag, digest),
+            "{text}"
+        );
+    }
+
     fn problems(text: &str) -> Vec<Problem> {
         Reference::parse(text).expect_err(text).problems
     }
 
     #[test]
     fn splits_domain_path_tag_and_digest() {
-        assert_eq!(
-            parts("ghcr.io/octo/app:1.2"),
-            (
-                Some("ghcr.io".into()),
-                "octo/app".into(),
-                Some("1.2".into()),
-                None
-            )
+        assert_parts(
+            "ghcr.io/octo/app:1.2",
+            Some("ghcr.io"),
+            "octo/app",
+            Some("1.2"),
+            None,
         );
-        assert_eq!(
-            parts(&format!("ghcr.io/octo/app:v1@{DIGEST}")),
-            (
-                Some("ghcr.io".into()),
-                "octo/app".into(),
-                Some("v1".into()),
-                Some(DIGEST.into())
-            )
+        let pinned = format!("ghcr.io/octo/app:v1@{DIGEST}");
+        assert_parts(
+            &pinned,
+            Some("ghcr.io"),
+            "octo/app",
+            Some("v1"),
+            Some(DIGEST),
         );
-        assert_eq!(parts("alpine"), (None, "alpine".into(), None, None));
+        assert_parts("alpine", None, "alpine", None, None);
         assert_eq!(Reference::parse("alpine").unwrap().registry(), "docker.io");
     }
 
     #[test]
     fn a_port_is_part_of_the_domain_not_a_tag() {
-        assert_eq!(
-            parts("localhost:5000/app"),
-            (Some("localhost:5000".into()), "app".into(), None, None)
+        assert_parts(
+            "localhost:5000/app",
+            Some("localhost:5000"),
+            "app",
+            None,
+            None,
         );
-        assert_eq!(
-            parts("127.0.0.1:5000/octo/app:7"),
-            (
-                Some("127.0.0.1:5000".into()),
-                "octo/app".into(),
-                Some("7".into()),
-                None
-            )
+        assert_parts(
+            "127.0.0.1:5000/octo/app:7",
+            Some("127.0.0.1:5000"),
+            "octo/app",
+            Some("7"),
+            None,
         );
         assert_eq!(parts("[::1]:5000/app").0, Some("[::1]:5000".into()));
         assert!(Reference::parse("registry:99999999/app").is_err());

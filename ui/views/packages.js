@@ -227,6 +227,18 @@ export function render(root, { invoke, show, account }) {
       no.focus();
     });
 
+    // Deletes or restores a version, then shows the lists anew; gives the error when it failed.
+    const changeVersion = async (command, version) => {
+      try {
+        await invoke(command, { org: ui.org || null, name: pkg.name, id: version.id });
+      } catch (error) {
+        return error;
+      }
+      await drawVersions();
+      load();
+      return null;
+    };
+
     // Versions deleted in the last 30 days, with Restore.
     const deleted = h('div', { id: 'deleted-versions', class: 'version-list' });
     const drawDeleted = async () => {
@@ -239,13 +251,8 @@ export function render(root, { invoke, show, account }) {
         const restore = h('button', { class: 'ghost small version-restore', type: 'button' }, 'Restore');
         restore.addEventListener('click', async () => {
           restore.disabled = true;
-          try {
-            await invoke('package_restore_version', { org: ui.org || null, name: pkg.name, id: version.id });
-            await drawVersions();
-            load();
-          } catch (error) {
-            restore.replaceWith(errorView(error));
-          }
+          const error = await changeVersion('package_restore_version', version);
+          if (error) restore.replaceWith(errorView(error));
         });
         const tags = version.metadata.container.tags;
         return h('div', { class: 'version-row deleted', dataset: { id: String(version.id), tags: tags.join(',') } },
@@ -303,13 +310,8 @@ export function render(root, { invoke, show, account }) {
         const result = h('span', { class: 'version-result' });
         remove.addEventListener('click', async () => {
           if (!(await confirmDelete(version))) return;
-          try {
-            await invoke('package_delete_version', { org: ui.org || null, name: pkg.name, id: version.id });
-            await drawVersions();
-            load();
-          } catch (error) {
-            result.replaceChildren(errorView(error));
-          }
+          const error = await changeVersion('package_delete_version', version);
+          if (error) result.replaceChildren(errorView(error));
         });
         return h('div', { class: 'version-row', role: 'listitem', dataset: { id: String(version.id), tags: tags.join(',') } },
           h('span', { class: 'mono' }, version.name.slice(0, 19)),

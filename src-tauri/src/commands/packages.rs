@@ -73,13 +73,25 @@ pub fn open_package_settings<R: Runtime>(
     owner: String,
     name: String,
 ) -> Result<String, Error> {
-    let url = packages::settings_page(
+    open_page(&app, &state, packages::settings_page, org, &owner, &name)
+}
+
+/// Opens one of a package's GitHub pages, built by `page` from the configured GitHub.
+fn open_page<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    page: fn(&ghcr::config::Config, &Owner, &str, &str) -> String,
+    org: Option<String>,
+    owner: &str,
+    name: &str,
+) -> Result<String, Error> {
+    let url = page(
         state.config()?,
         &Owner::from_option(org.as_deref()),
-        &owner,
-        &name,
+        owner,
+        name,
     );
-    super::open_in_browser(&app, url)
+    super::open_in_browser(app, url)
 }
 
 /// The repositories a package of `owner` can be connected to.
@@ -119,11 +131,5 @@ pub fn open_package<R: Runtime>(
     owner: String,
     name: String,
 ) -> Result<String, Error> {
-    let url = packages::package_page(
-        state.config()?,
-        &Owner::from_option(org.as_deref()),
-        &owner,
-        &name,
-    );
-    super::open_in_browser(&app, url)
+    open_page(&app, &state, packages::package_page, org, &owner, &name)
 }

@@ -185,12 +185,7 @@ impl Work {
             }
         }
         let bytes = if changed {
-            if !self.labels.is_empty() {
-                image_index
-                    .annotations
-                    .get_or_insert_with(BTreeMap::new)
-                    .extend(self.labels.clone());
-            }
+            annotate(&mut image_index.annotations, &self.labels);
             serde_json::to_vec(&image_index).map_err(|e| failed(&e.to_string()))?
         } else {
             original.to_vec()
@@ -258,12 +253,7 @@ impl Work {
                 .put_small_blob(&manifest.config.digest, Bytes::from(config)),
         )?;
         let bytes = if changed {
-            if !self.labels.is_empty() {
-                manifest
-                    .annotations
-                    .get_or_insert_with(BTreeMap::new)
-                    .extend(self.labels.clone());
-            }
+            annotate(&mut manifest.annotations, &self.labels);
             serde_json::to_vec(&manifest).map_err(|e| failed(&e.to_string()))?
         } else {
             original.to_vec()
@@ -277,6 +267,15 @@ impl Work {
             None => sha256_digest(&bytes),
         };
         self.block_on(self.put_manifest(&reference, &media_type, bytes))
+    }
+}
+
+/// The labels, also as annotations of a manifest or index that is written anew.
+fn annotate(annotations: &mut Option<BTreeMap<String, String>>, labels: &BTreeMap<String, String>) {
+    if !labels.is_empty() {
+        annotations
+            .get_or_insert_with(BTreeMap::new)
+            .extend(labels.clone());
     }
 }
 

@@ -3,7 +3,7 @@
 //! scopes and can mint a classic token, so an offline demo can click through everything.
 
 use crate::app::Shared;
-use crate::world::{AccountKind, Visibility};
+use crate::world::{AccountKind, Package, Visibility};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -52,6 +52,18 @@ fn page(title: &str, body: &str) -> Html<String> {
     ))
 }
 
+/// A page about the active package `owner/name`, or GitHub's 404 page.
+fn on_package(
+    app: &Shared,
+    (owner, name): (String, String),
+    render: fn(&Shared, &Package) -> Response,
+) -> Response {
+    match app.world().active_package(&owner, &name) {
+        Some(package) => render(app, package),
+        None => html_not_found(),
+    }
+}
+
 fn html_not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
@@ -63,14 +75,11 @@ fn html_not_found() -> Response {
         .into_response()
 }
 
-async fn settings_page(
-    State(app): State<Shared>,
-    Path((owner, name)): Path<(String, String)>,
-) -> Response {
-    let world = app.world();
-    let Some(package) = world.active_package(&owner, &name) else {
-        return html_not_found();
-    };
+async fn settings_page(State(app): State<Shared>, Path(at): Path<(String, String)>) -> Response {
+    on_package(&app, at, settings_html)
+}
+
+fn settings_html(_: &Shared, package: &Package) -> Response {
     let current = package.visibility.as_str();
     let options: String = [Visibility::Public, Visibility::Private]
         .iter()
@@ -127,14 +136,11 @@ async fn change_visibility(
     .into_response()
 }
 
-async fn package_page(
-    State(app): State<Shared>,
-    Path((owner, name)): Path<(String, String)>,
-) -> Response {
-    let world = app.world();
-    let Some(package) = world.active_package(&owner, &name) else {
-        return html_not_found();
-    };
+async fn package_page(State(app): State<Shared>, Path(at): Path<(String, String)>) -> Response {
+    on_package(&app, at, package_html)
+}
+
+fn package_html(app: &Shared, package: &Package) -> Response {
     let tags: Vec<String> = package
         .active_versions()
         .flat_map(|v| v.tags.iter())

@@ -98,23 +98,29 @@ pub fn import_image(name: &str) -> String {
     docker(&["import", tar.to_str().expect("utf-8 path"), name])
 }
 
+/// `size` bytes that no compressor shrinks, the same for the same `seed` and unique to it.
+pub fn noise(seed: &str, size: usize) -> Vec<u8> {
+    let mut state = seed.bytes().fold(0x9e37_79b9_7f4a_7c15u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    }) | 1;
+    let mut data = Vec::with_capacity(size + 8);
+    while data.len() < size {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        data.extend_from_slice(&state.to_le_bytes());
+    }
+    data.truncate(size);
+    data
+}
+
 /// Builds NAME from scratch with one COPY layer per size in `sizes` (bytes of incompressible data
 /// unique to NAME), offline: an image big enough for a push to be watched.
 pub fn layered_image(name: &str, sizes: &[usize]) {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let mut seed = name.bytes().fold(0x9e37_79b9_7f4a_7c15u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    }) | 1;
     let mut dockerfile = String::from("FROM scratch\n");
     for (index, size) in sizes.iter().enumerate() {
-        let mut data = Vec::with_capacity(size + 8);
-        while data.len() < *size {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            data.extend_from_slice(&seed.to_le_bytes());
-        }
-        data.truncate(*size);
+        let data = noise(&format!("{name}/{index}"), *size);
         std::fs::write(dir.path().join(format!("{index}.bin")), data).expect("layer data");
         dockerfile.push_str(&format!("COPY {index}.bin /{index}.bin\n"));
     }

@@ -27,6 +27,14 @@ pub fn ensure(condition: bool, message: impl Into<String>) -> Outcome {
     }
 }
 
+/// `Ok` when `text`, shown by `what`, says `expected`; else an error quoting what it said instead.
+pub fn ensure_says(what: &str, text: &str, expected: &str) -> Outcome {
+    ensure(
+        text.contains(expected),
+        format!("{what} says {text:?}, expected it to say {expected:?}"),
+    )
+}
+
 /// The workspace's target directory, where the app binary is and where screenshots go.
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")

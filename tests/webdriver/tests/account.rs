@@ -4,8 +4,8 @@
 //! a restart, and never handed back to the page.
 
 use ghcr_webdriver_tests::{
-    click, emulator_admin, ensure, files_containing, own_web_url, stack, target_dir, text_of,
-    user_with_token, wait_for, App, Client, Element, Locator, PATIENCE,
+    click, emulator_admin, ensure, ensure_says, files_containing, own_web_url, stack, target_dir,
+    text_of, user_with_token, wait_for, App, Client, Element, Locator, PATIENCE,
 };
 use std::time::Duration;
 
@@ -269,11 +269,11 @@ async fn a_token_revoked_while_the_app_runs_flips_the_status_bar_to_no_longer_va
             )
             .await;
             click(&client, "#account-status").await?;
-            let status = wait_for(&client, "#account-status[data-state='error']").await?;
-            let text = status.text().await?;
-            ensure(
-                text.contains("Token no longer valid"),
-                format!("status bar says {text:?} for {login}"),
+            let text = text_of(&client, "#account-status[data-state='error']").await?;
+            ensure_says(
+                &format!("the status bar of {login}"),
+                &text,
+                "Token no longer valid",
             )
         })
         .await;

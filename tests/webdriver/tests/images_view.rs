@@ -167,13 +167,11 @@ async fn tag_for_github_with_an_uppercase_name_shows_the_fix_and_creates_the_tag
             let inspected = docker(&["image", "inspect", "--format", "{{.Id}}", &fixed]);
             ensure(inspected == id, format!("{fixed} is {inspected}, not {id}"))?;
             wait_for_row(&client, &fixed).await?;
-            let badge = client
-                .find(Locator::Css(&format!(
-                    ".image-row[data-reference='{name}:src'] .badge.ok"
-                )))
-                .await?
-                .text()
-                .await?;
+            let badge = text_of(
+                &client,
+                &format!(".image-row[data-reference='{name}:src'] .badge.ok"),
+            )
+            .await?;
             ensure(badge == "on registry", format!("badge {badge:?}"))
         })
         .await;

@@ -5,8 +5,8 @@
 //! restored from "Recently deleted"; connecting the package to a repository links it on GitHub.
 
 use ghcr_webdriver_tests::{
-    click, docker, emulator_admin, ensure, env_refs, import_image, open_view, signed_in_env, stack,
-    text_of, unique, user_with_token, wait_for, App, Locator,
+    click, docker, emulator_admin, ensure, ensure_says, env_refs, import_image, open_view,
+    signed_in_env, stack, text_of, unique, user_with_token, wait_for, App, Locator,
 };
 use std::time::Duration;
 
@@ -83,10 +83,7 @@ async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_an
             click(&client, "#visibility-toggle").await?;
             let handoff = wait_for(&client, "#visibility-handoff:not([hidden])").await?;
             let explained = handoff.text().await?;
-            ensure(
-                explained.contains("no API"),
-                format!("the handoff explains: {explained}"),
-            )?;
+            ensure_says("the handoff", &explained, "no API")?;
             wait_for(&client, "#package-detail[data-watching='true']").await?;
             emulator_admin(
                 &format!("/_emulator/packages/{owner}/{name}/visibility"),
@@ -95,10 +92,7 @@ async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_an
             .await;
             wait_for(&client, "#package-detail[data-visibility='public']").await?;
             let proof = text_of(&client, "#visibility-proof[data-result='ok']").await?;
-            ensure(
-                proof.contains("Anyone can pull"),
-                format!("the proof: {proof}"),
-            )?;
+            ensure_says("the proof", &proof, "Anyone can pull")?;
             ensure(
                 client
                     .find(Locator::Css(&row))
@@ -166,10 +160,7 @@ async fn a_damaged_packages_cache_is_dropped_and_the_list_loads() {
                 .await?;
             open_view(&client, "packages").await?;
             let empty = text_of(&client, "#no-package-yet").await?;
-            ensure(
-                empty.contains("No container packages yet"),
-                format!("the view says {empty:?}"),
-            )?;
+            ensure_says("the empty view", &empty, "No container packages yet")?;
             let cache = client
                 .execute("return localStorage.getItem('packages:@me')", vec![])
                 .await?;

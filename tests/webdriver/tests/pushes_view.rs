@@ -5,7 +5,7 @@
 //! first push made goes up as a new tag of it.
 
 use ghcr_webdriver_tests::{
-    drag, ensure, env_refs, layered_image, open_view, signed_in_env, stack, unique,
+    drag, ensure, env_refs, layered_image, open_view, signed_in_env, stack, text_of, unique,
     user_with_token, wait_for, App, Client, Locator,
 };
 use std::collections::HashMap;
@@ -100,13 +100,8 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
                 bytes.iter().any(|b| *b > 0 && *b < max)
             });
             ensure(moving, format!("a bar was seen between empty and full: {seen:?}"))?;
-            let pull = client
-                .find(Locator::Css(&format!(
-                    ".push-card[data-target='{watched_target}'] .pull-command"
-                )))
-                .await?
-                .text()
-                .await?;
+            let card = format!(".push-card[data-target='{watched_target}']");
+            let pull = text_of(&client, &format!("{card} .pull-command")).await?;
             ensure(
                 pull == format!("docker pull {watched_target}"),
                 format!("pull command: {pull}"),

@@ -3,7 +3,7 @@
 //! the keyboard, and the theme toggles.
 
 use ghcr_webdriver_tests::{
-    click, docker, ensure, stack, wait_for, wait_for_within, App, Key, Locator,
+    click, docker, ensure, ensure_says, stack, wait_for, wait_for_within, App, Key, Locator,
 };
 use std::time::Duration;
 use tokio::net::{TcpListener, UnixStream};
@@ -23,14 +23,8 @@ async fn status_bar_shows_the_version_of_the_stack_engine() {
         .check(|client| async move {
             let status = wait_for(&client, "#engine-status[data-state='ok']").await?;
             let text = status.text().await?;
-            ensure(
-                text.contains(&format!("Docker Engine {version}")),
-                format!("status bar says {text:?}, expected Docker Engine {version}"),
-            )?;
-            ensure(
-                text.contains(&docker_host),
-                format!("status bar says {text:?}"),
-            )?;
+            ensure_says("the status bar", &text, &format!("Docker Engine {version}"))?;
+            ensure_says("the status bar", &text, &docker_host)?;
             let endpoint = client
                 .find(Locator::Id("engine-endpoint"))
                 .await?
@@ -68,10 +62,7 @@ async fn without_an_engine_the_window_says_how_to_start_one() {
             let detail = empty.find(Locator::Css(".detail")).await?.text().await?;
             ensure(detail.contains(&docker_host), format!("detail {detail:?}"))?;
             let hint = empty.find(Locator::Css(".hint")).await?.text().await?;
-            ensure(
-                hint.contains("Start Docker or Podman"),
-                format!("hint {hint:?}"),
-            )?;
+            ensure_says("the hint", &hint, "Start Docker or Podman")?;
             // Trying again keeps the window in the same clear state (no hang, no blank page).
             click(&client, "#engine-retry").await?;
             wait_for(&client, "#no-engine #engine-retry:not([disabled])").await?;
@@ -258,10 +249,7 @@ async fn the_page_gets_only_its_own_commands_and_no_inline_script_runs() {
             let answers: Vec<String> = serde_json::from_value(refused).unwrap_or_default();
             ensure(answers.len() == 5, format!("answers: {answers:?}"))?;
             for answer in &answers {
-                ensure(
-                    answer.contains("not allowed"),
-                    format!("refused by the capability: {answer}"),
-                )?;
+                ensure_says("the refusal", answer, "not allowed")?;
             }
             // The CSP: an inline script added to the page does not run, nor does eval.
             let ran = client
