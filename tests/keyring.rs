@@ -8,7 +8,7 @@ use common::*;
 use ghcr::secret::Secret;
 use ghcr::token::store::TokenStore;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn ghcr(
     args: &[&str],
@@ -17,7 +17,6 @@ fn ghcr(
     stdin: Option<&str>,
     env: &[(&str, &str)],
 ) -> Output {
-    use std::io::Write;
     let mut command = Command::new(env!("CARGO_BIN_EXE_ghcr"));
     command
         .args(args)
@@ -28,24 +27,11 @@ fn ghcr(
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("XDG_DATA_HOME", home.join(".local/share"))
         .env("XDG_CACHE_HOME", home.join(".cache"))
-        .env_remove("GHCR_TOKEN")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env_remove("GHCR_TOKEN");
     for (key, value) in env {
         command.env(key, value);
     }
-    let mut child = command.spawn().expect("ghcr runs");
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
+    output_with_input(&mut command, stdin)
 }
 
 /// The Secret Service's own answer for an entry, through `secret-tool` (an independent client).

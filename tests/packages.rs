@@ -179,13 +179,7 @@ async fn pushed_images_are_private_packages_whose_visibility_is_proven_by_anonym
         .unwrap();
     let left = github.versions(&secret, &Owner::User, "app").await.unwrap();
     assert!(left.iter().all(|v| v.id != two.id));
-    let gone = skopeo(
-        &["inspect", &format!("docker://{registry}/{login}/app:2")],
-        &login,
-        &token,
-    )
-    .unwrap_err();
-    assert!(gone.contains("manifest unknown"), "{gone}");
+    assert_unknown_to_the_registry(&format!("{registry}/{login}/app:2"), &login, &token);
 
     let error = github
         .versions(&secret, &Owner::User, "no-such-package")

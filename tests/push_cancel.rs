@@ -16,14 +16,24 @@ use tokio::sync::mpsc;
 struct World {
     proxy: RegistryProxy,
     pusher: Pusher,
+    gate: Arc<Gate>,
+    jobs: Jobs,
+    updates: mpsc::UnboundedReceiver<JobUpdate>,
+    /// The job pushing a new image of the namespace to `target`.
+    id: u64,
+    target: String,
 }
 
-/// A writer of a fresh namespace, pushing through a proxy of the token registry that holds the
-/// first request `hold` says yes to.
-async fn world(
+/// A writer of a fresh namespace, pushing a new image of layers of `sizes` to `tag`, as a job,
+/// through a proxy of the token registry that holds the first request `hold` says yes to; returned
+/// once that request (`what`) is held.
+async fn push_until_held(
     prefix: &str,
+    sizes: &[usize],
+    tag: &str,
     hold: impl Fn(&str, &str) -> bool + Send + 'static,
-) -> (World, Arc<Gate>) {
+    what: &str,
+) -> World {
     let proxy = RegistryProxy::start(&stack("GHCR_TEST_REGISTRY_TOKEN")).await;
     let gate = Gate::new();
     let held = gate.clone();
@@ -37,25 +47,32 @@ async fn world(
     });
     let mut pusher = Pusher::new(prefix).await;
     pusher.config.registry = proxy.address.clone();
-    (World { proxy, pusher }, gate)
+    let source = format!("{prefix}-{}:1", pusher.login);
+    layered_image(&source, sizes);
+    let target = pusher.target(tag);
+    let (sender, updates) = mpsc::unbounded_channel();
+    let jobs = Jobs::new(pusher.config.clone(), 2, move |update| {
+        let _ = sender.send(update.clone());
+    });
+    let id = jobs.submit(pusher.plan(&source, &target), pusher.credentials());
+    tokio::time::timeout(Duration::from_secs(60), gate.arrived())
+        .await
+        .unwrap_or_else(|_| panic!("{what} never reached the proxy"));
+    World {
+        proxy,
+        pusher,
+        gate,
+        jobs,
+        updates,
+        id,
+        target,
+    }
 }
 
 impl World {
-    fn jobs(&self) -> (Jobs, mpsc::UnboundedReceiver<JobUpdate>) {
-        let (sender, updates) = mpsc::unbounded_channel();
-        let jobs = Jobs::new(self.pusher.config.clone(), 2, move |update| {
-            let _ = sender.send(update.clone());
-        });
-        (jobs, updates)
-    }
-
-    fn submit(&self, jobs: &Jobs, source: &str, target: &str) -> u64 {
-        jobs.submit(self.pusher.plan(source, target), self.pusher.credentials())
-    }
-
-    /// Whether the registry (behind the proxy, asked directly) has `target`'s tag.
-    fn tagged(&self, target: &str) -> bool {
-        let direct = target.replace(&self.proxy.address, &stack("GHCR_TEST_REGISTRY_TOKEN"));
+    /// Whether the registry (behind the proxy, asked directly) has the target's tag.
+    fn tagged(&self) -> bool {
+        let direct = (self.target).replace(&self.proxy.address, &stack("GHCR_TEST_REGISTRY_TOKEN"));
         self.pusher.has(&direct).is_ok()
     }
 }
@@ -72,26 +89,16 @@ async fn until_finished(updates: &mut mpsc::UnboundedReceiver<JobUpdate>) -> Job
 
 #[tokio::test]
 async fn a_cancel_while_the_tag_is_written_is_refused_and_the_job_ends_pushed_and_tagged() {
-    let (world, gate) = world("cancel-tag", |method, path| {
-        method == "PUT" && path.contains("/manifests/")
-    })
-    .await;
-    let source = format!("cancel-tag-{}:1", world.pusher.login);
-    layered_image(&source, &[1_000_000, 1_000_000]);
-    let target = world.pusher.target("late:1");
-    let (jobs, mut updates) = world.jobs();
-    let id = world.submit(&jobs, &source, &target);
-
-    tokio::time::timeout(Duration::from_secs(60), gate.arrived())
-        .await
-        .expect("the manifest PUT reaches the proxy");
-    let cancelled = jobs.cancel(id).unwrap();
-    gate.release();
-    let last = until_finished(&mut updates).await;
+    let is_tag_write = |method: &str, path: &str| method == "PUT" && path.contains("/manifests/");
+    let sizes = [1_000_000, 1_000_000];
+    let mut world = push_until_held("cancel-tag", &sizes, "late:1", is_tag_write, "the tag").await;
+    let cancelled = world.jobs.cancel(world.id).unwrap();
+    world.gate.release();
+    let last = until_finished(&mut world.updates).await;
     // Whatever was still on its way has landed by now.
     tokio::time::sleep(Duration::from_secs(1)).await;
 
-    let tagged = world.tagged(&target);
+    let tagged = world.tagged();
     // Whatever the job says must be true of the registry.
     match &last.state {
         JobState::Cancelled => assert!(!tagged, "the job says cancelled, but the tag was written"),
@@ -111,29 +118,24 @@ async fn a_cancel_while_the_tag_is_written_is_refused_and_the_job_ends_pushed_an
 
 #[tokio::test]
 async fn a_cancel_during_an_upload_stops_everything_before_the_job_says_cancelled() {
-    let (world, gate) = world("cancel-upload", |method, _| method == "PATCH").await;
-    let source = format!("cancel-upload-{}:1", world.pusher.login);
-    layered_image(&source, &[8_000_000, 8_000_000]);
-    let target = world.pusher.target("early:1");
-    let (jobs, mut updates) = world.jobs();
-    let id = world.submit(&jobs, &source, &target);
-
-    tokio::time::timeout(Duration::from_secs(60), gate.arrived())
-        .await
-        .expect("a layer upload reaches the proxy");
+    let is_upload = |method: &str, _: &str| method == "PATCH";
+    let sizes = [8_000_000, 8_000_000];
+    let mut world =
+        push_until_held("cancel-upload", &sizes, "early:1", is_upload, "an upload").await;
+    let (jobs, id) = (&world.jobs, world.id);
     assert!(
         jobs.cancel(id).unwrap(),
         "a push still uploading can be cancelled"
     );
     assert_eq!(jobs.get(id).unwrap().state, JobState::Cancelling);
-    let last = tokio::time::timeout(Duration::from_secs(20), until_finished(&mut updates))
+    let last = tokio::time::timeout(Duration::from_secs(20), until_finished(&mut world.updates))
         .await
         .expect("the push winds down though its upload is held");
     let said_cancelled = Instant::now();
     assert_eq!(last.state, JobState::Cancelled);
 
     // Let the held request go: the push behind it is gone, so nothing more may reach the registry.
-    gate.release();
+    world.gate.release();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after: Vec<String> = world
         .proxy
@@ -146,5 +148,5 @@ async fn a_cancel_during_an_upload_stops_everything_before_the_job_says_cancelle
         after.is_empty(),
         "requests after the job said cancelled: {after:?}"
     );
-    assert!(!world.tagged(&target));
+    assert!(!world.tagged());
 }

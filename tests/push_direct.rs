@@ -8,8 +8,9 @@
 mod common;
 
 use common::{
-    assert_every_layer_uploaded_in_full, docker, emulated_github, last_layer_states, layered_image,
-    make_public, new_token, new_user, next_update, skopeo, stack, three_layer_image,
+    assert_every_layer_uploaded_in_full, assert_unknown_to_the_registry, docker, emulated_github,
+    last_layer_states, layered_image, make_public, new_token, new_user, next_update, skopeo, stack,
+    three_layer_image,
 };
 use ghcr::push::progress::{LayerState, Snapshot};
 use ghcr::push::{push, PushPlan, PushRequest, PushSource, Via};
@@ -296,8 +297,7 @@ async fn a_cancelled_push_leaves_no_tag() {
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
 
-    let error = skopeo(&["inspect", &format!("docker://{target}")], &login, &token).unwrap_err();
-    assert!(error.contains("manifest unknown"), "{error}");
+    assert_unknown_to_the_registry(&target, &login, &token);
 }
 
 #[tokio::test]
@@ -418,13 +418,7 @@ async fn a_token_revoked_mid_push_lets_that_push_finish_and_the_next_fails_once_
         "a revoked token is not retried: {states:?}"
     );
     assert!(!format!("{error:?}").contains(&token));
-    let error = skopeo(
-        &["inspect", &format!("docker://{second_target}")],
-        &login,
-        &witness,
-    )
-    .unwrap_err();
-    assert!(error.contains("manifest unknown"), "{error}");
+    assert_unknown_to_the_registry(&second_target, &login, &witness);
 }
 
 #[tokio::test]

@@ -120,17 +120,14 @@ async fn the_new_token_page_shows_the_asked_scopes_and_mints_a_working_token() {
 #[tokio::test]
 async fn the_device_flow_answers_pending_then_slow_down_when_polled_too_fast() {
     let client = http();
-    let code: Value = client
-        .post(format!("{}/login/device/code", emulator()))
-        .header("accept", "application/json")
-        .body("client_id=ghcr-desktop-test&scope=write%3Apackages")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let code = json_answer(
+        client
+            .post(format!("{}/login/device/code", emulator()))
+            .header("accept", "application/json")
+            .body("client_id=ghcr-desktop-test&scope=write%3Apackages")
+            .header("content-type", "application/x-www-form-urlencoded"),
+    )
+    .await;
     let device_code = code["device_code"].as_str().unwrap().to_string();
     let interval = code["interval"].as_u64().unwrap();
     let poll = || async {

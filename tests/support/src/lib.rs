@@ -98,6 +98,25 @@ pub fn import_image(name: &str) -> String {
     docker(&["import", tar.to_str().expect("utf-8 path"), name])
 }
 
+/// Runs `command` with `input` (if any) on its standard input, and collects what it printed.
+pub fn output_with_input(command: &mut Command, input: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{command:?} does not start: {e}"));
+    let mut stdin = child.stdin.take().expect("a piped stdin");
+    if let Some(input) = input {
+        stdin
+            .write_all(input.as_bytes())
+            .expect("the input is written");
+    }
+    drop(stdin);
+    child.wait_with_output().expect("the command's output")
+}
+
 /// `size` bytes that no compressor shrinks, the same for the same `seed` and unique to it.
 pub fn noise(seed: &str, size: usize) -> Vec<u8> {
     let mut state = seed.bytes().fold(0x9e37_79b9_7f4a_7c15u64, |h, b| {
@@ -136,6 +155,15 @@ pub fn layered_image(name: &str, sizes: &[usize]) {
         .status()
         .expect("docker build runs");
     assert!(status.success(), "docker build {name}");
+}
+
+/// Asserts that the registry says `reference` (`registry/owner/name:tag`) is unknown, asked by skopeo
+/// as `login` with `token`.
+pub fn assert_unknown_to_the_registry(reference: &str, login: &str, token: &str) {
+    match skopeo(&["inspect", &format!("docker://{reference}")], login, token) {
+        Ok(found) => panic!("{reference} is on the registry: {found}"),
+        Err(error) => assert!(error.contains("manifest unknown"), "{reference}: {error}"),
+    }
 }
 
 /// Runs skopeo against the stack's token registry as `login` with `token`; `Err(stderr)` on failure.

@@ -257,6 +257,15 @@ pub async fn text_of(client: &Client, css: &str) -> Result<String, fantoccini::e
     wait_for(client, css).await?.text().await
 }
 
+/// The attribute `name` of the element `css` (which the page has now), if it is set.
+pub async fn attr_of(
+    client: &Client,
+    css: &str,
+    name: &str,
+) -> Result<Option<String>, fantoccini::error::CmdError> {
+    client.find(Locator::Css(css)).await?.attr(name).await
+}
+
 /// Opens `view` (images, pushes, packages, account) from the sidebar.
 pub async fn open_view(client: &Client, view: &str) -> Result<(), fantoccini::error::CmdError> {
     click(client, &format!(".nav[data-view='{view}']")).await

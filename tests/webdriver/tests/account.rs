@@ -4,8 +4,8 @@
 //! a restart, and never handed back to the page.
 
 use ghcr_webdriver_tests::{
-    click, emulator_admin, ensure, ensure_says, files_containing, own_web_url, stack, target_dir,
-    text_of, user_with_token, wait_for, App, Client, Element, Locator, PATIENCE,
+    attr_of, click, emulator_admin, ensure, ensure_says, files_containing, own_web_url, stack,
+    target_dir, text_of, user_with_token, wait_for, App, Client, Element, Locator, PATIENCE,
 };
 use std::time::Duration;
 
@@ -124,11 +124,7 @@ async fn a_pasted_token_without_write_packages_shows_the_cross_and_the_hint() {
                 ))
                 .await?;
             client.find(Locator::Id("replacement-token")).await?;
-            let disabled = client
-                .find(Locator::Id("save-token"))
-                .await?
-                .attr("disabled")
-                .await?;
+            let disabled = attr_of(&client, "#save-token", "disabled").await?;
             ensure(
                 disabled.is_some(),
                 "a token that can't push cannot be saved",

@@ -42,20 +42,16 @@ fn five_thousand_images() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let root = dir.path();
     std::fs::write(root.join("hello.txt"), "load\n").expect("a file");
-    let tar = |args: &[&str]| {
-        let status = Command::new("tar").args(args).status().expect("tar runs");
-        assert!(status.success(), "tar {args:?}");
+    // tar -cf OUT -C DIR ENTRY
+    let tar = |out: &std::path::Path, dir: &std::path::Path, entry: &str| {
+        let mut command = Command::new("tar");
+        command.arg("-cf").arg(out).arg("-C").arg(dir).arg(entry);
+        assert!(command.status().expect("tar runs").success(), "{command:?}");
     };
     let archive = root.join("archive");
     std::fs::create_dir(&archive).expect("a folder");
     let layer = archive.join("layer.tar");
-    tar(&[
-        "-cf",
-        layer.to_str().unwrap(),
-        "-C",
-        root.to_str().unwrap(),
-        "hello.txt",
-    ]);
+    tar(&layer, root, "hello.txt");
     let sum = Command::new("sha256sum")
         .arg(&layer)
         .output()
@@ -84,13 +80,7 @@ fn five_thousand_images() {
     )
     .expect("manifest.json");
     let images = root.join("images.tar");
-    tar(&[
-        "-cf",
-        images.to_str().unwrap(),
-        "-C",
-        archive.to_str().unwrap(),
-        ".",
-    ]);
+    tar(&images, &archive, ".");
     let status = Command::new("docker")
         .args(["load", "-q", "-i", images.to_str().unwrap()])
         .env("DOCKER_HOST", stack("DOCKER_HOST"))

@@ -5,7 +5,7 @@
 //! restored from "Recently deleted"; connecting the package to a repository links it on GitHub.
 
 use ghcr_webdriver_tests::{
-    click, docker, emulator_admin, ensure, ensure_says, env_refs, import_image, open_view,
+    attr_of, click, docker, emulator_admin, ensure, ensure_says, env_refs, import_image, open_view,
     signed_in_env, stack, text_of, unique, user_with_token, wait_for, App, Locator,
 };
 use std::time::Duration;
@@ -94,13 +94,7 @@ async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_an
             let proof = text_of(&client, "#visibility-proof[data-result='ok']").await?;
             ensure_says("the proof", &proof, "Anyone can pull")?;
             ensure(
-                client
-                    .find(Locator::Css(&row))
-                    .await?
-                    .attr("data-visibility")
-                    .await?
-                    .as_deref()
-                    == Some("public"),
+                attr_of(&client, &row, "data-visibility").await?.as_deref() == Some("public"),
                 "the list's badge turned public without a reload",
             )?;
 

@@ -3,7 +3,8 @@
 //! the keyboard, and the theme toggles.
 
 use ghcr_webdriver_tests::{
-    click, docker, ensure, ensure_says, stack, wait_for, wait_for_within, App, Key, Locator,
+    attr_of, click, docker, ensure, ensure_says, stack, wait_for, wait_for_within, App, Key,
+    Locator,
 };
 use std::time::Duration;
 use tokio::net::{TcpListener, UnixStream};
@@ -82,11 +83,7 @@ async fn sidebar_views_switch_with_alt_numbers_and_arrow_keys() {
             body.send_keys(&format!("{}4{}", Key::Alt, Key::Null))
                 .await?;
             wait_for(&client, "main[data-view='packages'] #no-packages").await?;
-            let current = client
-                .find(Locator::Css(".nav[aria-current='page']"))
-                .await?
-                .attr("data-view")
-                .await?;
+            let current = attr_of(&client, ".nav[aria-current='page']", "data-view").await?;
             ensure(
                 current.as_deref() == Some("packages"),
                 format!("current nav {current:?}"),

@@ -24,6 +24,11 @@ pub fn registry() -> String {
     stack("GHCR_TEST_REGISTRY_TOKEN")
 }
 
+/// The JSON `request` is answered with.
+pub async fn json_answer(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
@@ -129,26 +134,13 @@ pub fn output_text(output: &Output) -> String {
 
 /// The docker CLI against the stack's engine with its own config dir (so logins don't mix).
 pub fn docker(config: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    use std::io::Write;
-    let mut child = Command::new("docker")
-        .args(args)
-        .env("DOCKER_HOST", stack("DOCKER_HOST"))
-        .env("DOCKER_CONFIG", config)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("docker runs");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
+    ghcr_test_support::output_with_input(
+        Command::new("docker")
+            .args(args)
+            .env("DOCKER_HOST", stack("DOCKER_HOST"))
+            .env("DOCKER_CONFIG", config),
+        stdin,
+    )
 }
 
 pub fn docker_login(config: &Path, user: &str, token: &str) -> Output {
@@ -222,19 +214,16 @@ fn sha256(bytes: &[u8]) -> String {
 pub async fn push_tiny_image(token: &str, path: &str, tag: &str, source: Option<&str>) -> String {
     let client = http();
     let base = format!("http://{}", registry());
-    let grant: Value = client
-        .get(format!("{}/token", emulator()))
-        .query(&[
-            ("service", "ghcr-test"),
-            ("scope", &format!("repository:{path}:pull,push")),
-        ])
-        .basic_auth("user", Some(token))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let grant = json_answer(
+        client
+            .get(format!("{}/token", emulator()))
+            .query(&[
+                ("service", "ghcr-test"),
+                ("scope", &format!("repository:{path}:pull,push")),
+            ])
+            .basic_auth("user", Some(token)),
+    )
+    .await;
     let bearer = grant["token"]
         .as_str()
         .expect("a registry token")
@@ -267,15 +256,8 @@ pub async fn push_tiny_image(token: &str, path: &str, tag: &str, source: Option<
             location
         };
         let separator = if location.contains('?') { '&' } else { '?' };
-        let response = client
-            .put(format!("{location}{separator}digest={}", sha256(blob)))
-            .bearer_auth(&bearer)
-            .header("content-type", "application/octet-stream")
-            .body(blob.to_vec())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 201, "blob upload to {path}");
+        let url = format!("{location}{separator}digest={}", sha256(blob));
+        put_created(&client, &url, &bearer, "application/octet-stream", blob).await;
     }
     let manifest = serde_json::to_vec(&json!({
         "schemaVersion": 2,
@@ -284,14 +266,27 @@ pub async fn push_tiny_image(token: &str, path: &str, tag: &str, source: Option<
         "layers": [{ "mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": sha256(&layer), "size": layer.len() }],
     }))
     .unwrap();
+    let url = format!("{base}/v2/{path}/manifests/{tag}");
+    let oci_manifest = "application/vnd.oci.image.manifest.v1+json";
+    put_created(&client, &url, &bearer, oci_manifest, &manifest).await;
+    sha256(&manifest)
+}
+
+/// PUTs `body` to the registry's `url`, which must answer 201 Created.
+async fn put_created(
+    client: &reqwest::Client,
+    url: &str,
+    bearer: &str,
+    media_type: &str,
+    body: &[u8],
+) {
     let response = client
-        .put(format!("{base}/v2/{path}/manifests/{tag}"))
-        .bearer_auth(&bearer)
-        .header("content-type", "application/vnd.oci.image.manifest.v1+json")
-        .body(manifest.clone())
+        .put(url)
+        .bearer_auth(bearer)
+        .header("content-type", media_type)
+        .body(body.to_vec())
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 201, "manifest to {path}");
-    sha256(&manifest)
+    assert_eq!(response.status(), 201, "PUT {url}");
 }
