@@ -7,9 +7,10 @@ purpose=${1:-run}
 
 # Building and opening the window.
 run_packages=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev file curl)
-# The test stack: engine, registry, keyring, display, WebDriver.
+# The test stack: engines (dockerd 20.10 with the classic image store, Podman; Docker 26 with the
+# containerd image store comes from tests/stack/fetch-docker-26.sh), registry, keyring, display, WebDriver.
 test_packages=(docker.io docker-registry skopeo bc gh apache2-utils openssl python3 dbus dbus-x11 gnome-keyring libsecret-tools
-  xvfb webkit2gtk-driver)
+  xvfb webkit2gtk-driver podman uidmap fuse-overlayfs debian-archive-keyring)
 
 packages=("${run_packages[@]}")
 if [ "$purpose" = test ]; then
@@ -41,6 +42,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -q
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ "$purpose" = test ]; then
+  "$(dirname "${BASH_SOURCE[0]}")/../tests/stack/fetch-docker-26.sh"
 fi
 
 if [ "$purpose" = test ] && ! command -v tauri-driver >/dev/null 2>&1 \

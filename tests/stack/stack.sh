@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test world of `make test`, all real parts on loopback but GitHub: a private dockerd on its own
-# socket, the CNCF distribution registry twice (htpasswd basic auth, and token auth trusting the GHCR
+# The test world of `make test`, all real parts on loopback but GitHub: three engines on their own sockets
+# (dockerd 20.10 with the classic image store — DOCKER_HOST, the one most tests use — Docker 26 with the
+# containerd image store, and Podman's Docker-compatible service), the CNCF distribution registry twice (htpasswd basic auth, and token auth trusting the GHCR
 # emulator's signing key and posting push notifications to it), the GHCR emulator (GitHub's API and web
 # pages, ghcr.io's token service), a Secret Service (gnome-keyring in its own D-Bus session) and Xvfb.
 #
@@ -15,7 +16,7 @@
 #   stack.sh status       say what runs
 #
 # `start` writes target/stack/env, to be sourced by the tests: DOCKER_HOST, DOCKER_CONFIG, DISPLAY,
-# DBUS_SESSION_BUS_ADDRESS and GHCR_TEST_*. Ports are free ones chosen at start, sockets live in a /tmp dir
+# DBUS_SESSION_BUS_ADDRESS and GHCR_TEST_* (GHCR_TEST_ENGINE_{CLASSIC,CONTAINERD,PODMAN}: the engines). Ports are free ones chosen at start, sockets live in a /tmp dir
 # named after this checkout, so two checkouts can run their stacks side by side.
 set -euo pipefail
 
@@ -100,6 +101,47 @@ engine() {
   stop_one dockerd
   start_dockerd vfs || fail "dockerd did not become ready" "$logs/dockerd.log"
   say "dockerd ready (vfs) at unix://$run/docker.sock"
+}
+
+# Docker 26 (tests/stack/fetch-docker-26.sh) with the containerd image store, managing its own
+# containerd 1.7 in a namespace of its own. Its binaries come first on PATH; runc is the system's.
+engine_containerd() {
+  local bin="$repo/target/engines/docker-26"
+  [ -x "$bin/usr/sbin/dockerd" ] || fail "Docker 26 is missing: run tests/stack/fetch-docker-26.sh (make test does)"
+  mkdir -p "$run/docker26-exec" "$state/docker26-data"
+  echo '{"features":{"containerd-snapshotter":true}}' >"$state/daemon-26.json"
+  PATH="$bin/usr/sbin:$bin/usr/bin:$PATH" spawn dockerd-containerd dockerd --config-file "$state/daemon-26.json" \
+    --host "unix://$run/docker26.sock" --data-root "$state/docker26-data" --exec-root "$run/docker26-exec" \
+    --pidfile "$run/dockerd26.pid" --containerd-namespace ghcr-test-26 --containerd-plugins-namespace ghcr-test-26-plugins \
+    --iptables=false --ip6tables=false --ip-masq=false --bridge=none --userland-proxy=false
+  wait_for 30 dockerd-containerd curl -sf --max-time 1 --unix-socket "$run/docker26.sock" http://docker/_ping ||
+    fail "Docker 26 did not become ready" "$logs/dockerd-containerd.log"
+  DOCKER_HOST="unix://$run/docker26.sock" docker info --format '{{json .DriverStatus}}' | grep -q io.containerd.snapshotter ||
+    fail "Docker 26 runs without the containerd image store" "$logs/dockerd-containerd.log"
+  say "Docker 26 ready (containerd image store) at unix://$run/docker26.sock"
+}
+
+# Podman's Docker-compatible service, as root, with its storage, events and registries of its own:
+# the stack's registries are plain http on loopback, which Podman uses only when told they are insecure.
+engine_podman() {
+  local registries=("$@") dir="$state/podman"
+  command -v podman >/dev/null || fail "podman is missing (package podman)"
+  rm -rf "$dir"
+  mkdir -p "$dir/root" "$run/podman-run" "$dir/tmp"
+  printf '[storage]\ndriver = "overlay"\ngraphroot = "%s"\nrunroot = "%s"\n' "$dir/root" "$run/podman-run" >"$dir/storage.conf"
+  printf '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nevents_logfile_path = "%s"\ntmp_dir = "%s"\n' \
+    "$dir/events.log" "$dir/tmp" >"$dir/containers.conf"
+  {
+    echo 'unqualified-search-registries = []'
+    local registry
+    for registry in "${registries[@]}"; do printf '[[registry]]\nlocation = "%s"\ninsecure = true\n' "$registry"; done
+  } >"$dir/registries.conf"
+  CONTAINERS_STORAGE_CONF="$dir/storage.conf" CONTAINERS_CONF="$dir/containers.conf" \
+    CONTAINERS_REGISTRIES_CONF="$dir/registries.conf" TMPDIR="$dir/tmp" \
+    spawn podman podman system service --time=0 "unix://$run/podman.sock"
+  wait_for 30 podman curl -sf --max-time 1 --unix-socket "$run/podman.sock" http://docker/_ping ||
+    fail "Podman's service did not become ready" "$logs/podman.log"
+  say "Podman $(podman --version | awk '{print $3}') ready at unix://$run/podman.sock"
 }
 
 # registry NAME PORT AUTH_YAML: a distribution registry on 127.0.0.1:PORT with its own storage.
@@ -217,7 +259,7 @@ webdriver_tools() {
 
 # --- commands ---------------------------------------------------------------------------------------
 
-components=(dockerd registry-basic registry-token emulator dbus keyring xvfb)
+components=(dockerd dockerd-containerd podman registry-basic registry-token emulator dbus keyring xvfb)
 
 all_alive() {
   [ -f "$env_file" ] || return 1
@@ -244,6 +286,8 @@ start() {
   token_port=$(free_port)
   emulator_port=$(free_port)
   engine
+  engine_containerd
+  engine_podman "127.0.0.1:$basic_port" "127.0.0.1:$token_port"
   registries "$basic_port" "$token_port" "$emulator_port"
   emulator "$emulator_port" "$token_port"
   keyring
@@ -251,6 +295,9 @@ start() {
   mkdir -p "$state/docker-config"
   cat >"$env_file" <<EOF
 export DOCKER_HOST=unix://$run/docker.sock
+export GHCR_TEST_ENGINE_CLASSIC=unix://$run/docker.sock
+export GHCR_TEST_ENGINE_CONTAINERD=unix://$run/docker26.sock
+export GHCR_TEST_ENGINE_PODMAN=unix://$run/podman.sock
 export DOCKER_CONFIG=$state/docker-config
 export DBUS_SESSION_BUS_ADDRESS=unix:path=$run/bus
 export DISPLAY=:$display_number
@@ -267,10 +314,10 @@ EOF
 
 stop() {
   local name
-  for name in xvfb keyring dbus emulator registry-token registry-basic dockerd; do stop_one "$name"; done
+  for name in xvfb keyring dbus emulator registry-token registry-basic podman dockerd-containerd dockerd; do stop_one "$name"; done
   # dockerd unmounts its layers on a clean stop; after a kill, lift what it left.
   if [ -d "$run" ]; then
-    grep -o " $run[^ ]*\| $state/docker-data[^ ]*" /proc/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+    grep -o " $run[^ ]*\| $state/docker-data[^ ]*\| $state/docker26-data[^ ]*\| $state/podman[^ ]*" /proc/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
     rm -rf "$run"
   fi
   rm -f "$env_file"
