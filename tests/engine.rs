@@ -5,7 +5,7 @@ mod common;
 
 use ghcr::engine::discovery::{Endpoint, Origin};
 use ghcr::engine::version::{ApiVersion, NEWEST_KNOWN};
-use ghcr::engine::Engine;
+use ghcr::engine::{Engine, ImageStore};
 use ghcr::{Code, Config};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -28,7 +28,13 @@ async fn reports_the_version_the_docker_cli_sees_on_the_stack_engine() {
     let info = engine.info();
     assert_eq!(info.version, version);
     assert_eq!(info.server_api_version, api);
-    assert_eq!(info.product, "Docker Engine");
+    let store = common::store_under_test();
+    let product = if store == ImageStore::Podman {
+        "Podman"
+    } else {
+        "Docker Engine"
+    };
+    assert_eq!((info.product.as_str(), info.image_store), (product, store));
     assert_eq!(info.endpoint, docker_host);
     assert_eq!(info.origin, Origin::DockerHost);
     assert_eq!(info.os, "linux");

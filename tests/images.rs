@@ -73,18 +73,62 @@ async fn lists_imported_and_loaded_images_with_the_ids_tags_and_sizes_docker_rep
             .iter()
             .find(|r| r.reference.as_deref() == Some(reference.as_str()))
             .unwrap_or_else(|| panic!("{reference} is listed"));
-        let inspected = docker(&[
-            "image",
-            "inspect",
-            "--format",
-            "{{.Id}} {{.Size}}",
-            &reference,
-        ]);
-        assert_eq!(format!("{} {}", row.id, row.size), inspected, "{reference}");
+        let inspected = docker(&["image", "inspect", "--format", "{{.Id}}", &reference]);
+        assert_eq!(row.id, inspected, "{reference}");
         assert_eq!(row.short_id, row.id[7..19]);
+        // The size `docker images` shows (on the containerd store it is not inspect's Size).
+        let listed = docker(&["images", "--format", "{{.Repository}}:{{.Tag}} {{.Size}}"]);
+        let shown = listed
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{reference} ")))
+            .unwrap_or_else(|| panic!("docker images lists {reference}: {listed}"));
+        assert_eq!(
+            human_size(row.size),
+            shown,
+            "{reference}: {} bytes",
+            row.size
+        );
     }
     assert!(rows.iter().any(|r| r.id == id && r.tag == "two"));
     assert!(rows.iter().any(|r| r.id == loaded_id && r.tag == "v1"));
+}
+
+/// A size as the docker CLI prints it (go-units' HumanSizeWithPrecision(size, 3): decimal units,
+/// three significant digits, no trailing zeros).
+fn human_size(bytes: u64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < units.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    let decimals = if value >= 100.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let text = format!("{value:.decimals$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &text
+    };
+    format!("{text}{}", units[unit])
+}
+
+#[test]
+fn sizes_read_as_the_docker_cli_prints_them() {
+    let shown: Vec<String> = [887, 9078, 11_331, 303_843, 1_000_000, 6_000_000, 90_000_000]
+        .into_iter()
+        .map(human_size)
+        .collect();
+    assert_eq!(
+        shown,
+        ["887B", "9.08kB", "11.3kB", "304kB", "1MB", "6MB", "90MB"]
+    );
 }
 
 #[tokio::test]

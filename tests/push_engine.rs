@@ -12,8 +12,9 @@ use common::{
 use ghcr::engine::Engine;
 use ghcr::push::engine::push_with_engine;
 use ghcr::push::progress::LayerState;
-use ghcr::push::Cancel;
+use ghcr::push::{push, Cancel, PushRequest, PushSource, Via};
 use ghcr::reference::Reference;
+use ghcr::registry::session::Credentials;
 use ghcr::secret::Secret;
 use ghcr::{Code, Config};
 
@@ -89,18 +90,25 @@ async fn a_token_without_write_packages_fails_with_the_scope_hint_before_any_lay
     let token = Secret::new(new_token(&login, "classic", &["read:packages"]).await);
     let target = format!("{}/{login}/readonly:1", config.registry);
     three_layer_image(&target);
-    let engine = Engine::connect(&config).await.unwrap();
+    let plan = PushRequest {
+        source: PushSource::Image(target.clone()),
+        target: target.clone(),
+        via: Via::Engine,
+        source_repository: None,
+        engine: None,
+    }
+    .checked(&config)
+    .unwrap();
+    let credentials = Credentials {
+        login: login.clone(),
+        token: token.clone(),
+    };
     let mut snapshots = Vec::new();
-    let error = push_with_engine(
-        &engine,
-        &Reference::parse(&target).unwrap(),
-        &login,
-        &token,
-        &Cancel::default(),
-        |s| snapshots.push(s.clone()),
-    )
-    .await
-    .unwrap_err();
+    // Docker 20.10 passes the registry's words on ("does not match expected scopes"); containerd and
+    // Podman say only "403 Forbidden", and the push asks GitHub which scopes the token has.
+    let error = push(&config, &plan, credentials, |s| snapshots.push(s.clone()))
+        .await
+        .unwrap_err();
     assert_eq!(error.code, Code::TokenMissingScope, "{error}");
     assert!(error.hint.contains("write:packages"));
     assert!(

@@ -50,10 +50,21 @@ pub fn parse_event(line: &[u8]) -> Option<ImageEvent> {
     if raw.kind != "image" || raw.action.is_empty() {
         return None;
     }
+    // Podman names images by bare hex where Docker writes `sha256:HEX`.
+    let bare_id = raw.actor.id.len() == 64 && raw.actor.id.bytes().all(|b| b.is_ascii_hexdigit());
+    let id = if bare_id {
+        format!("sha256:{}", raw.actor.id)
+    } else {
+        raw.actor.id
+    };
     Some(ImageEvent {
         action: raw.action,
-        id: raw.actor.id,
-        name: raw.actor.attributes.get("name").cloned(),
+        id,
+        name: raw
+            .actor
+            .attributes
+            .get("name")
+            .map(|name| super::images::familiar(name).to_string()),
         time: raw.time,
     })
 }
@@ -97,6 +108,17 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn podmans_event_names_read_as_docker_writes_them() {
+        let line = br#"{"status":"tag","id":"5dd49a79b0916a30e72db15d13e4389f061ef7518d3b2f24d3bfa3fcf78f25f9","Type":"image","Action":"tag","Actor":{"ID":"5dd49a79b0916a30e72db15d13e4389f061ef7518d3b2f24d3bfa3fcf78f25f9","Attributes":{"containerExitCode":"0","image":"","name":"docker.io/library/evtest:1","podId":""}},"scope":"local","time":1796027492}"#;
+        let event = parse_event(line).unwrap();
+        assert_eq!(event.name.as_deref(), Some("evtest:1"));
+        assert_eq!(
+            event.id,
+            "sha256:5dd49a79b0916a30e72db15d13e4389f061ef7518d3b2f24d3bfa3fcf78f25f9"
+        );
+    }
 
     #[test]
     fn reads_tag_and_delete_events_and_skips_others() {

@@ -110,6 +110,7 @@ pub fn amend(
     found: Option<ImageSummary>,
     registry: &str,
 ) -> Vec<String> {
+    let name = familiar(name);
     let Some(summary) = found else {
         // Gone: an ID names all its rows; a reference, its one row (the image may live on under
         // other names, so it is asked about again).
@@ -168,11 +169,12 @@ pub fn changes(before: &[LocalImage], after: &[LocalImage]) -> (Vec<LocalImage>,
 pub fn rows(summaries: &[ImageSummary], registry: &str) -> Vec<LocalImage> {
     let mut rows = Vec::new();
     for summary in summaries {
-        let tags: Vec<&String> = summary
+        let tags: Vec<&str> = summary
             .repo_tags
             .iter()
             .flatten()
             .filter(|tag| tag.as_str() != "<none>:<none>")
+            .map(|tag| familiar(tag))
             .collect();
         let parsed: Vec<Option<Reference>> =
             tags.iter().map(|tag| Reference::parse(tag).ok()).collect();
@@ -189,11 +191,10 @@ pub fn rows(summaries: &[ImageSummary], registry: &str) -> Vec<LocalImage> {
             translation: None,
         };
         if tags.is_empty() {
-            let repository = summary
-                .repo_digests
-                .iter()
-                .flatten()
-                .find_map(|d| d.split_once('@').map(|(repo, _)| repo.to_string()));
+            let repository = summary.repo_digests.iter().flatten().find_map(|d| {
+                d.split_once('@')
+                    .map(|(repo, _)| familiar(repo).to_string())
+            });
             rows.push(LocalImage {
                 repository: repository.unwrap_or_else(|| "<none>".into()),
                 ..base
@@ -232,6 +233,16 @@ pub fn rows(summaries: &[ImageSummary], registry: &str) -> Vec<LocalImage> {
             .then_with(|| b.created.cmp(&a.created))
     });
     rows
+}
+
+/// A name as the docker CLI shows it: Podman's compatible API says `docker.io/library/app:1` where
+/// Docker says `app:1` (both mean the same image; `localhost/app` stays, as Podman's own names do).
+pub(crate) fn familiar(name: &str) -> &str {
+    let name = name.strip_prefix("docker.io/").unwrap_or(name);
+    match name.strip_prefix("library/") {
+        Some(short) if !short.contains('/') => short,
+        _ => name,
+    }
 }
 
 fn short_id(id: &str) -> String {
@@ -555,6 +566,34 @@ mod tests {
         );
         assert_eq!(rows[0].repository, "alpine");
         assert!(rows[0].untagged());
+    }
+
+    #[test]
+    fn podmans_docker_io_names_are_shown_as_docker_shows_them() {
+        let podman = |tags: &[&str]| {
+            let rows = rows(&[summary("sha256:a", tags, 1, 1)], "ghcr.io");
+            rows.into_iter()
+                .map(|r| (r.reference.unwrap_or_default(), r.repository))
+                .collect::<Vec<_>>()
+        };
+        let row =
+            |reference: &str, repository: &str| (reference.to_string(), repository.to_string());
+        assert_eq!(
+            podman(&["docker.io/library/app:1"]),
+            vec![row("app:1", "app")]
+        );
+        assert_eq!(
+            podman(&["docker.io/octo/app:1"]),
+            vec![row("octo/app:1", "octo/app")]
+        );
+        assert_eq!(
+            podman(&["localhost/app:1"]),
+            vec![row("localhost/app:1", "localhost/app")]
+        );
+        assert_eq!(
+            podman(&["docker.io/library/team/app:1"]),
+            vec![row("library/team/app:1", "library/team/app")]
+        );
     }
 
     #[test]

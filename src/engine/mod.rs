@@ -17,7 +17,8 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Duration;
 use transport::{Answer, Transport, TransportError};
-use version::{ApiVersion, VersionResponse};
+pub use version::ImageStore;
+use version::{ApiVersion, InfoResponse, VersionResponse};
 
 /// How long one request to the engine may take while connecting.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -42,6 +43,8 @@ pub struct EngineInfo {
     pub origin: Origin,
     pub os: String,
     pub arch: String,
+    /// Where it keeps images (from `GET /info`; classic when it does not say).
+    pub image_store: ImageStore,
 }
 
 /// Which engine to use: the automatic choice (`DOCKER_HOST`, else the first usual socket that answers),
@@ -170,8 +173,21 @@ impl Engine {
         }
         let reply: VersionResponse =
             serde_json::from_slice(&answer.body).map_err(|_| not_an_engine(&transport, &answer))?;
+        let product = version::product_name(&reply);
+        // What the store is changes only how a push reads the image; an engine that will not say is
+        // taken for the classic store rather than refused.
+        let details = match transport
+            .get(&format!("/v{api}/info"), PROBE_TIMEOUT, SMALL_BODY)
+            .await
+        {
+            Ok(answer) if answer.status.is_success() => {
+                serde_json::from_slice(&answer.body).unwrap_or_default()
+            }
+            _ => InfoResponse::default(),
+        };
         let info = EngineInfo {
-            product: version::product_name(&reply).to_string(),
+            image_store: version::image_store(product, &details),
+            product: product.to_string(),
             version: reply.version,
             api_version: api.to_string(),
             server_api_version: reply.api_version,

@@ -3,7 +3,7 @@
 //! `GET /version`. Pure.
 
 use crate::error::{Code, Error, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// An Engine API version such as `1.41`.
@@ -98,6 +98,42 @@ pub struct Component {
     pub name: String,
 }
 
+/// Where an engine keeps its images, which decides what its export holds and what an image ID is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageStore {
+    /// Docker's graph drivers (overlay2, vfs): IDs are config digests, the export has plain tar layers.
+    Classic,
+    /// Docker's containerd image store (new installs of Docker 29, Docker Desktop): IDs are manifest
+    /// digests, the export is an OCI layout of the stored (compressed) blobs.
+    Containerd,
+    /// Podman's containers/storage.
+    Podman,
+}
+
+/// The parts of `GET /info` that tell the image store.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InfoResponse {
+    #[serde(default)]
+    pub driver_status: Option<Vec<Vec<String>>>,
+}
+
+/// The image store of an engine that calls itself `product` and answered `GET /info` with `info`.
+pub fn image_store(product: &str, info: &InfoResponse) -> ImageStore {
+    let snapshotter = info.driver_status.iter().flatten().any(|pair| {
+        pair.iter()
+            .any(|v| v.starts_with("io.containerd.snapshotter"))
+    });
+    if product == "Podman" {
+        ImageStore::Podman
+    } else if snapshotter {
+        ImageStore::Containerd
+    } else {
+        ImageStore::Classic
+    }
+}
+
 /// "Docker Engine", "Docker Desktop" or "Podman", from what the engine says of itself.
 pub fn product_name(version: &VersionResponse) -> &'static str {
     let components = version.components.as_deref().unwrap_or_default();
@@ -118,6 +154,37 @@ pub fn product_name(version: &VersionResponse) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_containerd_store_is_told_by_its_snapshotter_driver_type() {
+        let info = |json: &str| serde_json::from_str::<InfoResponse>(json).unwrap();
+        let docker_26 = info(
+            r#"{"Driver":"overlayfs","DriverStatus":[["driver-type","io.containerd.snapshotter.v1"]]}"#,
+        );
+        let docker_20 = info(
+            r#"{"Driver":"overlay2","DriverStatus":[["Backing Filesystem","extfs"],["Supports d_type","true"]]}"#,
+        );
+        assert_eq!(
+            image_store("Docker Engine", &docker_26),
+            ImageStore::Containerd
+        );
+        assert_eq!(
+            image_store("Docker Desktop", &docker_26),
+            ImageStore::Containerd
+        );
+        assert_eq!(
+            image_store("Docker Engine", &docker_20),
+            ImageStore::Classic
+        );
+        assert_eq!(
+            image_store("Docker Engine", &info("{}")),
+            ImageStore::Classic
+        );
+        assert_eq!(
+            image_store("Podman", &info(r#"{"DriverStatus":null}"#)),
+            ImageStore::Podman
+        );
+    }
 
     #[test]
     fn negotiates_down_to_an_older_engine() {

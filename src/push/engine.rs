@@ -28,7 +28,15 @@ pub async fn push_with_engine(
         _ = cancel.cancelled() => return Err(cancelled(&what)),
     };
     let mut progress = Progress::new();
+    // Podman's push stream has no layer lines: say so rather than show a bar stuck at zero.
+    if engine.info().product.contains("Podman") {
+        progress.expect_no_reports();
+    }
     let mut throttle = Throttle::default();
+    let start = Instant::now();
+    if throttle.ready(start) {
+        report(&progress.snapshot(start));
+    }
     let mut pushed = None;
     let mut failure = None;
     loop {

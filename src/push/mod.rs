@@ -23,6 +23,7 @@ use crate::github::GitHub;
 use crate::reference::Reference;
 use crate::registry::session::Credentials;
 use crate::secret::Secret;
+use crate::token::scopes::WRITE;
 use direct::DirectSource;
 use progress::Snapshot;
 use serde::{Deserialize, Serialize};
@@ -246,14 +247,27 @@ pub async fn push_until_cancelled(
     }
 }
 
-/// The registry says only "denied"; when the token itself is the reason (revoked, expired), GitHub's
-/// `GET /user` says so, and that is the error a person can act on (set up a new token).
+/// The registry says only "denied" (containerd and Podman not even that: "403 Forbidden"); when the
+/// token itself is the reason, GitHub's `GET /user` says so — revoked or expired (401), or a classic
+/// token without write:packages (its X-OAuth-Scopes) — and that is the error a person can act on.
 async fn why_denied(config: &Config, token: &Secret, denied: Error) -> Error {
     let Ok(github) = GitHub::new(config) else {
         return denied;
     };
     match github.authenticated_user(token).await {
         Err(invalid) if invalid.code == Code::TokenInvalid => invalid,
+        Ok(user)
+            if user
+                .scopes
+                .as_ref()
+                .is_some_and(|s| !s.iter().any(|s| s == WRITE)) =>
+        {
+            Error::new(
+                Code::TokenMissingScope,
+                format!("The registry refused the push: this token lacks {WRITE}"),
+                format!("Create a classic token with {WRITE} (Account → Create a token)."),
+            )
+        }
         _ => denied,
     }
 }

@@ -54,6 +54,9 @@ pub struct Snapshot {
     pub bytes_per_second: u64,
     /// Seconds left at that speed; `None` while unknown.
     pub eta_seconds: Option<u64>,
+    /// The source tells nothing about layers or bytes until it is done (Podman's push): the push is
+    /// shown as going on, with no numbers made up.
+    pub unreported: bool,
 }
 
 /// The layers of one push and the recent history of bytes done (for the speed).
@@ -61,6 +64,7 @@ pub struct Snapshot {
 pub struct Progress {
     layers: Vec<Layer>,
     samples: VecDeque<(Instant, u64)>,
+    unreported: bool,
 }
 
 impl Progress {
@@ -68,7 +72,14 @@ impl Progress {
         Progress::default()
     }
 
+    /// The source is not expected to report layers (see [`Snapshot::unreported`]); the first layer
+    /// it does report ends that.
+    pub fn expect_no_reports(&mut self) {
+        self.unreported = self.layers.is_empty();
+    }
+
     fn layer(&mut self, id: &str) -> &mut Layer {
+        self.unreported = false;
         let index = match self.layers.iter().position(|l| l.id == id) {
             Some(index) => index,
             None => {
@@ -161,6 +172,7 @@ impl Progress {
             total,
             bytes_per_second,
             eta_seconds,
+            unreported: self.unreported,
         }
     }
 }
@@ -230,6 +242,21 @@ mod tests {
             1000,
             "capped at the size"
         );
+    }
+
+    #[test]
+    fn a_source_expected_silent_is_unreported_until_it_names_a_layer() {
+        let start = Instant::now();
+        let mut progress = Progress::new();
+        progress.expect_no_reports();
+        let silent = progress.snapshot(start);
+        assert!(silent.unreported);
+        assert_eq!(
+            (silent.bytes, silent.total, silent.eta_seconds),
+            (0, 0, None)
+        );
+        progress.uploaded("a", 10, Some(100), start);
+        assert!(!progress.snapshot(start).unreported);
     }
 
     #[test]

@@ -13,7 +13,8 @@ pub enum StreamLine {
     Repository(String),
     /// A step of one layer (the engine names layers by a short ID).
     Layer { id: String, event: LayerEvent },
-    /// The pushed manifest: tag, digest and size (the `aux` line).
+    /// The pushed manifest: tag, digest and size (the `aux` line, or the "TAG: digest: … size: N"
+    /// status, which is all Docker 26 on the containerd store and Podman send).
     Pushed {
         tag: String,
         digest: String,
@@ -21,7 +22,7 @@ pub enum StreamLine {
     },
     /// The push failed.
     Failed(Error),
-    /// Anything else (the "TAG: digest: … size: …" status, blank lines, unknown statuses).
+    /// Anything else (blank lines, unknown statuses).
     Other,
 }
 
@@ -105,6 +106,9 @@ pub fn parse_line(line: &[u8]) -> StreamLine {
     if let Some(rest) = status.strip_prefix("The push refers to repository [") {
         return StreamLine::Repository(rest.trim_end_matches(']').to_string());
     }
+    if let Some(pushed) = pushed_status(&status) {
+        return pushed;
+    }
     let Some(id) = raw.id.filter(|id| !id.is_empty()) else {
         return StreamLine::Other;
     };
@@ -129,6 +133,23 @@ pub fn parse_line(line: &[u8]) -> StreamLine {
     StreamLine::Layer { id, event }
 }
 
+/// "TAG: digest: sha256:HEX size: N", the status every engine ends a push with.
+fn pushed_status(status: &str) -> Option<StreamLine> {
+    let (tag, rest) = status.split_once(": digest: ")?;
+    let (digest, size) = rest.split_once(" size: ")?;
+    let hex = digest.strip_prefix("sha256:")?;
+    let well_formed =
+        hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if !well_formed || tag.is_empty() || tag.contains(char::is_whitespace) {
+        return None;
+    }
+    Some(StreamLine::Pushed {
+        tag: tag.to_string(),
+        digest: digest.to_string(),
+        size: size.trim().parse().ok()?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +170,12 @@ mod tests {
             id: "65edbf9f7e57".into(),
             event,
         };
+        let pushed = StreamLine::Pushed {
+            tag: "1".into(),
+            digest: "sha256:0981b8fc9bd6eb50457f1aa20ecb19e3241bf97008acbf3bfac482560a87354f"
+                .into(),
+            size: 527,
+        };
         assert_eq!(
             lines,
             vec![
@@ -159,16 +186,87 @@ mod tests {
                     total: Some(3_000_000)
                 }),
                 layer(LayerEvent::Pushed),
-                StreamLine::Other,
-                StreamLine::Pushed {
-                    tag: "1".into(),
-                    digest:
-                        "sha256:0981b8fc9bd6eb50457f1aa20ecb19e3241bf97008acbf3bfac482560a87354f"
-                            .into(),
-                    size: 527
-                },
+                pushed.clone(),
+                pushed,
             ]
         );
+    }
+
+    // Docker 26.1 on the containerd image store, as the stack's sent them: no Preparing, a layer first
+    // seen uploading, and no `aux` at the end; then the same image to a second repository, and again.
+    const PUSH_CONTAINERD: &str = r#"{"status":"The push refers to repository [127.0.0.1:56629/octo/big]"}
+{"status":"Pushing","progressDetail":{"current":2097152,"total":5001725},"progress":"[====================\u003e                              ]  2.097MB/5.002MB","id":"708861313bbf"}
+{"status":"Pushed","progressDetail":{},"id":"708861313bbf"}
+{"status":"1: digest: sha256:a768c1be26c694778cd446678daa3f6351daa5e211e6a1a742157020d72108f4 size: 761"}"#;
+    const MOUNTED_CONTAINERD: &str =
+        r#"{"status":"Mounted from octo/big","progressDetail":{},"id":"f23c3a945693"}"#;
+    const EXISTED_CONTAINERD: &str =
+        r#"{"status":"Layer already exists","progressDetail":{},"id":"708861313bbf"}"#;
+
+    // Podman 4.3: the repository (with the tag) and the digest, nothing in between.
+    const PUSH_PODMAN: &str = r#"{"status":"The push refers to repository [127.0.0.1:56629/octo/cap:1]"}
+{"status":"1: digest: sha256:e9f6d28cc1f7c300180ace6e2cd265e4fff5bab9e21b4b8589c9abbefa31a8a5 size: 422"}"#;
+
+    #[test]
+    fn the_digest_comes_from_the_status_line_when_no_aux_follows() {
+        let last = |stream: &str| {
+            let lines: Vec<StreamLine> = stream.lines().map(|l| parse_line(l.as_bytes())).collect();
+            lines.last().cloned().unwrap()
+        };
+        assert_eq!(
+            last(PUSH_CONTAINERD),
+            StreamLine::Pushed {
+                tag: "1".into(),
+                digest: "sha256:a768c1be26c694778cd446678daa3f6351daa5e211e6a1a742157020d72108f4"
+                    .into(),
+                size: 761
+            }
+        );
+        assert_eq!(
+            last(PUSH_PODMAN),
+            StreamLine::Pushed {
+                tag: "1".into(),
+                digest: "sha256:e9f6d28cc1f7c300180ace6e2cd265e4fff5bab9e21b4b8589c9abbefa31a8a5"
+                    .into(),
+                size: 422
+            }
+        );
+        let first = parse_line(PUSH_CONTAINERD.lines().nth(1).unwrap().as_bytes());
+        let uploading = LayerEvent::Uploading {
+            current: 2_097_152,
+            total: Some(5_001_725),
+        };
+        assert_eq!(
+            first,
+            StreamLine::Layer {
+                id: "708861313bbf".into(),
+                event: uploading
+            }
+        );
+        let event = |line: &str| match parse_line(line.as_bytes()) {
+            StreamLine::Layer { event, .. } => event,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            event(MOUNTED_CONTAINERD),
+            LayerEvent::Mounted {
+                from: "octo/big".into()
+            }
+        );
+        assert_eq!(event(EXISTED_CONTAINERD), LayerEvent::Existed);
+    }
+
+    #[test]
+    fn a_status_that_only_looks_like_a_digest_is_not_one() {
+        for status in [
+            "1: digest: sha256:abc size: 5",
+            "1: digest: sha512:4d1aff0cb4534d2e550f9de8f265a840d14296be1168c2ddba546eeff539e5bb size: 5",
+            "1: digest: sha256:4d1aff0cb4534d2e550f9de8f265a840d14296be1168c2ddba546eeff539e5bb size: many",
+            ": digest: sha256:4d1aff0cb4534d2e550f9de8f265a840d14296be1168c2ddba546eeff539e5bb size: 5",
+        ] {
+            let line = serde_json::json!({ "status": status }).to_string();
+            assert_eq!(parse_line(line.as_bytes()), StreamLine::Other, "{status}");
+        }
     }
 
     #[test]

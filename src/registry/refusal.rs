@@ -119,7 +119,11 @@ pub fn error_for(message: &str) -> Error {
             Code::RegistryRateLimited,
             "The registry limits how many requests an account makes a minute: GHCR Desktop waits and tries again by itself; layers already uploaded are skipped.",
         )
-    } else if lower.starts_with("denied") {
+    } else if lower.starts_with("denied")
+        // containerd (Docker's containerd store) and Podman say only that the token service refused.
+        || lower.contains("403 forbidden")
+        || lower.contains("403 (forbidden)")
+    {
         (
             Code::RegistryDenied,
             "The registry refused the token: it may be invalid, expired, revoked, or fine-grained (ghcr.io needs a classic token).",
@@ -129,7 +133,10 @@ pub fn error_for(message: &str) -> Error {
             Code::RegistryRateLimited,
             "The registry asks to slow down: retry in a minute.",
         )
-    } else if lower.contains("does not exist locally") || lower.contains("no such image") {
+    } else if lower.contains("does not exist locally")
+        || lower.contains("no such image")
+        || lower.starts_with("tag does not exist")
+    {
         (
             Code::ImageNotFound,
             "Tag the image for the registry first (Tag for GitHub, or `ghcr tag`).",
@@ -163,6 +170,17 @@ pub fn error_for(message: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn containerd_and_podman_refusals_get_the_codes_docker_20s_get() {
+        let containerd_forbidden = "failed to authorize: failed to fetch oauth token: unexpected status from GET request to http://127.0.0.1:1/token?scope=repository%3Ao%2Fa%3Apull%2Cpush&service=s: 403 Forbidden";
+        let podman_forbidden = "trying to reuse blob sha256:d56d at destination: Requesting bearer token: invalid status code from registry 403 (Forbidden)";
+        for said in [containerd_forbidden, podman_forbidden] {
+            assert_eq!(error_for(said).code, Code::RegistryDenied, "{said}");
+        }
+        let missing = error_for("tag does not exist: 127.0.0.1:1/o/absent:1");
+        assert_eq!(missing.code, Code::ImageNotFound);
+    }
 
     #[test]
     fn registry_refusals_read_like_docker_prints_them() {

@@ -10,6 +10,16 @@ use ghcr::push::progress::Snapshot;
 use std::collections::HashMap;
 use std::time::Duration;
 
+/// The image store of the engine these tests run against: `make test` runs the engine-facing tests
+/// once per engine of the stack, naming it in GHCR_TEST_ENGINE (classic when unset).
+pub fn store_under_test() -> ghcr::engine::ImageStore {
+    match std::env::var("GHCR_TEST_ENGINE").as_deref() {
+        Ok("containerd") => ghcr::engine::ImageStore::Containerd,
+        Ok("podman") => ghcr::engine::ImageStore::Podman,
+        _ => ghcr::engine::ImageStore::Classic,
+    }
+}
+
 /// The test world's GitHub: the emulator's address and the token registry, as a core `Config`.
 pub fn emulated_github() -> ghcr::Config {
     let emulator = stack("GHCR_TEST_EMULATOR");

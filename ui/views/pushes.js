@@ -106,10 +106,20 @@ export function render(root, { pushes, invoke, show }) {
     parts.node.dataset.state = state;
     parts.badge.textContent = STATE_TEXT[state] || state;
     parts.badge.className = `badge push-state ${state === 'done' ? 'ok' : state === 'failed' ? 'bad' : ''}`;
-    if (progress) {
+    if (progress && progress.unreported) {
+      // The engine (Podman) says nothing until the end: an indeterminate bar, no invented numbers.
+      if (state === 'done') {
+        parts.bar.value = parts.bar.max;
+      } else {
+        parts.bar.removeAttribute('value');
+      }
+      parts.bar.dataset.unreported = 'true';
+      parts.numbers.textContent = state === 'done' ? 'Pushed by the engine' : 'The engine is pushing; it reports no progress until it is done';
+    } else if (progress) {
       parts.bar.max = Math.max(progress.total, 1);
       parts.bar.value = progress.bytes;
       parts.bar.dataset.bytes = String(progress.bytes);
+      delete parts.bar.dataset.unreported;
       const speed = progress.bytes_per_second ? ` · ${humanSize(progress.bytes_per_second)}/s` : '';
       const eta = progress.eta_seconds != null && state === 'running' ? ` · ${duration(progress.eta_seconds)} left` : '';
       parts.numbers.textContent = `${humanSize(progress.bytes)} of ${humanSize(progress.total)}${speed}${eta}`;

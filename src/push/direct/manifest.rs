@@ -10,6 +10,7 @@ use crate::archive::{self, Descriptor, ImageManifest};
 use crate::digest::sha256_digest;
 use crate::error::Result;
 use crate::push::blob_cache::CachedBlob;
+use crate::push::progress::LayerState;
 use crate::push::Pushed;
 use bytes::Bytes;
 use std::collections::BTreeMap;
@@ -77,11 +78,15 @@ impl Work {
         })
     }
 
-    /// Writes config and manifest for what the stream held: docker-archive or OCI layout.
+    /// Writes config and manifest for what the stream held: docker-archive or OCI layout. Docker 25+
+    /// writes both; when its blobs are stored compressed (the containerd image store) only the layout
+    /// describes them, and pushing it keeps the image's manifest digest.
     pub(super) fn assemble(&self, collected: &Collected) -> Result<Result<Pushed, ReadAgain>> {
-        if collected.small.contains_key("manifest.json") {
+        let docker = collected.small.contains_key("manifest.json");
+        let oci = collected.small.contains_key("index.json");
+        if docker && !(oci && collected.holds_compressed_blobs()) {
             self.assemble_docker(collected)
-        } else if collected.small.contains_key("index.json") {
+        } else if oci {
             self.assemble_oci(collected).map(Ok)
         } else {
             Err(archive_invalid(
@@ -221,10 +226,18 @@ impl Work {
                 }
                 Some(_) => {}
                 None => match collected.small.get(&path) {
-                    Some(bytes) => self.block_on(
-                        self.session
-                            .put_small_blob(&layer.digest, Bytes::from(bytes.clone())),
-                    )?,
+                    // A small layer (kept in memory) is a layer too: listed, checked, uploaded.
+                    Some(bytes) => {
+                        let id = short(&layer.digest);
+                        let size = bytes.len() as u64;
+                        self.with_progress(|p, now| {
+                            p.add_layer(&id, Some(size));
+                            p.set_state(&id, LayerState::Preparing, now);
+                        });
+                        let read_error: ReadError = Arc::new(|e| failed(&e.to_string()));
+                        let mut reader = &bytes[..];
+                        self.upload_as_is(&id, &layer.digest, size, &mut reader, &read_error)?;
+                    }
                     None => {
                         if self
                             .block_on(self.session.blob_size(&layer.digest))?

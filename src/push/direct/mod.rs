@@ -20,7 +20,7 @@ use super::progress::{LayerState, Progress, Snapshot, UPDATE_INTERVAL};
 use super::{Cancel, Pushed};
 use crate::archive;
 use crate::config::Config;
-use crate::engine::Engine;
+use crate::engine::{Engine, ImageStore};
 use crate::error::{Code, Error, Result};
 use crate::reference::Reference;
 use crate::registry::session::{Credentials, Session};
@@ -66,11 +66,15 @@ pub async fn push_direct(
     let repository = format!("{}/{}", config.registry, target.path());
     // An engine image's layers are known before the export: where else on this registry the cache saw
     // them is where they can be mounted from (the token then also asks to pull there).
+    // On the containerd store the export holds the stored compressed blobs, pushed as they are: the
+    // cache (of layers this app compressed) has nothing to say about them.
     let engine_layers = match &source {
-        DirectSource::Engine { engine, image } => {
+        DirectSource::Engine { engine, image }
+            if engine.info().image_store != ImageStore::Containerd =>
+        {
             Some(or_cancelled(cancel, &what, engine.image_layers(image)).await?)
         }
-        DirectSource::Archive(_) => None,
+        DirectSource::Engine { .. } | DirectSource::Archive(_) => None,
     };
     let mount_from = engine_layers
         .as_ref()
@@ -105,10 +109,13 @@ pub async fn push_direct(
     let mut archive = None;
     let (mut reader, read_error, mut plan, engine) = match source {
         DirectSource::Engine { engine, image } => {
-            let layers = engine_layers.ok_or_else(|| failed("The image's layers were not read"))?;
-            let present =
-                or_cancelled(cancel, &what, work.present_layers(&layers.diff_ids)).await?;
-            if present.len() == layers.diff_ids.len() {
+            let present = match &engine_layers {
+                Some(layers) => {
+                    or_cancelled(cancel, &what, work.present_layers(&layers.diff_ids)).await?
+                }
+                None => Vec::new(),
+            };
+            if let Some(layers) = engine_layers.filter(|l| present.len() == l.diff_ids.len()) {
                 let cached_config = work.cache().config(&layers.id);
                 if let Some(config_bytes) = cached_config {
                     let pushed = or_cancelled(

@@ -104,6 +104,21 @@ impl Collected {
             .ok_or_else(|| archive_invalid(format!("The archive has no {path}")))
     }
 
+    /// Whether some blob is stored compressed (gzip or zstd), as the containerd image store exports
+    /// layers: then the OCI layout beside `manifest.json` is the one that describes them.
+    pub(super) fn holds_compressed_blobs(&self) -> bool {
+        let compressed = |bytes: &[u8]| {
+            bytes.starts_with(&[0x1f, 0x8b]) || bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+        };
+        self.done
+            .values()
+            .any(|done| matches!(done, Done::AsIs { .. }))
+            || self
+                .small
+                .iter()
+                .any(|(path, bytes)| path.starts_with("blobs/") && compressed(bytes))
+    }
+
     pub(super) fn blob(&self, digest: &str) -> Option<&[u8]> {
         self.small
             .get(&format!(

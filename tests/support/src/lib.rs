@@ -95,7 +95,9 @@ pub fn import_image(name: &str) -> String {
         .status()
         .expect("tar runs");
     assert!(status.success());
-    docker(&["import", tar.to_str().expect("utf-8 path"), name])
+    docker(&["import", tar.to_str().expect("utf-8 path"), name]);
+    // What `docker import` prints differs by engine (Podman: "ID: ID"); the ID is what inspect says.
+    docker(&["image", "inspect", "--format", "{{.Id}}", name])
 }
 
 /// Runs `command` with `input` (if any) on its standard input, and collects what it printed.

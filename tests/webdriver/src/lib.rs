@@ -266,9 +266,20 @@ pub async fn attr_of(
     client.find(Locator::Css(css)).await?.attr(name).await
 }
 
-/// Opens `view` (images, pushes, packages, account) from the sidebar.
+/// Opens `view` (images, pushes, packages, account) from the sidebar, and waits until the page shows
+/// it — clicking again if a click came before the page listened (a busy machine, a slow start).
 pub async fn open_view(client: &Client, view: &str) -> Result<(), fantoccini::error::CmdError> {
-    click(client, &format!(".nav[data-view='{view}']")).await
+    let shown = format!("main[data-view='{view}']");
+    for _ in 0..3 {
+        click(client, &format!(".nav[data-view='{view}']")).await?;
+        if wait_for_within(client, &shown, Duration::from_secs(5))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+    }
+    wait_for(client, &shown).await.map(|_| ())
 }
 
 async fn wait_for_port(port: u16, limit: Duration) {
