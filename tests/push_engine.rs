@@ -7,9 +7,9 @@ mod common;
 
 use common::{
     assert_every_layer_uploaded_in_full, docker, emulated_github, last_layer_states, new_token,
-    new_user, skopeo, stack, three_layer_image,
+    new_user, skopeo, stack, store_under_test, three_layer_image,
 };
-use ghcr::engine::Engine;
+use ghcr::engine::{Engine, ImageStore};
 use ghcr::push::engine::push_with_engine;
 use ghcr::push::progress::LayerState;
 use ghcr::push::{push, Cancel, PushRequest, PushSource, Via};
@@ -47,17 +47,23 @@ async fn a_three_layer_image_pushes_with_monotonic_layer_progress_and_the_regist
     .await
     .unwrap();
 
-    let repo_digest = docker(&[
-        "image",
-        "inspect",
-        "--format",
-        "{{index .RepoDigests 0}}",
-        &target,
-    ]);
-    assert_eq!(
-        repo_digest,
-        format!("{}/{login}/layered@{}", config.registry, pushed.digest)
-    );
+    // Podman's RepoDigests name the manifest it keeps locally, not the one it pushed (it converts):
+    // there only the registry (skopeo, below) is the witness.
+    let podman = store_under_test() == ImageStore::Podman;
+    if !podman {
+        let repo_digests = docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{json .RepoDigests}}",
+            &target,
+        ]);
+        let expected = format!("{}/{login}/layered@{}", config.registry, pushed.digest);
+        assert!(
+            repo_digests.contains(&expected),
+            "{repo_digests} lacks {expected}"
+        );
+    }
     let inspect = skopeo(
         &["inspect", &format!("docker://{target}")],
         &login,
@@ -65,7 +71,15 @@ async fn a_three_layer_image_pushes_with_monotonic_layer_progress_and_the_regist
     )
     .expect("skopeo inspect");
     assert!(inspect.contains(&pushed.digest), "{inspect}");
-    assert_every_layer_uploaded_in_full(&snapshots, 3);
+    // Podman tells nothing of layers: its push is shown as going on, with no numbers made up.
+    if podman {
+        assert!(
+            snapshots.iter().all(|s| s.unreported && s.bytes == 0),
+            "{snapshots:?}"
+        );
+    } else {
+        assert_every_layer_uploaded_in_full(&snapshots, 3);
+    }
 
     // Again: the registry has every layer.
     let mut again = Vec::new();
@@ -80,7 +94,9 @@ async fn a_three_layer_image_pushes_with_monotonic_layer_progress_and_the_regist
     .await
     .unwrap();
     assert_eq!(repushed.digest, pushed.digest);
-    assert_eq!(last_layer_states(&again), vec![LayerState::Existed; 3]);
+    if !podman {
+        assert_eq!(last_layer_states(&again), vec![LayerState::Existed; 3]);
+    }
 }
 
 #[tokio::test]

@@ -53,8 +53,10 @@ impl BlobCache {
         BlobCache { dir, layers }
     }
 
+    /// The blob this app compressed the layer `diff_id` to (blobs pushed as they were, `uncompressed`
+    /// 0, are never that: a plain layer pushed as it is has its diff_id as digest).
     pub fn layer(&self, diff_id: &str) -> Option<&CachedBlob> {
-        self.layers.get(diff_id)
+        self.layers.get(diff_id).filter(|b| b.uncompressed > 0)
     }
 
     /// Remembers a layer's blob, adding its repositories to those already known.
@@ -72,6 +74,25 @@ impl BlobCache {
             blob.repositories = repositories.split_off(keep);
         }
         self.layers.insert(diff_id.to_string(), blob);
+    }
+
+    /// A blob pushed as it was, by its own digest.
+    pub fn blob(&self, digest: &str) -> Option<&CachedBlob> {
+        self.layers
+            .get(digest)
+            .filter(|b| b.digest == digest && b.uncompressed == 0)
+    }
+
+    /// Remembers a blob pushed as it was, with the repositories it is in.
+    pub fn remember_blob(&mut self, blob: CachedBlob) {
+        let digest = blob.digest.clone();
+        self.remember_layer(
+            &digest,
+            CachedBlob {
+                uncompressed: 0,
+                ..blob
+            },
+        );
     }
 
     /// The config whose digest is `digest`, if kept (and intact).

@@ -33,7 +33,8 @@ pub struct Session {
     http: reqwest::Client,
     base: String,
     path: String,
-    scopes: Vec<String>,
+    /// What the token is asked for; grows when a blob is mounted from a repository not known at the start.
+    scopes: std::sync::Mutex<Vec<String>>,
     credentials: Option<Credentials>,
     config: Config,
     bearer: Mutex<Option<String>>,
@@ -72,7 +73,7 @@ impl Session {
             http: crate::http::transfer_client()?,
             base: config.registry_url(),
             path: path.to_string(),
-            scopes,
+            scopes: std::sync::Mutex::new(scopes),
             credentials,
             config: config.clone(),
             bearer: Mutex::new(None),
@@ -156,8 +157,12 @@ impl Session {
                 ),
             ));
         }
-        let mut query: Vec<(&str, &str)> =
-            self.scopes.iter().map(|s| ("scope", s.as_str())).collect();
+        let scopes = self
+            .scopes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let mut query: Vec<(&str, &str)> = scopes.iter().map(|s| ("scope", s.as_str())).collect();
         if let Some(service) = &challenge.service {
             query.push(("service", service.as_str()));
         }
@@ -281,6 +286,33 @@ impl Session {
             }
             _ => Err(refused(response).await),
         }
+    }
+
+    /// `mount`, from a repository the token may not cover yet: it is asked for a token that also
+    /// pulls there first. `false` when the registry can't mount, or won't let this account pull there
+    /// (the token then goes back to what it was).
+    pub async fn mount_from(&self, digest: &str, from: &str) -> Result<bool> {
+        let scope = format!("repository:{from}:pull");
+        let added = {
+            let mut scopes = self
+                .scopes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let added = from != self.path && !scopes.contains(&scope);
+            if added {
+                scopes.push(scope.clone());
+            }
+            added
+        };
+        if added && self.authenticate().await.is_err() {
+            self.scopes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .retain(|s| *s != scope);
+            self.authenticate().await?;
+            return Ok(false);
+        }
+        self.mount(digest, from).await
     }
 
     /// Opens an upload session.

@@ -99,12 +99,19 @@ impl Work {
         reader: &mut dyn Read,
         read_error: &ReadError,
     ) -> Result<Done> {
+        let done = Done::AsIs {
+            digest: digest.to_string(),
+            size,
+        };
         if self.block_on(self.session.blob_size(digest))?.is_some() {
             self.with_progress(|p, now| p.set_state(id, LayerState::Existed, now));
-            return Ok(Done::AsIs {
-                digest: digest.to_string(),
-                size,
-            });
+            self.remember_blob(digest, size);
+            return Ok(done);
+        }
+        if self.block_on(self.mount_elsewhere(digest))? {
+            self.with_progress(|p, now| p.set_state(id, LayerState::Mounted, now));
+            self.remember_blob(digest, size);
+            return Ok(done);
         }
         let (members, receiver) = mpsc::channel::<Bytes>(MEMBERS_IN_FLIGHT);
         let (finish, finished) = oneshot::channel::<Finish>();
@@ -150,10 +157,40 @@ impl Work {
             (Ok(()), Ok(())) => {}
         }
         self.with_progress(|p, now| p.set_state(id, LayerState::Pushed, now));
-        Ok(Done::AsIs {
+        self.remember_blob(digest, size);
+        Ok(done)
+    }
+
+    /// A blob pushed as it was (stored compressed by the engine, or in the archive) is remembered by
+    /// its own digest with the repository it is now in, so that a push of it to another repository
+    /// of the registry mounts it from there.
+    fn remember_blob(&self, digest: &str, size: u64) {
+        let blob = CachedBlob {
             digest: digest.to_string(),
             size,
-        })
+            uncompressed: 0,
+            repositories: vec![self.repository.clone()],
+        };
+        self.cache().remember_blob(blob);
+    }
+
+    /// Mounts `digest` from another repository of the registry where the cache saw it; whether one
+    /// of them let it.
+    async fn mount_elsewhere(&self, digest: &str) -> Result<bool> {
+        let known = self.cache().blob(digest).cloned();
+        let prefix = format!("{}/", self.registry);
+        for from in known.iter().flat_map(|b| b.repositories.iter().rev()) {
+            let Some(path) = from.strip_prefix(&prefix) else {
+                continue;
+            };
+            // A registry that can't mount (or a repository gone) just means an upload.
+            if from != &self.repository
+                && self.session.mount_from(digest, path).await.unwrap_or(false)
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }
 
