@@ -24,10 +24,13 @@ fn ghcr_engine_prints_the_engine_socket_and_api_version() {
     assert!(output.status.success(), "{output:?}");
     let (version, api) = common::docker_server_version();
     let text = stdout(&output);
+    let product = common::product_under_test();
     assert!(
-        text.starts_with(&format!("Docker Engine {version} (linux/")),
+        text.starts_with(&format!("{product} {version} (linux/")),
         "{text}"
     );
+    let store = common::store_under_test().describe();
+    assert!(text.contains(&format!("images  {store}")), "{text}");
     assert!(
         text.contains(&format!("socket  {docker_host} (from DOCKER_HOST)")),
         "{text}"
@@ -45,7 +48,9 @@ fn ghcr_engine_json_has_the_documented_fields() {
     assert!(output.status.success(), "{output:?}");
     let json: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("one JSON object");
     let (version, api) = common::docker_server_version();
-    assert_eq!(json["product"], "Docker Engine");
+    assert_eq!(json["product"], common::product_under_test());
+    let store = serde_json::to_value(common::store_under_test()).unwrap();
+    assert_eq!(json["image_store"], store);
     assert_eq!(json["version"], version.as_str());
     assert_eq!(json["api_version"], api.as_str());
     assert_eq!(json["server_api_version"], api.as_str());

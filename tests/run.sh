@@ -56,6 +56,21 @@ step "load test (the window with 5,000 images and 10 pushes at once; what it mea
 cargo test --workspace --test load -- --ignored --nocapture 2>&1 | tee "$out/load.log"
 [ "${PIPESTATUS[0]}" = 0 ] || failed=1
 
+# The engines people run: the engine-facing tests again on Docker 26 with the containerd image store
+# and on Podman (the run above used dockerd 20.10 with the classic store), and the drag-to-push window
+# test on the containerd store. GHCR_TEST_ENGINE tells the tests which identity rules hold.
+engine_tests=(--test engine --test images --test cli --test push_engine --test push_direct --test push_cancel --test packages)
+for engine in containerd podman; do
+  case $engine in
+    containerd) host=$GHCR_TEST_ENGINE_CONTAINERD; window=(--test pushes_view) ;;
+    podman) host=$GHCR_TEST_ENGINE_PODMAN; window=() ;;
+  esac
+  step "engine-facing tests on $engine ($host)"
+  DOCKER_HOST=$host GHCR_TEST_ENGINE=$engine cargo test --workspace "${engine_tests[@]}" "${window[@]}" 2>&1 |
+    tee "$out/engine-$engine.log"
+  [ "${PIPESTATUS[0]}" = 0 ] || failed=1
+done
+
 step "engine-down tests (the stack's dockerd stopped)"
 tests/stack/stack.sh stop-engine
 cargo test --workspace --test engine_down -- --ignored 2>&1 | tee "$out/engine-down.log"
@@ -68,7 +83,7 @@ for file in $webdriver_files; do
   # cargo names both "tests/FILE": a WebDriver test file must not share a name with a core test file.
   [ ! -e "tests/$file" ] || die "tests/webdriver/tests/$file and tests/$file share a name; rename one"
 done
-summary=$(cat "$out/tests.log" "$out/fuzz.log" "$out/engine-restart.log" "$out/registry-restart.log" "$out/disk-full.log" "$out/load.log" "$out/engine-down.log" | awk -v webdriver="$webdriver_files" '
+summary=$(cat "$out/tests.log" "$out/fuzz.log" "$out/engine-restart.log" "$out/registry-restart.log" "$out/disk-full.log" "$out/load.log" "$out/engine-down.log" "$out/engine-containerd.log" "$out/engine-podman.log" | awk -v webdriver="$webdriver_files" '
   BEGIN { n = split(webdriver, files, " "); for (i = 1; i <= n; i++) is_webdriver["tests/" files[i]] = 1 }
   /^ *Running unittests/ { kind = "unit"; next }
   /^ *Doc-tests/ { kind = "unit"; next }
@@ -88,8 +103,27 @@ summary=$(cat "$out/tests.log" "$out/fuzz.log" "$out/engine-restart.log" "$out/r
     printf "%d passed, %d failed\n", all_passed, all_failed
   }')
 
+# The engine-facing test files' results in LOG (the sections cargo headed "Running tests/FILE.rs").
+engine_counts() {
+  awk -v files="${engine_tests[*]} ${window[*]:-}" '
+    BEGIN { n = split(files, f, " "); for (i = 1; i <= n; i++) if (f[i] != "--test") wanted["tests/" f[i] ".rs"] = 1 }
+    /^ *Running / { counting = ($2 in wanted); next }
+    /^test result:/ && counting {
+      for (i = 1; i <= NF; i++) {
+        if ($(i) ~ /^passed;?$/) passed += $(i - 1)
+        if ($(i) ~ /^failed;?$/) failed += $(i - 1)
+      }
+    }
+    END { printf "%d passed, %d failed", passed, failed }' "$1"
+}
+window=(--test pushes_view)
+
 step "summary"
 echo "$summary"
+echo "engine-facing tests per engine (in the totals above):"
+echo "  dockerd 20.10, classic store:    $(engine_counts "$out/tests.log")"
+echo "  Docker 26, containerd store:     $(engine_counts "$out/engine-containerd.log")"
+echo "  Podman 4.3:                      $(engine_counts "$out/engine-podman.log")"
 echo "screenshots: target/webdriver/*.png"
 if [ "$failed" != 0 ]; then
   echo "stack logs: target/stack/logs; WebDriver logs: target/webdriver/*.log" >&2

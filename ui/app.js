@@ -205,7 +205,8 @@ function renderEngineStatus({ state, info, error, lostAt }) {
   let title = '';
   if (state === 'ok') {
     text = `${info.product} ${info.version} · API ${info.api_version} · ${info.endpoint}`;
-    title = `Connected (${info.os}/${info.arch})`;
+    const store = { classic: 'classic image store', containerd: 'containerd image store', podman: "Podman's containers-storage" }[info.image_store];
+    title = `Connected (${info.os}/${info.arch}${store ? `, ${store}` : ''})`;
   } else if (state === 'error' && lostAt) {
     text = `Engine gone since ${lostAt.toLocaleTimeString()} · reconnecting…`;
     title = error.message;

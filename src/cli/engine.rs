@@ -22,6 +22,7 @@ impl Show {
             info.arch
         );
         say!("socket  {} ({})", info.endpoint, info.origin.describe());
+        say!("images  {}", info.image_store.describe());
         say!(
             "API     {} (the engine offers up to {})",
             info.api_version,

@@ -111,6 +111,17 @@ pub enum ImageStore {
     Podman,
 }
 
+impl ImageStore {
+    /// For people: where the engine keeps its images.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ImageStore::Classic => "classic image store (graph driver)",
+            ImageStore::Containerd => "containerd image store",
+            ImageStore::Podman => "Podman's containers-storage",
+        }
+    }
+}
+
 /// The parts of `GET /info` that tell the image store.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]

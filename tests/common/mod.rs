@@ -20,6 +20,14 @@ pub fn store_under_test() -> ghcr::engine::ImageStore {
     }
 }
 
+/// What the engine under test calls itself.
+pub fn product_under_test() -> &'static str {
+    match store_under_test() {
+        ghcr::engine::ImageStore::Podman => "Podman",
+        _ => "Docker Engine",
+    }
+}
+
 /// The test world's GitHub: the emulator's address and the token registry, as a core `Config`.
 pub fn emulated_github() -> ghcr::Config {
     let emulator = stack("GHCR_TEST_EMULATOR");
