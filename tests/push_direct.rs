@@ -514,3 +514,84 @@ async fn a_layout_folder_whose_links_loop_or_leave_it_is_refused_at_once() {
         assert!(error.message.contains(why), "{why}: {error:?}");
     }
 }
+
+#[tokio::test]
+async fn an_image_pulled_over_layers_the_engine_already_had_pushes_by_mounting_what_its_export_lacks(
+) {
+    let cache = tempfile::tempdir().unwrap();
+    let config = config(cache.path());
+    let (login, token) = writer("direct-pulled").await;
+    // An image as another machine would have made it: plain tar layers in a `docker save` archive
+    // (the classic engine's), pushed by this app (which compresses them) to a first repository.
+    let source = format!("direct-pulled-{login}:1");
+    let classic = |args: &[&str]| {
+        let output = std::process::Command::new("docker")
+            .args(args)
+            .env("DOCKER_HOST", stack("GHCR_TEST_ENGINE_CLASSIC"))
+            .output()
+            .expect("docker runs");
+        assert!(output.status.success(), "docker {args:?}: {output:?}");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("data.bin"),
+        common::noise(&source, 1_500_000),
+    )
+    .unwrap();
+    let layer = dir.path().join("layer.tar");
+    let tar = std::process::Command::new("tar")
+        .arg("-cf")
+        .arg(&layer)
+        .arg("-C")
+        .arg(dir.path())
+        .arg("data.bin")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    classic(&["import", layer.to_str().unwrap(), &source]);
+    let archive = dir.path().join("image.tar");
+    classic(&["save", "--output", archive.to_str().unwrap(), &source]);
+    let first = format!("{}/{login}/first:1", config.registry);
+    let pushed = push(
+        &config,
+        &plan(PushSource::Archive(archive.clone()), &first),
+        credentials(&login, &token),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    make_public(&login, "first").await;
+
+    // The engine under test has those layers unpacked (loaded) and then pulls the pushed image: the
+    // containerd store fetches no blob whose layer it already has, so its export of it lacks them.
+    docker(&["load", "--input", archive.to_str().unwrap()]);
+    docker(&["pull", "--quiet", &first]);
+    if store_under_test() == ImageStore::Containerd {
+        let saved = dir.path().join("pulled.tar");
+        docker(&["save", "--output", saved.to_str().unwrap(), &first]);
+        let listed = std::process::Command::new("tar")
+            .arg("-tf")
+            .arg(&saved)
+            .output()
+            .unwrap();
+        let entries = String::from_utf8_lossy(&listed.stdout).lines().count();
+        assert!(
+            entries < 7,
+            "the export lacks the layer and config: {entries} entries"
+        );
+    }
+
+    let second = format!("{}/{login}/second:1", config.registry);
+    let mut snapshots = Vec::new();
+    let again = push(
+        &config,
+        &plan(PushSource::Image(first.clone()), &second),
+        credentials(&login, &token),
+        |s| snapshots.push(s.clone()),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again.digest, pushed.digest, "the same image");
+    assert_eq!(again.digest, registry_digest(&second, &login, &token));
+    assert_eq!(last_layer_states(&snapshots), vec![LayerState::Mounted]);
+}

@@ -18,11 +18,14 @@ const OPEN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Frames waiting for the reader: a few MB of export in flight at most.
 const FRAMES_IN_FLIGHT: usize = 64;
 
-/// What the engine says of one image: its ID (the config digest) and its layers' diff_ids.
+/// What the engine says of one image: its ID (the config digest; the manifest digest on the
+/// containerd store), its layers' diff_ids, and the repositories it was pulled from or pushed to
+/// (`REGISTRY/PATH@DIGEST`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageLayers {
     pub id: String,
     pub diff_ids: Vec<String>,
+    pub repo_digests: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -31,6 +34,8 @@ struct Inspect {
     id: String,
     #[serde(rename = "RootFS")]
     root_fs: RootFs,
+    #[serde(rename = "RepoDigests", default)]
+    repo_digests: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -46,6 +51,7 @@ impl Engine {
         Ok(ImageLayers {
             id: inspect.id,
             diff_ids: inspect.root_fs.layers,
+            repo_digests: inspect.repo_digests.unwrap_or_default(),
         })
     }
 

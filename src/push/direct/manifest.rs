@@ -8,7 +8,7 @@ use super::ReadAgain;
 use super::{archive_invalid, failed, lock, short, ReadError, Work};
 use crate::archive::{self, Descriptor, ImageManifest};
 use crate::digest::sha256_digest;
-use crate::error::Result;
+use crate::error::{Code, Error, Result};
 use crate::push::blob_cache::CachedBlob;
 use crate::push::progress::LayerState;
 use crate::push::Pushed;
@@ -84,7 +84,9 @@ impl Work {
     pub(super) fn assemble(&self, collected: &Collected) -> Result<Result<Pushed, ReadAgain>> {
         let docker = collected.small.contains_key("manifest.json");
         let oci = collected.small.contains_key("index.json");
-        if docker && !(oci && collected.holds_compressed_blobs()) {
+        let layout_describes_it =
+            oci && (collected.holds_compressed_blobs() || lacks_docker_files(collected));
+        if docker && !layout_describes_it {
             self.assemble_docker(collected)
         } else if oci {
             self.assemble_oci(collected).map(Ok)
@@ -238,33 +240,24 @@ impl Work {
                         let mut reader = &bytes[..];
                         self.upload_as_is(&id, &layer.digest, size, &mut reader, &read_error)?;
                     }
-                    None => {
-                        if self
-                            .block_on(self.session.blob_size(&layer.digest))?
-                            .is_none()
-                        {
-                            return Err(archive_invalid(format!(
-                                "The layout has no blob {} and the registry does not have it either",
-                                layer.digest
-                            )));
-                        }
-                    }
+                    None => self.absent_blob(&layer.digest, Some(layer.size))?,
                 },
             }
         }
-        let config = collected.blob(&manifest.config.digest).ok_or_else(|| {
-            archive_invalid(format!(
-                "The layout has no config {}",
-                manifest.config.digest
-            ))
-        })?;
-        let config = archive::with_labels(config, &self.labels)?;
-        manifest.config.digest = sha256_digest(&config);
-        manifest.config.size = config.len() as u64;
-        self.block_on(
-            self.session
-                .put_small_blob(&manifest.config.digest, Bytes::from(config)),
-        )?;
+        match collected.blob(&manifest.config.digest) {
+            Some(config) => {
+                let config = archive::with_labels(config, &self.labels)?;
+                manifest.config.digest = sha256_digest(&config);
+                manifest.config.size = config.len() as u64;
+                self.block_on(
+                    self.session
+                        .put_small_blob(&manifest.config.digest, Bytes::from(config)),
+                )?;
+            }
+            // Labels change the config, which then must be at hand; without them it can be found.
+            None if self.labels.is_empty() => self.absent_blob(&manifest.config.digest, None)?,
+            None => return Err(self.lacks("config", &manifest.config.digest)),
+        }
         let bytes = if changed {
             annotate(&mut manifest.annotations, &self.labels);
             serde_json::to_vec(&manifest).map_err(|e| failed(&e.to_string()))?
@@ -281,6 +274,69 @@ impl Work {
         };
         self.block_on(self.put_manifest(&reference, &media_type, bytes))
     }
+}
+
+impl Work {
+    /// A blob the source does not hold: fine if the registry has it, or lets it be mounted from a
+    /// repository the image came from (a layer, `size` given, is listed as such).
+    fn absent_blob(&self, digest: &str, size: Option<u64>) -> Result<()> {
+        let id = short(digest);
+        let found = if self.block_on(self.session.blob_size(digest))?.is_some() {
+            Some(LayerState::Existed)
+        } else {
+            self.pulled_from
+                .iter()
+                .any(|from| {
+                    self.block_on(self.session.mount_from(digest, from))
+                        .unwrap_or(false)
+                })
+                .then_some(LayerState::Mounted)
+        };
+        let Some(state) = found else {
+            return Err(self.lacks(if size.is_some() { "layer" } else { "config" }, digest));
+        };
+        if let Some(size) = size {
+            self.with_progress(|p, now| {
+                p.add_layer(&id, Some(size));
+                p.set_state(&id, state, now);
+            });
+        }
+        Ok(())
+    }
+
+    /// The error for a blob neither the source nor the registry has: an engine's doing for an engine
+    /// image (never the archive's fault), a damaged layout for an archive.
+    fn lacks(&self, what: &str, digest: &str) -> Error {
+        match &self.engine_image {
+            Some(image) => Error::new(
+                Code::EngineFailed,
+                format!(
+                    "The engine's copy of {image} lacks its {what} {digest}, and the registry does not have it"
+                ),
+                "Docker's containerd image store keeps only the blobs a pull fetched: pull the image again where it came from, or push through the engine (--via engine).",
+            ),
+            None => archive_invalid(format!(
+                "The layout has no {what} {digest} and the registry does not have it either"
+            )),
+        }
+    }
+}
+
+/// Whether `manifest.json` names a file the stream did not hold (Docker 26's export of a pulled image
+/// whose layers it already had unpacked: only the manifest blob is in it).
+fn lacks_docker_files(collected: &Collected) -> bool {
+    let Ok(images) = collected
+        .small_file("manifest.json")
+        .and_then(archive::parse_docker_manifest)
+    else {
+        return false;
+    };
+    images.iter().any(|image| {
+        std::iter::once(&image.config)
+            .chain(&image.layers)
+            .map(|path| collected.resolve(path))
+            .any(|path| !collected.small.contains_key(path) && !collected.done.contains_key(path))
+    })
 }
 
 /// The labels, also as annotations of a manifest or index that is written anew.

@@ -66,15 +66,27 @@ pub async fn push_direct(
     let repository = format!("{}/{}", config.registry, target.path());
     // An engine image's layers are known before the export: where else on this registry the cache saw
     // them is where they can be mounted from (the token then also asks to pull there).
+    let image_layers = match &source {
+        DirectSource::Engine { engine, image } => {
+            Some(or_cancelled(cancel, &what, engine.image_layers(image)).await?)
+        }
+        DirectSource::Archive(_) => None,
+    };
+    // Where the image came from on this registry: a blob its export lacks (the containerd store keeps
+    // only what a pull fetched) can be mounted from there, as `docker push` does.
+    let pulled_from = image_layers
+        .as_ref()
+        .map(|layers| same_registry_sources(&layers.repo_digests, &config.registry, &repository))
+        .unwrap_or_default();
     // On the containerd store the export holds the stored compressed blobs, pushed as they are: the
     // cache (of layers this app compressed) has nothing to say about them.
     let engine_layers = match &source {
-        DirectSource::Engine { engine, image }
+        DirectSource::Engine { engine, .. }
             if engine.info().image_store != ImageStore::Containerd =>
         {
-            Some(or_cancelled(cancel, &what, engine.image_layers(image)).await?)
+            image_layers
         }
-        DirectSource::Engine { .. } | DirectSource::Archive(_) => None,
+        _ => None,
     };
     let mount_from = engine_layers
         .as_ref()
@@ -103,6 +115,11 @@ pub async fn push_direct(
         pending: Arc::new(Mutex::new(Vec::new())),
         registry: config.registry.clone(),
         repository,
+        pulled_from,
+        engine_image: match &source {
+            DirectSource::Engine { image, .. } => Some(image.clone()),
+            DirectSource::Archive(_) => None,
+        },
     };
     let _cancel_on_drop = CancelOnDrop(work.clone());
 
@@ -250,6 +267,11 @@ struct Work {
     /// The registry host and `REGISTRY/OWNER/NAME` pushed to, as the blob cache records repositories.
     registry: String,
     repository: String,
+    /// Repositories (`OWNER/NAME`) of this registry the engine image was pulled from or pushed to.
+    pulled_from: Vec<String>,
+    /// The engine image pushed (none for an archive): a blob missing from its export is the engine's
+    /// doing, not a damaged archive's.
+    engine_image: Option<String>,
 }
 
 /// The push found a layer of the right size whose digest was not the one expected: read again.
@@ -387,6 +409,24 @@ impl Work {
         }
         self.put_docker_manifest(config, layers).await
     }
+}
+
+/// The repositories of `registry` other than `repository` named by `repo_digests`
+/// (`REGISTRY/OWNER/NAME@DIGEST`), as `OWNER/NAME`.
+fn same_registry_sources(repo_digests: &[String], registry: &str, repository: &str) -> Vec<String> {
+    let prefix = format!("{registry}/");
+    let mut sources: Vec<String> = Vec::new();
+    for named in repo_digests {
+        let Some((repo, _)) = named.split_once('@') else {
+            continue;
+        };
+        if let Some(path) = repo.strip_prefix(&prefix) {
+            if repo != repository && !sources.iter().any(|s| s == path) {
+                sources.push(path.to_string());
+            }
+        }
+    }
+    sources
 }
 
 /// Other repositories of `registry` where the cache saw any of `diff_ids` (as `OWNER/NAME`).
