@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# Push benchmark (`make bench`; a script, not a timed test). Two images, loaded into the stack's dockerd:
+# Push benchmark (`make bench`; a script, not a timed test). Two images:
 #   (a) random:    5 × 100 MiB of random bytes (incompressible)
 #   (b) realistic: 350 MB of /usr/lib/x86_64-linux-gnu + 250 MB of /usr/share (compressible)
+# on each engine of the stack (ENGINES, default "classic containerd podman"): dockerd 20.10 with the
+# classic store (images loaded from a `docker save` archive), Docker 26 with the containerd image store
+# (loaded as an OCI layout of gzip layers, so stored compressed as pulled images are), and Podman.
 # Each is pushed to fresh storage of a plain distribution registry on loopback (restarted empty before
 # every run: it caches blob info in memory) by
-#   docker push · skopeo copy docker-archive: · ghcr push --via engine · ghcr push --via direct (from
-#   the engine) · ghcr push ARCHIVE (direct, from the same docker save file skopeo reads)
+#   docker push (through that engine: Podman's own push for Podman) · ghcr push --via engine ·
+#   ghcr push --via direct (from the engine) · and on the classic engine skopeo copy docker-archive:
+#   and ghcr push ARCHIVE (direct, from the same docker save file skopeo reads)
 # alternating, RUNS times each (default 3); prints the median MB/s (MB = 10^6 bytes of layer tar) and the
 # ratio to docker push, then the time of an unchanged re-push. `ghcr` is a release build of the CLI.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 runs=${RUNS:-3}
+read -r -a engines <<<"${ENGINES:-classic containerd podman}"
 
 say() { printf '%s\n' "$*" >&2; }
 cargo build --release -p ghcr --bin ghcr >&2
@@ -28,9 +33,12 @@ set -a
 # shellcheck disable=SC1091
 . target/stack/env
 set +a
+[ -n "${GHCR_TEST_REGISTRY_BENCH:-}" ] ||
+  { say "the running stack is older than this script: tests/stack/stack.sh stop, then run make bench again"; exit 1; }
 
 work=$(mktemp -d /var/tmp/ghcr-bench.XXXXXX)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# The stack reserved this port for it: Podman must know a plain-http registry as insecure from its start.
+port=${GHCR_TEST_REGISTRY_BENCH##*:}
 registry_pid=
 stop_registry() {
   if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
@@ -38,8 +46,10 @@ stop_registry() {
 }
 cleanup() {
   stop_registry
-  docker rmi -f bench-push/random:1 bench-push/realistic:1 >/dev/null 2>&1 || true
-  docker images --format '{{.Repository}}:{{.Tag}}' | grep "^127.0.0.1:$port/" | xargs -r docker rmi >/dev/null 2>&1 || true
+  for engine in "${engines[@]}"; do
+    on "$engine" docker rmi -f bench-push/random:1 bench-push/realistic:1 >/dev/null 2>&1 || true
+    on "$engine" docker images --format '{{.Repository}}:{{.Tag}}' | grep "^127.0.0.1:$port/" | xargs -r env DOCKER_HOST="$(host_of "$engine")" docker rmi >/dev/null 2>&1 || true
+  done
   rm -rf "$work"
   if [ "$started_stack" = yes ]; then tests/stack/stack.sh stop; fi
 }
@@ -77,8 +87,17 @@ export GHCR_API_URL=$GHCR_TEST_EMULATOR GHCR_WEB_URL=$GHCR_TEST_EMULATOR GHCR_RE
 seconds() { local start end; start=$(date +%s%N); "$@" >/dev/null 2>"$work/last-error" || { cat "$work/last-error" >&2; exit 1; }; end=$(date +%s%N); echo "scale=3; ($end - $start) / 1000000000" | bc; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-methods=(docker skopeo ghcr-engine ghcr-direct ghcr-archive)
-push() { # METHOD IMAGE ARCHIVE RUN
+host_of() { # ENGINE: its DOCKER_HOST
+  case $1 in
+    classic) echo "$GHCR_TEST_ENGINE_CLASSIC" ;;
+    containerd) echo "$GHCR_TEST_ENGINE_CONTAINERD" ;;
+    podman) echo "$GHCR_TEST_ENGINE_PODMAN" ;;
+    *) say "unknown engine $1 (classic, containerd, podman)"; exit 2 ;;
+  esac
+}
+on() { local engine=$1; shift; DOCKER_HOST=$(host_of "$engine") "$@"; }
+
+push() { # METHOD IMAGE ARCHIVE RUN (DOCKER_HOST set to the engine)
   local method=$1 image=$2 archive=$3 run=$4 target="127.0.0.1:$port/bench/$2-$1-$4:1"
   case $method in
     docker) docker tag "bench-push/$image:1" "$target"; seconds docker push -q "$target" ;;
@@ -90,32 +109,53 @@ push() { # METHOD IMAGE ARCHIVE RUN
 }
 
 echo "push benchmark, $(nproc) cores, $runs runs each, fresh registry storage per run; MB/s of layer tar bytes"
-for image in random realistic; do
-  archive="$work/$image.tar"
-  bytes=$(python3 scripts/bench/make-image.py "$image" "$archive" "bench-push/$image:1")
-  docker load -q -i "$archive" >/dev/null
-  declare -A times=()
-  for run in $(seq 1 "$runs"); do
-    for method in "${methods[@]}"; do
-      fresh_registry
-      times[$method]+="$(push "$method" "$image" "$archive" "$run") "
-    done
-  done
+for engine in "${engines[@]}"; do
+  export DOCKER_HOST
+  DOCKER_HOST=$(host_of "$engine")
+  case $engine in
+    classic) methods=(docker skopeo ghcr-engine ghcr-direct ghcr-archive); anchor="docker push" ;;
+    containerd) methods=(docker ghcr-engine ghcr-direct); anchor="docker push" ;;
+    podman) methods=(docker ghcr-engine ghcr-direct); anchor="podman push" ;;
+  esac
   echo
-  echo "image ($([ $image = random ] && echo a || echo b)) $image: $((bytes / 1000000)) MB in $(python3 -c "import json; print(len(json.load(open('/dev/stdin'))[0]['Layers']))" < <(tar -xOf "$archive" manifest.json)) layers"
-  docker_mbs=
-  for method in "${methods[@]}"; do
-    median_s=$(tr ' ' '\n' <<<"${times[$method]}" | grep . | median)
-    mbs=$(echo "scale=1; $bytes / 1000000 / $median_s" | bc)
-    [ -n "$docker_mbs" ] || docker_mbs=$mbs
-    ratio=$(echo "scale=2; $mbs / $docker_mbs" | bc)
-    printf '  %-13s %7.2f s  %7.1f MB/s  %5.2f× docker push   (runs: %s)\n' "$method" "$median_s" "$mbs" "$ratio" "${times[$method]% }"
+  echo "== $engine: $(docker version --format '{{.Server.Platform.Name}} {{.Server.Version}}' 2>/dev/null | sed 's/^ *//'), anchor: $anchor"
+  for image in random realistic; do
+    archive="$work/$image.tar"
+    if [ "$engine" = containerd ]; then
+      bytes=$(python3 scripts/bench/make-image.py "$image" "$work/$image-oci.tar" "bench-push/$image:1" --oci-gzip)
+      docker load -q -i "$work/$image-oci.tar" >/dev/null
+      rm -f "$work/$image-oci.tar"
+    else
+      [ -f "$archive" ] || python3 scripts/bench/make-image.py "$image" "$archive" "bench-push/$image:1" >"$archive.bytes"
+      bytes=$(cat "$archive.bytes")
+      docker load -q -i "$archive" >/dev/null
+    fi
+    declare -A times=()
+    for run in $(seq 1 "$runs"); do
+      for method in "${methods[@]}"; do
+        fresh_registry
+        times[$method]+="$(push "$method" "$image" "$archive" "$run") "
+      done
+    done
+    echo "image ($([ $image = random ] && echo a || echo b)) $image: $((bytes / 1000000)) MB of layers"
+    docker_mbs=
+    for method in "${methods[@]}"; do
+      median_s=$(tr ' ' '\n' <<<"${times[$method]}" | grep . | median)
+      mbs=$(echo "scale=1; $bytes / 1000000 / $median_s" | bc)
+      [ -n "$docker_mbs" ] || docker_mbs=$mbs
+      ratio=$(echo "scale=2; $mbs / $docker_mbs" | bc)
+      label=$method
+      [ "$method" != docker ] || label=${anchor// /-}
+      printf '  %-13s %7.2f s  %7.1f MB/s  %5.2f× %s   (runs: %s)\n' "$label" "$median_s" "$mbs" "$ratio" "$anchor" "${times[$method]% }"
+    done
+    # Unchanged re-push: the same image to the same place again (blob cache and registry warm).
+    fresh_registry
+    target="127.0.0.1:$port/bench/$image-again:1"
+    GHCR_CACHE_DIR=$work/cache-again-$engine-$image seconds "$ghcr" push "bench-push/$image:1" "$target" --json >/dev/null
+    again=$(GHCR_CACHE_DIR=$work/cache-again-$engine-$image seconds "$ghcr" push "bench-push/$image:1" "$target" --json)
+    printf '  %-13s %7.2f s   unchanged re-push (ghcr push --via direct, second time)\n' "re-push" "$again"
+    docker rmi -f "bench-push/$image:1" >/dev/null 2>&1 || true
+    docker images --format '{{.Repository}}:{{.Tag}}' | grep "^127.0.0.1:$port/" | xargs -r docker rmi >/dev/null 2>&1 || true
+    unset times
   done
-  # Unchanged re-push: the same image to the same place again (blob cache and registry warm).
-  fresh_registry
-  target="127.0.0.1:$port/bench/$image-again:1"
-  GHCR_CACHE_DIR=$work/cache-again-$image seconds "$ghcr" push "bench-push/$image:1" "$target" --json >/dev/null
-  again=$(GHCR_CACHE_DIR=$work/cache-again-$image seconds "$ghcr" push "bench-push/$image:1" "$target" --json)
-  printf '  %-13s %7.2f s   unchanged re-push (ghcr push --via direct, second time)\n' "re-push" "$again"
-  unset times
 done

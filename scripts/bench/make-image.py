@@ -3,7 +3,10 @@
   random       5 layers of 100 MiB of random bytes (incompressible: image (a))
   realistic    2 layers of this machine's files: 350 MB of /usr/lib/x86_64-linux-gnu and 250 MB of
                /usr/share (compressible like real base images: image (b))
-Usage: make-image.py random|realistic ARCHIVE NAME:TAG"""
+With --oci-gzip it writes an OCI image layout of gzip layers instead (level 6, as `docker push`
+compresses), which Docker's containerd image store loads and keeps compressed, as it keeps pulled images.
+Usage: make-image.py random|realistic ARCHIVE NAME:TAG [--oci-gzip]"""
+import gzip
 import hashlib
 import io
 import json
@@ -42,6 +45,30 @@ def files_layer(root, budget):
     return buffer.getvalue()
 
 
+def oci_layout(layers, config, reference):
+    """The files of an OCI layout holding the image with its layers gzip-compressed."""
+    def blob(data):
+        return "sha256:" + hashlib.sha256(data).hexdigest(), data
+
+    compressed = [blob(gzip.compress(layer, compresslevel=6, mtime=0)) for layer in layers]
+    config_blob = blob(config)
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_blob[0], "size": len(config)},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": d, "size": len(b)} for d, b in compressed],
+    }).encode()
+    manifest_blob = blob(manifest)
+    index = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_blob[0],
+                       "size": len(manifest), "annotations": {"io.containerd.image.name": reference,
+                                                              "org.opencontainers.image.ref.name": reference.rsplit(":", 1)[1]}}],
+    }).encode()
+    blobs = [*compressed, config_blob, manifest_blob]
+    return [*((f"blobs/sha256/{d[7:]}", b) for d, b in blobs), ("index.json", index),
+            ("oci-layout", b'{"imageLayoutVersion":"1.0.0"}')]
+
+
 def main():
     kind, archive, reference = sys.argv[1:4]
     if kind == "random":
@@ -58,8 +85,11 @@ def main():
     config_name = hashlib.sha256(config).hexdigest() + ".json"
     paths = [f"{d[7:]}/layer.tar" for d in diff_ids]
     manifest = json.dumps([{"Config": config_name, "RepoTags": [reference], "Layers": paths}]).encode()
+    files = [*zip(paths, layers), (config_name, config), ("manifest.json", manifest)]
+    if "--oci-gzip" in sys.argv[4:]:
+        files = oci_layout(layers, config, reference)
     with tarfile.open(archive, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        for path, data in [*zip(paths, layers), (config_name, config), ("manifest.json", manifest)]:
+        for path, data in files:
             info = tarfile.TarInfo(path)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))

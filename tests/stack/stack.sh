@@ -287,7 +287,8 @@ start() {
   emulator_port=$(free_port)
   engine
   engine_containerd
-  engine_podman "127.0.0.1:$basic_port" "127.0.0.1:$token_port"
+  bench_port=$(free_port) # make bench's own registry (Podman must know it as insecure from the start)
+  engine_podman "127.0.0.1:$basic_port" "127.0.0.1:$token_port" "127.0.0.1:$bench_port"
   registries "$basic_port" "$token_port" "$emulator_port"
   emulator "$emulator_port" "$token_port"
   keyring
@@ -308,6 +309,7 @@ export GHCR_TEST_REGISTRY_BASIC_USER=$basic_user
 export GHCR_TEST_REGISTRY_BASIC_PASSWORD=$basic_password
 export GHCR_TEST_REGISTRY_TOKEN=127.0.0.1:$token_port
 export GHCR_TEST_EMULATOR=http://127.0.0.1:$emulator_port
+export GHCR_TEST_REGISTRY_BENCH=127.0.0.1:$bench_port
 EOF
   say "ready; environment in $env_file"
 }
