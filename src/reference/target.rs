@@ -198,6 +198,15 @@ mod tests {
     }
 
     #[test]
+    fn a_podman_image_is_proposed_under_its_own_name_without_localhost() {
+        let podman = proposal("ghcr.io", "Octo", "localhost/web-server:2");
+        assert_eq!(
+            (podman.owner.as_str(), podman.name_and_tag.as_str()),
+            ("octo", "web-server:2")
+        );
+    }
+
+    #[test]
     fn proposes_the_lowercased_login_and_the_images_own_name() {
         let source = Reference::parse("my_App:1.0").unwrap_err();
         assert!(source.fix.is_some());
