@@ -45,6 +45,16 @@ def files_layer(root, budget):
     return buffer.getvalue()
 
 
+def qualified(reference):
+    """The name as containerd stores it (Docker finds `app:1` only as `docker.io/library/app:1`)."""
+    first = reference.split("/")[0]
+    if "/" not in reference:
+        return "docker.io/library/" + reference
+    if "." in first or ":" in first or first == "localhost":
+        return reference
+    return "docker.io/" + reference
+
+
 def oci_layout(layers, config, reference):
     """The files of an OCI layout holding the image with its layers gzip-compressed."""
     def blob(data):
@@ -61,7 +71,7 @@ def oci_layout(layers, config, reference):
     index = json.dumps({
         "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
         "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_blob[0],
-                       "size": len(manifest), "annotations": {"io.containerd.image.name": reference,
+                       "size": len(manifest), "annotations": {"io.containerd.image.name": qualified(reference),
                                                               "org.opencontainers.image.ref.name": reference.rsplit(":", 1)[1]}}],
     }).encode()
     blobs = [*compressed, config_blob, manifest_blob]

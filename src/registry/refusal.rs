@@ -141,6 +141,11 @@ pub fn error_for(message: &str) -> Error {
             Code::ImageNotFound,
             "Tag the image for the registry first (Tag for GitHub, or `ghcr tag`).",
         )
+    } else if lower.contains("server gave http response to https client") {
+        (
+            Code::RegistryUnreachable,
+            "The registry speaks plain http and the engine wants https: for Podman mark it insecure in registries.conf ([[registry]] location = \"HOST:PORT\", insecure = true); for Docker list it under insecure-registries in daemon.json.",
+        )
     } else if [
         "connection refused",
         "dial tcp",
@@ -148,7 +153,6 @@ pub fn error_for(message: &str) -> Error {
         "i/o timeout",
         "connection reset",
         "eof",
-        "server gave http response to https client",
     ]
     .iter()
     .any(|needle| lower.contains(needle))
@@ -178,6 +182,9 @@ mod tests {
         for said in [containerd_forbidden, podman_forbidden] {
             assert_eq!(error_for(said).code, Code::RegistryDenied, "{said}");
         }
+        let podman_tls = error_for("pinging container registry 127.0.0.1:58107: Get \"https://127.0.0.1:58107/v2/\": http: server gave HTTP response to HTTPS client");
+        assert_eq!(podman_tls.code, Code::RegistryUnreachable);
+        assert!(podman_tls.hint.contains("insecure"), "{}", podman_tls.hint);
         let missing = error_for("tag does not exist: 127.0.0.1:1/o/absent:1");
         assert_eq!(missing.code, Code::ImageNotFound);
     }
