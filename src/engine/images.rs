@@ -576,24 +576,20 @@ mod tests {
                 .map(|r| (r.reference.unwrap_or_default(), r.repository))
                 .collect::<Vec<_>>()
         };
-        let row =
-            |reference: &str, repository: &str| (reference.to_string(), repository.to_string());
-        assert_eq!(
-            podman(&["docker.io/library/app:1"]),
-            vec![row("app:1", "app")]
-        );
-        assert_eq!(
-            podman(&["docker.io/octo/app:1"]),
-            vec![row("octo/app:1", "octo/app")]
-        );
-        assert_eq!(
-            podman(&["localhost/app:1"]),
-            vec![row("localhost/app:1", "localhost/app")]
-        );
-        assert_eq!(
-            podman(&["docker.io/library/team/app:1"]),
-            vec![row("library/team/app:1", "library/team/app")]
-        );
+        let cases = [
+            ("docker.io/library/app:1", "app:1", "app"),
+            ("docker.io/octo/app:1", "octo/app:1", "octo/app"),
+            ("localhost/app:1", "localhost/app:1", "localhost/app"),
+            (
+                "docker.io/library/team/app:1",
+                "library/team/app:1",
+                "library/team/app",
+            ),
+        ];
+        for (engine_says, shown, repository) in cases {
+            let expected = vec![(shown.to_string(), repository.to_string())];
+            assert_eq!(podman(&[engine_says]), expected, "{engine_says}");
+        }
     }
 
     #[test]

@@ -199,10 +199,10 @@ mod tests {
 
     #[test]
     fn a_podman_image_is_proposed_under_its_own_name_without_localhost() {
-        let podman = proposal("ghcr.io", "Octo", "localhost/web-server:2");
+        let podman = Reference::parse("localhost/web-server:2").unwrap();
         assert_eq!(
-            (podman.owner.as_str(), podman.name_and_tag.as_str()),
-            ("octo", "web-server:2")
+            propose("ghcr.io", "Octo", &podman),
+            "ghcr.io/octo/web-server:2"
         );
     }
 

@@ -94,6 +94,7 @@ pub(crate) fn refusal(status: StatusCode, body: &[u8]) -> Error {
 pub fn error_for(message: &str) -> Error {
     let said = message.trim();
     let lower = said.to_ascii_lowercase();
+    let says = |needles: &[&str]| needles.iter().any(|needle| lower.contains(needle));
     let (code, hint) = if lower.contains("does not match expected scopes") {
         (
             Code::TokenMissingScope,
@@ -119,11 +120,8 @@ pub fn error_for(message: &str) -> Error {
             Code::RegistryRateLimited,
             "The registry limits how many requests an account makes a minute: GHCR Desktop waits and tries again by itself; layers already uploaded are skipped.",
         )
-    } else if lower.starts_with("denied")
-        // containerd (Docker's containerd store) and Podman say only that the token service refused.
-        || lower.contains("403 forbidden")
-        || lower.contains("403 (forbidden)")
-    {
+    // containerd (Docker's containerd store) and Podman say only that the token service refused.
+    } else if lower.starts_with("denied") || says(&["403 forbidden", "403 (forbidden)"]) {
         (
             Code::RegistryDenied,
             "The registry refused the token: it may be invalid, expired, revoked, or fine-grained (ghcr.io needs a classic token).",
@@ -133,9 +131,8 @@ pub fn error_for(message: &str) -> Error {
             Code::RegistryRateLimited,
             "The registry asks to slow down: retry in a minute.",
         )
-    } else if lower.contains("does not exist locally")
-        || lower.contains("no such image")
-        || lower.starts_with("tag does not exist")
+    } else if says(&["does not exist locally", "no such image"])
+        || lower.starts_with("tag does not")
     {
         (
             Code::ImageNotFound,
