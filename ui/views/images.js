@@ -213,7 +213,7 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
         showNotice(`${checked.problems.join(' ')} Use “Tag for GitHub” to choose a name.`, true);
         return;
       }
-      await invoke('push_start', { request: { source: { kind: 'image', value: source }, target: checked.reference, via: 'direct' } });
+      await invoke('push_start', { request: { source: { kind: 'image', value: source }, target: checked.reference, via: 'auto' } });
       showNotice(`Pushing ${source} to ${checked.reference}.`, false, h('button', { class: 'ghost small', type: 'button', id: 'show-pushes', onclick: () => show('pushes') }, 'Show pushes'));
     } catch (error) {
       showNotice(error);

@@ -23,7 +23,8 @@ function duration(seconds) {
 
 function sourceText({ source, via }) {
   const what = source.kind === 'archive' ? `archive ${source.value}` : `image ${source.value}`;
-  return `from ${what} · ${via === 'engine' ? 'through the engine' : 'direct'}`;
+  const how = { engine: 'through the engine', direct: 'direct', auto: 'the faster way for this engine' }[via] || via;
+  return `from ${what} · ${how}`;
 }
 
 export function render(root, { pushes, invoke, show }) {
@@ -87,12 +88,14 @@ export function render(root, { pushes, invoke, show }) {
       parts.layers.append(node);
     }
     const total = layer.total || Math.max(layer.bytes, 1);
+    // An engine says "already exists" or "mounted" without a size: done, with no numbers made up.
+    const sizeless = !layer.total && ['existed', 'mounted'].includes(layer.state);
     row.bar.max = total;
-    row.bar.value = layer.bytes;
+    row.bar.value = sizeless ? total : layer.bytes;
     row.bar.dataset.bytes = String(layer.bytes);
     row.node.dataset.state = layer.state;
     row.state.textContent = LAYER_TEXT[layer.state] || layer.state;
-    row.size.textContent = `${humanSize(layer.bytes)} / ${humanSize(total)}`;
+    row.size.textContent = sizeless ? '' : `${humanSize(layer.bytes)} / ${humanSize(total)}`;
   };
 
   const update = (job) => {
@@ -122,7 +125,10 @@ export function render(root, { pushes, invoke, show }) {
       delete parts.bar.dataset.unreported;
       const speed = progress.bytes_per_second ? ` · ${humanSize(progress.bytes_per_second)}/s` : '';
       const eta = progress.eta_seconds != null && state === 'running' ? ` · ${duration(progress.eta_seconds)} left` : '';
-      parts.numbers.textContent = `${humanSize(progress.bytes)} of ${humanSize(progress.total)}${speed}${eta}`;
+      const nothingToSend = state === 'done' && progress.total === 0 && progress.layers.length > 0;
+      if (nothingToSend) parts.bar.value = parts.bar.max;
+      parts.numbers.textContent = nothingToSend ? 'Every layer was there already'
+        : `${humanSize(progress.bytes)} of ${humanSize(progress.total)}${speed}${eta}`;
       for (const layer of progress.layers) layerRow(parts, layer);
     } else if (state === 'queued') {
       parts.numbers.textContent = 'Waiting for a free slot (two pushes run at once)';
