@@ -1,6 +1,7 @@
-//! The image watcher survives a restart of the stack's real dockerd: it reports the engine gone, comes
-//! back by itself, and follows events again. Ignored in the normal run (it takes the engine away from
-//! every other test); tests/run.sh runs it on its own.
+//! The image watcher survives a restart of the engine under test (dockerd 20.10, Docker 26 on the
+//! containerd store, or Podman's service): it reports the engine gone, comes back by itself, and
+//! follows events again. Ignored in the normal run (it takes the engine away from every other test);
+//! tests/run.sh runs it on its own, once per engine.
 
 mod common;
 
@@ -20,8 +21,8 @@ async fn next(updates: &mut mpsc::UnboundedReceiver<ImagesUpdate>, seconds: u64)
 }
 
 #[tokio::test]
-#[ignore = "restarts the stack's dockerd (tests/run.sh runs it alone)"]
-async fn the_image_watcher_reconnects_after_dockerd_restarts_and_follows_events_again() {
+#[ignore = "restarts the engine under test (tests/run.sh runs it alone, once per engine)"]
+async fn the_image_watcher_reconnects_after_the_engine_restarts_and_follows_events_again() {
     let config = Config {
         docker_host: Some(stack("DOCKER_HOST")),
         ..Config::github_com()
@@ -45,7 +46,7 @@ async fn the_image_watcher_reconnects_after_dockerd_restarts_and_follows_events_
     .arg("restart-engine")
     .status()
     .expect("stack.sh runs");
-    assert!(restart.success(), "dockerd restarted");
+    assert!(restart.success(), "the engine restarted");
 
     let mut saw_gap = false;
     loop {

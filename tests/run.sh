@@ -69,6 +69,9 @@ for engine in containerd podman; do
   DOCKER_HOST=$host GHCR_TEST_ENGINE=$engine cargo test --workspace "${engine_tests[@]}" "${window[@]}" 2>&1 |
     tee "$out/engine-$engine.log"
   [ "${PIPESTATUS[0]}" = 0 ] || failed=1
+  DOCKER_HOST=$host GHCR_TEST_ENGINE=$engine cargo test --workspace --test engine_restart -- --ignored 2>&1 |
+    tee -a "$out/engine-$engine.log"
+  [ "${PIPESTATUS[0]}" = 0 ] || failed=1
 done
 
 step "engine-down tests (the stack's dockerd stopped)"
@@ -116,12 +119,12 @@ engine_counts() {
     }
     END { printf "%d passed, %d failed", passed, failed }' "$1"
 }
-window=(--test pushes_view)
+window=(--test pushes_view --test engine_restart)
 
 step "summary"
 echo "$summary"
 echo "engine-facing tests per engine (in the totals above):"
-echo "  dockerd 20.10, classic store:    $(engine_counts "$out/tests.log")"
+echo "  dockerd 20.10, classic store:    $(engine_counts <(cat "$out/tests.log" "$out/engine-restart.log"))"
 echo "  Docker 26, containerd store:     $(engine_counts "$out/engine-containerd.log")"
 echo "  Podman 4.3:                      $(engine_counts "$out/engine-podman.log")"
 echo "screenshots: target/webdriver/*.png"

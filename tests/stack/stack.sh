@@ -8,7 +8,8 @@
 #   stack.sh start        start everything (idempotent: a running, ready stack is left alone)
 #   stack.sh stop         stop everything; logs stay in target/stack/logs
 #   stack.sh stop-engine  stop only dockerd (for the engine-down tests)
-#   stack.sh restart-engine  stop dockerd and start it again (the engine-restart test)
+#   stack.sh restart-engine [ENGINE]  stop an engine and start it again (the engine-restart test):
+#                         classic (dockerd 20.10), containerd or podman; default GHCR_TEST_ENGINE or classic
 #   stack.sh stop-registry / start-registry  stop the token registry, start it again keeping its
 #                         storage (the registry-restart test)
 #   stack.sh fill-engine-tmp / free-engine-tmp  put a full 1 MiB tmpfs over dockerd's temporary
@@ -136,12 +137,29 @@ engine_podman() {
     local registry
     for registry in "${registries[@]}"; do printf '[[registry]]\nlocation = "%s"\ninsecure = true\n' "$registry"; done
   } >"$dir/registries.conf"
+  podman_service
+}
+
+# Podman's service on the configuration engine_podman wrote (also to restart it, keeping its images).
+podman_service() {
+  local dir="$state/podman"
   CONTAINERS_STORAGE_CONF="$dir/storage.conf" CONTAINERS_CONF="$dir/containers.conf" \
     CONTAINERS_REGISTRIES_CONF="$dir/registries.conf" TMPDIR="$dir/tmp" \
     spawn podman podman system service --time=0 "unix://$run/podman.sock"
   wait_for 30 podman curl -sf --max-time 1 --unix-socket "$run/podman.sock" http://docker/_ping ||
     fail "Podman's service did not become ready" "$logs/podman.log"
   say "Podman $(podman --version | awk '{print $3}') ready at unix://$run/podman.sock"
+}
+
+# restart-engine [classic|containerd|podman]: the engine named (default: GHCR_TEST_ENGINE, else
+# classic) stopped and started again, its images kept.
+restart_engine() {
+  case ${1:-${GHCR_TEST_ENGINE:-classic}} in
+    classic) stop_one dockerd; engine ;;
+    containerd) stop_one dockerd-containerd; engine_containerd ;;
+    podman) stop_one podman; podman_service ;;
+    *) fail "restart-engine: which engine? classic, containerd or podman" ;;
+  esac
 }
 
 # registry NAME PORT AUTH_YAML: a distribution registry on 127.0.0.1:PORT with its own storage.
@@ -369,7 +387,7 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   stop-engine) stop_one dockerd; say "dockerd stopped" ;;
-  restart-engine) stop_one dockerd; engine ;;
+  restart-engine) restart_engine "${2:-}" ;;
   stop-registry) stop_one registry-token; say "registry-token stopped" ;;
   start-registry) start_registry_again ;;
   fill-engine-tmp) fill_engine_tmp ;;
