@@ -133,7 +133,16 @@ async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_an
                 .attr("data-repository")
                 .await?
                 .unwrap_or_default();
-            ensure(linked.ends_with("/site"), format!("linked to {linked}"))
+            ensure(linked.ends_with("/site"), format!("linked to {linked}"))?;
+            // Linked: the connect controls and their "Waiting for GitHub…" are gone, not left beside
+            // "Connected to …" (a class's display once overrode `hidden`).
+            let controls = client.find(Locator::Id("connect-repository")).await?;
+            ensure(
+                !controls.is_displayed().await?,
+                "the connect controls stay on screen after the package is linked",
+            )?;
+            let said = text_of(&client, "#package-repository").await?;
+            ensure_says("the repository line", &said, "Connected to")
         })
         .await;
 }
