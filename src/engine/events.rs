@@ -4,6 +4,7 @@
 
 use super::transport::Lines;
 use super::Engine;
+use crate::archive::is_sha256_digest;
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -51,9 +52,9 @@ pub fn parse_event(line: &[u8]) -> Option<ImageEvent> {
         return None;
     }
     // Podman names images by bare hex where Docker writes `sha256:HEX`.
-    let bare_id = raw.actor.id.len() == 64 && raw.actor.id.bytes().all(|b| b.is_ascii_hexdigit());
-    let id = if bare_id {
-        format!("sha256:{}", raw.actor.id)
+    let prefixed = format!("sha256:{}", raw.actor.id);
+    let id = if is_sha256_digest(&prefixed) {
+        prefixed
     } else {
         raw.actor.id
     };

@@ -2,6 +2,7 @@
 //! happened: per-layer steps and bytes, the pushed digest (`aux`), or a failure — which arrives under
 //! HTTP 200 — turned into a stable error code with a hint. Pure; the lines are what dockerd sends.
 
+use crate::archive::is_sha256_digest;
 use crate::error::Error;
 use crate::registry::refusal::error_for;
 use serde::Deserialize;
@@ -137,10 +138,7 @@ pub fn parse_line(line: &[u8]) -> StreamLine {
 fn pushed_status(status: &str) -> Option<StreamLine> {
     let (tag, rest) = status.split_once(": digest: ")?;
     let (digest, size) = rest.split_once(" size: ")?;
-    let hex = digest.strip_prefix("sha256:")?;
-    let well_formed =
-        hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    if !well_formed || tag.is_empty() || tag.contains(char::is_whitespace) {
+    if !is_sha256_digest(digest) || tag.is_empty() || tag.contains(char::is_whitespace) {
         return None;
     }
     Some(StreamLine::Pushed {

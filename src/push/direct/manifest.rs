@@ -284,12 +284,7 @@ impl Work {
         let found = if self.block_on(self.session.blob_size(digest))?.is_some() {
             Some(LayerState::Existed)
         } else {
-            self.pulled_from
-                .iter()
-                .any(|from| {
-                    self.block_on(self.session.mount_from(digest, from))
-                        .unwrap_or(false)
-                })
+            self.block_on(self.mount_from_any(digest, &self.pulled_from))
                 .then_some(LayerState::Mounted)
         };
         let Some(state) = found else {

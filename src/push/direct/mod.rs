@@ -76,7 +76,10 @@ pub async fn push_direct(
     // only what a pull fetched) can be mounted from there, as `docker push` does.
     let pulled_from = image_layers
         .as_ref()
-        .map(|layers| same_registry_sources(&layers.repo_digests, &config.registry, &repository))
+        .map(|layers| {
+            let named = layers.repo_digests.iter().filter_map(|d| d.split_once('@'));
+            other_repositories(named.map(|(repo, _)| repo), &config.registry, &repository)
+        })
         .unwrap_or_default();
     // On the containerd store the export holds the stored compressed blobs, pushed as they are: the
     // cache (of layers this app compressed) has nothing to say about them.
@@ -357,31 +360,29 @@ impl Work {
                 present.push(diff_id.clone());
                 continue;
             }
-            let prefix = format!("{}/", self.registry);
-            for from in blob.repositories.iter().rev() {
-                let Some(path) = from.strip_prefix(&prefix) else {
-                    continue;
-                };
-                if from == &self.repository {
-                    continue;
-                }
-                // A registry that can't mount (or a repository gone) just means an upload.
-                if self
-                    .session
-                    .mount(&blob.digest, path)
-                    .await
-                    .unwrap_or(false)
-                {
-                    self.with_progress(|p, now| {
-                        p.add_layer(&id, Some(blob.uncompressed));
-                        p.set_state(&id, LayerState::Mounted, now);
-                    });
-                    present.push(diff_id.clone());
-                    break;
-                }
+            let repositories = blob.repositories.iter().rev().map(String::as_str);
+            let sources = other_repositories(repositories, &self.registry, &self.repository);
+            if self.mount_from_any(&blob.digest, &sources).await {
+                self.with_progress(|p, now| {
+                    p.add_layer(&id, Some(blob.uncompressed));
+                    p.set_state(&id, LayerState::Mounted, now);
+                });
+                present.push(diff_id.clone());
             }
         }
         Ok(present)
+    }
+
+    /// Mounts `digest` from the first of `sources` (repositories of this registry, `OWNER/NAME`) that
+    /// lets it; whether one did.
+    async fn mount_from_any(&self, digest: &str, sources: &[String]) -> bool {
+        for from in sources {
+            // A registry that can't mount (or a repository gone) just means an upload.
+            if self.session.mount_from(digest, from).await.unwrap_or(false) {
+                return true;
+            }
+        }
+        false
     }
 
     /// Every layer is on the registry and the config is cached: write config and manifest only.
@@ -411,17 +412,18 @@ impl Work {
     }
 }
 
-/// The repositories of `registry` other than `repository` named by `repo_digests`
-/// (`REGISTRY/OWNER/NAME@DIGEST`), as `OWNER/NAME`.
-fn same_registry_sources(repo_digests: &[String], registry: &str, repository: &str) -> Vec<String> {
+/// The repositories of `registry` other than `repository` among `repositories` (each
+/// `REGISTRY/OWNER/NAME`), as `OWNER/NAME`, each once, in their order: where a blob can be mounted from.
+fn other_repositories<'a>(
+    repositories: impl Iterator<Item = &'a str>,
+    registry: &str,
+    repository: &str,
+) -> Vec<String> {
     let prefix = format!("{registry}/");
     let mut sources: Vec<String> = Vec::new();
-    for named in repo_digests {
-        let Some((repo, _)) = named.split_once('@') else {
-            continue;
-        };
-        if let Some(path) = repo.strip_prefix(&prefix) {
-            if repo != repository && !sources.iter().any(|s| s == path) {
+    for from in repositories {
+        if let Some(path) = from.strip_prefix(&prefix) {
+            if from != repository && !sources.iter().any(|s| s == path) {
                 sources.push(path.to_string());
             }
         }
@@ -429,24 +431,16 @@ fn same_registry_sources(repo_digests: &[String], registry: &str, repository: &s
     sources
 }
 
-/// Other repositories of `registry` where the cache saw any of `diff_ids` (as `OWNER/NAME`).
+/// Other repositories of `registry` where the cache saw any of `diff_ids` (as `OWNER/NAME`), at most 8.
 fn mount_sources(
     cache: &BlobCache,
     diff_ids: &[String],
     registry: &str,
     repository: &str,
 ) -> Vec<String> {
-    let prefix = format!("{registry}/");
-    let mut sources: Vec<String> = Vec::new();
-    for blob in diff_ids.iter().filter_map(|d| cache.layer(d)) {
-        for from in &blob.repositories {
-            if let Some(path) = from.strip_prefix(&prefix) {
-                if from != repository && !sources.iter().any(|s| s == path) {
-                    sources.push(path.to_string());
-                }
-            }
-        }
-    }
+    let seen = diff_ids.iter().filter_map(|d| cache.layer(d));
+    let repositories = seen.flat_map(|blob| blob.repositories.iter().map(String::as_str));
+    let mut sources = other_repositories(repositories, registry, repository);
     sources.truncate(8);
     sources
 }

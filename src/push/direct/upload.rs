@@ -2,7 +2,7 @@
 //! an already compressed blob sent as it is (hashed on the way to check its digest).
 
 use super::walk::Done;
-use super::{archive_invalid, failed, lock, ReadError, Work};
+use super::{archive_invalid, failed, lock, other_repositories, ReadError, Work};
 use crate::digest::Hasher;
 use crate::error::{Code, Result};
 use crate::push::blob_cache::CachedBlob;
@@ -108,7 +108,7 @@ impl Work {
             self.remember_blob(digest, size);
             return Ok(done);
         }
-        if self.block_on(self.mount_elsewhere(digest))? {
+        if self.block_on(self.mount_elsewhere(digest)) {
             self.with_progress(|p, now| p.set_state(id, LayerState::Mounted, now));
             self.remember_blob(digest, size);
             return Ok(done);
@@ -176,21 +176,15 @@ impl Work {
 
     /// Mounts `digest` from another repository of the registry where the cache saw it; whether one
     /// of them let it.
-    async fn mount_elsewhere(&self, digest: &str) -> Result<bool> {
+    async fn mount_elsewhere(&self, digest: &str) -> bool {
         let known = self.cache().blob(digest).cloned();
-        let prefix = format!("{}/", self.registry);
-        for from in known.iter().flat_map(|b| b.repositories.iter().rev()) {
-            let Some(path) = from.strip_prefix(&prefix) else {
-                continue;
-            };
-            // A registry that can't mount (or a repository gone) just means an upload.
-            if from != &self.repository
-                && self.session.mount_from(digest, path).await.unwrap_or(false)
-            {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        let repositories = known.iter().flat_map(|b| b.repositories.iter().rev());
+        let sources = other_repositories(
+            repositories.map(String::as_str),
+            &self.registry,
+            &self.repository,
+        );
+        self.mount_from_any(digest, &sources).await
     }
 }
 

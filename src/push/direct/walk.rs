@@ -107,16 +107,13 @@ impl Collected {
     /// Whether some blob is stored compressed (gzip or zstd), as the containerd image store exports
     /// layers: then the OCI layout beside `manifest.json` is the one that describes them.
     pub(super) fn holds_compressed_blobs(&self) -> bool {
-        let compressed = |bytes: &[u8]| {
-            bytes.starts_with(&[0x1f, 0x8b]) || bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
-        };
         self.done
             .values()
             .any(|done| matches!(done, Done::AsIs { .. }))
             || self
                 .small
                 .iter()
-                .any(|(path, bytes)| path.starts_with("blobs/") && compressed(bytes))
+                .any(|(path, bytes)| path.starts_with("blobs/") && is_compressed(bytes))
     }
 
     pub(super) fn blob(&self, digest: &str) -> Option<&[u8]> {
@@ -196,7 +193,7 @@ impl Work {
         let mut head = [0u8; 4];
         entry.read_exact(&mut head).map_err(|e| read_error(e))?;
         let mut reader = (&head[..]).chain(entry);
-        let compressed = head[..2] == [0x1f, 0x8b] || head == [0x28, 0xb5, 0x2f, 0xfd];
+        let compressed = is_compressed(&head);
         let path_digest = archive::blob_path_digest(path);
         // A layer only hashed is the one its size stands for: named so, it is the same row as before.
         let hashed = (!compressed).then(|| plan.hash_only.get(&size)).flatten();
@@ -246,6 +243,11 @@ impl Work {
         self.compress_and_upload(&id, size, &mut reader, read_error)
             .map(Done::Compressed)
     }
+}
+
+/// Whether `bytes` begin as a gzip or zstd stream does.
+fn is_compressed(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b]) || bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
 }
 
 /// An archive path without `./` and doubled slashes.
