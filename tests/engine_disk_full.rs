@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{docker, layered_image, stack_command, Pusher};
+use common::{assert_unknown_to_the_registry, docker, layered_image, stack_command, Pusher};
 use ghcr::push::push;
 use ghcr::Code;
 use std::path::Path;
@@ -68,27 +68,17 @@ async fn a_full_engine_disk_fails_the_export_clearly_pushes_nothing_and_the_push
     let config = &pusher.config;
 
     let full = EngineTmpFull::fill();
-    let error = push(
-        config,
-        &pusher.plan(&source, &target),
-        pusher.credentials(),
-        |_| {},
-    )
-    .await
-    .unwrap_err();
+    let plan = pusher.plan(&source, &target);
+    let push_now = || push(config, &plan, pusher.credentials(), |_| {});
+    let error = push_now().await.unwrap_err();
     assert_eq!(error.code, Code::EngineFailed, "{error:?}");
     assert!(
         error.message.contains("no space left on device"),
         "{error:?}"
     );
     assert!(error.hint.contains("DOCKER_TMPDIR"), "{error:?}");
-    let inspected = pusher.has(&target);
-    assert!(
-        inspected
-            .as_ref()
-            .is_err_and(|e| e.contains("manifest unknown")),
-        "nothing was pushed: {inspected:?}"
-    );
+    // Nothing was pushed.
+    assert_unknown_to_the_registry(&target, &pusher.login, &pusher.token);
     assert_eq!(
         docker(&["image", "inspect", "--format", "{{.Id}}", &source]),
         image_id,
@@ -96,14 +86,7 @@ async fn a_full_engine_disk_fails_the_export_clearly_pushes_nothing_and_the_push
     );
 
     drop(full);
-    let pushed = push(
-        config,
-        &pusher.plan(&source, &target),
-        pusher.credentials(),
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let pushed = push_now().await.unwrap();
     let inspected = pusher.has(&target).unwrap();
     assert!(inspected.contains(&pushed.digest), "{inspected}");
 }

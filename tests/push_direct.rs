@@ -8,9 +8,9 @@
 mod common;
 
 use common::{
-    assert_every_layer_uploaded_in_full, assert_unknown_to_the_registry, docker, emulated_github,
-    last_layer_states, layered_image, make_public, new_token, new_user, next_update, skopeo, stack,
-    store_under_test, three_layer_image,
+    assert_every_layer_uploaded_in_full, assert_unknown_to_the_registry, docker, docker_on,
+    emulated_github, last_layer_states, layered_image, make_public, new_token, new_user,
+    next_update, one_file_layer, skopeo, stack, store_under_test, three_layer_image,
 };
 use ghcr::engine::ImageStore;
 use ghcr::push::progress::{LayerState, Snapshot};
@@ -524,33 +524,15 @@ async fn an_image_pulled_over_layers_the_engine_already_had_pushes_by_mounting_w
     // An image as another machine would have made it: plain tar layers in a `docker save` archive
     // (the classic engine's), pushed by this app (which compresses them) to a first repository.
     let source = format!("direct-pulled-{login}:1");
-    let classic = |args: &[&str]| {
-        let output = std::process::Command::new("docker")
-            .args(args)
-            .env("DOCKER_HOST", stack("GHCR_TEST_ENGINE_CLASSIC"))
-            .output()
-            .expect("docker runs");
-        assert!(output.status.success(), "docker {args:?}: {output:?}");
-    };
+    let classic = stack("GHCR_TEST_ENGINE_CLASSIC");
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("data.bin"),
-        common::noise(&source, 1_500_000),
-    )
-    .unwrap();
-    let layer = dir.path().join("layer.tar");
-    let tar = std::process::Command::new("tar")
-        .arg("-cf")
-        .arg(&layer)
-        .arg("-C")
-        .arg(dir.path())
-        .arg("data.bin")
-        .status()
-        .unwrap();
-    assert!(tar.success());
-    classic(&["import", layer.to_str().unwrap(), &source]);
+    let layer = one_file_layer(dir.path(), "data.bin", &common::noise(&source, 1_500_000));
+    docker_on(&classic, &["import", layer.to_str().unwrap(), &source]);
     let archive = dir.path().join("image.tar");
-    classic(&["save", "--output", archive.to_str().unwrap(), &source]);
+    docker_on(
+        &classic,
+        &["save", "--output", archive.to_str().unwrap(), &source],
+    );
     let first = format!("{}/{login}/first:1", config.registry);
     let pushed = push(
         &config,

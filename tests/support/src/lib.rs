@@ -5,7 +5,7 @@
 
 pub mod registry_proxy;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -51,9 +51,14 @@ pub fn own_web_url() -> String {
 
 /// Runs the docker CLI against the stack's engine and returns its stdout.
 pub fn docker(args: &[&str]) -> String {
+    docker_on(&stack("DOCKER_HOST"), args)
+}
+
+/// `docker`, against the engine at `host` (another engine of the stack, e.g. GHCR_TEST_ENGINE_CLASSIC).
+pub fn docker_on(host: &str, args: &[&str]) -> String {
     let output = Command::new("docker")
         .args(args)
-        .env("DOCKER_HOST", stack("DOCKER_HOST"))
+        .env("DOCKER_HOST", host)
         .output()
         .expect("the docker CLI runs");
     assert!(
@@ -84,20 +89,26 @@ pub fn import_image(name: &str) -> String {
         std::time::SystemTime::now(),
         std::process::id()
     );
-    std::fs::write(dir.path().join("hello.txt"), unique).expect("write the file");
-    let tar = dir.path().join("layer.tar");
+    let tar = one_file_layer(dir.path(), "hello.txt", unique.as_bytes());
+    docker(&["import", tar.to_str().expect("utf-8 path"), name]);
+    // What `docker import` prints differs by engine (Podman: "ID: ID"); the ID is what inspect says.
+    docker(&["image", "inspect", "--format", "{{.Id}}", name])
+}
+
+/// A plain tar layer in `dir` holding one file, `name`, of `contents`: `dir/layer.tar`.
+pub fn one_file_layer(dir: &Path, name: &str, contents: &[u8]) -> PathBuf {
+    std::fs::write(dir.join(name), contents).expect("write the file");
+    let tar = dir.join("layer.tar");
     let status = Command::new("tar")
         .arg("-cf")
         .arg(&tar)
         .arg("-C")
-        .arg(dir.path())
-        .arg("hello.txt")
+        .arg(dir)
+        .arg(name)
         .status()
         .expect("tar runs");
-    assert!(status.success());
-    docker(&["import", tar.to_str().expect("utf-8 path"), name]);
-    // What `docker import` prints differs by engine (Podman: "ID: ID"); the ID is what inspect says.
-    docker(&["image", "inspect", "--format", "{{.Id}}", name])
+    assert!(status.success(), "tar of {name}");
+    tar
 }
 
 /// Runs `command` with `input` (if any) on its standard input, and collects what it printed.
