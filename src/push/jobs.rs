@@ -92,6 +92,9 @@ pub struct Jobs {
     jobs: Arc<Mutex<BTreeMap<JobId, Job>>>,
     next: Arc<AtomicU64>,
     notify: Notify,
+    /// Held from a change to its notification, so that updates are told in the order they were made
+    /// (see `in_order`).
+    telling: Arc<Mutex<()>>,
 }
 
 /// Whether a failure is worth trying again by itself.
@@ -129,7 +132,16 @@ impl Jobs {
             jobs: Arc::new(Mutex::new(BTreeMap::new())),
             next: Arc::new(AtomicU64::new(1)),
             notify: Arc::new(notify),
+            telling: Arc::new(Mutex::new(())),
         }
+    }
+
+    /// Held while a job changes and until that change is told: a push that ends the instant it is
+    /// cancelled (an engine push does) must not have its "cancelled" overtaken by the "cancelling"
+    /// before it, which would leave the window saying "Cancelling…" for good. The jobs' own lock is
+    /// not held while telling, so reading them never waits on a notification.
+    fn in_order(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.telling.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<JobId, Job>> {
@@ -174,6 +186,7 @@ impl Jobs {
     /// Stops a job: it turns `Cancelling`, then `Cancelled` once its push has wound down. `false` if
     /// it had already finished, or is writing its tag (then it finishes as pushed).
     pub fn cancel(&self, id: JobId) -> Result<bool> {
+        let _in_order = self.in_order();
         let update = {
             let mut jobs = self.lock();
             let job = jobs.get_mut(&id).ok_or_else(|| unknown_job(id))?;
@@ -193,6 +206,7 @@ impl Jobs {
     }
 
     fn start(&self, id: JobId, plan: Arc<PushPlan>, credentials: Credentials) {
+        let _in_order = self.in_order();
         let cancel = Cancel::default();
         let update = JobUpdate {
             id,
@@ -216,6 +230,7 @@ impl Jobs {
     /// Changes a job and tells the UI (a finished job stays as it ended; a cancelling one keeps saying
     /// so until it ends).
     fn set(&self, id: JobId, change: impl FnOnce(&mut JobUpdate)) {
+        let _in_order = self.in_order();
         let update = {
             let mut jobs = self.lock();
             let Some(job) = jobs.get_mut(&id) else { return };
