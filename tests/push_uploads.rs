@@ -59,8 +59,6 @@ async fn each_layer_goes_up_in_one_patch_without_a_range_three_requests_a_layer(
 }
 
 #[tokio::test]
-#[ignore = "fails about one run in seven (the push itself fails): the fallback races with a second \
-            layer still streaming; left for issue 19, run by hand with --ignored"]
 async fn a_registry_that_refuses_whole_layers_gets_them_in_chunks_of_at_most_4_mib() {
     let proxy = RegistryProxy::start(&stack("GHCR_TEST_REGISTRY_TOKEN")).await;
     proxy.rule(|head| {

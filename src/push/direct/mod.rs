@@ -190,6 +190,9 @@ pub async fn push_direct(
         };
         work.cache().save();
         report(&work.snapshot());
+        // Uploads the pass left behind (a layer whose compression ended before another's failure)
+        // end with it: a second pass must not wait on the first's refused uploads.
+        work.stop_uploads();
         let outcome = match outcome {
             Err(_) if cancel.is_cancelled() => Err(cancelled(&what)),
             // The registry refused a whole-blob upload (413/416): read the source again and send
