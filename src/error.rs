@@ -53,6 +53,12 @@ pub enum Code {
     GithubRateLimited,
     /// GitHub's API answers in a way GHCR Desktop does not understand.
     GithubProtocol,
+    /// GitHub refused a change and said why (400/422: the last tagged version, a much-downloaded one).
+    GithubRefused,
+    /// An organization forbids classic personal access tokens (or ones that live this long).
+    TokenClassicForbidden,
+    /// An organization with SAML single sign-on needs the token authorised for it first.
+    TokenSsoRequired,
     /// The system could not open a web page in the browser.
     BrowserUnavailable,
     /// An image name or reference does not follow the distribution grammar (or GitHub's rules).
@@ -101,6 +107,9 @@ impl Code {
             Code::GithubUnavailable => "github.unavailable",
             Code::GithubRateLimited => "github.rate_limited",
             Code::GithubProtocol => "github.protocol",
+            Code::GithubRefused => "github.refused",
+            Code::TokenClassicForbidden => "token.classic_forbidden",
+            Code::TokenSsoRequired => "token.sso_required",
             Code::BrowserUnavailable => "app.browser_unavailable",
             Code::ReferenceInvalid => "reference.invalid",
             Code::ImageNotFound => "image.not_found",
@@ -133,6 +142,8 @@ impl Code {
             | Code::DeviceFlowDenied
             | Code::DeviceFlowUnavailable
             | Code::KeyringUnavailable
+            | Code::TokenClassicForbidden
+            | Code::TokenSsoRequired
             | Code::RegistryDenied => 3,
             Code::RegistryUnreachable
             | Code::RegistryProtocol
@@ -148,6 +159,7 @@ impl Code {
             | Code::PushCancelled
             | Code::DockerHelperMissing
             | Code::DockerNotSetUp
+            | Code::GithubRefused
             | Code::PackageNotFound => 1,
             Code::ArchiveInvalid => 2,
         }

@@ -19,6 +19,9 @@ pub struct AuthenticatedUser {
     pub login: String,
     /// `X-OAuth-Scopes`, for classic and OAuth tokens only.
     pub scopes: Option<Vec<String>>,
+    /// When the token expires (Unix seconds), from `GitHub-Authentication-Token-Expiration`; `None`
+    /// for a token without an expiry.
+    pub expires_at: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -37,7 +40,12 @@ impl GitHub {
     /// `GET /user`: the token's login and scopes; 401 means invalid, expired or revoked.
     pub async fn authenticated_user(&self, token: &Secret) -> Result<AuthenticatedUser> {
         let response = self.get(&format!("{}/user", self.api), token).await?;
-        let response = answered(response, "GET /user")?;
+        let response = answered(response, "GET /user").await?;
+        let expires_at = response
+            .headers()
+            .get("github-authentication-token-expiration")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_token_expiration);
         let scopes = response
             .headers()
             .get("x-oauth-scopes")
@@ -47,6 +55,7 @@ impl GitHub {
         Ok(AuthenticatedUser {
             login: body.login,
             scopes,
+            expires_at,
         })
     }
 
@@ -63,7 +72,7 @@ impl GitHub {
             if !self.on_api(&url) {
                 break; // a Link to another origin never gets the token
             }
-            let response = answered(self.get(&url, token).await?, "GET /user/orgs")?;
+            let response = answered(self.get(&url, token).await?, "GET /user/orgs").await?;
             next = response
                 .headers()
                 .get("link")
@@ -99,49 +108,155 @@ impl GitHub {
     }
 }
 
-/// The response if it is a success; otherwise the error a person should see for its status.
-pub(crate) fn answered(response: reqwest::Response, what: &str) -> Result<reqwest::Response> {
-    let status = response.status();
-    if status == reqwest::StatusCode::UNAUTHORIZED {
-        return Err(Error::new(
+/// The response if it is a success; otherwise the error a person should see for it (its body read,
+/// bounded, for GitHub's own words).
+pub(crate) async fn answered(response: reqwest::Response, what: &str) -> Result<reqwest::Response> {
+    if response.status().is_success() {
+        return Ok(response);
+    }
+    Err(refused(response, what).await)
+}
+
+/// The error a person should see for a refusal (any status but a success).
+pub(crate) async fn refused(response: reqwest::Response, what: &str) -> Error {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = crate::http::error_body(response).await;
+    refusal(status, &headers, &body, what)
+}
+
+/// GitHub's own words in an error body (`{"message": …}`), or nothing.
+pub(crate) fn message_of(body: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct GitHubMessage {
+        message: String,
+    }
+    serde_json::from_slice::<GitHubMessage>(body)
+        .map(|m| m.message)
+        .unwrap_or_default()
+}
+
+/// GitHub's refusal as a code a person can act on, in GitHub's words where it gave some (FACTS:
+/// GitHub REST): 401 a bad token; 429, or 403 with `x-ratelimit-remaining: 0` or a "secondary rate
+/// limit" message, a wait; 403 with `X-GitHub-SSO` an org's single sign-on; "forbids access via a
+/// personal access token (classic)" an org's token policy; 400 and 422 GitHub saying why not.
+pub(crate) fn refusal(
+    status: u16,
+    headers: &reqwest::header::HeaderMap,
+    body: &[u8],
+    what: &str,
+) -> Error {
+    let message = message_of(body);
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let rate_limited = status == 429
+        || (status == 403
+            && (header("x-ratelimit-remaining") == Some("0")
+                || message.to_ascii_lowercase().contains("rate limit")));
+    if status == 401 {
+        return Error::new(
             Code::TokenInvalid,
             "GitHub does not accept this token: it is invalid, expired or revoked",
             "Create a new classic token with write:packages and paste it here.",
-        ));
+        );
     }
-    let rate_limited = status == reqwest::StatusCode::TOO_MANY_REQUESTS
-        || (status == reqwest::StatusCode::FORBIDDEN
-            && response
-                .headers()
-                .get("x-ratelimit-remaining")
-                .is_some_and(|v| v == "0"));
     if rate_limited {
-        let retry_after = crate::http::retry_after(&response);
+        let retry_after = crate::http::retry_after(headers).or_else(|| {
+            let reset: i64 = header("x-ratelimit-reset")?.trim().parse().ok()?;
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            u64::try_from(reset.saturating_sub(now)).ok()
+        });
         let wait = retry_after
             .map(|s| format!(" Try again in {s} s."))
             .unwrap_or_default();
-        return Err(Error::new(
+        return Error::new(
             Code::GithubRateLimited,
             "GitHub's API rate limit is used up",
             format!("Wait for it to reset.{wait}"),
         )
-        .with_retry_after(retry_after));
+        .with_retry_after(retry_after);
     }
-    if status.is_server_error() {
-        return Err(Error::new(
+    if let Some(sso) = header("x-github-sso").and_then(sso_authorization_url) {
+        return Error::new(
+            Code::TokenSsoRequired,
+            format!("An organization with single sign-on refused {what}: this token isn't authorised for it"),
+            format!("Authorise the token for the organization at {sso} (or on GitHub: Settings → Developer settings → Tokens → Configure SSO), then try again."),
+        );
+    }
+    if status == 403 && message.contains("forbids access via a personal access token (classic)") {
+        let hint = if message.contains("lifetime") {
+            "Create a classic token with a shorter expiry (the organization says how long), or sign in with GitHub instead of a token."
+        } else {
+            "Sign in with GitHub instead (Account → Sign in with GitHub: its token is an OAuth token, which the policy allows), or ask the organization's owners to allow classic tokens."
+        };
+        return Error::new(
+            Code::TokenClassicForbidden,
+            format!("GitHub refused {what}: {message}"),
+            hint,
+        );
+    }
+    if status == 400 || status == 422 {
+        let lower = message.to_ascii_lowercase();
+        let hint = if lower.contains("must delete the package instead") {
+            "Delete the whole package instead (it can be restored for 30 days), or push another tag first."
+        } else if lower.contains("downloads cannot be deleted") {
+            "GitHub keeps public versions downloaded this often; only GitHub Support can remove one."
+        } else {
+            "GitHub's own words above say why."
+        };
+        let said = if message.is_empty() {
+            format!("GitHub refused {what} ({status})")
+        } else {
+            format!("GitHub refused {what}: {message}")
+        };
+        return Error::new(Code::GithubRefused, said, hint);
+    }
+    if status >= 500 {
+        return Error::new(
             Code::GithubUnavailable,
             format!("GitHub answered {status}"),
             "GitHub may be having trouble; try again in a minute.",
-        ));
+        );
     }
-    if !status.is_success() {
-        return Err(Error::new(
-            Code::GithubProtocol,
-            format!("GitHub answered {status} to {what}"),
-            "Check GHCR_API_URL.",
-        ));
+    let said = if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    };
+    Error::new(
+        Code::GithubProtocol,
+        format!("GitHub answered {status} to {what}{said}"),
+        "Check GHCR_API_URL.",
+    )
+}
+
+/// `X-GitHub-SSO: required; url=https://github.com/orgs/ORG/sso?authorization_request=…` → the URL
+/// (the `partial-results; organizations=…` form, which lists what a list left out, names none).
+pub(crate) fn sso_authorization_url(header: &str) -> Option<String> {
+    let mut parts = header.split(';').map(str::trim);
+    if parts.next()? != "required" {
+        return None;
     }
-    Ok(response)
+    parts
+        .find_map(|part| part.strip_prefix("url="))
+        .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+        .map(str::to_string)
+}
+
+/// `GitHub-Authentication-Token-Expiration: 2026-12-03 10:00:00 UTC` (also seen with `+0000`) →
+/// the moment, as Unix seconds.
+pub fn parse_token_expiration(value: &str) -> Option<i64> {
+    let value = value.trim();
+    let (stamp, zone) = value.rsplit_once(' ')?;
+    if !matches!(zone, "UTC" | "+0000" | "GMT") {
+        return None;
+    }
+    let format = time::format_description::parse_borrowed::<2>(
+        "[year]-[month]-[day] [hour]:[minute]:[second]",
+    )
+    .ok()?;
+    time::PrimitiveDateTime::parse(stamp, &format)
+        .ok()
+        .map(|at| at.assume_utc().unix_timestamp())
 }
 
 /// Whose packages: the token's user, or an organization.
@@ -313,6 +428,89 @@ pub(crate) fn unreachable(api: &str, error: &reqwest::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> reqwest::header::HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.parse().unwrap(), v.parse().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn githubs_reason_for_a_400_is_shown_with_what_to_do_instead() {
+        let body = br#"{"message":"You cannot delete the last tagged version of a package. You must delete the package instead.","documentation_url":"https://docs.github.com/rest/packages/packages","status":"400"}"#;
+        let error = refusal(400, &headers(&[]), body, "deleting version 7 of app");
+        assert_eq!(error.code, Code::GithubRefused);
+        assert!(
+            error
+                .message
+                .contains("You cannot delete the last tagged version"),
+            "{error:?}"
+        );
+        assert!(error.hint.contains("Delete the whole package"), "{error:?}");
+        assert!(!format!("{error:?}").contains("GHCR_API_URL"));
+        let downloads = br#"{"message":"Publicly visible package versions with more than 5000 downloads cannot be deleted. Contact GitHub support for further assistance."}"#;
+        let error = refusal(400, &headers(&[]), downloads, "deleting version 7 of app");
+        assert!(error.hint.contains("GitHub Support"), "{error:?}");
+    }
+
+    #[test]
+    fn an_sso_org_names_the_authorisation_url_and_a_classic_token_ban_offers_sign_in() {
+        let sso = headers(&[(
+            "x-github-sso",
+            "required; url=https://github.com/orgs/acme/sso?authorization_request=AbC1",
+        )]);
+        let body = br#"{"message":"Resource protected by organization SAML enforcement. You must grant your Personal Access token access to this organization."}"#;
+        let error = refusal(403, &sso, body, "the packages of acme");
+        assert_eq!(error.code, Code::TokenSsoRequired);
+        assert!(error
+            .hint
+            .contains("https://github.com/orgs/acme/sso?authorization_request=AbC1"));
+
+        let ban = br#"{"message":"`acme` forbids access via a personal access token (classic). Please use a GitHub App, OAuth App, or a personal access token with fine-grained permissions."}"#;
+        let error = refusal(403, &headers(&[]), ban, "the packages of acme");
+        assert_eq!(error.code, Code::TokenClassicForbidden);
+        assert!(error.hint.contains("Sign in with GitHub"), "{error:?}");
+        let lifetime = br#"{"message":"`acme` forbids access via a personal access token (classic) whose lifetime is greater than 90 days."}"#;
+        let error = refusal(403, &headers(&[]), lifetime, "the packages of acme");
+        assert!(error.hint.contains("shorter expiry"), "{error:?}");
+        // The list form names organizations it left out, not a URL: no SSO refusal of its own.
+        assert_eq!(
+            sso_authorization_url("partial-results; organizations=21955855"),
+            None
+        );
+    }
+
+    #[test]
+    fn githubs_rate_limits_are_a_wait_however_they_come() {
+        let primary = headers(&[("x-ratelimit-remaining", "0"), ("retry-after", "30")]);
+        let error = refusal(403, &primary, b"{}", "GET /user");
+        assert_eq!(error.code, Code::GithubRateLimited);
+        assert_eq!(error.retry_after_s, Some(30));
+        let secondary = br#"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}"#;
+        assert_eq!(
+            refusal(403, &headers(&[]), secondary, "GET /user").code,
+            Code::GithubRateLimited
+        );
+        assert_eq!(
+            refusal(429, &headers(&[]), b"", "GET /user").code,
+            Code::GithubRateLimited
+        );
+    }
+
+    #[test]
+    fn the_token_expiration_header_is_read_as_utc() {
+        assert_eq!(
+            parse_token_expiration("2026-12-03 00:00:00 UTC"),
+            Some(1_796_256_000)
+        );
+        assert_eq!(
+            parse_token_expiration("2026-12-03 00:00:00 +0000"),
+            Some(1_796_256_000)
+        );
+        assert_eq!(parse_token_expiration("tomorrow"), None);
+        assert_eq!(parse_token_expiration("2026-12-03 00:00:00 CET"), None);
+    }
 
     #[test]
     fn the_header_is_split_trimmed_and_deduplicated() {

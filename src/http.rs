@@ -120,9 +120,8 @@ pub async fn error_body(response: reqwest::Response) -> bytes::Bytes {
 }
 
 /// The wait an answer asks for (`Retry-After` in seconds), if it asks.
-pub fn retry_after(response: &reqwest::Response) -> Option<u64> {
-    response
-        .headers()
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    headers
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok())

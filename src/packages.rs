@@ -6,9 +6,8 @@
 
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
-use crate::github::{answered, next_link, read_json, segment, GitHub};
+use crate::github::{next_link, read_json, segment, GitHub};
 pub use crate::github::{package_page, settings_page, Owner};
-use crate::http::error_body;
 use crate::registry::session::Session;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
@@ -74,18 +73,16 @@ impl Version {
     }
 }
 
-#[derive(Deserialize)]
-struct GitHubMessage {
-    message: String,
-}
-
-/// GitHub's refusals for packages, with the code a person can act on.
+/// GitHub's refusals for packages: 404 is no such package (or one this token can't see), a 403
+/// naming `delete:packages` the missing scope, another plain 403 a denial in GitHub's words; the rest
+/// as for any API answer.
 async fn refused(response: reqwest::Response, what: &str) -> Error {
-    let status = response.status();
-    let message = serde_json::from_slice::<GitHubMessage>(&error_body(response).await)
-        .map(|m| m.message)
-        .unwrap_or_else(|_| status.to_string());
-    match status.as_u16() {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = crate::http::error_body(response).await;
+    let error = crate::github::refusal(status, &headers, &body, what);
+    let message = crate::github::message_of(&body);
+    match status {
         404 => Error::new(
             Code::PackageNotFound,
             format!("GitHub has no such package (or this token can't see it): {what}"),
@@ -96,16 +93,12 @@ async fn refused(response: reqwest::Response, what: &str) -> Error {
             format!("This token can't delete packages: {message}"),
             "Create a replacement classic token with read:packages, write:packages and delete:packages.",
         ),
-        403 | 422 => Error::new(
+        403 if error.code == Code::GithubProtocol => Error::new(
             Code::RegistryDenied,
             format!("GitHub refused {what}: {message}"),
             "GitHub's own words say why.",
         ),
-        _ => Error::new(
-            Code::GithubProtocol,
-            format!("GitHub answered {status} to {what}: {message}"),
-            "Check GHCR_API_URL.",
-        ),
+        _ => error,
     }
 }
 
@@ -124,10 +117,9 @@ impl GitHub {
                 break; // a Link to another origin never gets the token
             }
             let response = self.get(&url, token).await?;
-            if matches!(response.status().as_u16(), 403 | 404 | 422) {
+            if !response.status().is_success() {
                 return Err(refused(response, what).await);
             }
-            let response = answered(response, what)?;
             next = response
                 .headers()
                 .get("link")
@@ -150,11 +142,11 @@ impl GitHub {
     pub async fn package(&self, token: &Secret, owner: &Owner, name: &str) -> Result<Package> {
         let url = format!("{}{}/container/{}", self.api, owner.path(), segment(name));
         let response = self.get(&url, token).await?;
-        if matches!(response.status().as_u16(), 403 | 404 | 422) {
+        if !response.status().is_success() {
             return Err(refused(response, &format!("the package {name}")).await);
         }
         let what = format!("GET the package {name}");
-        read_json(answered(response, &what)?, &self.api, &what).await
+        read_json(response, &self.api, &what).await
     }
 
     /// A package's versions (manifests) with their tags, every page.
@@ -251,10 +243,10 @@ impl GitHub {
             .send()
             .await
             .map_err(|e| crate::github::unreachable(&self.api, &e))?;
-        if matches!(response.status().as_u16(), 403 | 404 | 422) {
+        if !response.status().is_success() {
             return Err(refused(response, what).await);
         }
-        answered(response, what).map(|_| ())
+        Ok(())
     }
 
     /// Deletes one version (restorable for 30 days on GitHub).

@@ -171,4 +171,12 @@ fn print_report(report: &TokenReport) {
         } => say!("push: ✗ {repository}: {message}"),
         PushCheck::NotChecked { reason } => say!("push: not checked ({reason})"),
     }
+    if let Some(expiry) = &report.expiry {
+        let warning = if expiry.soon {
+            " ⚠ create a replacement before then"
+        } else {
+            ""
+        };
+        say!("token: {}{warning}", expiry.describe());
+    }
 }

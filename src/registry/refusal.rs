@@ -57,7 +57,7 @@ pub(crate) fn protocol(base: &str, what: &str) -> Error {
 /// The refusal `response` carries, read within `Limit::ERROR`, with the wait it asked for.
 pub(crate) async fn refused(response: reqwest::Response) -> Error {
     let status = response.status();
-    let retry_after = crate::http::retry_after(&response);
+    let retry_after = crate::http::retry_after(response.headers());
     let body = crate::http::error_body(response).await;
     refusal(status, &body).with_retry_after(retry_after)
 }

@@ -172,7 +172,7 @@ impl Session {
         }
         let answer = answer_within(Some(ANSWER_DEADLINE), request, &self.base).await?;
         let status = answer.status();
-        let retry_after = crate::http::retry_after(&answer);
+        let retry_after = crate::http::retry_after(answer.headers());
         let body = read_body(answer, Limit::TOKEN)
             .await
             .map_err(|e| protocol(&self.base, &e.describe()))?;

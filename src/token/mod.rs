@@ -64,6 +64,46 @@ pub struct TokenReport {
     pub scopes: Vec<String>,
     pub scope_check: ScopeCheck,
     pub push: PushCheck,
+    /// When the token expires, from GitHub's `GitHub-Authentication-Token-Expiration`; `None` for one
+    /// that never does.
+    pub expiry: Option<Expiry>,
+}
+
+/// A token's expiry, with the warning GHCR Desktop gives in its last week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Expiry {
+    /// Unix seconds.
+    pub at: i64,
+    /// Whole days left (0 on its last day).
+    pub days_left: i64,
+    /// Under 7 days left: Account and the status bar say so.
+    pub soon: bool,
+}
+
+/// Days of warning before a token expires.
+pub const EXPIRY_WARNING_DAYS: i64 = 7;
+
+impl Expiry {
+    pub fn at(at: i64, now: i64) -> Expiry {
+        let left = at.saturating_sub(now).max(0);
+        Expiry {
+            at,
+            days_left: left / 86_400,
+            soon: left < EXPIRY_WARNING_DAYS * 86_400,
+        }
+    }
+
+    /// "expires 2026-12-03 (in 3 days)", for the CLI.
+    pub fn describe(&self) -> String {
+        let date = time::OffsetDateTime::from_unix_timestamp(self.at)
+            .map(|at| at.date().to_string())
+            .unwrap_or_default();
+        match self.days_left {
+            0 => format!("expires {date} (today)"),
+            1 => format!("expires {date} (tomorrow)"),
+            n => format!("expires {date} (in {n} days)"),
+        }
+    }
 }
 
 impl TokenReport {
@@ -135,6 +175,9 @@ pub async fn check(config: &Config, token: &Secret) -> Result<TokenReport> {
         scopes,
         scope_check,
         push,
+        expiry: user
+            .expires_at
+            .map(|at| Expiry::at(at, time::OffsetDateTime::now_utc().unix_timestamp())),
     })
 }
 
@@ -345,6 +388,21 @@ mod tests {
         );
         let url = new_token_url(&Config::github_com(), true, "x");
         assert!(url.contains("scopes=write%3Apackages%2Cread%3Apackages%2Cdelete%3Apackages"));
+    }
+
+    #[test]
+    fn a_token_warns_in_its_last_week_and_counts_whole_days() {
+        let now = 1_800_000_000;
+        let three_days = Expiry::at(now + 3 * 86_400 + 60, now);
+        assert_eq!((three_days.days_left, three_days.soon), (3, true));
+        let eight_days = Expiry::at(now + 8 * 86_400, now);
+        assert_eq!((eight_days.days_left, eight_days.soon), (8, false));
+        let past = Expiry::at(now - 10, now);
+        assert_eq!((past.days_left, past.soon), (0, true));
+        assert_eq!(
+            Expiry::at(1_796_256_000, 1_796_256_000 - 3 * 86_400 - 5).describe(),
+            "expires 2026-12-03 (in 3 days)"
+        );
     }
 
     #[test]
