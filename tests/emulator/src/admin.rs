@@ -24,6 +24,11 @@ pub fn routes() -> Router<Shared> {
             "/_emulator/packages/{owner}/{name}/visibility",
             post(set_visibility),
         )
+        .route(
+            "/_emulator/packages/{owner}/{name}/downloads",
+            post(set_downloads),
+        )
+        .route("/_emulator/orgs/{org}/policy", post(set_org_policy))
         .route("/_emulator/faults", post(add_fault))
         .route(
             "/_emulator/registry-events",
@@ -205,4 +210,61 @@ async fn set_visibility(
         Some(_) => no_content(),
         None => admin_error(StatusCode::NOT_FOUND, "no such package"),
     }
+}
+
+/// `{"digest": "sha256:…", "count": N}`: how often a version was pulled.
+async fn set_downloads(
+    State(app): State<Shared>,
+    Path((owner, name)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Downloads {
+        digest: String,
+        count: u64,
+    }
+    let request: Downloads = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(error) => {
+            return admin_error(
+                StatusCode::BAD_REQUEST,
+                &format!("Problems parsing JSON: {error}"),
+            )
+        }
+    };
+    let mut world = app.world();
+    let version = world
+        .package_index(&owner, &name)
+        .and_then(|i| world.packages.get_mut(i))
+        .and_then(|p| p.versions.iter_mut().find(|v| v.digest == request.digest));
+    match version {
+        Some(version) => {
+            version.downloads = request.count;
+            no_content()
+        }
+        None => admin_error(StatusCode::NOT_FOUND, "no such package version"),
+    }
+}
+
+/// An org's token policy (`world::OrgPolicy` as JSON), replacing the one it had.
+async fn set_org_policy(
+    State(app): State<Shared>,
+    Path(org): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let policy: crate::world::OrgPolicy = match serde_json::from_slice(&body) {
+        Ok(policy) => policy,
+        Err(error) => {
+            return admin_error(
+                StatusCode::BAD_REQUEST,
+                &format!("Problems parsing JSON: {error}"),
+            )
+        }
+    };
+    let mut world = app.world();
+    if world.org(&org).is_none() {
+        return admin_error(StatusCode::NOT_FOUND, "no such organization");
+    }
+    world.org_policies.insert(org.to_ascii_lowercase(), policy);
+    no_content()
 }

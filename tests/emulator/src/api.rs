@@ -720,12 +720,22 @@ async fn delete_version(
         let other_tagged = package
             .active_versions()
             .any(|v| v.id != id && !v.tags.is_empty());
-        if !version.tags.is_empty() && !other_tagged {
-            return Err(GhError::new(
+        // GitHub's rules, in its words (FACTS: deleting).
+        let refuse = |message: &str| {
+            Err(GhError::new(
                 StatusCode::BAD_REQUEST,
-                "You cannot delete the last tagged version of a package. You must delete the package instead.",
+                message,
                 PACKAGES_DOCS,
-            ));
+            ))
+        };
+        if !version.tags.is_empty() && !other_tagged {
+            return refuse("You cannot delete the last tagged version of a package. You must delete the package instead.");
+        }
+        if package.active_versions().count() == 1 {
+            return refuse("You cannot delete the last version of a package. You must delete the package instead.");
+        }
+        if package.visibility == Visibility::Public && version.downloads > 5000 {
+            return refuse("Publicly visible package versions with more than 5000 downloads cannot be deleted. Contact GitHub support for further assistance.");
         }
         (
             package.registry_path(),

@@ -267,15 +267,28 @@ pub async fn github_headers(State(app): State<Shared>, request: Request, next: N
         window.used = window.used.saturating_add(1);
         *window
     };
+    let org_refusal = org_refusal(&app, request.uri().path(), token.as_deref());
+    let expires_at = token
+        .as_ref()
+        .and_then(|t| app.world().tokens.get(t).and_then(|t| t.expires_at));
     let mut response = if window.used > limit {
         gh_error(
             StatusCode::FORBIDDEN,
             "API rate limit exceeded. Wait for the limit to reset.",
             "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting",
         )
+    } else if let Some(refusal) = org_refusal {
+        refusal
     } else {
         next.run(request).await
     };
+    if let Some(at) = expires_at {
+        if let Ok(value) = HeaderValue::from_str(&token_expiration(at)) {
+            response
+                .headers_mut()
+                .insert("github-authentication-token-expiration", value);
+        }
+    }
     // Rejections from the router itself (bad percent-encoding, wrong method) get GitHub's JSON shape too.
     let is_json = response
         .headers()
@@ -314,6 +327,43 @@ pub async fn github_headers(State(app): State<Shared>, request: Request, next: N
         );
     }
     response
+}
+
+/// An org's refusal of the token for a route under `/orgs/{org}/`, in GitHub's words: its ban on
+/// classic tokens, or its SAML SSO with the `X-GitHub-SSO` header naming where to authorise the token.
+fn org_refusal(app: &App, path: &str, token: Option<&str>) -> Option<Response> {
+    let org = path.strip_prefix("/orgs/")?.split('/').next()?;
+    let token = token?;
+    let kind = crate::world::TokenKind::of(token);
+    let refusal = app.world().org_refusal(org, token, kind)?;
+    Some(match refusal {
+        crate::world::OrgRefusal::ClassicTokensForbidden => gh_error(
+            StatusCode::FORBIDDEN,
+            &format!("`{org}` forbids access via a personal access token (classic). Please use a GitHub App, OAuth App, or a personal access token with fine-grained permissions."),
+            DOCS,
+        ),
+        crate::world::OrgRefusal::SsoRequired => {
+            let mut response = gh_error(
+                StatusCode::FORBIDDEN,
+                "Resource protected by organization SAML enforcement. You must grant your Personal Access token access to this organization.",
+                "https://docs.github.com/articles/authenticating-to-a-github-organization-with-saml-single-sign-on/",
+            );
+            let url = format!(
+                "required; url={}/orgs/{org}/sso?authorization_request={:X}",
+                app.base_url,
+                rand::random::<u64>()
+            );
+            if let Ok(value) = HeaderValue::from_str(&url) {
+                response.headers_mut().insert("x-github-sso", value);
+            }
+            response
+        }
+    })
+}
+
+/// `GitHub-Authentication-Token-Expiration`'s form: `2026-12-03 10:00:00 UTC`.
+pub fn token_expiration(at: OffsetDateTime) -> String {
+    timestamp(at).replace('T', " ").replace('Z', " UTC")
 }
 
 /// An empty answer with a status (204 for deletes and restores).

@@ -256,6 +256,8 @@ pub struct Version {
     pub deleted_at: Option<OffsetDateTime>,
     /// The manifest (media type, bytes) taken out of the registry at deletion, for a restore.
     pub saved_manifest: Option<(String, Vec<u8>)>,
+    /// How often it was pulled (set by tests: GitHub keeps public versions past 5,000).
+    pub downloads: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -300,7 +302,32 @@ pub struct World {
     pub tokens: HashMap<String, Token>,
     pub packages: Vec<Package>,
     pub oauth: OAuthSpec,
+    /// Organizations' token policies, by lowercase login (none: classic tokens allowed, no SSO).
+    pub org_policies: HashMap<String, OrgPolicy>,
     next_id: u64,
+}
+
+/// What an organization asks of the tokens that reach its resources (FACTS: organizations).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgPolicy {
+    /// Classic personal access tokens are refused ("… forbids access via a personal access token
+    /// (classic)…").
+    #[serde(default)]
+    pub forbid_classic_tokens: bool,
+    /// SAML single sign-on: a token must be authorised for the org first.
+    #[serde(default)]
+    pub sso_required: bool,
+    /// The tokens authorised for SSO.
+    #[serde(default)]
+    pub sso_authorized_tokens: Vec<String>,
+}
+
+/// Why an org refuses a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrgRefusal {
+    ClassicTokensForbidden,
+    SsoRequired,
 }
 
 impl World {
@@ -508,11 +535,30 @@ impl World {
             .find(|r| r.owner.eq_ignore_ascii_case(owner) && r.name.eq_ignore_ascii_case(name))
     }
 
-    /// A package (deleted ones too) by owner and name.
+    /// A package by owner and name: the active one, else the latest deleted one (a push to a deleted
+    /// package's name makes a new package, so a name may have both).
     pub fn package_index(&self, owner: &str, name: &str) -> Option<usize> {
+        let named = |p: &Package| p.owner.eq_ignore_ascii_case(owner) && p.name == name;
         self.packages
             .iter()
-            .position(|p| p.owner.eq_ignore_ascii_case(owner) && p.name == name)
+            .position(|p| named(p) && p.deleted_at.is_none())
+            .or_else(|| self.packages.iter().rposition(named))
+    }
+
+    /// Whether `org` refuses this token (`value`, as presented) of this kind.
+    pub fn org_refusal(&self, org: &str, value: &str, kind: TokenKind) -> Option<OrgRefusal> {
+        let policy = self.org_policies.get(&org.to_ascii_lowercase())?;
+        if policy.forbid_classic_tokens && kind == TokenKind::Classic {
+            return Some(OrgRefusal::ClassicTokensForbidden);
+        }
+        let personal = matches!(kind, TokenKind::Classic | TokenKind::OAuth);
+        if policy.sso_required
+            && personal
+            && !policy.sso_authorized_tokens.iter().any(|t| t == value)
+        {
+            return Some(OrgRefusal::SsoRequired);
+        }
+        None
     }
 
     /// A package that is not deleted, by owner and name.
@@ -568,8 +614,12 @@ impl World {
             .and_then(|(o, r)| self.find_repository(&o, &r))
             .filter(|r| r.owner.eq_ignore_ascii_case(&owner))
             .map(|r| r.id);
-        let index = match self.package_index(&owner, &name) {
+        let active = self
+            .package_index(&owner, &name)
+            .filter(|&i| self.packages[i].deleted_at.is_none());
+        let index = match active {
             Some(index) => index,
+            // ghcr.io reads the source label only when the package is created (FACTS: linking).
             None => {
                 let id = self.new_id();
                 self.packages.push(Package {
@@ -588,11 +638,7 @@ impl World {
         };
         let version_id = self.new_id();
         let package = &mut self.packages[index];
-        package.deleted_at = None;
         package.updated_at = now;
-        if package.repository.is_none() {
-            package.repository = repository;
-        }
         if let Some(tag) = tag {
             for version in &mut package.versions {
                 version.tags.retain(|t| t != tag);
@@ -617,6 +663,7 @@ impl World {
                 updated_at: now,
                 deleted_at: None,
                 saved_manifest: None,
+                downloads: 0,
             }),
         }
         Some(index)

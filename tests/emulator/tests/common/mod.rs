@@ -266,7 +266,13 @@ pub async fn push_tiny_image(token: &str, path: &str, tag: &str, source: Option<
         "layers": [{ "mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": sha256(&layer), "size": layer.len() }],
     }))
     .unwrap();
-    let url = format!("{base}/v2/{path}/manifests/{tag}");
+    // An empty tag pushes by digest: a version with no tag.
+    let reference = if tag.is_empty() {
+        sha256(&manifest)
+    } else {
+        tag.to_string()
+    };
+    let url = format!("{base}/v2/{path}/manifests/{reference}");
     let oci_manifest = "application/vnd.oci.image.manifest.v1+json";
     put_created(&client, &url, &bearer, oci_manifest, &manifest).await;
     sha256(&manifest)
