@@ -22,6 +22,18 @@ fn config() -> Config {
 }
 
 async fn push_image(config: &Config, login: &str, token: &str, source: &str, target: &str) {
+    push_linked(config, login, token, source, target, None).await
+}
+
+/// Pushes `source` to `target` with `org.opencontainers.image.source` set to `repository`, if given.
+async fn push_linked(
+    config: &Config,
+    login: &str,
+    token: &str,
+    source: &str,
+    target: &str,
+    repository: Option<&str>,
+) {
     let cache = tempfile::tempdir().unwrap();
     let config = Config {
         cache_dir: Some(cache.path().to_path_buf()),
@@ -33,7 +45,7 @@ async fn push_image(config: &Config, login: &str, token: &str, source: &str, tar
             source: PushSource::Image(source.to_string()),
             target: target.to_string(),
             via: Via::Direct,
-            source_repository: None,
+            source_repository: repository.map(str::to_string),
             engine: None,
         }
         .checked(&config)
@@ -320,6 +332,79 @@ async fn github_failures_and_foreign_orgs_give_clear_errors_not_panics() {
     assert!(error.hint.contains("--owner"), "{error:?}");
 }
 
+/// GitHub's refusals reach the person in GitHub's words with a code each: deleting the last tagged
+/// version (400), an org that forbids classic tokens, an org whose SSO the token isn't authorised for.
+#[tokio::test]
+async fn githubs_refusals_keep_its_words_and_org_policies_get_a_code_and_a_way_out() {
+    let config = config();
+    let org = unique("policy-org");
+    let (login, token) = user_with_token(
+        "refusals",
+        &[&org],
+        "classic",
+        &["write:packages", "delete:packages", "read:org"],
+    )
+    .await;
+    let source = format!("refusals-src-{login}:1");
+    three_layer_image(&source);
+    let target = format!("{}/{}/solo:1", config.registry, login.to_lowercase());
+    push_image(&config, &login, &token, &source, &target).await;
+    let github = GitHub::new(&config).unwrap();
+    let secret = Secret::new(token.clone());
+    let mut versions = Vec::new();
+    eventually("the version", || async {
+        github
+            .versions(&secret, &Owner::User, "solo")
+            .await
+            .is_ok_and(|v| v.len() == 1)
+    })
+    .await;
+    versions.extend(
+        github
+            .versions(&secret, &Owner::User, "solo")
+            .await
+            .unwrap(),
+    );
+    let error = github
+        .delete_version(&secret, &Owner::User, "solo", versions[0].id)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, Code::GithubRefused, "{error:?}");
+    assert!(
+        error.message.contains("You cannot delete the last tagged version of a package. You must delete the package instead."),
+        "{error:?}"
+    );
+    assert!(error.hint.contains("Delete the whole package"), "{error:?}");
+
+    let org_packages = Owner::Org(org.clone());
+    assert!(github.packages(&secret, &org_packages).await.is_ok());
+    emulator_admin(
+        &format!("/_emulator/orgs/{org}/policy"),
+        serde_json::json!({"forbid_classic_tokens": true}),
+    )
+    .await;
+    let error = github.packages(&secret, &org_packages).await.unwrap_err();
+    assert_eq!(error.code, Code::TokenClassicForbidden, "{error:?}");
+    assert!(error.hint.contains("Sign in with GitHub"), "{error:?}");
+
+    emulator_admin(
+        &format!("/_emulator/orgs/{org}/policy"),
+        serde_json::json!({"sso_required": true}),
+    )
+    .await;
+    let error = github.packages(&secret, &org_packages).await.unwrap_err();
+    assert_eq!(error.code, Code::TokenSsoRequired, "{error:?}");
+    let authorise = format!(
+        "{}/orgs/{org}/sso?authorization_request=",
+        stack("GHCR_TEST_EMULATOR")
+    );
+    assert!(error.hint.contains(&authorise), "{error:?}");
+    assert!(
+        !format!("{error:?}").contains(&token),
+        "the token is never in an error"
+    );
+}
+
 #[tokio::test]
 async fn a_github_answer_that_stalls_mid_body_ends_within_the_clients_bound_as_no_answer() {
     let config = config();
@@ -346,8 +431,12 @@ async fn a_github_answer_that_stalls_mid_body_ends_within_the_clients_bound_as_n
     assert!(github.packages(&secret, &Owner::User).await.is_ok());
 }
 
+/// ghcr.io reads a package's repository from the source label only when the package is created
+/// (FACTS: linking): a first push with a chosen repository links the new package; a later push with a
+/// label links nothing — an existing package is connected on its settings page, where the app hands
+/// a person off to.
 #[tokio::test]
-async fn connecting_a_repository_relabels_the_tag_in_place_and_github_links_the_package() {
+async fn a_first_push_with_a_repository_links_the_new_package_and_a_later_label_links_nothing() {
     let config = config();
     let login = unique("connect");
     emulator_admin(
@@ -359,75 +448,78 @@ async fn connecting_a_repository_relabels_the_tag_in_place_and_github_links_the_
     let source = format!("connect-src-{login}:1");
     three_layer_image(&source);
     let registry = config.registry.clone();
-    let target = format!("{registry}/{login}/site:1");
-    push_image(&config, &login, &token, &source, &target).await;
-    let github = GitHub::new(&config).unwrap();
-    let secret = Secret::new(token.clone());
-    eventually("the package", || async {
-        github
-            .packages(&secret, &Owner::User)
-            .await
-            .unwrap()
-            .iter()
-            .any(|p| p.name == "site")
-    })
-    .await;
-
-    let repositories = github
-        .repositories(&secret, &Owner::User, &login)
-        .await
-        .unwrap();
-    let names: Vec<&str> = repositories.iter().map(|r| r.full_name.as_str()).collect();
-    assert_eq!(names.len(), 2, "{names:?}");
     let web = format!(
         "{}/{login}/web",
         config.web_url.as_str().trim_end_matches('/')
     );
-    let before = registry_config_labels(&target, &login, &token);
-    let pushed = ghcr::packages::connect_repository(
-        &config,
-        Credentials {
-            login: login.clone(),
-            token: secret.clone(),
-        },
-        &login,
-        "site",
-        "1",
-        &web,
-    )
-    .await
-    .unwrap();
+    let github = GitHub::new(&config).unwrap();
+    let secret = Secret::new(token.clone());
+    let linked_to = |name: &'static str| {
+        let (github, secret) = (&github, &secret);
+        async move {
+            github
+                .package(secret, &Owner::User, name)
+                .await
+                .ok()
+                .and_then(|p| p.repository)
+                .map(|r| r.full_name)
+        }
+    };
 
-    let after = registry_config_labels(&target, &login, &token);
-    assert_eq!(after["org.opencontainers.image.source"], web.as_str());
-    assert_eq!(after["test.name"], before["test.name"], "other labels kept");
-    let inspect = skopeo(&["inspect", &format!("docker://{target}")], &login, &token).unwrap();
-    assert!(inspect.contains(&pushed.digest));
-    eventually("GitHub links the package", || async {
-        github
-            .package(&secret, &Owner::User, "site")
-            .await
-            .unwrap()
-            .repository
-            .is_some_and(|r| r.full_name.ends_with("/web"))
+    let site = format!("{registry}/{login}/site:1");
+    push_linked(&config, &login, &token, &source, &site, Some(&web)).await;
+    eventually("GitHub links the new package", || async {
+        linked_to("site").await.is_some_and(|r| r.ends_with("/web"))
     })
     .await;
+    let labels = registry_config_labels(&site, &login, &token);
+    assert_eq!(labels["org.opencontainers.image.source"], web.as_str());
 
-    // A repository elsewhere is refused before anything is written.
-    let error = ghcr::packages::connect_repository(
+    let plain = format!("{registry}/{login}/plain");
+    push_image(&config, &login, &token, &source, &format!("{plain}:1")).await;
+    eventually("the unlinked package", || async {
+        github.package(&secret, &Owner::User, "plain").await.is_ok()
+    })
+    .await;
+    let relabelled = format!("relabelled-{login}:1");
+    three_layer_image(&relabelled);
+    push_linked(
         &config,
-        Credentials {
-            login: login.clone(),
-            token: secret.clone(),
-        },
         &login,
-        "site",
-        "1",
-        "https://example.com/o/r",
+        &token,
+        &relabelled,
+        &format!("{plain}:2"),
+        Some(&web),
     )
-    .await
-    .unwrap_err();
-    assert_eq!(error.code, Code::ReferenceInvalid);
+    .await;
+    eventually("the second version", || async {
+        github
+            .versions(&secret, &Owner::User, "plain")
+            .await
+            .is_ok_and(|v| v.len() == 2)
+    })
+    .await;
+    assert_eq!(
+        linked_to("plain").await,
+        None,
+        "a label on a later push links nothing"
+    );
+
+    // The settings page's "Connect repository" (a person's click) links it.
+    let settings = ghcr::github::settings_page(&config, &Owner::User, &login, "plain");
+    let answer = reqwest::Client::new()
+        .post(format!("{settings}/repository"))
+        .form(&[("repository", format!("{login}/web"))])
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success() || answer.status().is_redirection());
+    eventually("the settings page links it", || async {
+        linked_to("plain")
+            .await
+            .is_some_and(|r| r.ends_with("/web"))
+    })
+    .await;
 }
 
 fn registry_config_labels(reference: &str, login: &str, token: &str) -> serde_json::Value {

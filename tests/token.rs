@@ -48,6 +48,24 @@ async fn an_oauth_token_is_checked_like_a_classic_one() {
 }
 
 #[tokio::test]
+async fn a_token_expiring_in_three_days_carries_the_warning_and_one_without_an_expiry_none() {
+    let login = new_user("expiring").await;
+    let answer = emulator_admin(
+        "/_emulator/tokens",
+        serde_json::json!({"login": login, "scopes": ["write:packages"],
+                           "expires_in_seconds": 3 * 86_400 + 600}),
+    )
+    .await;
+    let report = checked(answer["token"].as_str().unwrap()).await.unwrap();
+    let expiry = report.expiry.expect("GitHub named the expiry");
+    assert_eq!((expiry.days_left, expiry.soon), (3, true), "{expiry:?}");
+    assert!(expiry.describe().contains("in 3 days"));
+
+    let forever = new_token(&login, "classic", &["write:packages"]).await;
+    assert_eq!(checked(&forever).await.unwrap().expiry, None);
+}
+
+#[tokio::test]
 async fn a_token_without_write_packages_says_it_cannot_push() {
     let login = new_user("reader").await;
     let token = new_token(&login, "classic", &["read:packages"]).await;

@@ -141,7 +141,6 @@ pub fn run() {
             commands::packages::package_delete,
             commands::packages::package_restore,
             commands::packages::package_repositories,
-            commands::packages::package_connect,
             commands::packages::open_package,
             commands::pushes::pushes_watch,
             commands::pushes::push_start,

@@ -107,21 +107,6 @@ pub async fn package_repositories(
         .await
 }
 
-/// Connects `owner/name:tag` to `repository` (its page's URL) by writing the tag again with the
-/// source label.
-#[tauri::command]
-pub async fn package_connect(
-    state: State<'_, AppState>,
-    owner: String,
-    name: String,
-    tag: String,
-    repository: String,
-) -> Result<ghcr::push::Pushed, Error> {
-    let config = state.config()?;
-    let credentials = token::push_credentials(config).await?;
-    packages::connect_repository(config, credentials, &owner, &name, &tag, &repository).await
-}
-
 /// Opens the package's page on GitHub (built here from the configured GitHub).
 #[tauri::command]
 pub fn open_package<R: Runtime>(

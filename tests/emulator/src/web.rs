@@ -23,6 +23,14 @@ pub fn routes() -> Router<Shared> {
             get(settings_page).post(change_visibility),
         )
         .route(
+            "/users/{owner}/packages/container/{name}/settings/repository",
+            axum::routing::post(connect_repository),
+        )
+        .route(
+            "/orgs/{owner}/packages/container/{name}/settings/repository",
+            axum::routing::post(connect_repository),
+        )
+        .route(
             "/users/{owner}/packages/container/package/{name}",
             get(package_page),
         )
@@ -58,8 +66,10 @@ fn on_package(
     (owner, name): (String, String),
     render: fn(&Shared, &Package) -> Response,
 ) -> Response {
-    match app.world().active_package(&owner, &name) {
-        Some(package) => render(app, package),
+    // Cloned so the world's lock is not held while the page is drawn (a page may look at the world).
+    let package = app.world().active_package(&owner, &name).cloned();
+    match package {
+        Some(package) => render(app, &package),
         None => html_not_found(),
     }
 }
@@ -79,7 +89,7 @@ async fn settings_page(State(app): State<Shared>, Path(at): Path<(String, String
     on_package(&app, at, settings_html)
 }
 
-fn settings_html(_: &Shared, package: &Package) -> Response {
+fn settings_html(app: &Shared, package: &Package) -> Response {
     let current = package.visibility.as_str();
     let options: String = [Visibility::Public, Visibility::Private]
         .iter()
@@ -90,8 +100,35 @@ fn settings_html(_: &Shared, package: &Package) -> Response {
         })
         .collect();
     let title = format!("{}/{} settings", package.owner, package.name);
+    let world = app.world();
+    let linked = package
+        .repository
+        .and_then(|id| world.repository(id))
+        .map(|r| format!("{}/{}", r.owner, r.name));
+    let repository = match linked {
+        Some(full_name) => format!(
+            "<p>Connected to <strong id=\"repository\">{}</strong>.</p>",
+            escape(&full_name)
+        ),
+        None => {
+            let choices: String = world
+                .repositories
+                .iter()
+                .filter(|r| r.owner.eq_ignore_ascii_case(&package.owner))
+                .map(|r| {
+                    let full_name = escape(&format!("{}/{}", r.owner, r.name));
+                    format!("<option value=\"{full_name}\">{full_name}</option>")
+                })
+                .collect();
+            format!(
+                "<form method=\"post\" action=\"settings/repository\" id=\"connect-repository\">\
+                 <h3>Connect repository</h3><select name=\"repository\">{choices}</select> \
+                 <button type=\"submit\">Connect repository</button></form>"
+            )
+        }
+    };
     let body = format!(
-        "<h1>Package settings: {owner}/{name}</h1>\
+        "<h1>Package settings: {owner}/{name}</h1>{repository}\
          <div class=\"box danger\"><h2>Danger Zone</h2>\
          <p>This package is currently <strong id=\"visibility\">{current}</strong>.</p>\
          <form method=\"post\" id=\"change-visibility\"><h3>Change package visibility</h3>{options}\
@@ -100,6 +137,59 @@ fn settings_html(_: &Shared, package: &Package) -> Response {
         name = escape(&package.name),
     );
     page(&title, &body).into_response()
+}
+
+#[derive(Deserialize)]
+struct RepositoryForm {
+    /// `OWNER/NAME`, one of the package owner's repositories.
+    repository: String,
+}
+
+/// "Connect repository" on the settings page: links the package to one of its owner's repositories
+/// (what the app hands a person to, since ghcr.io reads the source label only at creation).
+async fn connect_repository(
+    State(app): State<Shared>,
+    Path((owner, name)): Path<(String, String)>,
+    Form(form): Form<RepositoryForm>,
+) -> Response {
+    let mut world = app.world();
+    let found = form
+        .repository
+        .split_once('/')
+        .and_then(|(o, r)| world.find_repository(o, r))
+        .filter(|r| r.owner.eq_ignore_ascii_case(&owner))
+        .map(|r| r.id);
+    let Some(repository) = found else {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page(
+                "Invalid repository",
+                "<p>Choose one of the owner's repositories.</p>",
+            ),
+        )
+            .into_response();
+    };
+    let Some(index) = world
+        .package_index(&owner, &name)
+        .filter(|&i| world.packages[i].deleted_at.is_none())
+    else {
+        return html_not_found();
+    };
+    let package = &mut world.packages[index];
+    package.repository = Some(repository);
+    package.updated_at = time::OffsetDateTime::now_utc();
+    let kind = if world.org(&owner).is_some() {
+        "orgs"
+    } else {
+        "users"
+    };
+    let package = &world.packages[index];
+    Redirect::to(&format!(
+        "/{kind}/{}/packages/container/{}/settings",
+        package.owner,
+        crate::api::encode_name(&package.name)
+    ))
+    .into_response()
 }
 
 #[derive(Deserialize)]
