@@ -74,3 +74,32 @@ async fn after_the_secondary_rate_limit_the_job_waits_tries_again_and_completes(
     let direct = target.replace(&proxy.address, &stack("GHCR_TEST_REGISTRY_TOKEN"));
     assert!(pusher.has(&direct).is_ok(), "the tag is on the registry");
 }
+
+/// The token check's push probe (an upload session it cancels) meeting the secondary rate limit says
+/// the push rights weren't checked — not that the registry refuses the token.
+#[tokio::test]
+async fn a_token_check_under_the_rate_limit_says_not_checked_never_denied() {
+    let proxy = RegistryProxy::start(&stack("GHCR_TEST_REGISTRY_TOKEN")).await;
+    proxy.rule(|head| {
+        if head.method == "POST" && head.path.contains("/blobs/uploads/") {
+            return Decision::Answer {
+                status: 403,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: SECONDARY_LIMIT.into(),
+            };
+        }
+        Decision::Forward
+    });
+    let pusher = Pusher::new("probe-limit").await;
+    let mut config = pusher.config.clone();
+    config.registry = proxy.address.clone();
+    let secret = pusher.credentials().token;
+    let report = ghcr::token::check(&config, &secret).await.unwrap();
+    match &report.push {
+        ghcr::registry::PushCheck::NotChecked { reason } => {
+            assert!(reason.contains("rate limit"), "{reason}")
+        }
+        other => panic!("a rate limit is not a refusal: {other:?}"),
+    }
+    assert!(report.problem().is_none(), "{:?}", report.problem());
+}

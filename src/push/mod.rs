@@ -22,6 +22,7 @@ use crate::error::{Code, Error, Result};
 use crate::github::GitHub;
 use crate::reference::Reference;
 use crate::registry::session::Credentials;
+use crate::registry::PushCheck;
 use crate::secret::Secret;
 use crate::token::scopes::WRITE;
 use direct::DirectSource;
@@ -208,6 +209,7 @@ pub async fn push_until_cancelled(
     report: impl FnMut(&Snapshot),
 ) -> Result<Pushed> {
     let token = credentials.token.clone();
+    let credentials_login = credentials.login.clone();
     let outcome: Result<Pushed> = async {
         let target = &plan.target;
         let picked;
@@ -263,34 +265,69 @@ pub async fn push_until_cancelled(
     .await;
     match outcome {
         Err(denied) if denied.code == Code::RegistryDenied => {
-            Err(why_denied(config, &token, denied).await)
+            Err(why_denied(config, &plan.target, &credentials_login, &token, denied).await)
         }
         outcome => outcome,
     }
 }
 
+/// The wait before trying again after a bare 403 the registry no longer gives.
+const PASSED_REFUSAL_WAIT_S: u64 = 10;
+
 /// The registry says only "denied" (containerd and Podman not even that: "403 Forbidden"); when the
 /// token itself is the reason, GitHub's `GET /user` says so — revoked or expired (401), or a classic
 /// token without write:packages (its X-OAuth-Scopes) — and that is the error a person can act on.
-async fn why_denied(config: &Config, token: &Secret, denied: Error) -> Error {
+/// A bare 403 from a token that is fine is asked of the registry itself, with an upload session on
+/// the target opened and cancelled: ghcr.io's secondary rate limit is a 403 whose words the engine
+/// dropped, and a wait, not a token problem.
+async fn why_denied(
+    config: &Config,
+    target: &Reference,
+    login: &str,
+    token: &Secret,
+    denied: Error,
+) -> Error {
     let Ok(github) = GitHub::new(config) else {
         return denied;
     };
     match github.authenticated_user(token).await {
-        Err(invalid) if invalid.code == Code::TokenInvalid => invalid,
+        Err(invalid) if invalid.code == Code::TokenInvalid => return invalid,
         Ok(user)
             if user
                 .scopes
                 .as_ref()
                 .is_some_and(|s| !s.iter().any(|s| s == WRITE)) =>
         {
-            Error::new(
+            return Error::new(
                 Code::TokenMissingScope,
                 format!("The registry refused the push: this token lacks {WRITE}"),
                 format!("Create a classic token with {WRITE} (Account → Create a token)."),
-            )
+            );
         }
-        _ => denied,
+        _ => {}
+    }
+    if denied.message.to_ascii_lowercase().contains("denied") {
+        return denied; // the registry's own words came through
+    }
+    match crate::registry::check_push_to(config, target.path(), login, token).await {
+        Ok(PushCheck::NotChecked { reason }) => Error::new(
+            Code::RegistryRateLimited,
+            format!("The registry refused the push (403) and asks to slow down: {reason}"),
+            "GHCR Desktop waits and tries again by itself; layers already uploaded are skipped.",
+        ),
+        // It has passed already: a short wait is enough.
+        Ok(PushCheck::Allowed { .. }) => Error::new(
+            Code::RegistryRateLimited,
+            "The registry refused the engine's upload (403) but accepts pushes now: a passing refusal, such as ghcr.io's secondary rate limit",
+            "GHCR Desktop waits and tries again by itself; layers already uploaded are skipped.",
+        )
+        .with_retry_after(Some(PASSED_REFUSAL_WAIT_S)),
+        Ok(PushCheck::Denied { message, .. }) => Error::new(
+            Code::RegistryDenied,
+            format!("The registry refused the push: {message}"),
+            denied.hint,
+        ),
+        Err(_) => denied,
     }
 }
 

@@ -7,7 +7,7 @@ pub mod refusal;
 pub mod session;
 
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Code, Result};
 use crate::http::{api_client, error_body, read_body, same_origin, Limit};
 use crate::secret::Secret;
 use refusal::{protocol, refusal_text, unreachable};
@@ -81,9 +81,20 @@ pub async fn check_push(
     login: &str,
     token: &Secret,
 ) -> Result<PushCheck> {
+    let repository = format!("{}/ghcr-desktop-push-check", owner.to_ascii_lowercase());
+    check_push_to(config, &repository, login, token).await
+}
+
+/// Whether `token` may push to `repository` (`owner/name`): an upload session opened and cancelled.
+pub async fn check_push_to(
+    config: &Config,
+    repository: &str,
+    login: &str,
+    token: &Secret,
+) -> Result<PushCheck> {
     let http = api_client()?;
     let base = config.registry_url();
-    let repository = format!("{}/ghcr-desktop-push-check", owner.to_ascii_lowercase());
+    let repository = repository.to_string();
     let ping = http
         .get(format!("{base}/v2/"))
         .send()
@@ -143,6 +154,17 @@ pub async fn check_push(
     let status = session.status();
     if status != reqwest::StatusCode::ACCEPTED {
         let body = error_body(session).await;
+        // A rate limit (ghcr.io's secondary one is a 403) or a failing registry says nothing about
+        // the token's rights.
+        let error = refusal::refusal(status, &body);
+        if matches!(
+            error.code,
+            Code::RegistryRateLimited | Code::RegistryUnreachable
+        ) {
+            return Ok(PushCheck::NotChecked {
+                reason: format!("the registry did not say: {}", error.message),
+            });
+        }
         return Ok(PushCheck::Denied {
             repository,
             message: refusal_text(&body, status),

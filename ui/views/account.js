@@ -2,7 +2,7 @@
 // it is, which scopes it has and what is missing, then keep it in the system keyring. Also the saved
 // accounts (switch, remove). The pasted text leaves this page only for the check and the save, and the
 // box is cleared once saved: afterwards the page knows only the login, kind, scopes and masked hint.
-import { h, errorView } from '../dom.js';
+import { h, errorView, expiryText } from '../dom.js';
 import { dockerCliCard } from './docker-cli.js';
 
 export const title = 'Account';
@@ -192,6 +192,23 @@ export function render(root, { invoke, account, refreshAccount }) {
     }
   }, () => {});
 
+  // Signed in: who, what the token allows, when it expires (a warning in its last week) and where it lives.
+  const signedIn = h('section', { class: 'card', id: 'signed-in', 'aria-labelledby': 'signed-in-title', hidden: true });
+  const drawSignedIn = () => {
+    if (account.state !== 'ok' || !account.account) { signedIn.hidden = true; return; }
+    const { report, source } = account.account;
+    const expiry = report.expiry
+      ? h('p', { id: 'token-expiry', class: report.expiry.soon ? 'expiry-warning' : 'muted', dataset: { soon: String(report.expiry.soon) } },
+        report.expiry.soon ? `⚠ This token ${expiryText(report.expiry)}: create a replacement before then (step 1 below).` : `This token ${expiryText(report.expiry)}.`)
+      : h('p', { id: 'token-expiry', class: 'muted' }, 'This token has no expiry date.');
+    signedIn.hidden = false;
+    signedIn.replaceChildren(
+      h('h2', { id: 'signed-in-title' }, 'Signed in as ', h('strong', {}, report.login)),
+      h('p', { class: 'muted' }, `${report.kind_text} (${report.hint}) · `,
+        source === 'environment' ? 'from GHCR_TOKEN for this session' : 'kept in your system keyring'),
+      scopeList(report, 'signed-in-scopes'), pushLine(report, 'signed-in-push'), expiry);
+  };
+
   const accountsBox = h('div', { id: 'accounts' });
   const drawAccounts = async () => {
     try {
@@ -217,6 +234,7 @@ export function render(root, { invoke, account, refreshAccount }) {
     h('p', { class: 'lede' },
       'ghcr.io accepts classic personal access tokens only: fine-grained tokens have no packages permission. ',
       'GHCR Desktop checks a token as you paste it and keeps it in your system keyring, never in a file.'),
+    signedIn,
     h('section', { class: 'card', 'aria-labelledby': 'step-create' },
       h('h2', { id: 'step-create' }, '1. Create a token'),
       h('p', {}, 'GitHub opens with write:packages and read:packages ticked. Choose an expiry and generate it.'),
@@ -233,6 +251,7 @@ export function render(root, { invoke, account, refreshAccount }) {
       accountsBox),
     dockerCliCard({ invoke, refreshAccount }));
   drawAccounts();
+  drawSignedIn();
   drawGhCli();
-  return account.subscribe(() => drawAccounts());
+  return account.subscribe(() => { drawAccounts(); drawSignedIn(); });
 }

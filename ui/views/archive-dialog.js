@@ -2,6 +2,7 @@
 // layout folder or .tar): where to push it (owner and name:tag, checked as typed like the tag dialog)
 // and, optionally, the repository to connect it to. Pushes directly: no engine is needed.
 import { h, debounce, errorView } from '../dom.js';
+import { offerRepositories } from './push-dialog.js';
 
 // A registry name from a file name: `My App-1.2.tar.gz` → `my-app-1.2`.
 function nameFromPath(path) {
@@ -26,7 +27,20 @@ export async function openArchiveDialog({ path, invoke }) {
     : h('input', { id: 'archive-owner', autocomplete: 'off', spellcheck: 'false' });
   const nameField = h('input', { id: 'archive-name', autocomplete: 'off', spellcheck: 'false' });
   nameField.value = `${nameFromPath(path)}:latest`;
-  const repoField = h('input', { id: 'archive-repo', autocomplete: 'off', spellcheck: 'false', placeholder: 'https://github.com/OWNER/REPO (optional)' });
+  // The repository to link a new package to, among the owner's (ghcr.io reads it only at creation).
+  const repoField = owners
+    ? h('select', { id: 'archive-repo' }, h('option', { value: '' }, 'None'))
+    : h('input', { id: 'archive-repo', autocomplete: 'off', spellcheck: 'false', placeholder: 'https://github.com/OWNER/REPO (optional)' });
+  let listed = { owner: null, repositories: null };
+  const offer = async () => {
+    if (!owners) return;
+    const owner = ownerField.value;
+    if (listed.owner !== owner) {
+      const org = owner === owners.login.toLowerCase() ? null : owner;
+      listed = { owner, repositories: await invoke('package_repositories', { org, owner }).catch(() => null) };
+    }
+    if (ownerField.value === owner) offerRepositories(repoField, listed.repositories, nameField.value.trim().split(':')[0]);
+  };
   const preview = h('code', { id: 'archive-preview' });
   const problem = h('div', { id: 'archive-problem', class: 'result error', hidden: true, role: 'alert' });
   const push = h('button', { id: 'archive-push', class: 'primary', type: 'submit' }, 'Push');
@@ -56,7 +70,7 @@ export async function openArchiveDialog({ path, invoke }) {
     problem.hidden = Boolean(result.reference);
     problem.textContent = result.reference ? '' : `${result.problems.join(' ')}${result.fix ? ` Try ${result.fix}.` : ''}`;
   };
-  const checkSoon = debounce(check, 120);
+  const checkSoon = debounce(() => { check(); offer(); }, 120);
   nameField.addEventListener('input', () => { push.disabled = true; checkSoon(); });
   ownerField.addEventListener(owners ? 'change' : 'input', () => { push.disabled = true; checkSoon(); });
 
@@ -69,7 +83,7 @@ export async function openArchiveDialog({ path, invoke }) {
       if (push.disabled) return;
       push.disabled = true;
       try {
-        const repository = repoField.value.trim();
+        const repository = repoField.value.trim(); // a chosen repository's page, or one typed
         started = await invoke('push_start', {
           request: {
             source: { kind: 'archive', value: path }, target: target(), via: 'direct',
@@ -86,5 +100,6 @@ export async function openArchiveDialog({ path, invoke }) {
     dialog.showModal();
     nameField.focus();
     check();
+    offer();
   });
 }

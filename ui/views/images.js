@@ -7,6 +7,7 @@
 // are in the page, so thousands scroll smoothly.
 import { h, emptyState, errorView, humanSize, relativeTime } from '../dom.js';
 import { openTagDialog } from './tag-dialog.js';
+import { openPushDialog, confirmSkipped } from './push-dialog.js';
 
 export const title = 'Images';
 
@@ -27,7 +28,7 @@ const SORTS = {
 const DRAG_THRESHOLD = 6;
 
 export function render(root, { images, refreshEngine, watchImages, invoke, show }) {
-  const ui = { filter: '', sort: 'name', showUntagged: false, notice: null, selected: null };
+  const ui = { filter: '', sort: 'name', showUntagged: false, notice: null, selected: null, login: null };
   let built = null; // the list's page parts, kept while the engine answers so typing never loses focus
   let visible = [];
   let rowCache = new Map();
@@ -131,6 +132,7 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
     const bar = h('div', { id: 'push-targets', class: 'push-targets', role: 'group', 'aria-label': 'Push to' },
       h('span', { class: 'muted' }, 'Push to:'));
     invoke('owners').then(({ login, orgs }) => {
+      ui.login = login;
       for (const [owner, label] of [[login, `${login} (you)`], ...orgs.map((org) => [org, org])]) {
         const zone = h('button', { class: 'drop-zone', type: 'button', dataset: { owner: owner.toLowerCase() },
           title: 'Drag an image here, or select one and press this' }, `↑ ${label}`);
@@ -202,19 +204,33 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
   }
 
   // Tags (the core does, as part of the push) and pushes `image` to `owner`, named as the tag dialog
-  // would propose.
+  // would propose — after the push dialog's confirmation (name, tag, repository for a new package),
+  // unless the person asked not to be asked for this owner.
   const pushTo = async (image, owner, packageName = null) => {
     const source = image.reference || image.id;
     try {
       const proposal = await invoke('tag_proposal', { source, owner });
       const nameAndTag = packageName ? `${packageName}:${image.tag && image.tag !== '<none>' ? image.tag : 'latest'}` : proposal.name_and_tag;
-      const checked = await invoke('tag_check', { target: `${proposal.registry}/${proposal.owner}/${nameAndTag}` });
-      if (!checked.reference) {
-        showNotice(`${checked.problems.join(' ')} Use “Tag for GitHub” to choose a name.`, true);
-        return;
+      const org = ui.login && owner !== ui.login.toLowerCase() ? owner : null;
+      let chosen;
+      if (confirmSkipped(owner)) {
+        const checked = await invoke('tag_check', { target: `${proposal.registry}/${proposal.owner}/${nameAndTag}` });
+        if (!checked.reference) {
+          showNotice(`${checked.problems.join(' ')} Use “Tag for GitHub” to choose a name.`, true);
+          return;
+        }
+        chosen = { reference: checked.reference, sourceRepository: null };
+      } else {
+        chosen = await openPushDialog({ source, registry: proposal.registry, owner: proposal.owner, org, nameAndTag, invoke });
+        if (!chosen) return;
       }
-      await invoke('push_start', { request: { source: { kind: 'image', value: source }, target: checked.reference, via: 'auto' } });
-      showNotice(`Pushing ${source} to ${checked.reference}.`, false, h('button', { class: 'ghost small', type: 'button', id: 'show-pushes', onclick: () => show('pushes') }, 'Show pushes'));
+      await invoke('push_start', {
+        request: {
+          source: { kind: 'image', value: source }, target: chosen.reference, via: 'auto',
+          source_repository: chosen.sourceRepository,
+        },
+      });
+      showNotice(`Pushing ${source} to ${chosen.reference}.`, false, h('button', { class: 'ghost small', type: 'button', id: 'show-pushes', onclick: () => show('pushes') }, 'Show pushes'));
     } catch (error) {
       showNotice(error);
     }

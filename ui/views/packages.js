@@ -155,8 +155,8 @@ export function render(root, { invoke, show, account }) {
     };
     verify.addEventListener('click', prove);
 
-    // Watch GitHub until the visibility changes (2 s, then slower, up to 10 minutes), then prove it.
-    const watch = (from) => {
+    // Watch GitHub until `changed(package)` holds (2 s, then slower, up to 10 minutes), then `then`.
+    const watchUntil = (changed, then, gaveUp) => {
       stopWatch();
       const started = Date.now();
       let wait = 2000;
@@ -164,19 +164,17 @@ export function render(root, { invoke, show, account }) {
         if (!ui.watch) return;
         try {
           const now = await invoke('package_get', { org: ui.org || null, name: pkg.name });
-          if (now.visibility !== from) {
+          if (changed(now)) {
             stopWatch();
-            handoff.hidden = true;
-            setVisibility(now.visibility);
-            const row = list.querySelector(`.package-row[data-name="${CSS.escape(pkg.name)}"]`);
-            if (row) { row.dataset.visibility = now.visibility; row.querySelector('.visibility-badge').replaceWith(badge(now.visibility)); }
-            await prove();
+            delete detail.dataset.watching;
+            await then(now);
             return;
           }
         } catch { /* a failed poll is retried */ }
         if (Date.now() - started > WATCH_LIMIT_MS) {
           stopWatch();
-          handoff.replaceChildren('Stopped watching after 10 minutes. ', h('span', {}, 'Use Verify once you have changed it.'));
+          delete detail.dataset.watching;
+          gaveUp();
           return;
         }
         wait = Math.min(wait * 1.5, 30000);
@@ -185,6 +183,14 @@ export function render(root, { invoke, show, account }) {
       ui.watch = { timer: setTimeout(tick, wait) };
       detail.dataset.watching = 'true';
     };
+    // The visibility: when it changes, the switch follows and an anonymous pull proves it.
+    const watch = (from) => watchUntil((now) => now.visibility !== from, async (now) => {
+      handoff.hidden = true;
+      setVisibility(now.visibility);
+      const row = list.querySelector(`.package-row[data-name="${CSS.escape(pkg.name)}"]`);
+      if (row) { row.dataset.visibility = now.visibility; row.querySelector('.visibility-badge').replaceWith(badge(now.visibility)); }
+      await prove();
+    }, () => handoff.replaceChildren('Stopped watching after 10 minutes. ', h('span', {}, 'Use Verify once you have changed it.')));
 
     toggle.addEventListener('click', async () => {
       const from = pkg.visibility;
@@ -321,50 +327,34 @@ export function render(root, { invoke, show, account }) {
       }));
     };
 
-    // Connect an unlinked package: write a tag again with the source label (the layers stay), or do it
-    // on GitHub's settings page.
+    // Connect an unlinked package. ghcr.io reads the source label only when a package is created, so
+    // an existing package is connected on its settings page; the view watches until GitHub shows it.
     const connectBox = h('div', { id: 'connect-repository', class: 'row connect-row', hidden: Boolean(pkg.repository) });
     const repoText = h('p', { class: 'muted', id: 'package-repository' },
       pkg.repository ? `Connected to ${pkg.repository.full_name}.` : 'Not connected to a repository.');
     if (!pkg.repository) {
-      const chooser = h('select', { id: 'connect-repo', 'aria-label': 'Repository to connect' });
-      const connect = h('button', { class: 'primary small', type: 'button', id: 'connect-button' }, 'Connect');
-      const onGitHub = h('button', { class: 'ghost small', type: 'button', id: 'connect-on-github' }, 'On GitHub instead');
+      const connect = h('button', { class: 'primary small', type: 'button', id: 'connect-button' }, 'Connect on GitHub…');
       const outcome = h('span', { id: 'connect-outcome', role: 'status' });
-      invoke('package_repositories', { org: ui.org || null, owner: ownerLogin() }).then((repos) => {
-        chooser.replaceChildren(...repos.map((r) => h('option', { value: r.html_url }, r.full_name)));
-        if (repos.length === 0) { chooser.append(h('option', { value: '' }, 'no repositories')); connect.disabled = true; }
-      }).catch(() => { chooser.append(h('option', { value: '' }, 'repositories unavailable')); connect.disabled = true; });
-      onGitHub.addEventListener('click', () => invoke('open_package_settings', { org: ui.org || null, owner: ownerLogin(), name: pkg.name })
-        .then((url) => { outcome.textContent = `Opened ${url}: use “Connect repository” there.`; })
-        .catch((error) => { outcome.replaceChildren(errorView(error)); }));
       connect.addEventListener('click', async () => {
-        const tag = firstTag();
-        if (!tag || !chooser.value) return;
-        connect.disabled = true;
-        outcome.textContent = `Writing ${pkg.name}:${tag} again with the source label…`;
+        const opened = h('span', {}, 'Opening the settings page…');
+        outcome.replaceChildren(h('span', {}, 'Choose the repository under “Connect repository” on the package’s settings page; this follows when GitHub shows the link. '), opened);
         try {
-          await invoke('package_connect', { owner: ownerLogin(), name: pkg.name, tag, repository: chooser.value });
-          outcome.textContent = 'Waiting for GitHub to link it…';
-          for (let i = 0; i < 20; i += 1) {
-            const now = await invoke('package_get', { org: ui.org || null, name: pkg.name });
-            if (now.repository) {
-              pkg.repository = now.repository;
-              repoText.textContent = `Connected to ${now.repository.full_name}.`;
-              detail.dataset.repository = now.repository.full_name;
-              connectBox.hidden = true;
-              load();
-              return;
-            }
-            await new Promise((r) => setTimeout(r, 1000));
-          }
-          outcome.textContent = 'GitHub has not linked it yet; check again later.';
+          const url = await invoke('open_package_settings', { org: ui.org || null, owner: ownerLogin(), name: pkg.name });
+          opened.textContent = `Opened ${url} — watching…`;
         } catch (error) {
-          outcome.replaceChildren(errorView(error));
-          connect.disabled = false;
+          opened.replaceChildren(errorView(error));
         }
+        watchUntil((now) => Boolean(now.repository), (now) => {
+          pkg.repository = now.repository;
+          repoText.textContent = `Connected to ${now.repository.full_name}.`;
+          detail.dataset.repository = now.repository.full_name;
+          connectBox.hidden = true;
+          load();
+        }, () => { outcome.textContent = 'Stopped watching after 10 minutes; reopen the package once it is connected.'; });
       });
-      connectBox.append(h('span', {}, 'Connect to'), chooser, connect, onGitHub, outcome);
+      connectBox.append(
+        h('span', { class: 'muted' }, 'GitHub links a package to a repository only when it is first pushed with one: connect this one on its settings page.'),
+        connect, outcome);
     }
 
     detail.hidden = false;
@@ -376,6 +366,9 @@ export function render(root, { invoke, show, account }) {
       h('div', { class: 'row visibility-row' }, h('span', {}, 'Visibility'), toggle, verify),
       proof, handoff,
       h('p', { class: 'muted small-print' }, 'New packages start private. An organization can set a default; linking a repository before the first push gives the package that repository’s access, not its visibility.'),
+      h('p', { class: 'muted small-print', id: 'actions-access' }, 'Pushing from a repository’s GitHub Actions? A package first pushed from here must grant that repository access under “Manage Actions access” on its ',
+        h('button', { class: 'link', type: 'button', id: 'actions-access-settings',
+          onclick: () => invoke('open_package_settings', { org: ui.org || null, owner: ownerLogin(), name: pkg.name }).catch(() => {}) }, 'settings page'), '.'),
       h('h3', {}, 'Versions'), versions, deleted,
       ...(canDelete() ? [] : [needsDeleteScope()]),
       h('div', { class: 'row package-danger' }, deletePackage));

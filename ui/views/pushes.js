@@ -107,7 +107,9 @@ export function render(root, { pushes, invoke, show }) {
     }
     const { state, progress } = job;
     parts.node.dataset.state = state;
-    parts.badge.textContent = STATE_TEXT[state] || state;
+    const rateLimited = state === 'retrying' && job.error && /rate_limited$/.test(job.error.code);
+    parts.node.dataset.rateLimited = String(Boolean(rateLimited));
+    parts.badge.textContent = rateLimited ? 'Rate-limited' : STATE_TEXT[state] || state;
     parts.badge.className = `badge push-state ${state === 'done' ? 'ok' : state === 'failed' ? 'bad' : ''}`;
     if (progress && progress.unreported) {
       // The engine (Podman) says nothing until the end: an indeterminate bar, no invented numbers.
@@ -161,8 +163,22 @@ export function render(root, { pushes, invoke, show }) {
       parts.outcome.className = 'push-outcome';
       parts.outcome.replaceChildren(errorView(job.error));
     } else if (state === 'retrying') {
+      // A wait the registry asked for (or a dropped connection): it says why, and counts down to the
+      // automatic retry.
       parts.outcome.className = 'push-outcome result';
-      parts.outcome.replaceChildren(h('p', { class: 'muted' }, `${job.error.message} — trying again in ${Math.round(job.in_ms / 1000)} s (attempt ${job.attempt + 1})`));
+      const until = Date.now() + job.in_ms;
+      const countdown = h('span', { class: 'retry-countdown' });
+      const tick = () => {
+        const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+        countdown.textContent = left > 0 ? `trying again by itself in ${duration(left)}` : 'trying again now';
+        if (left > 0 && countdown.isConnected) setTimeout(tick, 1000);
+      };
+      const why = rateLimited
+        ? `The registry asked to slow down (a rate limit; nothing is wrong with your sign-in): ${job.error.message}`
+        : job.error.message;
+      parts.outcome.replaceChildren(h('p', { class: 'push-retrying' }, why),
+        h('p', { class: 'muted' }, countdown, ` · attempt ${job.attempt + 1}`));
+      tick();
     } else if (state === 'cancelled') {
       parts.outcome.className = 'push-outcome result';
       parts.outcome.replaceChildren(h('p', { class: 'muted' }, 'Cancelled: nothing was tagged on the registry.'));

@@ -15,10 +15,12 @@ use tauri_plugin_opener::OpenerExt;
 /// Opens `url` (always one the backend built from the configured GitHub) in the browser and returns
 /// it; without a browser, the error says to open it by hand.
 fn open_in_browser<R: Runtime>(app: &AppHandle<R>, url: String) -> Result<String, Error> {
+    // The opener's own text ("Launcher \"gio\" … ExitStatus(…)") is for the log, not for a person.
     app.opener().open_url(&url, None::<&str>).map_err(|e| {
+        eprintln!("ghcr-desktop: opening {url}: {e}");
         Error::new(
             Code::BrowserUnavailable,
-            format!("No browser could be opened ({e})"),
+            "Couldn't open your browser",
             format!("Open this address yourself: {url}"),
         )
     })?;

@@ -2,7 +2,7 @@
 //! shows as private; flipping the switch hands off to the settings page (the test makes the change
 //! there, through the emulator, as a person would in the browser) and the badge turns public without a
 //! reload, with the anonymous-pull proof ✓; a version is deleted after the confirmation naming it, and
-//! restored from "Recently deleted"; connecting the package to a repository links it on GitHub.
+//! restored from "Recently deleted"; connecting the package to a repository hands off to its settings page and follows when GitHub shows the link.
 
 use ghcr_webdriver_tests::{
     attr_of, click, docker, emulator_admin, ensure, ensure_says, env_refs, import_image, open_view,
@@ -125,9 +125,24 @@ async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_an
             .await?;
             wait_for(&client, "#version-list[data-rows='2']").await?;
 
-            // Connect the package to the user's repository: the tag is written again with the label.
-            wait_for(&client, "#connect-repo option").await?;
+            // Connect the package to the user's repository: ghcr.io reads the source label only at
+            // creation, so the app hands off to the settings page and watches; the person connects it
+            // there (the emulator's "Connect repository" form, posted as the browser would).
             click(&client, "#connect-button").await?;
+            wait_for(&client, "#package-detail[data-watching='true']").await?;
+            let said = text_of(&client, "#connect-outcome").await?;
+            ensure_says("the hand-off", &said, "Connect repository")?;
+            let connected = reqwest::Client::new()
+                .post(format!(
+                    "{emulator}/users/{login}/packages/container/{name}/settings/repository"
+                ))
+                .form(&[("repository", format!("{login}/site"))])
+                .send()
+                .await?;
+            ensure(
+                connected.status().is_success(),
+                format!("connected: {}", connected.status()),
+            )?;
             let linked = wait_for(&client, "#package-detail[data-repository]")
                 .await?
                 .attr("data-repository")

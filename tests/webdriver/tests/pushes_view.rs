@@ -4,9 +4,10 @@
 //! A second, bigger push is cancelled from its card and says so. An image dropped on the package the
 //! first push made goes up as a new tag of it.
 
+use ghcr_test_support::registry_proxy::{Decision, RegistryProxy};
 use ghcr_webdriver_tests::{
-    drag, ensure, env_refs, layered_image, open_view, signed_in_env, stack, text_of, unique,
-    user_with_token, wait_for, App, Client, Locator,
+    drag, ensure, ensure_says, env_refs, layered_image, open_view, signed_in_env, stack, text_of,
+    unique, user_with_token, wait_for, wait_for_within, App, Client, Key, Locator,
 };
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -42,7 +43,18 @@ async fn drag_to_owner(
     let row = wait_for(client, &format!(".image-row[data-reference='{reference}']")).await?;
     let zone = wait_for(client, &format!(".drop-zone[data-owner='{owner}']")).await?;
     drag(client, &row, &zone).await?;
+    confirm_push(client).await?;
     wait_for(client, "#show-pushes").await.map(|_| ())
+}
+
+/// The push dialog a drop opens: its name checked, Enter pushes.
+async fn confirm_push(client: &Client) -> Result<(), fantoccini::error::CmdError> {
+    wait_for(client, "#push-dialog #push-confirm:enabled").await?;
+    client
+        .find(Locator::Id("push-name"))
+        .await?
+        .send_keys(&Key::Enter.to_string())
+        .await
 }
 
 #[tokio::test]
@@ -148,12 +160,185 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
                 .await?;
             let target_zone = client.find(Locator::Css(&zone)).await?;
             drag(&client, &row, &target_zone).await?;
+            confirm_push(&client).await?;
             open_view(&client, "pushes").await?;
             wait_for(&client, &format!(
                     ".push-card[data-target='{registry}/{owner}/{package}:again'][data-state='done']"
                 ))
                 .await?;
             Ok(())
+        })
+        .await;
+}
+
+/// The drop asks before it pushes: the name (checked as typed) and, for a package that doesn't exist
+/// yet, the repository to link — pre-selected by name among the owner's repositories. The new package
+/// is linked to it on GitHub (ghcr.io reads the label only at creation); Esc cancels without a push.
+#[tokio::test]
+async fn a_drop_asks_for_the_name_and_the_repository_and_the_new_package_is_linked() {
+    // The user has one repository, `site` (support::user_with_token).
+    let (login, token) = user_with_token("Wd-Link", &[], "classic", &["write:packages"]).await;
+    let owner = login.to_lowercase();
+    let image = format!("{}/site:1", unique("wd-link"));
+    layered_image(&image, &[2_000_000]);
+    let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
+    let emulator = stack("GHCR_TEST_EMULATOR");
+    let env = signed_in_env(&token);
+    let env = env_refs(&env);
+    App::launch("push-dialog", &env)
+        .await
+        .check(|client| async move {
+            let filter = wait_for(&client, "#image-filter").await?;
+            filter.send_keys(&image).await?;
+            let row = wait_for(&client, &format!(".image-row[data-reference='{image}']")).await?;
+            let zone = wait_for(&client, &format!(".drop-zone[data-owner='{owner}']")).await?;
+
+            // Esc: nothing is pushed.
+            drag(&client, &row, &zone).await?;
+            wait_for(&client, "#push-dialog #push-confirm:enabled").await?;
+            client
+                .find(Locator::Id("push-name"))
+                .await?
+                .send_keys(&Key::Escape.to_string())
+                .await?;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            ensure(
+                client.find(Locator::Id("push-dialog")).await.is_err(),
+                "Esc closes the dialog",
+            )?;
+            ensure(
+                client.find(Locator::Id("show-pushes")).await.is_err(),
+                "and pushes nothing",
+            )?;
+
+            drag(&client, &row, &zone).await?;
+            wait_for(
+                &client,
+                "#push-dialog[data-new-package='true'] #push-repo option[value$='/site']",
+            )
+            .await?;
+            let chosen: String = client
+                .execute("return document.getElementById('push-repo').value", vec![])
+                .await?
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            ensure(
+                chosen.ends_with(&format!("/{login}/site")),
+                format!("pre-selected by name: {chosen}"),
+            )?;
+            let note = text_of(&client, "#push-repo-note").await?;
+            ensure_says("the dialog's note", &note, "Manage Actions access")?;
+            let name = client
+                .execute("return document.getElementById('push-name').value", vec![])
+                .await?;
+            let name = name.as_str().unwrap_or_default().to_string();
+            ensure(
+                name.ends_with("site:1"),
+                format!("the proposed name: {name}"),
+            )?;
+            confirm_push(&client).await?;
+            wait_for(&client, "#show-pushes").await?;
+            open_view(&client, "pushes").await?;
+            let target = format!("{registry}/{owner}/{name}");
+            wait_for(
+                &client,
+                &format!(".push-card[data-target='{target}'][data-state='done']"),
+            )
+            .await?;
+
+            // GitHub linked the new package to the chosen repository.
+            let package = name
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .replace('/', "%2F");
+            let mut linked = String::new();
+            for _ in 0..50 {
+                let answer = reqwest::Client::new()
+                    .get(format!("{emulator}/user/packages/container/{package}"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await?;
+                let body: serde_json::Value = answer.json().await.unwrap_or_default();
+                linked = body["repository"]["full_name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                if !linked.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            ensure(
+                linked == format!("{login}/site"),
+                format!("linked to {linked:?}"),
+            )
+        })
+        .await;
+}
+
+/// ghcr.io's secondary rate limit, played by a proxy in front of the registry: the card says
+/// "Rate-limited", counts down, never blames the token, and the push completes by itself.
+#[tokio::test]
+async fn a_rate_limited_push_says_so_waits_and_completes_by_itself() {
+    let (login, token) = user_with_token("Wd-Limit", &[], "classic", &["write:packages"]).await;
+    let owner = login.to_lowercase();
+    let image = format!("{}-limited:1", unique("wd-limit"));
+    layered_image(&image, &[3_000_000, 3_000_000]);
+    let proxy = RegistryProxy::start(&stack("GHCR_TEST_REGISTRY_TOKEN")).await;
+    let mut refused = false;
+    proxy.rule(move |head| {
+        // The image's own upload (not the account check's push probe, which also opens one).
+        if !refused && head.method == "POST" && head.path.contains("-limited/blobs/uploads/") {
+            refused = true;
+            return Decision::Answer {
+                status: 403,
+                headers: vec![
+                    ("content-type".into(), "application/json".into()),
+                    ("retry-after".into(), "4".into()),
+                ],
+                body: r#"{"errors":[{"code":"DENIED","message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}]}"#.into(),
+            };
+        }
+        Decision::Forward
+    });
+    let mut env = signed_in_env(&token);
+    for (key, value) in env.iter_mut() {
+        if *key == "GHCR_REGISTRY" {
+            *value = proxy.address.clone();
+        }
+    }
+    let through_proxy = format!("{}/{owner}/", proxy.address);
+    let env = env_refs(&env);
+    App::launch("push-rate-limited", &env)
+        .await
+        .check(|client| async move {
+            drag_to_owner(&client, &image, &owner).await?;
+            open_view(&client, "pushes").await?;
+            let card = ".push-card[data-rate-limited='true'][data-state='retrying']";
+            let waiting = wait_for(&client, card).await?;
+            let said = waiting.text().await?;
+            ensure_says("the rate-limited card", &said, "Rate-limited")?;
+            ensure_says("the rate-limited card", &said, "secondary rate limit")?;
+            ensure_says("the rate-limited card", &said, "trying again by itself")?;
+            ensure(
+                !said.to_lowercase().contains("token"),
+                format!("never a token problem: {said}"),
+            )?;
+            // The registry's Retry-After when its words came through (direct); an engine drops them
+            // with the body, and a bare 403 the registry no longer gives is waited on for 10 s.
+            let done = wait_for_within(
+                &client,
+                ".push-card[data-state='done']",
+                Duration::from_secs(60),
+            )
+            .await?;
+            let reference = done.attr("data-target").await?.unwrap_or_default();
+            ensure(
+                reference.starts_with(&through_proxy),
+                format!("pushed {reference}"),
+            )
         })
         .await;
 }
