@@ -5,7 +5,7 @@ import * as imagesView from './views/images.js';
 import * as pushesView from './views/pushes.js';
 import * as packages from './views/packages.js';
 import { openArchiveDialog } from './views/archive-dialog.js';
-import { h, expiryText } from './dom.js';
+import { h, expiryLeft, expiryText } from './dom.js';
 
 const views = { account: accountView, images: imagesView, pushes: pushesView, packages };
 // A token can be revoked or expire while the app runs: look again now and then (one GET /user and a
@@ -185,7 +185,7 @@ function renderAccountStatus({ state, account: found, error }) {
   if (state === 'ok') {
     const { report, source } = found;
     const write = report.scope_check.write ? '✓ write:packages' : '✗ write:packages';
-    const soon = report.expiry && report.expiry.soon ? ` · ⚠ token ${expiryText(report.expiry)}` : '';
+    const soon = report.expiry && report.expiry.soon ? ` · ⚠ token expires ${expiryLeft(report.expiry)}` : '';
     text.textContent = `${report.login} · ${write}${source === 'environment' ? ' · from GHCR_TOKEN' : ''}${soon}`;
     status.dataset.expiring = String(Boolean(soon));
     status.title = `${report.kind_text} ${report.hint}${report.expiry ? ` · ${expiryText(report.expiry)}` : ''}`;

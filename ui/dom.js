@@ -86,9 +86,13 @@ export function debounce(fn, ms) {
   };
 }
 
-// A token's expiry as the core reported it ({at, days_left, soon}): "expires 3 Dec 2026 (in 3 days)".
+// A token's time left as the core reported it ({at, days_left, soon}): "in 3 days", "today".
+export function expiryLeft(expiry) {
+  return expiry.days_left === 0 ? 'today' : expiry.days_left === 1 ? 'tomorrow' : `in ${expiry.days_left} days`;
+}
+
+// "expires 3 Dec 2026 (in 3 days)".
 export function expiryText(expiry) {
   const date = new Date(expiry.at * 1000).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
-  const left = expiry.days_left === 0 ? 'today' : expiry.days_left === 1 ? 'tomorrow' : `in ${expiry.days_left} days`;
-  return `expires ${date} (${left})`;
+  return `expires ${date} (${expiryLeft(expiry)})`;
 }

@@ -323,3 +323,34 @@ async fn browser_sign_in_shows_the_code_and_saves_the_token_once_approved() {
         })
         .await;
 }
+
+/// Signed in with a token GitHub says expires in 3 days: Account leads with who is signed in and
+/// warns, and the status bar carries the warning too.
+#[tokio::test]
+async fn a_token_expiring_in_three_days_is_warned_of_in_account_and_the_status_bar() {
+    let (login, _) = user_with_token("Wd-Expiring", &[], "classic", &["write:packages"]).await;
+    let minted = emulator_admin(
+        "/_emulator/tokens",
+        serde_json::json!({"login": login, "scopes": ["write:packages", "read:packages"],
+                           "expires_in_seconds": 3 * 86_400 + 600}),
+    )
+    .await;
+    let token = minted["token"].as_str().unwrap_or_default().to_string();
+    let mut env = world_env(&stack("GHCR_TEST_EMULATOR"));
+    env.push(("GHCR_TOKEN".into(), token));
+    App::launch("account-expiring", &as_refs(&env))
+        .await
+        .check(|client| async move {
+            wait_for(&client, "#account-status[data-expiring='true']").await?;
+            let status = text_of(&client, "#account-status").await?;
+            ensure_says("the status bar", &status, "in 3 days")?;
+            open_account(&client).await?;
+            let warning = wait_for(&client, "#signed-in #token-expiry[data-soon='true']").await?;
+            let said = warning.text().await?;
+            ensure_says("the Account card", &said, "in 3 days")?;
+            ensure_says("the Account card", &said, "create a replacement")?;
+            let who = text_of(&client, "#signed-in-title").await?;
+            ensure_says("the Account card", &who, &login)
+        })
+        .await;
+}
