@@ -97,3 +97,80 @@ async fn a_registry_that_refuses_whole_layers_gets_them_in_chunks_of_at_most_4_m
         "{chunks:#?}"
     );
 }
+
+/// ghcr.io's other answers, played by the proxy: a blob `HEAD` sent (307) to another host — where the
+/// size is asked without credentials — and `DELETE` of an upload session refused (405: the session
+/// just expires). A re-push finds every layer through the redirect and sends none again; the
+/// token check, which cancels its probe upload with a `DELETE`, still says pushing is allowed.
+#[tokio::test]
+async fn blobs_served_from_another_host_and_undeletable_upload_sessions_change_nothing() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
+    let cdn = RegistryProxy::start(&registry).await;
+    let proxy = RegistryProxy::start(&registry).await;
+    // Another host name for the same loopback address, as ghcr.io's CDN is another host.
+    let cdn_host = cdn.address.replace("127.0.0.1", "localhost");
+    // Only blobs the registry has are redirected: from the re-push on.
+    let redirecting = Arc::new(AtomicBool::new(false));
+    let redirect = redirecting.clone();
+    proxy.rule(move |head| {
+        if head.method == "DELETE" && is_blob_upload(head) {
+            return Decision::Answer {
+                status: 405,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: r#"{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported."}]}"#.into(),
+            };
+        }
+        let blob = head.path.contains("/blobs/sha256:");
+        if blob && head.method == "HEAD" && redirect.load(Ordering::SeqCst) {
+            return Decision::Answer {
+                status: 307,
+                headers: vec![("location".into(), format!("http://{cdn_host}{}", head.path))],
+                body: String::new(),
+            };
+        }
+        Decision::Forward
+    });
+    let mut pusher = Pusher::new("cdn-blobs").await;
+    pusher.config.registry = proxy.address.clone();
+    let source = format!("cdn-blobs-{}:1", pusher.login);
+    layered_image(&source, &[3_000_000, 3_000_000]);
+    let target = pusher.target("cdn:1");
+    let plan = pusher.plan(&source, &target);
+    push(&pusher.config, &plan, pusher.credentials(), |_| {})
+        .await
+        .expect("the first push");
+
+    let report = ghcr::token::check(&pusher.config, &pusher.credentials().token)
+        .await
+        .expect("the token check");
+    assert!(
+        matches!(report.push, ghcr::registry::PushCheck::Allowed { .. }),
+        "{:?}",
+        report.push
+    );
+    let refused_deletes = proxy.seen().iter().filter(|h| h.method == "DELETE").count();
+    assert!(refused_deletes >= 1, "the probe's DELETE met the 405");
+
+    // The re-push asks about each layer it knows (its blob cache) with a HEAD: now sent elsewhere.
+    redirecting.store(true, Ordering::SeqCst);
+    let before = proxy.seen().len();
+    push(&pusher.config, &plan, pusher.credentials(), |_| {})
+        .await
+        .expect("the re-push");
+    let again: Vec<Head> = proxy.seen().into_iter().skip(before).collect();
+    assert!(
+        again.iter().all(|h| h.method != "PATCH"),
+        "no layer is sent again: {again:#?}"
+    );
+    let asked_elsewhere = cdn.seen();
+    assert!(
+        asked_elsewhere.iter().any(|h| h.method == "HEAD"),
+        "the size was asked on the other host: {asked_elsewhere:#?}"
+    );
+    assert!(
+        asked_elsewhere.iter().all(|h| !h.authorized),
+        "no credentials followed the redirect: {asked_elsewhere:#?}"
+    );
+}

@@ -245,20 +245,40 @@ impl Session {
             })
     }
 
-    /// The size of blob `digest` if the repository has it.
+    /// The size of blob `digest` if the repository has it. A registry that sends it from another host
+    /// (ghcr.io: a signed address on its CDN) has it; the size is asked there **without** the token —
+    /// credentials never leave the registry.
     pub async fn blob_size(&self, digest: &str) -> Result<Option<u64>> {
         let url = self.url(&format!("blobs/{digest}"));
         let response = self.send(|http| http.head(&url)).await?;
+        let length = |response: &Response| {
+            response
+                .headers()
+                .get("content-length")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+        };
         match response.status() {
-            StatusCode::OK => Ok(Some(
-                response
-                    .headers()
-                    .get("content-length")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or_default(),
-            )),
+            StatusCode::OK => Ok(Some(length(&response).unwrap_or_default())),
             StatusCode::NOT_FOUND => Ok(None),
+            status if status.is_redirection() => {
+                let elsewhere = response
+                    .headers()
+                    .get("location")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|l| url::Url::parse(&url).ok()?.join(l).ok());
+                let size = match elsewhere {
+                    Some(location) => crate::http::transfer_client()?
+                        .head(location)
+                        .send()
+                        .await
+                        .ok()
+                        .filter(|r| r.status().is_success())
+                        .and_then(|r| length(&r)),
+                    None => None,
+                };
+                Ok(Some(size.unwrap_or_default()))
+            }
             _ => Err(refused(response).await),
         }
     }
@@ -432,37 +452,6 @@ impl Session {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
             .unwrap_or_else(|| crate::digest::sha256_digest(&manifest)))
-    }
-
-    /// A blob's bytes (at most `limit`). A registry that redirects the download elsewhere (ghcr.io sends
-    /// blobs from a CDN) is followed **without** the token: credentials never leave the registry.
-    pub async fn blob(&self, digest: &str, limit: usize) -> Result<Bytes> {
-        let url = self.url(&format!("blobs/{digest}"));
-        let mut response = self.send(|http| http.get(&url)).await?;
-        if response.status().is_redirection() {
-            let location = response
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|l| url::Url::parse(&url).ok()?.join(l).ok())
-                .ok_or_else(|| protocol(&self.base, "redirected a blob to no address"))?;
-            response = crate::http::transfer_client()?
-                .get(location)
-                .send()
-                .await
-                .map_err(|e| unreachable(&self.base, &e))?;
-        }
-        let status = response.status();
-        if !status.is_success() {
-            return Err(refused(response).await);
-        }
-        let limit = Limit {
-            bytes: limit,
-            within: Limit::MANIFEST.within,
-        };
-        read_body(response, limit)
-            .await
-            .map_err(|e| protocol(&self.base, &format!("{} (a blob)", e.describe())))
     }
 
     /// The manifest stored under `reference`, with its media type; `None` when there is none.

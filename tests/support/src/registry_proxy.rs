@@ -22,6 +22,8 @@ pub struct Head {
     pub path: String,
     pub content_range: Option<String>,
     pub content_length: Option<u64>,
+    /// Whether it carried an `Authorization` header (credentials must not follow a redirect).
+    pub authorized: bool,
     pub at: Instant,
 }
 
@@ -162,6 +164,7 @@ async fn handle(
             .unwrap_or_default(),
         content_range: header("content-range"),
         content_length: header("content-length").and_then(|v| v.parse().ok()),
+        authorized: request.headers().contains_key("authorization"),
         at: Instant::now(),
     };
     let decision = {
