@@ -174,3 +174,48 @@ async fn blobs_served_from_another_host_and_undeletable_upload_sessions_change_n
         "no credentials followed the redirect: {asked_elsewhere:#?}"
     );
 }
+
+/// ghcr.io issues a registry token for a namespace the account can't write to and refuses at the
+/// upload: `POST …/blobs/uploads/` → 403 `denied: permission_denied: write_package` (the proxy plays
+/// it; the emulator's token service refuses earlier). The push fails with the namespace hint, before
+/// any layer's bytes, and never says the token lacks a scope.
+#[tokio::test]
+async fn a_namespace_refusal_at_the_upload_says_whose_packages_it_may_not_write() {
+    let proxy = RegistryProxy::start(&stack("GHCR_TEST_REGISTRY_TOKEN")).await;
+    proxy.rule(|head| {
+        if head.method == "POST" && is_blob_upload(head) {
+            return Decision::Answer {
+                status: 403,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body:
+                    r#"{"errors":[{"code":"DENIED","message":"permission_denied: write_package"}]}"#
+                        .into(),
+            };
+        }
+        Decision::Forward
+    });
+    let mut pusher = Pusher::new("namespace-refusal").await;
+    pusher.config.registry = proxy.address.clone();
+    let source = format!("namespace-refusal-{}:1", pusher.login);
+    layered_image(&source, &[1_000_000]);
+    let target = pusher.target("refused:1");
+    let error = push(
+        &pusher.config,
+        &pusher.plan(&source, &target),
+        pusher.credentials(),
+        |_| {},
+    )
+    .await
+    .expect_err("refused");
+    assert_eq!(error.code, ghcr::Code::RegistryDenied, "{error:?}");
+    assert!(error.message.contains("write_package"), "{error:?}");
+    assert!(
+        error.hint.contains("may not write to that owner"),
+        "{error:?}"
+    );
+    let seen = proxy.seen();
+    assert!(
+        seen.iter().all(|h| h.method != "PATCH"),
+        "no layer bytes: {seen:#?}"
+    );
+}

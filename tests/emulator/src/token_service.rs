@@ -121,9 +121,7 @@ pub enum Asker {
 /// Why no token is issued, in ghcr.io's words.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Refusal {
-    /// 401: a push without credentials.
-    Unauthenticated,
-    /// 403 `DENIED`: bad, revoked or scope-less credentials, or a push the token may not make.
+    /// 403 `DENIED`: no, bad, revoked or scope-less credentials, or a push the token may not make.
     Denied(&'static str),
 }
 
@@ -131,6 +129,8 @@ pub const DENIED_BAD_CREDENTIALS: &str = "denied";
 pub const DENIED_SCOPES: &str =
     "permission_denied: The token provided does not match expected scopes";
 pub const DENIED_NAMESPACE: &str = "permission_denied: write_package";
+/// `pull,push` with no credentials at all: ghcr.io answers 403, not 401 (FACTS: anonymous access).
+pub const DENIED_ANONYMOUS: &str = "requested access to the resource is denied";
 
 /// Decides what a registry token grants. Pulls that are not allowed are left out of the token (the
 /// registry then refuses them, as ghcr.io does); a push that is not allowed refuses the whole request.
@@ -167,7 +167,7 @@ pub fn decide(
                 }
                 "push" => {
                     let Some(id) = &identity else {
-                        return Err(Refusal::Unauthenticated);
+                        return Err(Refusal::Denied(DENIED_ANONYMOUS));
                     };
                     if !id.can_write_packages() {
                         return Err(Refusal::Denied(DENIED_SCOPES));
@@ -229,11 +229,6 @@ pub async fn token(
             .into_response(),
             Err(error) => registry_error(StatusCode::INTERNAL_SERVER_ERROR, "UNKNOWN", &error),
         },
-        Err(Refusal::Unauthenticated) => registry_error(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHORIZED",
-            "authentication required",
-        ),
         Err(Refusal::Denied(message)) => registry_error(StatusCode::FORBIDDEN, "DENIED", message),
     }
 }
@@ -331,7 +326,7 @@ mod tests {
         );
         assert_eq!(
             decide(&world, &Asker::Anonymous, &push).unwrap_err(),
-            Refusal::Unauthenticated
+            Refusal::Denied(DENIED_ANONYMOUS)
         );
     }
 

@@ -245,3 +245,45 @@ async fn every_answer_names_the_tokens_expiry_when_it_has_one() {
         .get("github-authentication-token-expiration")
         .is_none());
 }
+
+#[tokio::test]
+async fn anonymous_push_is_a_403_denied_and_wrong_credentials_are_denied_even_for_pulls() {
+    let login = new_user("anon", &[]).await;
+    let token = new_token(&login, "classic", &["write:packages"]).await;
+    let path = format!("{}/open", login.to_lowercase());
+    push_tiny_image(&token, &path, "1", None).await;
+    wait_for_package(&token, "/user/packages?package_type=container", "open").await;
+    post_admin(
+        &format!("/_emulator/packages/{login}/open/visibility"),
+        json!({"visibility": "public"}),
+    )
+    .await;
+    let token_for = |scope: &str, basic: Option<&str>| {
+        let request = http()
+            .get(format!("{}/token", emulator()))
+            .query(&[("service", "ghcr-test"), ("scope", scope)]);
+        match basic {
+            Some(password) => request.basic_auth("user", Some(password)),
+            None => request,
+        }
+    };
+    let push = format!("repository:{path}:pull,push");
+    let anonymous = token_for(&push, None).send().await.unwrap();
+    assert_eq!(anonymous.status(), 403);
+    let body: Value = anonymous.json().await.unwrap();
+    assert_eq!(body["errors"][0]["code"], "DENIED", "{body}");
+
+    let pull = format!("repository:{path}:pull");
+    assert_eq!(
+        token_for(&pull, None).send().await.unwrap().status(),
+        200,
+        "public: anyone pulls"
+    );
+    let wrong = token_for(&pull, Some("ghp_not_a_real_token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 403);
+    let body: Value = wrong.json().await.unwrap();
+    assert_eq!(body["errors"][0]["message"], "denied", "{body}");
+}
