@@ -35,4 +35,5 @@ cp target/webdriver/readme-images.png docs/screenshot.png
 cp target/webdriver/readme-tag-dialog.png docs/screenshot-tag.png
 cp target/webdriver/readme-images-dark.png docs/screenshot-dark.png
 cp target/webdriver/readme-pushes.png docs/screenshot-pushes.png
-echo "docs/screenshot.png, docs/screenshot-tag.png, docs/screenshot-dark.png, docs/screenshot-pushes.png updated"
+cp target/webdriver/readme-push-dialog.png docs/screenshot-push-dialog.png
+echo "docs/screenshot.png, docs/screenshot-tag.png, docs/screenshot-dark.png, docs/screenshot-pushes.png, docs/screenshot-push-dialog.png updated"

@@ -39,6 +39,16 @@ async fn shot(name: &str, theme: &str, steps: &'static str) {
                 wait_for_within(&client, "#tag-dialog[data-valid='false']", Duration::from_secs(20))
                     .await?;
             }
+            if steps == "push-dialog" {
+                let row = client
+                    .find(Locator::Css(".image-row[data-reference='hello-app:1.0']"))
+                    .await?;
+                let zone = wait_for_within(&client, ".drop-zone[data-owner='octo-cat']", Duration::from_secs(20))
+                    .await?;
+                drag(&client, &row, &zone).await?;
+                wait_for_within(&client, "#push-dialog[data-new-package] #push-confirm:enabled", Duration::from_secs(20))
+                    .await?;
+            }
             if steps == "pushes" {
                 for reference in ["hello-app:1.0", "website:2026-11"] {
                     let row = client
@@ -47,6 +57,9 @@ async fn shot(name: &str, theme: &str, steps: &'static str) {
                     let zone = wait_for_within(&client, ".drop-zone[data-owner='octo-cat']", Duration::from_secs(20))
                         .await?;
                     drag(&client, &row, &zone).await?;
+                    wait_for_within(&client, "#push-dialog #push-confirm:enabled", Duration::from_secs(20))
+                        .await?;
+                    click(&client, "#push-confirm").await?;
                     wait_for_within(&client, "#show-pushes", Duration::from_secs(20))
                         .await?;
                 }
@@ -70,5 +83,6 @@ async fn main() {
     shot("readme-images", "light", "list").await;
     shot("readme-tag-dialog", "light", "dialog").await;
     shot("readme-images-dark", "dark", "list").await;
+    shot("readme-push-dialog", "light", "push-dialog").await;
     shot("readme-pushes", "light", "pushes").await;
 }
