@@ -162,7 +162,7 @@ async fn a_pushed_package_is_private_until_its_visibility_flips() {
 }
 
 #[tokio::test]
-async fn anonymous_pushes_are_unauthorized() {
+async fn anonymous_pushes_are_denied_with_a_403_as_on_ghcr_io() {
     let login = new_user("anon", &[]).await;
     let response = http()
         .get(format!("{}/token", emulator()))
@@ -173,7 +173,7 @@ async fn anonymous_pushes_are_unauthorized() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 401);
+    assert_eq!(response.status(), 403);
     let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["errors"][0]["code"], "UNAUTHORIZED");
+    assert_eq!(body["errors"][0]["code"], "DENIED");
 }

@@ -118,6 +118,8 @@ async fn a_whole_session_from_token_to_logout_leaves_the_token_in_no_file_or_log
                 wait_for(&client, &format!(".image-row[data-reference='{tagged}']")).await?;
             let zone = wait_for(&client, &format!(".drop-zone[data-owner='{owner}']")).await?;
             drag(&client, &image, &zone).await?;
+            wait_for(&client, "#push-dialog #push-confirm:enabled").await?;
+            click(&client, "#push-confirm").await?;
             open_view(&client, "pushes").await?;
             wait_for_within(
                 &client,
