@@ -15,6 +15,14 @@ pub const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.ta
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const OCI_LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+/// Every manifest and index type, for an `Accept` that takes whatever the registry stores (ghcr.io
+/// answers 404, not 406, when the stored type isn't accepted).
+pub const MANIFEST_TYPES: [&str; 4] = [
+    OCI_INDEX,
+    OCI_MANIFEST,
+    DOCKER_MANIFEST,
+    DOCKER_MANIFEST_LIST,
+];
 
 /// One image of a docker-archive's `manifest.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

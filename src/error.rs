@@ -188,6 +188,10 @@ pub struct Error {
     /// The wait the peer asked for before trying again (`Retry-After`), in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_s: Option<u64>,
+    /// A page where the person can do what the hint says (the page a browser couldn't open, an org's
+    /// SSO authorisation): the window shows it with Copy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 impl Error {
@@ -197,7 +201,14 @@ impl Error {
             message: message.into(),
             hint: hint.into(),
             retry_after_s: None,
+            url: None,
         }
+    }
+
+    /// The same error, with the page where it can be acted on.
+    pub fn with_url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
     }
 
     /// The same error, with the wait the peer asked for.

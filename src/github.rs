@@ -180,7 +180,8 @@ pub(crate) fn refusal(
             Code::TokenSsoRequired,
             format!("An organization with single sign-on refused {what}: this token isn't authorised for it"),
             format!("Authorise the token for the organization at {sso} (or on GitHub: Settings → Developer settings → Tokens → Configure SSO), then try again."),
-        );
+        )
+        .with_url(sso);
     }
     if status == 403 && message.contains("forbids access via a personal access token (classic)") {
         let hint = if message.contains("lifetime") {

@@ -63,6 +63,9 @@ pub struct Version {
     pub created_at: String,
     #[serde(default)]
     pub html_url: String,
+    /// When it was deleted (versions listed with `state=deleted`; restorable for 30 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
     #[serde(default)]
     metadata: Metadata,
 }
@@ -329,13 +332,7 @@ pub async fn prove_visibility(
         }
         Err(error) => return Err(error),
     };
-    let accept = [
-        crate::archive::OCI_INDEX,
-        crate::archive::OCI_MANIFEST,
-        crate::archive::DOCKER_MANIFEST,
-        crate::archive::DOCKER_MANIFEST_LIST,
-    ];
-    match session.manifest(tag, &accept).await {
+    match session.manifest(tag, &crate::archive::MANIFEST_TYPES).await {
         Ok(Some(_)) => Ok(VisibilityProof {
             reference,
             anyone_can_pull: true,

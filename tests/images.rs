@@ -149,11 +149,19 @@ async fn tagging_through_the_core_creates_the_tag_docker_sees() {
     ]);
     assert_eq!(inspected, id);
     let rows = engine.local_images(&config.registry).await.unwrap();
-    let source_row = rows
-        .iter()
-        .find(|r| r.reference.as_deref() == Some(&format!("{name}:src")))
-        .unwrap();
-    assert!(source_row.on_registry, "the image now has a registry name");
+    let row = |reference: &str| {
+        rows.iter()
+            .find(|r| r.reference.as_deref() == Some(reference))
+            .unwrap()
+    };
+    assert!(
+        row(&target.to_string()).for_registry,
+        "the new name is for the registry"
+    );
+    assert!(
+        !row(&format!("{name}:src")).for_registry,
+        "the source name is not"
+    );
 }
 
 #[tokio::test]

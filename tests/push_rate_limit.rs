@@ -103,3 +103,52 @@ async fn a_token_check_under_the_rate_limit_says_not_checked_never_denied() {
     }
     assert!(report.problem().is_none(), "{:?}", report.problem());
 }
+
+/// A 429 with `Retry-After` (the distribution spec's `TOOMANYREQUESTS`, which ghcr.io also sends): the
+/// same wait as asked and the push completes.
+#[tokio::test]
+async fn a_429_with_retry_after_is_waited_on_as_asked_and_the_push_completes() {
+    let proxy = RegistryProxy::start(&stack("GHCR_TEST_REGISTRY_TOKEN")).await;
+    let mut refused = false;
+    proxy.rule(move |head| {
+        if !refused && head.method == "POST" && head.path.contains("/too-many/blobs/uploads/") {
+            refused = true;
+            return Decision::Answer {
+                status: 429,
+                headers: vec![
+                    ("content-type".into(), "application/json".into()),
+                    ("retry-after".into(), "2".into()),
+                ],
+                body: r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"too many requests"}]}"#
+                    .into(),
+            };
+        }
+        Decision::Forward
+    });
+    let mut pusher = Pusher::new("too-many").await;
+    pusher.config.registry = proxy.address.clone();
+    let source = format!("too-many-{}:1", pusher.login);
+    layered_image(&source, &[1_000_000]);
+    let target = pusher.target("too-many:1");
+    let (sender, mut updates) = mpsc::unbounded_channel();
+    let jobs = Jobs::new(pusher.config.clone(), 2, move |update| {
+        let _ = sender.send(update.clone());
+    });
+    jobs.submit(pusher.plan(&source, &target), pusher.credentials());
+    let mut waited = None;
+    let last = loop {
+        let update = next_update(&mut updates, Duration::from_secs(60)).await;
+        if let JobState::Retrying { error, in_ms, .. } = &update.state {
+            waited = Some((error.code, *in_ms));
+        }
+        if update.state.is_finished() {
+            break update;
+        }
+    };
+    assert_eq!(waited, Some((Code::RegistryRateLimited, 2000)));
+    assert!(
+        matches!(last.state, JobState::Done { .. }),
+        "{:?}",
+        last.state
+    );
+}

@@ -46,13 +46,40 @@ const account = store({ state: 'checking', account: null, error: null });
 
 // Push jobs by id, as the core last reported them (see src-tauri/src/events.rs); listeners hear which
 // job changed, so the Pushes view updates one card at a time.
+// Finished jobs are kept for 7 days (localStorage: targets, digests, errors — never a token) and shown
+// after a restart as history, without Retry (the core no longer knows them).
+const HISTORY_KEY = 'ghcr.push-history';
+const HISTORY_MS = 7 * 24 * 3600 * 1000;
+const HISTORY_MAX = 100;
+const SESSION = Date.now();
+const FINISHED = ['done', 'failed', 'cancelled'];
+function pushHistory() {
+  try {
+    const kept = JSON.parse(localStorage.getItem(HISTORY_KEY) || '[]');
+    return Array.isArray(kept) ? kept.filter((job) => job && job.finished_at > Date.now() - HISTORY_MS && job.request) : [];
+  } catch {
+    return []; // a damaged history is dropped
+  }
+}
+function remember(job) {
+  const id = `past-${SESSION}-${job.id}`;
+  const past = pushHistory().filter((j) => j.id !== id);
+  past.push({ ...job, id, historic: true, finished_at: Date.now() });
+  localStorage.setItem(HISTORY_KEY, JSON.stringify(past.slice(-HISTORY_MAX)));
+}
+
 const pushes = {
   jobs: new Map(),
   listeners: new Set(),
   subscribe(listener) { this.listeners.add(listener); return () => this.listeners.delete(listener); },
-  apply(job) { this.jobs.set(job.id, job); this.changed(job); },
+  apply(job) {
+    this.jobs.set(job.id, job);
+    if (!job.historic && FINISHED.includes(job.state)) remember(job);
+    this.changed(job);
+  },
   clearFinished() {
-    for (const [id, job] of this.jobs) if (['done', 'failed', 'cancelled'].includes(job.state)) this.jobs.delete(id);
+    for (const [id, job] of this.jobs) if (FINISHED.includes(job.state)) this.jobs.delete(id);
+    localStorage.removeItem(HISTORY_KEY);
     this.changed(null);
   },
   changed(job) {
@@ -73,6 +100,8 @@ function watchPushes() {
     // A push refused because the token was revoked or expired: the status bar says so at once.
     if (job.state === 'failed' && job.error && job.error.code === 'token.invalid') refreshAccount();
   };
+  // Last sessions' pushes first (oldest first: the view shows the newest on top).
+  for (const job of pushHistory().filter((j) => !j.id.startsWith(`past-${SESSION}-`))) pushes.apply(job);
   invoke('pushes_watch', { updates }).then((jobs) => { for (const job of jobs) pushes.apply(job); }).catch(() => {});
 }
 
@@ -185,8 +214,8 @@ function renderAccountStatus({ state, account: found, error }) {
   if (state === 'ok') {
     const { report, source } = found;
     const write = report.scope_check.write ? '✓ write:packages' : '✗ write:packages';
-    const soon = report.expiry && report.expiry.soon ? ` · ⚠ token expires ${expiryLeft(report.expiry)}` : '';
-    text.textContent = `${report.login} · ${write}${source === 'environment' ? ' · from GHCR_TOKEN' : ''}${soon}`;
+    const soon = report.expiry && report.expiry.soon ? `⚠ token expires ${expiryLeft(report.expiry)} · ` : '';
+    text.textContent = `${soon}${report.login} · ${write}${source === 'environment' ? ' · from GHCR_TOKEN' : ''}`;
     status.dataset.expiring = String(Boolean(soon));
     status.title = `${report.kind_text} ${report.hint}${report.expiry ? ` · ${expiryText(report.expiry)}` : ''}`;
   } else if (state === 'none') {
@@ -204,9 +233,11 @@ function renderEngineStatus({ state, info, error, lostAt }) {
   const status = document.getElementById('engine-status');
   status.dataset.state = state;
   let text = 'Looking for a container engine…';
+  let where = ''; // the socket, left out of a narrow window's status bar
   let title = '';
   if (state === 'ok') {
-    text = `${info.product} ${info.version} · API ${info.api_version} · ${info.endpoint}`;
+    text = `${info.product} ${info.version} · API ${info.api_version}`;
+    where = ` · ${info.endpoint}`;
     const store = { classic: 'classic image store', containerd: 'containerd image store', podman: "Podman's containers-storage" }[info.image_store];
     title = `Connected (${info.os}/${info.arch}${store ? `, ${store}` : ''})`;
   } else if (state === 'error' && lostAt) {
@@ -217,7 +248,7 @@ function renderEngineStatus({ state, info, error, lostAt }) {
     title = error.hint || '';
   }
   const shown = status.querySelector('.text');
-  if (shown.textContent !== text) shown.textContent = text;
+  if (shown.textContent !== text + where) shown.replaceChildren(text, ...(where ? [h('span', { class: 'where' }, where)] : []));
   status.title = title;
 }
 

@@ -47,10 +47,30 @@ export function errorView(error, { actions = [], id } = {}) {
       onclick: () => document.dispatchEvent(new CustomEvent('ghcr:show', { detail: known[1] })) }, known[0])
     : null;
   const buttons = [...actions, go].filter(Boolean);
+  // A page the person should open (the one a browser couldn't, an org's SSO authorisation): the
+  // address in full, with Copy.
+  const hint = error.url && error.code === 'app.browser_unavailable' ? 'Open this address yourself:' : error.hint;
   return h('div', { class: 'result error', role: 'alert', id, dataset: { code: error.code || 'app.unexpected' } },
     h('p', { class: 'message' }, error.message || String(error)),
-    error.hint && h('p', { class: 'hint' }, error.hint),
+    hint && h('p', { class: 'hint' }, hint),
+    error.url && addressView(error.url),
     buttons.length > 0 && h('div', { class: 'row' }, buttons));
+}
+
+// An address to open by hand: shown whole (wrapping anywhere), with Copy (or selected for Ctrl+C).
+export function addressView(url) {
+  const code = h('code', { class: 'handoff-url' }, url);
+  const copy = h('button', { class: 'ghost small handoff-copy', type: 'button' }, 'Copy');
+  copy.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(url);
+      copy.textContent = 'Copied';
+    } catch {
+      window.getSelection().selectAllChildren(code);
+      copy.textContent = 'Selected — press Ctrl+C';
+    }
+  });
+  return h('div', { class: 'handoff' }, code, copy);
 }
 
 // Bytes in decimal units with three significant digits, as `docker images` shows them: 7.81 MB.

@@ -130,6 +130,7 @@ pub fn run() {
             commands::images::tag_proposal,
             commands::images::tag_check,
             commands::images::image_tag,
+            commands::images::registry_tags_present,
             commands::packages::packages_list,
             commands::packages::package_get,
             commands::packages::package_versions,

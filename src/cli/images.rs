@@ -39,8 +39,8 @@ impl List {
             "SIZE"
         );
         for row in &rows {
-            let mark = if row.on_registry {
-                format!("  on {}", config.registry)
+            let mark = if row.for_registry {
+                format!("  named for {}", config.registry)
             } else if let Some(translation) = &row.translation {
                 format!("  old registry: now {}", translation.to)
             } else {

@@ -26,6 +26,8 @@ pub struct ImageLayers {
     pub id: String,
     pub diff_ids: Vec<String>,
     pub repo_digests: Vec<String>,
+    /// The image's size as the engine counts it (its layers' contents, uncompressed).
+    pub size: u64,
 }
 
 #[derive(Deserialize)]
@@ -36,6 +38,8 @@ struct Inspect {
     root_fs: RootFs,
     #[serde(rename = "RepoDigests", default)]
     repo_digests: Option<Vec<String>>,
+    #[serde(rename = "Size", default)]
+    size: u64,
 }
 
 #[derive(Deserialize)]
@@ -52,6 +56,7 @@ impl Engine {
             id: inspect.id,
             diff_ids: inspect.root_fs.layers,
             repo_digests: inspect.repo_digests.unwrap_or_default(),
+            size: inspect.size,
         })
     }
 

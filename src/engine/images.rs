@@ -82,8 +82,9 @@ pub struct LocalImage {
     pub size: u64,
     /// Seconds since the epoch.
     pub created: i64,
-    /// Some name of this image (any row of the same ID) is on the configured registry.
-    pub on_registry: bool,
+    /// This row's name is for the configured registry. Whether the registry has that tag is asked of
+    /// the registry itself (`registry::tags_present`): a name is not a push.
+    pub for_registry: bool,
     /// For an old `docker.pkg.github.com` name: its ghcr.io form and why it differs.
     pub translation: Option<Translation>,
 }
@@ -178,7 +179,6 @@ pub fn rows(summaries: &[ImageSummary], registry: &str) -> Vec<LocalImage> {
             .collect();
         let parsed: Vec<Option<Reference>> =
             tags.iter().map(|tag| Reference::parse(tag).ok()).collect();
-        let on_registry = parsed.iter().flatten().any(|r| r.is_on(registry));
         let base = LocalImage {
             short_id: short_id(&summary.id),
             id: summary.id.clone(),
@@ -187,7 +187,7 @@ pub fn rows(summaries: &[ImageSummary], registry: &str) -> Vec<LocalImage> {
             tag: "<none>".into(),
             size: u64::try_from(summary.size).unwrap_or(0),
             created: summary.created,
-            on_registry,
+            for_registry: false,
             translation: None,
         };
         if tags.is_empty() {
@@ -219,6 +219,7 @@ pub fn rows(summaries: &[ImageSummary], registry: &str) -> Vec<LocalImage> {
                 reference: Some(text.to_string()),
                 repository,
                 tag,
+                for_registry: reference.as_ref().is_some_and(|r| r.is_on(registry)),
                 translation: reference
                     .as_ref()
                     .and_then(|r| reference::translate_docker_pkg(r, registry)),
@@ -465,8 +466,8 @@ mod tests {
         );
         let (changed, removed) = changes(&before, &after);
         let keys: Vec<&str> = changed.iter().map(LocalImage::key).collect();
-        assert_eq!(keys, vec!["ghcr.io/octo/web:1", "web:1"]);
-        assert!(changed.iter().all(|row| row.on_registry));
+        assert_eq!(keys, vec!["ghcr.io/octo/web:1"]);
+        assert!(changed.iter().all(|row| row.for_registry));
         assert_eq!(removed, vec!["db:1".to_string()]);
         assert_eq!(changes(&after, &after), (vec![], vec![]));
         // Applying the changes to the old rows gives the new ones.
@@ -515,7 +516,7 @@ mod tests {
     }
 
     #[test]
-    fn every_row_of_an_image_with_a_registry_name_says_so() {
+    fn only_a_row_named_for_the_registry_is_for_it() {
         let rows = rows(
             &[
                 summary("sha256:a", &["web:1", "ghcr.io/octo/web:1"], 1, 1),
@@ -525,14 +526,14 @@ mod tests {
         );
         let on: Vec<_> = rows
             .iter()
-            .map(|r| (r.reference.clone().unwrap(), r.on_registry))
+            .map(|r| (r.reference.clone().unwrap(), r.for_registry))
             .collect();
         assert_eq!(
             on,
             vec![
                 ("ghcr.io/octo/web:1".into(), true),
                 ("tool:2".into(), false),
-                ("web:1".into(), true)
+                ("web:1".into(), false)
             ]
         );
     }

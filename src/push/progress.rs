@@ -57,6 +57,9 @@ pub struct Snapshot {
     /// The source tells nothing about layers or bytes until it is done (Podman's push): the push is
     /// shown as going on, with no numbers made up.
     pub unreported: bool,
+    /// What happens while no byte moves yet ("Reading the image from the engine…").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
 }
 
 /// The layers of one push and the recent history of bytes done (for the speed).
@@ -65,11 +68,37 @@ pub struct Progress {
     layers: Vec<Layer>,
     samples: VecDeque<(Instant, u64)>,
     unreported: bool,
+    /// The bytes the push is expected to move, known before the first (the image's size).
+    planned: Option<u64>,
+    /// The total shown, fixed when the first byte moves if the push was planned: the bar never
+    /// moves back as layers are discovered.
+    fixed_total: Option<u64>,
+    phase: Option<String>,
+    /// The push completed: a planned total is reached, whatever the plan's estimate left over.
+    finished: bool,
 }
 
 impl Progress {
     pub fn new() -> Progress {
         Progress::default()
+    }
+
+    /// The push is expected to move about `total` bytes (the image's size from the engine, an
+    /// archive's): the total shown from the first byte on, so that it doesn't grow as layers are found.
+    pub fn plan(&mut self, total: u64) {
+        if self.bytes_done() == 0 && total > 0 {
+            self.planned = Some(total);
+        }
+    }
+
+    /// The push completed (its manifest is written).
+    pub fn finish(&mut self) {
+        self.finished = true;
+    }
+
+    /// What the push is doing while no byte moves yet.
+    pub fn set_phase(&mut self, phase: &str) {
+        self.phase = Some(phase.to_string());
     }
 
     /// The source is not expected to report layers (see [`Snapshot::unreported`]); the first layer
@@ -143,6 +172,11 @@ impl Progress {
 
     fn sample(&mut self, now: Instant) {
         let bytes = self.bytes_done();
+        if bytes > 0 && self.fixed_total.is_none() {
+            if let Some(planned) = self.planned {
+                self.fixed_total = Some(planned.max(self.layer_sizes()));
+            }
+        }
         self.samples.push_back((now, bytes));
         while self
             .samples
@@ -153,9 +187,18 @@ impl Progress {
         }
     }
 
+    fn layer_sizes(&self) -> u64 {
+        self.layers.iter().map(|l| l.total.unwrap_or(l.bytes)).sum()
+    }
+
     pub fn snapshot(&self, now: Instant) -> Snapshot {
-        let bytes = self.bytes_done();
-        let total: u64 = self.layers.iter().map(|l| l.total.unwrap_or(l.bytes)).sum();
+        // A planned push shows the total it had when the first byte moved, bytes held under it until
+        // the push completes (a plan from the image's size can be a little short of the tar bytes).
+        let (bytes, total) = match self.fixed_total {
+            Some(fixed) if self.finished => (fixed, fixed),
+            Some(fixed) => (self.bytes_done().min(fixed), fixed),
+            None => (self.bytes_done(), self.layer_sizes()),
+        };
         let bytes_per_second = match self.samples.front() {
             Some(&(since, then)) if now.duration_since(since) >= Duration::from_millis(200) => {
                 ((bytes.saturating_sub(then)) as f64 / now.duration_since(since).as_secs_f64())
@@ -163,7 +206,8 @@ impl Progress {
             }
             _ => 0,
         };
-        let all_sizes_known = self.layers.iter().all(|l| l.total.is_some());
+        let all_sizes_known =
+            self.fixed_total.is_some() || self.layers.iter().all(|l| l.total.is_some());
         let eta_seconds = (bytes_per_second > 0 && all_sizes_known)
             .then(|| total.saturating_sub(bytes).div_ceil(bytes_per_second));
         Snapshot {
@@ -173,6 +217,9 @@ impl Progress {
             bytes_per_second,
             eta_seconds,
             unreported: self.unreported,
+            phase: (bytes == 0 && !self.finished)
+                .then(|| self.phase.clone())
+                .flatten(),
         }
     }
 }
@@ -293,6 +340,70 @@ mod tests {
         // Nothing moves for ten seconds: the window forgets the early bytes.
         progress.uploaded("a", 50, None, at(start, 11_000));
         assert_eq!(progress.snapshot(at(start, 11_000)).bytes_per_second, 0);
+    }
+
+    #[test]
+    fn a_planned_push_shows_its_total_from_the_first_byte_and_says_what_it_does_before() {
+        let start = Instant::now();
+        let mut progress = Progress::new();
+        progress.plan(1_000);
+        progress.set_phase("Reading the image from the engine…");
+        let waiting = progress.snapshot(start);
+        assert_eq!(
+            waiting.phase.as_deref(),
+            Some("Reading the image from the engine…")
+        );
+        progress.uploaded("a", 100, Some(400), at(start, 10));
+        let moving = progress.snapshot(at(start, 10));
+        assert_eq!(
+            (moving.bytes, moving.total, moving.phase),
+            (100, 1_000, None)
+        );
+        // A second layer found later doesn't move the total; tar bytes beyond the plan are held.
+        progress.uploaded("a", 400, None, at(start, 20));
+        progress.set_state("a", LayerState::Pushed, at(start, 20));
+        progress.uploaded("b", 700, Some(700), at(start, 30));
+        let over = progress.snapshot(at(start, 30));
+        assert_eq!((over.bytes, over.total), (1_000, 1_000));
+        progress.finish();
+        assert_eq!(progress.snapshot(at(start, 40)).bytes, 1_000);
+    }
+
+    proptest::proptest! {
+        /// Whatever the source reports, in any order: once bytes move a planned push's total stays
+        /// what it was, and the bar's fraction never goes back (issue 21's "bars that go backwards").
+        #[test]
+        fn a_planned_push_keeps_its_total_once_bytes_move_and_its_bar_never_goes_back(
+            plan in 1u64..10_000_000,
+            events in proptest::collection::vec(
+                (0usize..4, 0u64..5_000_000, proptest::option::of(1u64..5_000_000), 0u8..5),
+                1..80,
+            ),
+        ) {
+            let start = Instant::now();
+            let mut progress = Progress::new();
+            progress.plan(plan);
+            let (mut fixed, mut last) = (None, 0.0f64);
+            for (i, (layer, current, total, kind)) in events.into_iter().enumerate() {
+                let (id, now) = (format!("layer-{layer}"), at(start, i as u64 * 10));
+                match kind {
+                    0 => progress.add_layer(&id, total),
+                    1 | 2 => progress.uploaded(&id, current, total, now),
+                    3 => progress.set_state(&id, LayerState::Pushed, now),
+                    _ => progress.set_state(&id, LayerState::Failed, now),
+                }
+                let snapshot = progress.snapshot(now);
+                if snapshot.bytes > 0 {
+                    match fixed {
+                        Some(total) => proptest::prop_assert_eq!(snapshot.total, total),
+                        None => fixed = Some(snapshot.total),
+                    }
+                }
+                let fraction = if snapshot.total == 0 { 0.0 } else { snapshot.bytes as f64 / snapshot.total as f64 };
+                proptest::prop_assert!(fraction <= 1.0 && fraction + 1e-12 >= last, "{last} then {fraction}");
+                last = fraction;
+            }
+        }
     }
 
     #[test]

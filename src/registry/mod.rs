@@ -212,6 +212,44 @@ pub(crate) fn realm_is_trusted(config: &Config, realm: &str) -> bool {
             || authority(&realm) == authority(&config.api_url))
 }
 
+/// Which of `references` the registry has (a `HEAD` of each tag's manifest, one session per
+/// repository, the account's credentials): `Some(true)` there, `Some(false)` not there, `None` for a
+/// name on another registry, without a tag, or where the registry wouldn't say (another namespace).
+/// What the Images view's "on registry" badge shows — a name for the registry is not a push.
+pub async fn tags_present(
+    config: &Config,
+    credentials: session::Credentials,
+    references: &[String],
+) -> Vec<Option<bool>> {
+    use crate::reference::Reference;
+    let parsed: Vec<Option<Reference>> = references
+        .iter()
+        .map(|text| {
+            Reference::parse(text)
+                .ok()
+                .filter(|r| r.is_on(&config.registry) && r.tag().is_some())
+        })
+        .collect();
+    let mut answers = vec![None; references.len()];
+    let mut paths: Vec<&str> = parsed.iter().flatten().map(|r| r.path()).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    for path in paths {
+        let Ok(session) =
+            session::Session::open(config, path, &[], Some(credentials.clone())).await
+        else {
+            continue;
+        };
+        for (answer, reference) in answers.iter_mut().zip(&parsed) {
+            if let Some(reference) = reference.as_ref().filter(|r| r.path() == path) {
+                let tag = reference.tag().unwrap_or_default();
+                *answer = session.has_manifest(tag).await.ok();
+            }
+        }
+    }
+    answers
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

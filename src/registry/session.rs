@@ -454,6 +454,20 @@ impl Session {
             .unwrap_or_else(|| crate::digest::sha256_digest(&manifest)))
     }
 
+    /// Whether the registry has a manifest under `reference` (a `HEAD`, any manifest or index type).
+    pub async fn has_manifest(&self, reference: &str) -> Result<bool> {
+        let url = self.url(&format!("manifests/{reference}"));
+        let accept = crate::archive::MANIFEST_TYPES.join(", ");
+        let response = self
+            .send(|http| http.head(&url).header("accept", &accept))
+            .await?;
+        match response.status() {
+            StatusCode::OK => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            _ => Err(refused(response).await),
+        }
+    }
+
     /// The manifest stored under `reference`, with its media type; `None` when there is none.
     pub async fn manifest(
         &self,

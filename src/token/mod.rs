@@ -331,13 +331,22 @@ pub async fn owners(config: &Config) -> Result<Owners> {
 /// Checks a token and, if it can push, keeps it in the keyring as the active account. A token that
 /// can't push is refused with the reason, and nothing is saved.
 pub async fn save(config: &Config, secret: Secret) -> Result<Account> {
+    save_as(config, secret, store::Activation::Always).await
+}
+
+/// `save`, the account becoming the one in use as `activation` says.
+pub async fn save_as(
+    config: &Config,
+    secret: Secret,
+    activation: store::Activation,
+) -> Result<Account> {
     let report = check(config, &secret).await?;
     if let Some(problem) = report.problem() {
         return Err(problem);
     }
     let store = TokenStore::for_config(config);
     let login = report.login.clone();
-    off_runtime(move || store.save(&login, &secret)).await?;
+    off_runtime(move || store.save_as(&login, &secret, activation)).await?;
     Ok(Account {
         source: Source::Keyring,
         report,

@@ -27,6 +27,16 @@ pub enum Source {
     Keyring,
 }
 
+/// Whether a saved token becomes the one in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// It does (`ghcr login`, a browser sign-in: the person asked for this account).
+    Always,
+    /// Only when no account is in use: the window's "Save" of a pasted token keeps the account in use
+    /// and offers to switch (switching is a choice of its own).
+    IfNoneActive,
+}
+
 /// `GHCR_TOKEN`, when set to something other than blanks: it overrides the keyring for a session.
 pub fn environment_token() -> Option<Result<Secret>> {
     std::env::var("GHCR_TOKEN")
@@ -95,6 +105,11 @@ impl TokenStore {
 
     /// Saves `login`'s token and makes it the active account.
     pub fn save(&self, login: &str, token: &Secret) -> Result<()> {
+        self.save_as(login, token, Activation::Always)
+    }
+
+    /// Saves `login`'s token; whether it becomes the active account is `activation`'s.
+    pub fn save_as(&self, login: &str, token: &Secret, activation: Activation) -> Result<()> {
         self.entry(login)?
             .set_password(token.expose())
             .map_err(keyring_error)?;
@@ -102,7 +117,9 @@ impl TokenStore {
         if !accounts.logins.iter().any(|l| l == login) {
             accounts.logins.push(login.to_string());
         }
-        accounts.active = Some(login.to_string());
+        if activation == Activation::Always || accounts.active.is_none() {
+            accounts.active = Some(login.to_string());
+        }
         self.write_accounts(&accounts)
     }
 

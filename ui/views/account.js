@@ -108,8 +108,21 @@ export function render(root, { invoke, account, refreshAccount }) {
       const saved = await invoke('token_save', { token: input.value });
       input.value = '';
       sequence++;
-      result.replaceChildren(h('p', { class: 'result ok', id: 'saved' },
-        `Saved: signed in as ${saved.report.login} (${saved.report.hint}). The token is in your system keyring.`));
+      // Another account in use stays in use: switching is its own, explicit step.
+      const { active } = await invoke('accounts').catch(() => ({ active: saved.report.login }));
+      if (active && active !== saved.report.login) {
+        const use = h('button', { class: 'primary small', type: 'button', id: 'use-saved' }, `Use ${saved.report.login} now`);
+        use.addEventListener('click', async () => {
+          await invoke('account_switch', { login: saved.report.login });
+          use.replaceWith(h('span', {}, `Now using ${saved.report.login}.`));
+          await refreshAccount();
+        });
+        result.replaceChildren(h('p', { class: 'result ok', id: 'saved' },
+          `Saved ${saved.report.login} (${saved.report.hint}) in your system keyring. ${active} is still in use. `, use));
+      } else {
+        result.replaceChildren(h('p', { class: 'result ok', id: 'saved' },
+          `Saved: signed in as ${saved.report.login} (${saved.report.hint}). The token is in your system keyring.`));
+      }
       await refreshAccount();
     } catch (error) {
       result.replaceChildren(errorView(error));
@@ -195,6 +208,29 @@ export function render(root, { invoke, account, refreshAccount }) {
   // Signed in: who, what the token allows, when it expires (a warning in its last week) and where it lives.
   const signedIn = h('section', { class: 'card', id: 'signed-in', 'aria-labelledby': 'signed-in-title', hidden: true });
   const drawSignedIn = () => {
+    if (account.state === 'none') {
+      // First start: a short welcome that leads to the token step.
+      const start = h('button', { class: 'primary', type: 'button', id: 'welcome-start' }, 'Create a token on GitHub');
+      start.addEventListener('click', () => openTokenPage(includeDelete.checked));
+      signedIn.hidden = false;
+      signedIn.id = 'welcome';
+      signedIn.replaceChildren(h('h2', { id: 'signed-in-title' }, 'Welcome to GHCR Desktop'),
+        h('p', {}, 'It publishes your local images to ghcr.io. First it needs a classic token of your GitHub account: create one (GitHub opens with the right scopes ticked), paste it below, and it is checked and kept in your system keyring.'),
+        h('div', { class: 'row' }, start));
+      return;
+    }
+    if (account.state === 'error' && account.error && account.error.code === 'token.invalid') {
+      // The token in use was revoked or expired: marked, with its replacement one click away.
+      const replace = h('button', { class: 'primary', type: 'button', id: 'replace-token' }, 'Create a replacement token');
+      replace.addEventListener('click', () => openTokenPage(includeDelete.checked));
+      signedIn.hidden = false;
+      signedIn.id = 'token-invalid';
+      signedIn.replaceChildren(h('h2', { id: 'signed-in-title' }, 'The token in use no longer works'),
+        h('p', { class: 'result error' }, account.error.message), h('p', {}, 'Create a new one, paste it below, and save it.'),
+        h('div', { class: 'row' }, replace));
+      return;
+    }
+    signedIn.id = 'signed-in';
     if (account.state !== 'ok' || !account.account) { signedIn.hidden = true; return; }
     const { report, source } = account.account;
     const expiry = report.expiry
@@ -203,7 +239,8 @@ export function render(root, { invoke, account, refreshAccount }) {
       : h('p', { id: 'token-expiry', class: 'muted' }, 'This token has no expiry date.');
     signedIn.hidden = false;
     signedIn.replaceChildren(
-      h('h2', { id: 'signed-in-title' }, 'Signed in as ', h('strong', {}, report.login)),
+      h('h2', { id: 'signed-in-title' }, h('span', { class: 'avatar', 'aria-hidden': 'true' }, report.login.slice(0, 1).toUpperCase()),
+        'Signed in as ', h('strong', {}, report.login)),
       h('p', { class: 'muted' }, `${report.kind_text} (${report.hint}) · `,
         source === 'environment' ? 'from GHCR_TOKEN for this session' : 'kept in your system keyring'),
       scopeList(report, 'signed-in-scopes'), pushLine(report, 'signed-in-push'), expiry);
@@ -218,11 +255,14 @@ export function render(root, { invoke, account, refreshAccount }) {
         return;
       }
       accountsBox.replaceChildren(h('ul', { class: 'accounts' }, logins.map((login) => {
-        const use = h('button', { class: 'ghost inline', type: 'button', disabled: login === active }, login === active ? 'In use' : 'Use');
+        const use = h('button', { class: 'ghost inline', type: 'button', disabled: login === active,
+          'aria-label': login === active ? `${login} is in use` : `Use ${login}` }, login === active ? 'In use' : 'Use');
         use.addEventListener('click', async () => { await invoke('account_switch', { login }); await refreshAccount(); });
         const remove = h('button', { class: 'ghost inline', type: 'button', 'aria-label': `Remove ${login}` }, 'Remove');
         remove.addEventListener('click', async () => { await invoke('account_remove', { login }); await refreshAccount(); });
-        return h('li', { dataset: { login } }, h('strong', {}, login), use, remove);
+        return h('li', { dataset: { login, active: String(login === active) } },
+          h('span', { class: 'avatar', 'aria-hidden': 'true' }, login.slice(0, 1).toUpperCase()),
+          h('strong', {}, login), login === active && h('span', { class: 'badge ok' }, 'active'), use, remove);
       })));
     } catch (error) {
       accountsBox.replaceChildren(errorView(error));

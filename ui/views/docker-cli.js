@@ -21,8 +21,10 @@ export function dockerCliCard({ invoke, refreshAccount }) {
     }
     card.dataset.configured = String(status.helper_configured);
     card.dataset.plaintext = String(Boolean(status.plaintext_user));
-    const setup = h('button', { class: 'primary', type: 'button', id: 'docker-cli-setup' },
-      status.plaintext_user ? 'Move it to the keyring' : 'Set up');
+    // Docker can't run a helper that isn't on PATH: setting up then would only fail (and say so again).
+    const setup = h('button', { class: 'primary', type: 'button', id: 'docker-cli-setup', disabled: !status.helper_on_path,
+      title: status.helper_on_path ? '' : 'Put docker-credential-ghcr-desktop on PATH first' },
+    status.plaintext_user ? 'Move it to the keyring' : 'Set up');
     const undo = h('button', { class: 'ghost', type: 'button', id: 'docker-cli-undo', hidden: !status.can_undo }, 'Undo');
     setup.addEventListener('click', async () => {
       setup.disabled = true;
@@ -53,7 +55,8 @@ export function dockerCliCard({ invoke, refreshAccount }) {
         'docker-credential-ghcr-desktop is not on PATH, so Docker can’t run it. ',
         status.helper_beside ? ['It is in ', h('code', {}, status.helper_beside), ': add that folder to PATH.'] : 'Install it beside ghcr.'),
       message && typeof message === 'string' && h('p', { class: 'result ok', role: 'status' }, message),
-      message && message.error && errorView(message.error),
+      // The PATH note above already says what the helper's absence needs.
+      message && message.error && !(message.error.code === 'docker.helper_missing' && !status.helper_on_path) && errorView(message.error),
       h('div', { class: 'row' }, status.helper_configured && !status.plaintext_user ? null : setup, undo),
     ];
     body.replaceChildren(...lines.filter(Boolean));

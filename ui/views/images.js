@@ -27,7 +27,7 @@ const SORTS = {
 
 const DRAG_THRESHOLD = 6;
 
-export function render(root, { images, refreshEngine, watchImages, invoke, show }) {
+export function render(root, { images, refreshEngine, watchImages, pushes, invoke, show }) {
   const ui = { filter: '', sort: 'name', showUntagged: false, notice: null, selected: null, login: null };
   let built = null; // the list's page parts, kept while the engine answers so typing never loses focus
   let visible = [];
@@ -87,7 +87,7 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
     list.addEventListener('pointerdown', startDrag);
     list.addEventListener('focusin', (event) => {
       const focused = event.target.closest('.image-row');
-      if (focused) ui.selected = focused.dataset.key;
+      if (focused) select(focused.dataset.key);
     });
     root.replaceChildren(
       h('div', { class: 'view-head' }, h('h1', {}, 'Images'), count),
@@ -127,6 +127,27 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
     return select;
   };
 
+  // The selected row: click or focus selects it, and it stays marked (the owner buttons push it).
+  const ownerZones = [];
+  const shortName = (image) => `${image.repository.split('/').pop()}:${image.tag}`;
+  const markSelected = () => {
+    if (!built) return;
+    for (const node of built.spacer.children) {
+      const selected = node.dataset.key === ui.selected;
+      node.classList.toggle('selected', selected);
+      node.setAttribute('aria-selected', String(selected));
+    }
+    const image = visible.find((i) => (i.reference || i.id) === ui.selected && i.reference);
+    for (const { zone, label } of ownerZones) {
+      zone.textContent = image ? `↑ Push ${shortName(image)} to ${label}` : `↑ ${label}`;
+      zone.title = image ? `Push ${image.reference} to ${label} (or drag an image here)` : 'Drag an image here, or select one and press this';
+    }
+  };
+  const select = (key) => {
+    ui.selected = key;
+    markSelected();
+  };
+
   // The owners an image can be pushed to: the signed-in login and its orgs, as drop zones.
   const pushTargets = () => {
     const bar = h('div', { id: 'push-targets', class: 'push-targets', role: 'group', 'aria-label': 'Push to' },
@@ -136,6 +157,7 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
       for (const [owner, label] of [[login, `${login} (you)`], ...orgs.map((org) => [org, org])]) {
         const zone = h('button', { class: 'drop-zone', type: 'button', dataset: { owner: owner.toLowerCase() },
           title: 'Drag an image here, or select one and press this' }, `↑ ${label}`);
+        ownerZones.push({ zone, label: owner });
         zone.addEventListener('click', () => {
           const image = visible.find((i) => (i.reference || i.id) === ui.selected);
           if (image) pushTo(image, zone.dataset.owner);
@@ -143,6 +165,7 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
         });
         bar.append(zone);
       }
+      markSelected();
       // Your packages too: an image dropped on one is pushed to it as a new tag (the image's own tag).
       invoke('packages_list', { org: null }).then((packages) => {
         if (packages.length) bar.append(h('span', { class: 'muted' }, 'or as a new tag of:'));
@@ -158,7 +181,8 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
         }
       }).catch(() => {});
     }).catch(() => {
-      bar.append(h('span', { class: 'muted', id: 'push-sign-in' }, 'Sign in under Account to push images.'));
+      bar.append(h('span', { class: 'muted', id: 'push-sign-in' }, 'Pushing needs your GitHub account. '),
+        h('button', { class: 'ghost inline', type: 'button', id: 'go-sign-in', onclick: () => show('account', { focus: true }) }, 'Sign in…'));
     });
     return bar;
   };
@@ -224,16 +248,40 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
         chosen = await openPushDialog({ source, registry: proposal.registry, owner: proposal.owner, org, nameAndTag, invoke });
         if (!chosen) return;
       }
-      await invoke('push_start', {
+      const id = await invoke('push_start', {
         request: {
           source: { kind: 'image', value: source }, target: chosen.reference, via: 'auto',
           source_repository: chosen.sourceRepository,
         },
       });
-      showNotice(`Pushing ${source} to ${chosen.reference}.`, false, h('button', { class: 'ghost small', type: 'button', id: 'show-pushes', onclick: () => show('pushes') }, 'Show pushes'));
+      follow(id, `${source} to ${chosen.reference}`);
     } catch (error) {
       showNotice(error);
     }
+  };
+
+  // The notice under the owners follows the push it announced until it ends.
+  const following = new Set();
+  const SAID = {
+    queued: (what) => `Waiting to push ${what}…`, running: (what) => `Pushing ${what}…`,
+    retrying: (what) => `Pushing ${what}: waiting to try again…`, cancelling: (what) => `Cancelling the push of ${what}…`,
+    done: (what) => `✓ Pushed ${what}.`, failed: (what) => `The push of ${what} failed.`, cancelled: (what) => `Cancelled the push of ${what}.`,
+  };
+  const follow = (id, what) => {
+    const say = (state) => {
+      const button = h('button', { class: 'ghost small', type: 'button', id: 'show-pushes', onclick: () => show('pushes') }, 'Show pushes');
+      showNotice((SAID[state] || SAID.queued)(what), state === 'failed', button);
+      if (built) built.notice.dataset.state = state;
+    };
+    say('queued');
+    const stop = pushes.subscribe((_, job) => {
+      if (!job || job.id !== id) return;
+      say(job.state);
+      if (['done', 'failed', 'cancelled'].includes(job.state)) { stop(); following.delete(stop); }
+    });
+    following.add(stop);
+    const known = pushes.jobs.get(id);
+    if (known) say(known.state);
   };
 
   const matches = (image, words) => {
@@ -274,6 +322,7 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
     }
     built.painted = -1;
     paint();
+    askRegistry();
   };
 
   let paintQueued = false;
@@ -296,7 +345,7 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
     const kept = new Map();
     const rows = visible.slice(first, first + count).map((image, i) => {
       const key = image.reference || image.id;
-      const signature = `${image.id}|${image.size}|${image.created}|${image.on_registry}|${Boolean(image.translation)}|${image.repository}`;
+      const signature = `${image.id}|${image.size}|${image.created}|${image.for_registry}|${presence.get(key)}|${Boolean(image.translation)}|${image.repository}`;
       const cached = rowCache.get(key);
       const node = cached && cached.signature === signature ? cached.node : row(image);
       node.style.transform = `translateY(${(first + i) * ROW_HEIGHT}px)`;
@@ -307,9 +356,53 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
     const same = rows.length === spacer.childElementCount && rows.every((node, i) => spacer.children[i] === node);
     if (!same) spacer.replaceChildren(...rows);
     built.painted = first;
+    markSelected();
+    if (!same) askRegistry();
     if (focusedId && document.activeElement === document.body) {
       spacer.querySelector(`.image-row[data-key="${CSS.escape(focusedId)}"]`)?.focus();
     }
+  };
+
+  // "on registry" means the registry has that tag — asked with a HEAD of its manifest, cached for a
+  // minute and asked again after a push; a name for the registry that isn't there yet says so.
+  const presence = new Map(); // reference → true | false | null (couldn't ask)
+  const askedAt = new Map();
+  let asking = false;
+  const askRegistry = async () => {
+    if (asking || !built) return;
+    const now = Date.now();
+    // The rows in the page only (a few dozen at most), so a long list costs no more than a screenful.
+    const painted = new Set([...built.spacer.children].map((node) => node.dataset.key));
+    const wanted = visible.filter((i) => i.for_registry && painted.has(i.reference) && !(now - (askedAt.get(i.reference) || 0) < 60000))
+      .map((i) => i.reference).slice(0, 40);
+    if (wanted.length === 0) return;
+    asking = true;
+    try {
+      const answers = await invoke('registry_tags_present', { references: wanted });
+      wanted.forEach((reference, i) => { presence.set(reference, answers[i]); askedAt.set(reference, now); });
+      if (built) { built.painted = -1; paint(); }
+    } catch { /* asked again later */ } finally {
+      asking = false;
+    }
+  };
+  const registryBadge = (image) => {
+    const there = presence.get(image.reference);
+    const host = image.repository.split('/')[0];
+    if (there === true) {
+      return h('span', { class: 'badge ok registry-badge', dataset: { present: 'true' }, title: `${host} has this tag` }, 'on registry');
+    }
+    // Not asked yet, or the registry wouldn't say (another namespace): no claim either way.
+    if (there !== false) return null;
+    return h('span', { class: 'badge registry-badge', dataset: { present: 'false' },
+      title: `Named for ${host}; ${host} doesn't have this tag yet` }, 'not pushed yet');
+  };
+
+  // A name as the row shows it: the registry and owner (dimmed, cut first), the last path part and the
+  // tag (kept whole), so rows that share a long prefix can still be told apart.
+  const nameParts = (image) => {
+    const slash = image.repository.lastIndexOf('/');
+    const parts = slash >= 0 ? [['prefix', image.repository.slice(0, slash + 1)]] : [];
+    return [...parts, ['repo', image.repository.slice(slash + 1)], ['tag', `:${image.tag}`]];
   };
 
   const row = (image) => {
@@ -323,9 +416,9 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
     },
     h('div', { class: 'image-name', title: image.reference || image.id },
       h('span', { class: 'ref' }, image.reference
-        ? [h('span', { class: 'repo' }, image.repository), h('span', { class: 'tag' }, `:${image.tag}`)]
+        ? nameParts(image).map(([part, text]) => h('span', { class: part }, text))
         : h('span', { class: 'repo muted' }, image.repository === '<none>' ? 'untagged' : `${image.repository} (untagged)`)),
-      image.on_registry && h('span', { class: 'badge ok', title: 'This image already has a name on the registry' }, 'on registry'),
+      image.for_registry && registryBadge(image),
       image.translation && h('span', { class: 'badge warn', title: image.translation.explanation }, 'old registry name')),
     h('span', { class: 'image-id mono' }, image.short_id),
     h('span', { class: 'image-size' }, humanSize(image.size)),
@@ -417,8 +510,14 @@ export function render(root, { images, refreshEngine, watchImages, invoke, show 
 
   draw();
   const unsubscribe = images.subscribe(draw);
+  // A push that ends changes what the registry has: its target is asked again.
+  const stopRegistry = pushes.subscribe((_, job) => {
+    if (job && !job.historic && job.state === 'done') { askedAt.delete(job.request.target); askRegistry(); }
+  });
   return () => {
     unsubscribe();
+    stopRegistry();
+    for (const stop of following) stop();
     document.removeEventListener('pointermove', moveDrag);
     document.removeEventListener('pointerup', endDrag);
     document.getElementById('drag-ghost')?.remove();

@@ -10,8 +10,10 @@ export const title = 'Packages';
 const WATCH_LIMIT_MS = 10 * 60 * 1000;
 
 const seconds = (text) => (text ? Date.parse(text) / 1000 : 0);
+// A tag as a pill, written as a reference writes it (`:2`), so a numeric tag isn't read as a count.
+const tagPill = (tag) => h('span', { class: 'badge tag-pill', title: `tag ${tag}` }, `:${tag}`);
 
-export function render(root, { invoke, show, account }) {
+export function render(root, { invoke, show, account, pushes }) {
   const ui = { owners: null, org: '', packages: [], selected: null, registry: '', watch: null };
   // Deleting needs delete:packages: without it the delete buttons say so and offer a replacement token.
   // (Unknown while the account is being checked: then GitHub's own refusal says it.)
@@ -20,7 +22,7 @@ export function render(root, { invoke, show, account }) {
     const replace = h('button', { class: 'ghost small', type: 'button', id: 'replace-token-delete' }, 'Create a replacement token with delete:packages');
     replace.addEventListener('click', () => invoke('open_new_token_page', { includeDelete: true })
       .then((url) => { replace.replaceWith(h('span', { class: 'muted' }, `Opened ${url}. Save the new token in Account.`)); })
-      .catch(() => {}));
+      .catch((error) => { replace.replaceWith(errorView(error)); }));
     return h('p', { class: 'note', id: 'delete-needs-scope' }, 'Deleting needs a token with delete:packages; this one lacks it. ', replace);
   };
 
@@ -64,7 +66,7 @@ export function render(root, { invoke, show, account }) {
       return;
     }
     list.replaceChildren(...ui.packages.map((p) => {
-      const row = h('div', { class: 'package-row', role: 'listitem', tabindex: '0', dataset: { name: p.name, visibility: p.visibility },
+      const row = h('div', { class: 'package-row', role: 'listitem', tabindex: '0', dataset: { name: p.name, visibility: p.visibility, versions: String(p.version_count) },
         'aria-label': `${p.name}, ${p.visibility}, ${p.version_count} versions` },
       h('span', { class: 'package-name' }, p.name), badge(p.visibility),
       h('span', { class: 'muted package-repo' }, p.repository ? p.repository.full_name : 'no repository'),
@@ -94,6 +96,8 @@ export function render(root, { invoke, show, account }) {
       if (ui.selected) {
         const current = ui.packages.find((p) => p.name === ui.selected.name);
         if (current) setVisibility(current.visibility);
+        // GitHub counts another number of versions than the detail shows: the detail loads again.
+        if (current && ui.versions && current.version_count !== ui.versions.length) redrawVersions();
       }
     } catch (error) {
       say(error);
@@ -104,6 +108,7 @@ export function render(root, { invoke, show, account }) {
 
   // The detail of one package: visibility (switch, verify, proof) and versions.
   let setVisibility = () => {};
+  let redrawVersions = () => {};
   const open = async (name) => {
     stopWatch();
     const pkg = ui.packages.find((p) => p.name === name);
@@ -148,6 +153,8 @@ export function render(root, { invoke, show, account }) {
             ? `✗ GitHub says public, but an anonymous pull of ${result.reference} was refused (the change may still be on its way).`
             : `✗ GitHub says ${pkg.visibility}, but an anonymous pull of ${result.reference} was served.`;
         }
+        // Said each time, so a Verify that finds the same as before still shows it ran.
+        proof.append(h('span', { class: 'muted proof-at' }, ` Checked at ${new Date().toLocaleTimeString()}.`));
       } catch (error) {
         proof.dataset.result = 'error';
         proof.replaceChildren(errorView(error));
@@ -214,15 +221,20 @@ export function render(root, { invoke, show, account }) {
     const confirmDelete = (version) => confirmDialog(version
       ? {
         title: 'Delete a version', button: 'Delete this version',
-        what: `${reference}@${version.name}${version.metadata.container.tags.length ? ` (tags ${version.metadata.container.tags.join(', ')})` : ' (untagged)'}`,
+        what: `${reference}@${version.name}`,
+        detail: version.metadata.container.tags.length
+          ? `Tagged ${version.metadata.container.tags.map((t) => `:${t}`).join(', ')}`
+          : 'Untagged',
       }
       : { title: 'Delete the package', button: 'Delete the package', what: `${reference} and all its versions` });
-    const confirmDialog = ({ title: heading, button, what }) => new Promise((resolve) => {
+    const confirmDialog = ({ title: heading, button, what, detail: said }) => new Promise((resolve) => {
       const yes = h('button', { class: 'primary danger', type: 'button', id: 'delete-confirm' }, button);
       const no = h('button', { class: 'ghost', type: 'button', id: 'delete-cancel' }, 'Cancel');
       const dialog = h('dialog', { id: 'delete-dialog', 'aria-labelledby': 'delete-title' },
         h('h2', { id: 'delete-title' }, heading),
-        h('p', {}, 'This deletes ', h('code', {}, what), '. Pulls of it stop working; GitHub can restore it for 30 days.'),
+        h('p', {}, 'This deletes:'), h('code', { class: 'delete-what' }, what),
+        said && h('p', { class: 'muted', id: 'delete-tags' }, said),
+        h('p', {}, 'Pulls of it stop working; GitHub can restore it for 30 days.'),
         h('div', { class: 'actions' }, yes, no));
       document.body.append(dialog);
       let answer = false;
@@ -255,16 +267,18 @@ export function render(root, { invoke, show, account }) {
       deleted.dataset.rows = String(gone.length);
       deleted.replaceChildren(...(gone.length ? [h('h3', {}, 'Recently deleted')] : []), ...gone.map((version) => {
         const restore = h('button', { class: 'ghost small version-restore', type: 'button' }, 'Restore');
+        const tags = version.metadata.container.tags;
         restore.addEventListener('click', async () => {
           restore.disabled = true;
           const error = await changeVersion('package_restore_version', version);
           if (error) restore.replaceWith(errorView(error));
+          else say(`Restored ${tags.length ? tags.map((t) => `:${t}`).join(' ') : version.name.slice(0, 19)} of ${pkg.name}.`);
         });
-        const tags = version.metadata.container.tags;
         return h('div', { class: 'version-row deleted', dataset: { id: String(version.id), tags: tags.join(',') } },
           h('span', { class: 'mono' }, version.name.slice(0, 19)),
-          h('span', { class: 'version-tags' }, tags.length ? tags.join(', ') : 'untagged'),
-          h('span', { class: 'muted' }, 'deleted'), h('span'), restore);
+          h('span', { class: 'version-tags' }, tags.length ? tags.map(tagPill) : h('span', { class: 'muted' }, 'untagged')),
+          h('span', { class: 'muted version-deleted-at' }, version.deleted_at ? `deleted ${relativeTime(seconds(version.deleted_at))}` : 'deleted'),
+          h('span'), restore);
       }));
     };
 
@@ -296,6 +310,7 @@ export function render(root, { invoke, show, account }) {
     });
 
     const drawVersions = async () => {
+      redrawVersions = drawVersions;
       try {
         ui.versions = await invoke('package_versions', { org: ui.org || null, name: pkg.name });
       } catch (error) {
@@ -304,6 +319,12 @@ export function render(root, { invoke, show, account }) {
       }
       drawDeleted();
       versions.dataset.rows = String(ui.versions.length);
+      // The list and the detail agree: the detail's fresh count is the row's too.
+      const listed = ui.packages.find((p) => p.name === pkg.name);
+      if (listed && listed.version_count !== ui.versions.length) {
+        listed.version_count = ui.versions.length;
+        drawList();
+      }
       versions.replaceChildren(...ui.versions.map((version) => {
         const tags = version.metadata.container.tags;
         const pull = `docker pull ${ui.registry}/${ownerLogin().toLowerCase()}/${pkg.name}${tags.length ? `:${tags[0]}` : `@${version.name}`}`;
@@ -321,9 +342,9 @@ export function render(root, { invoke, show, account }) {
         });
         return h('div', { class: 'version-row', role: 'listitem', dataset: { id: String(version.id), tags: tags.join(',') } },
           h('span', { class: 'mono' }, version.name.slice(0, 19)),
-          h('span', { class: 'version-tags' }, tags.length ? tags.map((t) => h('span', { class: 'badge' }, t)) : h('span', { class: 'muted' }, 'untagged')),
+          h('span', { class: 'version-tags' }, tags.length ? tags.map(tagPill) : h('span', { class: 'muted' }, 'untagged')),
           h('span', { class: 'muted' }, version.created_at ? relativeTime(seconds(version.created_at)) : ''),
-          h('code', { class: 'version-pull' }, pull), h('span', { class: 'version-actions' }, copy, remove), result);
+          h('code', { class: 'version-pull', title: pull }, pull), h('span', { class: 'version-actions' }, copy, remove), result);
       }));
     };
 
@@ -368,7 +389,8 @@ export function render(root, { invoke, show, account }) {
       h('p', { class: 'muted small-print' }, 'New packages start private. An organization can set a default; linking a repository before the first push gives the package that repository’s access, not its visibility.'),
       h('p', { class: 'muted small-print', id: 'actions-access' }, 'Pushing from a repository’s GitHub Actions? A package first pushed from here must grant that repository access under “Manage Actions access” on its ',
         h('button', { class: 'link', type: 'button', id: 'actions-access-settings',
-          onclick: () => invoke('open_package_settings', { org: ui.org || null, owner: ownerLogin(), name: pkg.name }).catch(() => {}) }, 'settings page'), '.'),
+          onclick: (event) => invoke('open_package_settings', { org: ui.org || null, owner: ownerLogin(), name: pkg.name })
+            .catch((error) => event.target.closest('p').after(errorView(error))) }, 'settings page'), '.'),
       h('h3', {}, 'Versions'), versions, deleted,
       ...(canDelete() ? [] : [needsDeleteScope()]),
       h('div', { class: 'row package-danger' }, deletePackage));
@@ -400,5 +422,9 @@ export function render(root, { invoke, show, account }) {
 
   if (account.state === 'none') notSignedIn();
   else start();
-  return () => stopWatch();
+  // A push that ends while the view is open may have made or changed a package: list again.
+  const stopFollowing = pushes.subscribe((_, job) => {
+    if (job && !job.historic && job.state === 'done' && ui.owners) load();
+  });
+  return () => { stopWatch(); stopFollowing(); };
 }

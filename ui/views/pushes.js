@@ -69,7 +69,8 @@ export function render(root, { pushes, invoke, show }) {
     const node = h('article', { class: 'card push-card', role: 'listitem', dataset: { id: String(job.id), target: job.request.target } },
       h('header', { class: 'push-head' },
         h('strong', { class: 'push-target mono' }, job.request.target), badge),
-      h('p', { class: 'push-source muted' }, sourceText(job.request)),
+      h('p', { class: 'push-source muted' }, sourceText(job.request),
+        job.historic ? ` · ${new Date(job.finished_at).toLocaleString()}` : ''),
       h('div', { class: 'push-total' }, bar, numbers),
       layers, outcome,
       h('div', { class: 'push-actions' }, cancel, retry));
@@ -121,16 +122,20 @@ export function render(root, { pushes, invoke, show }) {
       parts.bar.dataset.unreported = 'true';
       parts.numbers.textContent = state === 'done' ? 'Pushed by the engine' : 'The engine is pushing; it reports no progress until it is done';
     } else if (progress) {
-      parts.bar.max = Math.max(progress.total, 1);
-      parts.bar.value = progress.bytes;
+      // The total bar never moves back (a source that finds layers as it goes grows its total).
+      parts.fraction = Math.max(parts.fraction || 0, progress.total ? progress.bytes / progress.total : 0);
+      parts.bar.max = 1000;
+      parts.bar.value = Math.round(parts.fraction * 1000);
       parts.bar.dataset.bytes = String(progress.bytes);
+      parts.bar.dataset.total = String(progress.total);
       delete parts.bar.dataset.unreported;
       const speed = progress.bytes_per_second ? ` · ${humanSize(progress.bytes_per_second)}/s` : '';
       const eta = progress.eta_seconds != null && state === 'running' ? ` · ${duration(progress.eta_seconds)} left` : '';
       const nothingToSend = state === 'done' && progress.total === 0 && progress.layers.length > 0;
-      if (nothingToSend) parts.bar.value = parts.bar.max;
+      if (nothingToSend || state === 'done') parts.bar.value = parts.bar.max;
       parts.numbers.textContent = nothingToSend ? 'Every layer was there already'
-        : `${humanSize(progress.bytes)} of ${humanSize(progress.total)}${speed}${eta}`;
+        : progress.phase && progress.bytes === 0 ? progress.phase
+          : `${humanSize(progress.bytes)} of ${humanSize(progress.total)}${speed}${eta}`;
       for (const layer of progress.layers) layerRow(parts, layer);
     } else if (state === 'queued') {
       parts.numbers.textContent = 'Waiting for a free slot (two pushes run at once)';
@@ -138,7 +143,8 @@ export function render(root, { pushes, invoke, show }) {
     const running = ['queued', 'running', 'retrying', 'cancelling'].includes(state);
     parts.cancel.hidden = !running;
     parts.cancel.disabled = state === 'cancelling';
-    parts.retry.hidden = !['failed', 'cancelled'].includes(state);
+    parts.retry.hidden = job.historic || !['failed', 'cancelled'].includes(state);
+    parts.node.dataset.historic = String(Boolean(job.historic));
     if (parts.finished === state && !running) return;
     parts.finished = running ? null : state;
     if (state === 'done') {
@@ -154,11 +160,14 @@ export function render(root, { pushes, invoke, show }) {
         }
       });
       const open = h('button', { class: 'ghost small open-package', type: 'button' }, 'Open on GitHub');
-      open.addEventListener('click', () => invoke('open_package_page', { id: job.id }).catch(() => {}));
+      const opened = h('div', { class: 'open-outcome', role: 'status' });
+      open.addEventListener('click', () => invoke('open_package_page', { id: job.id })
+        .then((url) => opened.replaceChildren(h('p', { class: 'muted' }, `Opened ${url}.`)))
+        .catch((error) => opened.replaceChildren(errorView(error))));
       parts.outcome.className = 'push-outcome result ok';
       parts.outcome.replaceChildren(
         h('p', { class: 'push-digest mono' }, `${job.pushed.digest} · ${humanSize(job.pushed.size)} manifest`),
-        h('div', { class: 'pull' }, command, copy, open));
+        h('div', { class: 'pull' }, command, copy, job.historic ? null : open), opened);
     } else if (state === 'failed') {
       parts.outcome.className = 'push-outcome';
       parts.outcome.replaceChildren(errorView(job.error));

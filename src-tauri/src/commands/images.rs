@@ -72,6 +72,21 @@ pub fn tag_check(state: State<'_, AppState>, target: String) -> Result<TargetChe
     Ok(reference::check_target(&target, &state.config()?.registry))
 }
 
+/// Which of `references` (names for the registry) the registry has: the "on registry" badge. At most
+/// 50 at once (the rows on screen); `null` where it couldn't be asked (not signed in, another namespace).
+#[tauri::command]
+pub async fn registry_tags_present(
+    state: State<'_, AppState>,
+    references: Vec<String>,
+) -> Result<Vec<Option<bool>>, Error> {
+    let config = state.config()?;
+    let Ok(credentials) = token::push_credentials(config).await else {
+        return Ok(vec![None; references.len()]);
+    };
+    let asked: Vec<String> = references.into_iter().take(50).collect();
+    Ok(ghcr::registry::tags_present(config, credentials, &asked).await)
+}
+
 /// Tags the local image `source` as `target` (checked again here); returns the full new name.
 #[tauri::command]
 pub async fn image_tag(

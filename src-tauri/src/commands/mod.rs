@@ -23,6 +23,7 @@ fn open_in_browser<R: Runtime>(app: &AppHandle<R>, url: String) -> Result<String
             "Couldn't open your browser",
             format!("Open this address yourself: {url}"),
         )
+        .with_url(url.clone())
     })?;
     Ok(url)
 }

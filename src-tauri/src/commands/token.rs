@@ -16,9 +16,16 @@ pub async fn token_check(state: State<'_, AppState>, token: Secret) -> Result<To
     token::check(state.config()?, &secret).await
 }
 
+/// Keeps a pasted token; the account in use stays in use (the page offers to switch).
 #[tauri::command]
 pub async fn token_save(state: State<'_, AppState>, token: Secret) -> Result<Account, Error> {
-    token::save(state.config()?, token::from_pasted(token.expose())?).await
+    let secret = token::from_pasted(token.expose())?;
+    token::save_as(
+        state.config()?,
+        secret,
+        token::store::Activation::IfNoneActive,
+    )
+    .await
 }
 
 #[tauri::command]

@@ -125,6 +125,25 @@ pub async fn push_direct(
         },
     };
     let _cancel_on_drop = CancelOnDrop(work.clone());
+    // The total is known before the first byte where the bytes counted are the ones the source says:
+    // an engine's uncompressed layer tars (not the containerd store's stored blobs), a plain .tar.
+    let planned = match (&source, &engine_layers) {
+        (DirectSource::Engine { .. }, Some(layers)) => Some(layers.size),
+        (DirectSource::Archive(path), _) if is_plain_tar(path) => {
+            std::fs::metadata(path).ok().map(|m| m.len())
+        }
+        _ => None,
+    };
+    work.with_progress(|p, _| {
+        if let Some(total) = planned {
+            p.plan(total);
+        }
+        p.set_phase(match &source {
+            DirectSource::Engine { .. } => "Checking what the registry has…",
+            DirectSource::Archive(_) => "Reading the archive…",
+        });
+    });
+    report(&work.snapshot());
 
     let mut archive = None;
     let (mut reader, read_error, mut plan, engine) = match source {
@@ -144,10 +163,13 @@ pub async fn push_direct(
                         work.push_from_cache(&config_bytes, &layers.diff_ids),
                     )
                     .await?;
+                    work.with_progress(|p, _| p.finish());
                     report(&work.snapshot());
                     return Ok(pushed);
                 }
             }
+            work.with_progress(|p, _| p.set_phase("Reading the image from the engine…"));
+            report(&work.snapshot());
             let export = or_cancelled(cancel, &what, engine.export(&image)).await?;
             let endpoint = export.endpoint().to_string();
             let read_error: ReadError =
@@ -189,6 +211,9 @@ pub async fn push_direct(
             }
         };
         work.cache().save();
+        if matches!(outcome, Ok(Ok(_))) {
+            work.with_progress(|p, _| p.finish());
+        }
         report(&work.snapshot());
         // Uploads the pass left behind (a layer whose compression ended before another's failure)
         // end with it: a second pass must not wait on the first's refused uploads.
@@ -471,4 +496,12 @@ fn failed(message: &str) -> Error {
         message.to_string(),
         "Push again: layers already uploaded are skipped.",
     )
+}
+
+/// A `.tar` file (not gzipped): its size is about the bytes a push reads from it.
+fn is_plain_tar(path: &std::path::Path) -> bool {
+    path.is_file()
+        && path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("tar"))
 }

@@ -1,6 +1,8 @@
 //! Takes the README's screenshots (docs/*.png) of the real window against the demo world: run by
 //! scripts/readme-screenshots.sh, which empties the stack's engine and loads the demo's sample images.
-use ghcr_webdriver_tests::{click, drag, settle, stack, target_dir, wait_for_within, App, Locator};
+use ghcr_webdriver_tests::{
+    click, confirm_push_dialog, drag, settle, stack, target_dir, wait_for_within, App, Locator,
+};
 use std::time::Duration;
 
 const DEMO_TOKEN: &str = "ghp_DemoTokenForGhcrDesktopOffline0000a1";
@@ -57,9 +59,7 @@ async fn shot(name: &str, theme: &str, steps: &'static str) {
                     let zone = wait_for_within(&client, ".drop-zone[data-owner='octo-cat']", Duration::from_secs(20))
                         .await?;
                     drag(&client, &row, &zone).await?;
-                    wait_for_within(&client, "#push-dialog #push-confirm:enabled", Duration::from_secs(20))
-                        .await?;
-                    click(&client, "#push-confirm").await?;
+                    confirm_push_dialog(&client).await?;
                     wait_for_within(&client, "#show-pushes", Duration::from_secs(20))
                         .await?;
                 }

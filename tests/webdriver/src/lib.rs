@@ -257,6 +257,52 @@ pub async fn text_of(client: &Client, css: &str) -> Result<String, fantoccini::e
     wait_for(client, css).await?.text().await
 }
 
+/// The whole text content of the element `css` once the page has it — also where WebDriver's
+/// rendered text gives nothing (an element cut with an ellipsis).
+pub async fn content_of(client: &Client, css: &str) -> Result<String, fantoccini::error::CmdError> {
+    wait_for(client, css).await?;
+    let text = client
+        .execute(
+            "return document.querySelector(arguments[0]).textContent;",
+            vec![css.into()],
+        )
+        .await?;
+    Ok(text.as_str().unwrap_or_default().to_string())
+}
+
+/// The text content of `css` once it contains `expected` (within `PATIENCE`); what it said last if it
+/// never did (the caller's assertion then shows it).
+pub async fn text_once_it_says(
+    client: &Client,
+    css: &str,
+    expected: &str,
+) -> Result<String, fantoccini::error::CmdError> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let text = content_of(client, css).await?;
+        if text.contains(expected) || Instant::now() > deadline {
+            return Ok(text);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Confirms the push dialog a drop (or an owner button) opens, as a person would: once its name is
+/// checked, Enter; then waits until it has closed.
+pub async fn confirm_push_dialog(client: &Client) -> Result<(), fantoccini::error::CmdError> {
+    wait_for(client, "#push-dialog #push-confirm:enabled").await?;
+    client
+        .find(Locator::Id("push-name"))
+        .await?
+        .send_keys(&Key::Enter.to_string())
+        .await?;
+    let deadline = Instant::now() + PATIENCE;
+    while client.find(Locator::Id("push-dialog")).await.is_ok() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
 /// The attribute `name` of the element `css` (which the page has now), if it is set.
 pub async fn attr_of(
     client: &Client,

@@ -5,7 +5,8 @@
 
 use ghcr_webdriver_tests::{
     attr_of, click, emulator_admin, ensure, ensure_says, files_containing, own_web_url, stack,
-    target_dir, text_of, user_with_token, wait_for, App, Client, Element, Locator, PATIENCE,
+    target_dir, text_of, text_once_it_says, user_with_token, wait_for, App, Client, Element,
+    Locator, PATIENCE,
 };
 use std::time::Duration;
 
@@ -270,6 +271,70 @@ async fn a_token_revoked_while_the_app_runs_flips_the_status_bar_to_no_longer_va
                 &format!("the status bar of {login}"),
                 &text,
                 "Token no longer valid",
+            )?;
+            // Account marks it and offers the replacement.
+            let card = wait_for(&client, "#token-invalid").await?.text().await?;
+            ensure_says("the Account card", &card, "no longer works")?;
+            wait_for(&client, "#token-invalid #replace-token")
+                .await
+                .map(|_| ())?;
+            Ok(())
+        })
+        .await;
+}
+
+/// Saving a second account's token keeps the account in use — switching is its own step, offered
+/// right there — and the saved accounts mark the active one (before, a save silently switched).
+/// With no token at all, Account opens on a short welcome leading to the token step.
+#[tokio::test]
+async fn saving_a_second_token_keeps_the_account_in_use_until_switching_explicitly() {
+    let (first, first_token) = user_with_token("first", &[], "classic", &["write:packages"]).await;
+    let (second, second_token) =
+        user_with_token("second", &[], "classic", &["write:packages"]).await;
+    let env = world_env(&own_web_url());
+    App::launch("account-switch", &as_refs(&env))
+        .await
+        .check(|client| async move {
+            open_account(&client).await?;
+            let welcome = wait_for(&client, "#welcome").await?.text().await?;
+            ensure_says("the first start", &welcome, "Welcome to GHCR Desktop")?;
+            wait_for(&client, "#welcome #welcome-start").await?;
+            for (token, saved) in [
+                (&first_token, "#saved"),
+                (&second_token, "#saved #use-saved"),
+            ] {
+                paste(&client, token).await?;
+                wait_for(&client, "#push-check[data-ok='yes']").await?;
+                click(&client, "#save-token:enabled").await?;
+                wait_for(&client, saved).await?;
+            }
+            let said = text_of(&client, "#saved").await?;
+            ensure_says(
+                "the second save",
+                &said,
+                &format!("{first} is still in use"),
+            )?;
+            wait_for(
+                &client,
+                &format!("#accounts li[data-login='{first}'][data-active='true']"),
+            )
+            .await?;
+            let status = text_of(&client, "#account-status[data-state='ok']").await?;
+            ensure(
+                status.contains(&first),
+                format!("still {first}: {status:?}"),
+            )?;
+            click(&client, "#use-saved").await?;
+            wait_for(
+                &client,
+                &format!("#accounts li[data-login='{second}'][data-active='true']"),
+            )
+            .await?;
+            let status =
+                text_once_it_says(&client, "#account-status[data-state='ok']", &second).await?;
+            ensure(
+                status.contains(&second),
+                format!("now {second}: {status:?}"),
             )
         })
         .await;
@@ -315,7 +380,8 @@ async fn browser_sign_in_shows_the_code_and_saves_the_token_once_approved() {
                 .await?;
             ensure(approve.status() == 204, "the emulator took the approval")?;
             wait_for(&client, "#device-saved").await?;
-            let status = text_of(&client, "#account-status[data-state='ok']").await?;
+            let status =
+                text_once_it_says(&client, "#account-status[data-state='ok']", &login).await?;
             ensure(
                 status.contains(&login),
                 format!("status bar says {status:?}"),

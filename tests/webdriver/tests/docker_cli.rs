@@ -81,3 +81,45 @@ async fn a_plaintext_token_is_pointed_out_and_moved_to_the_keyring_from_the_acco
         .envs(env.iter().copied())
         .output();
 }
+
+/// Docker can't run a helper that isn't on PATH: "Set up" is disabled and the card says where the
+/// helper is and what to do, once (before, Set up stayed enabled and failed, repeating the advice).
+#[tokio::test]
+async fn without_the_helper_on_path_set_up_is_disabled_and_the_card_says_why_once() {
+    let (_, token) = user_with_token("Wd-NoHelper", &[], "classic", &["write:packages"]).await;
+    let home = tempfile::tempdir().unwrap();
+    let docker_config = home.path().join("docker");
+    std::fs::create_dir_all(&docker_config).unwrap();
+    std::fs::write(docker_config.join("config.json"), "{}").unwrap();
+    let env = [
+        ("HOME", home.path().display().to_string()),
+        ("DOCKER_CONFIG", docker_config.display().to_string()),
+        ("PATH", "/usr/local/bin:/usr/bin:/bin".to_string()),
+        ("DOCKER_HOST", stack("DOCKER_HOST")),
+        ("GHCR_API_URL", stack("GHCR_TEST_EMULATOR")),
+        ("GHCR_WEB_URL", stack("GHCR_TEST_EMULATOR")),
+        ("GHCR_REGISTRY", stack("GHCR_TEST_REGISTRY_TOKEN")),
+        ("GHCR_TOKEN", token),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    App::launch("docker-cli-no-helper", &env)
+        .await
+        .check(|client| async move {
+            click(&client, ".nav[data-view='account']").await?;
+            let setup = wait_for(&client, "#docker-cli-setup").await?;
+            ensure(
+                setup.attr("disabled").await?.is_some(),
+                "Set up is disabled while the helper is not on PATH",
+            )?;
+            let card = wait_for(&client, "#docker-cli").await?.text().await?;
+            ensure(
+                card.matches("not on PATH").count() == 1,
+                format!("said once: {card}"),
+            )?;
+            ensure(
+                card.contains("add that folder to PATH"),
+                format!("what to do: {card}"),
+            )
+        })
+        .await;
+}

@@ -3,8 +3,9 @@
 //! uppercase name, offers the fix and creates the tag; a `docker tag` from outside appears by itself.
 
 use ghcr_webdriver_tests::{
-    click, docker, ensure, env_refs, import_image, signed_in_env, stack, text_of, unique,
-    user_with_token, wait_for, wait_for_within, App, Client, Locator, PATIENCE,
+    click, confirm_push_dialog, content_of, docker, ensure, env_refs, import_image, signed_in_env,
+    stack, text_of, unique, user_with_token, wait_for, wait_for_within, App, Client, Locator,
+    PATIENCE,
 };
 use std::time::Duration;
 
@@ -167,12 +168,15 @@ async fn tag_for_github_with_an_uppercase_name_shows_the_fix_and_creates_the_tag
             let inspected = docker(&["image", "inspect", "--format", "{{.Id}}", &fixed]);
             ensure(inspected == id, format!("{fixed} is {inspected}, not {id}"))?;
             wait_for_row(&client, &fixed).await?;
-            let badge = text_of(
+            // Named for the registry, not pushed: the badge says so ("on registry" is for a push).
+            let badge = content_of(
                 &client,
-                &format!(".image-row[data-reference='{name}:src'] .badge.ok"),
+                &format!(
+                    ".image-row[data-reference='{fixed}'] .registry-badge[data-present='false']"
+                ),
             )
             .await?;
-            ensure(badge == "on registry", format!("badge {badge:?}"))
+            ensure(badge == "not pushed yet", format!("badge {badge:?}"))
         })
         .await;
 }
@@ -201,6 +205,239 @@ async fn a_docker_tag_from_outside_makes_a_new_row_appear() {
             )
             .await?;
             Ok(())
+        })
+        .await;
+}
+
+/// A click selects a row and it stays marked once focus moves on; the owner buttons say what they
+/// will push ("Push NAME:TAG to OWNER") — before, the row that last had focus was pushed unmarked.
+#[tokio::test]
+async fn the_selected_row_stays_marked_and_the_owner_buttons_say_what_they_push() {
+    let (login, token) = user_with_token("Wd-Select", &[], "classic", &["write:packages"]).await;
+    let name = unique("wd-select");
+    let image = format!("{name}:1.0");
+    import_image(&image);
+    let env = signed_in_env(&token);
+    App::launch("images-selection", &env_refs(&env))
+        .await
+        .check(|client| async move {
+            filter(&client, &name).await?;
+            wait_for_row(&client, &image).await?;
+            click(
+                &client,
+                &format!(".image-row[data-reference='{image}'] .image-size"),
+            )
+            .await?;
+            // Focus leaves the list: the selection stays, and says so.
+            click(&client, "#image-filter").await?;
+            let row = wait_for(
+                &client,
+                &format!(".image-row.selected[data-reference='{image}']"),
+            )
+            .await?;
+            ensure(
+                row.attr("aria-selected").await?.as_deref() == Some("true"),
+                "the selected row says so to assistive technology",
+            )?;
+            let owner = login.to_lowercase();
+            let zone = content_of(&client, &format!(".drop-zone[data-owner='{owner}']")).await?;
+            ensure(
+                zone.contains(&format!("Push {name}:1.0 to {login}")),
+                format!("the owner button says what it pushes: {zone:?}"),
+            )
+        })
+        .await;
+}
+
+/// Rows that share a long registry/owner prefix stay tellable apart: the prefix is dimmed and cut
+/// first, the last path part and the tag show whole, and the full name is the row's tooltip and
+/// accessible name (before, "127.0.0.1:56907/octo-cat/…" on every row).
+#[tokio::test]
+async fn rows_sharing_a_long_prefix_show_the_name_and_tag_whole() {
+    let owner = format!("{}-an-owner-with-a-rather-long-name", unique("wd-prefix"));
+    let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
+    let prefix = format!("{registry}/{owner}/team/services/backend");
+    import_image(&format!("{owner}-base:1"));
+    for part in ["alpha", "beta"] {
+        docker(&[
+            "tag",
+            &format!("{owner}-base:1"),
+            &format!("{prefix}/{part}:2026.11.30"),
+        ]);
+    }
+    let docker_host = stack("DOCKER_HOST");
+    App::launch("images-long-names", &[("DOCKER_HOST", &docker_host)])
+        .await
+        .check(|client| async move {
+            filter(&client, &owner).await?;
+            for part in ["alpha", "beta"] {
+                let reference = format!("{prefix}/{part}:2026.11.30");
+                wait_for_row(&client, &reference).await?;
+                let row = format!(".image-row[data-reference='{reference}']");
+                // The last part and the tag are not cut; the prefix is.
+                let cut: Vec<bool> = serde_json::from_value(
+                    client
+                        .execute(
+                            "const row = document.querySelector(arguments[0]);
+                             return ['.repo', '.tag', '.prefix'].map((part) => {
+                               const el = row.querySelector(part);
+                               const whole = el.cloneNode(true);
+                               whole.style.cssText = 'position:absolute;visibility:hidden;max-width:none;flex:none';
+                               el.parentNode.append(whole);
+                               const cut = whole.getBoundingClientRect().width > el.getBoundingClientRect().width + 0.5;
+                               whole.remove();
+                               return cut; });",
+                            vec![row.clone().into()],
+                        )
+                        .await?,
+                )
+                .unwrap_or_default();
+                ensure(cut == [false, false, true], format!("{part}: cut (repo, tag, prefix) = {cut:?}"))?;
+                let element = client.find(Locator::Css(&row)).await?;
+                let label = element.attr("aria-label").await?.unwrap_or_default();
+                ensure(label.starts_with(&reference), format!("accessible name: {label}"))?;
+                let shown = content_of(&client, &format!("{row} .repo")).await?;
+                ensure(shown == part, format!("the last part shows: {shown:?}"))?;
+            }
+            Ok(())
+        })
+        .await;
+}
+
+/// The notice a drop leaves follows the push to its end ("✓ Pushed …"), instead of still saying
+/// "Pushing…" after the push ended.
+#[tokio::test]
+async fn the_push_notice_follows_the_job_to_its_end() {
+    let (login, token) = user_with_token("Wd-Notice", &[], "classic", &["write:packages"]).await;
+    let name = unique("wd-notice");
+    let image = format!("{name}:1");
+    import_image(&image);
+    let env = signed_in_env(&token);
+    App::launch("images-push-notice", &env_refs(&env))
+        .await
+        .check(|client| async move {
+            filter(&client, &name).await?;
+            wait_for_row(&client, &image).await?;
+            click(
+                &client,
+                &format!(".image-row[data-reference='{image}'] .image-size"),
+            )
+            .await?;
+            click(
+                &client,
+                &format!(".drop-zone[data-owner='{}']", login.to_lowercase()),
+            )
+            .await?;
+            confirm_push_dialog(&client).await?;
+            let notice = wait_for_within(
+                &client,
+                "#image-notice[data-state='done']",
+                Duration::from_secs(60),
+            )
+            .await?;
+            let said = notice.text().await?;
+            ensure(said.contains("✓ Pushed"), format!("the notice: {said:?}"))
+        })
+        .await;
+}
+
+/// The owners' row keeps its height before the owners load (the list below no longer jumps 14 px when
+/// they come), and in the dark theme an unchecked box looks unlike a checked one (WebKitGTK drew the
+/// unchecked box dark-filled, reading as checked).
+#[tokio::test]
+async fn the_owner_row_keeps_its_height_and_checkboxes_read_right_in_the_dark_theme() {
+    let (_, token) = user_with_token("Wd-Dark", &[], "classic", &["write:packages"]).await;
+    let env = signed_in_env(&token);
+    App::launch("images-dark-checkbox", &env_refs(&env))
+        .await
+        .check(|client| async move {
+            client
+                .execute("localStorage.setItem('theme', 'dark'); location.reload();", vec![])
+                .await?;
+            wait_for(&client, "#push-targets .drop-zone").await?;
+            let heights: Vec<f64> = serde_json::from_value(
+                client
+                    .execute(
+                        "const bar = document.getElementById('push-targets');
+                         return [parseFloat(getComputedStyle(bar).minHeight) || 0,
+                                 bar.querySelector('.drop-zone').getBoundingClientRect().height];",
+                        vec![],
+                    )
+                    .await?,
+            )
+            .unwrap_or_default();
+            ensure(
+                heights.len() == 2 && heights[0] >= heights[1],
+                format!("the row's reserved height covers an owner button: {heights:?}"),
+            )?;
+            let background = "return getComputedStyle(document.getElementById('show-untagged')).backgroundColor;";
+            let unchecked = client.execute(background, vec![]).await?;
+            click(&client, "#show-untagged").await?;
+            let checked = client.execute(background, vec![]).await?;
+            ensure(
+                unchecked != checked,
+                format!("unchecked {unchecked} and checked {checked} look different"),
+            )?;
+            let panel = client
+                .execute(
+                    "const probe = document.createElement('div'); probe.style.background = 'var(--panel)';
+                     document.body.append(probe); const c = getComputedStyle(probe).backgroundColor;
+                     probe.remove(); return c;",
+                    vec![],
+                )
+                .await?;
+            ensure(
+                unchecked == panel,
+                format!("an unchecked box is the panel's colour ({panel}), not filled: {unchecked}"),
+            )
+        })
+        .await;
+}
+
+/// "on registry" means the registry has the tag: an image only named for the registry reads "not
+/// pushed yet" (before, three rows carried the green badge while the registry held nothing), and after
+/// its push the badge turns "on registry".
+#[tokio::test]
+async fn on_registry_shows_only_once_the_registry_has_the_tag() {
+    let (login, token) =
+        user_with_token("Wd-OnRegistry", &[], "classic", &["write:packages"]).await;
+    let owner = login.to_lowercase();
+    let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
+    let name = unique("wd-present");
+    import_image(&format!("{name}:1"));
+    let named = format!("{registry}/{owner}/{name}:1");
+    docker(&["tag", &format!("{name}:1"), &named]);
+    let env = signed_in_env(&token);
+    App::launch("images-on-registry", &env_refs(&env))
+        .await
+        .check(|client| async move {
+            filter(&client, &name).await?;
+            let row = format!(".image-row[data-reference='{named}']");
+            let badge = wait_for(
+                &client,
+                &format!("{row} .registry-badge[data-present='false']"),
+            )
+            .await?;
+            let said = badge.text().await?;
+            ensure(
+                said == "not pushed yet",
+                format!("before the push: {said:?}"),
+            )?;
+            client
+                .find(Locator::Css(&format!("{row} .image-size")))
+                .await?
+                .click()
+                .await?;
+            click(&client, &format!(".drop-zone[data-owner='{owner}']")).await?;
+            confirm_push_dialog(&client).await?;
+            let badge = wait_for_within(
+                &client,
+                &format!("{row} .registry-badge[data-present='true']"),
+                Duration::from_secs(60),
+            )
+            .await?;
+            let said = badge.text().await?;
+            ensure(said == "on registry", format!("after the push: {said:?}"))
         })
         .await;
 }

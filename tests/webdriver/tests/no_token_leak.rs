@@ -6,8 +6,9 @@
 //! or the test output written so far.
 
 use ghcr_webdriver_tests::{
-    click, drag, emulator_admin, ensure, files_containing_except, import_image, open_view, stack,
-    target_dir, unique, user_with_token, wait_for, wait_for_within, App, Locator,
+    click, confirm_push_dialog, drag, emulator_admin, ensure, files_containing_except,
+    import_image, open_view, stack, target_dir, unique, user_with_token, wait_for, wait_for_within,
+    App, Locator,
 };
 use std::path::Path;
 use std::time::Duration;
@@ -118,8 +119,7 @@ async fn a_whole_session_from_token_to_logout_leaves_the_token_in_no_file_or_log
                 wait_for(&client, &format!(".image-row[data-reference='{tagged}']")).await?;
             let zone = wait_for(&client, &format!(".drop-zone[data-owner='{owner}']")).await?;
             drag(&client, &image, &zone).await?;
-            wait_for(&client, "#push-dialog #push-confirm:enabled").await?;
-            click(&client, "#push-confirm").await?;
+            confirm_push_dialog(&client).await?;
             open_view(&client, "pushes").await?;
             wait_for_within(
                 &client,

@@ -71,13 +71,17 @@ async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_an
                 }
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
-            let package = found.ok_or_else(|| format!("{name} never showed"))?;
+            found.ok_or_else(|| format!("{name} never showed"))?;
+            // Found afresh each time: the list is drawn again as GitHub's answers come.
             ensure(
-                package.attr("data-visibility").await?.as_deref() == Some("private"),
+                attr_of(&client, &row, "data-visibility").await?.as_deref() == Some("private"),
                 "a new package is private",
             )?;
-            package.click().await?;
+            click(&client, &row).await?;
             wait_for(&client, "#version-list[data-rows='2']").await?;
+            // A numeric tag reads as a tag, not a count.
+            let pill = text_of(&client, ".version-row[data-tags='2'] .tag-pill").await?;
+            ensure(pill == ":2", format!("the tag pill: {pill:?}"))?;
 
             // Flip: the app opens the settings page and watches; the change is made "there".
             click(&client, "#visibility-toggle").await?;
@@ -93,6 +97,7 @@ async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_an
             wait_for(&client, "#package-detail[data-visibility='public']").await?;
             let proof = text_of(&client, "#visibility-proof[data-result='ok']").await?;
             ensure_says("the proof", &proof, "Anyone can pull")?;
+            ensure_says("the proof", &proof, "Checked at")?;
             ensure(
                 attr_of(&client, &row, "data-visibility").await?.as_deref() == Some("public"),
                 "the list's badge turned public without a reload",
@@ -104,11 +109,28 @@ async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_an
             let named = dialog.text().await?;
             ensure(
                 named.contains(&format!("{registry_shown}/{owner}/{name}@sha256:"))
-                    && named.contains("tags 2"),
+                    && named.contains("Tagged :2"),
                 format!("the confirmation names what goes: {named}"),
             )?;
+            let overflows: bool = client
+                .execute(
+                    "const d = document.getElementById('delete-dialog'); return d.scrollWidth > d.clientWidth;",
+                    vec![],
+                )
+                .await?
+                .as_bool()
+                .unwrap_or(true);
+            ensure(!overflows, "the digest fits the dialog")?;
             click(&client, "#delete-confirm").await?;
             wait_for(&client, "#version-list[data-rows='1']").await?;
+            // The list agrees with the detail.
+            wait_for(&client, &format!("{row}[data-versions='1']")).await?;
+            let when = text_of(
+                &client,
+                "#deleted-versions .version-row[data-tags='2'] .version-deleted-at",
+            )
+            .await?;
+            ensure_says("the deleted version", &when, "deleted just now")?;
             ensure(
                 client
                     .find(Locator::Css("#version-list .version-row[data-tags='2']"))
@@ -124,6 +146,9 @@ async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_an
             )
             .await?;
             wait_for(&client, "#version-list[data-rows='2']").await?;
+            wait_for(&client, &format!("{row}[data-versions='2']")).await?;
+            let restored = text_of(&client, "#package-notice").await?;
+            ensure_says("the restore", &restored, "Restored :2")?;
 
             // Connect the package to the user's repository: ghcr.io reads the source label only at
             // creation, so the app hands off to the settings page and watches; the person connects it

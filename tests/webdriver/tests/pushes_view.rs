@@ -6,17 +6,21 @@
 
 use ghcr_test_support::registry_proxy::{Decision, RegistryProxy};
 use ghcr_webdriver_tests::{
-    drag, ensure, ensure_says, env_refs, layered_image, open_view, signed_in_env, stack, text_of,
-    unique, user_with_token, wait_for, wait_for_within, App, Client, Key, Locator,
+    confirm_push_dialog, drag, ensure, ensure_says, env_refs, layered_image, open_view,
+    signed_in_env, stack, text_of, unique, user_with_token, wait_for, wait_for_within, App, Client,
+    Key, Locator,
 };
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// Every layer bar of the card for `target`: layer id → (bytes, max), and the card's state.
+/// The card for `target` as shown: its state, every layer bar (layer id → (bytes, max)), and the
+/// total bar (value of max, bytes, total).
+type CardState = (String, HashMap<String, (u64, u64)>, (u64, u64, u64));
+
 async fn card_state(
     client: &Client,
     target: &str,
-) -> Result<Option<(String, HashMap<String, (u64, u64)>)>, fantoccini::error::CmdError> {
+) -> Result<Option<CardState>, fantoccini::error::CmdError> {
     let script = r#"
         const card = [...document.querySelectorAll('.push-card')].find((c) => c.dataset.target === arguments[0]);
         if (!card) return null;
@@ -25,7 +29,9 @@ async fn card_state(
             const bar = row.querySelector('progress');
             layers[row.dataset.layer] = [Number(bar.dataset.bytes || 0), Number(bar.max)];
         }
-        return [card.dataset.state, layers];
+        const total = card.querySelector('.total-bar');
+        return [card.dataset.state, layers,
+                [Number(total.value || 0), Number(total.dataset.bytes || 0), Number(total.dataset.total || 0)]];
     "#;
     let value = client.execute(script, vec![target.into()]).await?;
     Ok(serde_json::from_value(value).unwrap_or(None))
@@ -43,18 +49,8 @@ async fn drag_to_owner(
     let row = wait_for(client, &format!(".image-row[data-reference='{reference}']")).await?;
     let zone = wait_for(client, &format!(".drop-zone[data-owner='{owner}']")).await?;
     drag(client, &row, &zone).await?;
-    confirm_push(client).await?;
+    confirm_push_dialog(client).await?;
     wait_for(client, "#show-pushes").await.map(|_| ())
-}
-
-/// The push dialog a drop opens: its name checked, Enter pushes.
-async fn confirm_push(client: &Client) -> Result<(), fantoccini::error::CmdError> {
-    wait_for(client, "#push-dialog #push-confirm:enabled").await?;
-    client
-        .find(Locator::Id("push-name"))
-        .await?
-        .send_keys(&Key::Enter.to_string())
-        .await
 }
 
 #[tokio::test]
@@ -84,12 +80,14 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
             // Watch the bars until the push is done.
             let deadline = Instant::now() + Duration::from_secs(120);
             let mut seen: HashMap<String, Vec<u64>> = HashMap::new();
+            let mut totals: Vec<(u64, u64, u64)> = Vec::new();
             let (state, last) = loop {
                 ensure(Instant::now() < deadline, "the push did not finish in 2 minutes")?;
-                if let Some((state, layers)) = card_state(&client, &watched_target).await? {
+                if let Some((state, layers, total)) = card_state(&client, &watched_target).await? {
                     for (id, (bytes, _)) in &layers {
                         seen.entry(id.clone()).or_default().push(*bytes);
                     }
+                    totals.push(total);
                     if state == "done" || state == "failed" {
                         break (state, layers);
                     }
@@ -112,6 +110,24 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
                 bytes.iter().any(|b| *b > 0 && *b < max)
             });
             ensure(moving, format!("a bar was seen between empty and full: {seen:?}"))?;
+            // The total bar only moves forward; a direct push (the classic store's) knows its total
+            // before the first byte and keeps it.
+            ensure(
+                totals.windows(2).all(|w| w[0].0 <= w[1].0),
+                format!("the total bar only moves forward: {totals:?}"),
+            )?;
+            let direct = !matches!(
+                std::env::var("GHCR_TEST_ENGINE").as_deref(),
+                Ok("containerd") | Ok("podman")
+            );
+            let moving_totals: Vec<u64> =
+                totals.iter().filter(|t| t.1 > 0).map(|t| t.2).collect();
+            if direct {
+                ensure(
+                    moving_totals.windows(2).all(|w| w[0] == w[1]),
+                    format!("the total stays once bytes move: {moving_totals:?}"),
+                )?;
+            }
             let card = format!(".push-card[data-target='{watched_target}']");
             let pull = text_of(&client, &format!("{card} .pull-command")).await?;
             ensure(
@@ -152,7 +168,18 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
                 }
                 open_view(&client, "pushes").await?;
             }
-            ensure(found, "the package shows as a drop target in Images")?;
+            if !found {
+                open_view(&client, "images").await?;
+                tokio::time::sleep(Duration::from_millis(1500)).await;
+                let targets = client
+                    .execute_async(
+                        "const done = arguments[0]; window.__TAURI__.core.invoke('packages_list', { org: null })
+                           .then((p) => done(JSON.stringify(p).slice(0, 300)), (e) => done('error ' + JSON.stringify(e)));",
+                        vec![],
+                    )
+                    .await?;
+                ensure(false, format!("the package shows as a drop target in Images: {targets}"))?;
+            }
             let filter = client.find(Locator::Id("image-filter")).await?;
             filter.clear().await?;
             filter.send_keys(&again).await?;
@@ -160,7 +187,7 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
                 .await?;
             let target_zone = client.find(Locator::Css(&zone)).await?;
             drag(&client, &row, &target_zone).await?;
-            confirm_push(&client).await?;
+            confirm_push_dialog(&client).await?;
             open_view(&client, "pushes").await?;
             wait_for(&client, &format!(
                     ".push-card[data-target='{registry}/{owner}/{package}:again'][data-state='done']"
@@ -237,7 +264,7 @@ async fn a_drop_asks_for_the_name_and_the_repository_and_the_new_package_is_link
                 name.ends_with("site:1"),
                 format!("the proposed name: {name}"),
             )?;
-            confirm_push(&client).await?;
+            confirm_push_dialog(&client).await?;
             wait_for(&client, "#show-pushes").await?;
             open_view(&client, "pushes").await?;
             let target = format!("{registry}/{owner}/{name}");
@@ -338,6 +365,77 @@ async fn a_rate_limited_push_says_so_waits_and_completes_by_itself() {
             ensure(
                 reference.starts_with(&through_proxy),
                 format!("pushed {reference}"),
+            )
+        })
+        .await;
+}
+
+/// "Open on GitHub" with no browser to open says so in words and shows the address whole with Copy
+/// (before: nothing at all, elsewhere the opener's debug text); and finished pushes are still listed
+/// after a restart — as history, without Retry.
+#[tokio::test]
+async fn a_failed_browser_hand_off_shows_the_address_and_finished_pushes_survive_a_restart() {
+    let (login, token) = user_with_token("Wd-Handoff", &[], "classic", &["write:packages"]).await;
+    let owner = login.to_lowercase();
+    let image = format!("{}-handoff:1", unique("wd-handoff"));
+    layered_image(&image, &[1_000_000]);
+    let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
+    let target = format!("{registry}/{owner}/{image}");
+    let home = tempfile::tempdir().unwrap();
+    let mut env = signed_in_env(&token);
+    env.push(("HOME", home.path().display().to_string()));
+    let card = format!(".push-card[data-target='{target}'][data-state='done']");
+    let (first_card, first_image, first_owner) = (card.clone(), image.clone(), owner.clone());
+    App::launch("push-handoff", &env_refs(&env))
+        .await
+        .check(|client| async move {
+            drag_to_owner(&client, &first_image, &first_owner).await?;
+            open_view(&client, "pushes").await?;
+            wait_for_within(&client, &first_card, Duration::from_secs(60)).await?;
+            client
+                .find(Locator::Css(&format!("{first_card} .open-package")))
+                .await?
+                .click()
+                .await?;
+            let address = wait_for(&client, &format!("{first_card} .handoff-url"))
+                .await?
+                .text()
+                .await?;
+            ensure(
+                address.contains("/packages/container/package/"),
+                format!("the package page's address, whole: {address}"),
+            )?;
+            let said = client.find(Locator::Css(&first_card)).await?.text().await?;
+            ensure_says("the card", &said, "Couldn't open your browser")?;
+            ensure(
+                !said.contains("Launcher") && !said.contains("ExitStatus"),
+                format!("no debug text: {said}"),
+            )?;
+            wait_for(&client, &format!("{first_card} .handoff-copy"))
+                .await
+                .map(|_| ())?;
+            Ok(())
+        })
+        .await;
+    App::launch("push-history", &env_refs(&env))
+        .await
+        .check(|client| async move {
+            open_view(&client, "pushes").await?;
+            let historic = format!("{card}[data-historic='true']");
+            let found = wait_for(&client, &historic).await?;
+            let said = found.text().await?;
+            ensure_says(
+                "the remembered card",
+                &said,
+                &format!("docker pull {target}"),
+            )?;
+            ensure(
+                !client
+                    .find(Locator::Css(&format!("{historic} .push-retry")))
+                    .await?
+                    .is_displayed()
+                    .await?,
+                "no Retry for a push of an earlier session",
             )
         })
         .await;

@@ -267,3 +267,59 @@ async fn the_page_gets_only_its_own_commands_and_no_inline_script_runs() {
         })
         .await;
 }
+
+/// At the window's minimum size (760×480) every view is usable: no horizontal scrolling, a sidebar of
+/// icons, a one-line status bar, and the Images list taking the height (before: names under badges,
+/// 2½ rows, three views scrolling sideways). A screenshot of each view at 760×480 and at 1440×900 is
+/// saved to target/webdriver/ (scripts/readme-screenshots.sh copies them to docs/).
+#[tokio::test]
+async fn every_view_is_usable_at_the_minimum_window_size() {
+    let (_, token) =
+        ghcr_webdriver_tests::user_with_token("Wd-Small", &[], "classic", &["write:packages"])
+            .await;
+    ghcr_webdriver_tests::import_image(&format!("{}:1", ghcr_webdriver_tests::unique("wd-small")));
+    let env = ghcr_webdriver_tests::signed_in_env(&token);
+    App::launch("window-sizes", &ghcr_webdriver_tests::env_refs(&env))
+        .await
+        .check(|client| async move {
+            for (width, height) in [(760u32, 480u32), (1440, 900)] {
+                client.set_window_size(width, height).await?;
+                for view in ["account", "images", "pushes", "packages"] {
+                    ghcr_webdriver_tests::open_view(&client, view).await?;
+                    if view == "images" {
+                        wait_for(&client, "#image-list[data-rows]").await?;
+                    }
+                    ghcr_webdriver_tests::settle(&client).await;
+                    let measured: serde_json::Value = client
+                        .execute(
+                            "const main = document.getElementById('view');
+                             const list = document.getElementById('image-list');
+                             return {
+                               sideways: main.scrollWidth - main.clientWidth,
+                               sidebar: document.querySelector('.sidebar').getBoundingClientRect().width,
+                               status: document.querySelector('.statusbar').getBoundingClientRect().height,
+                               inner: window.innerWidth,
+                               list: list ? list.getBoundingClientRect().height : null };",
+                            vec![],
+                        )
+                        .await?;
+                    let number = |key: &str| measured[key].as_f64().unwrap_or(f64::NAN);
+                    let at = format!("{view} at {width}×{height}: {measured}");
+                    ensure(number("sideways") <= 1.0, format!("no sideways scrolling, {at}"))?;
+                    ensure(number("status") <= 31.0, format!("a one-line status bar, {at}"))?;
+                    if number("inner") < 980.0 {
+                        ensure(number("sidebar") <= 64.0, format!("a sidebar of icons, {at}"))?;
+                    }
+                    if view == "images" {
+                        ensure(number("list") >= 4.0 * 48.0, format!("the list shows 4 rows or more, {at}"))?;
+                    }
+                    let png = client.screenshot().await?;
+                    let file = ghcr_webdriver_tests::target_dir()
+                        .join(format!("webdriver/view-{view}-{width}x{height}.png"));
+                    std::fs::write(file, png)?;
+                }
+            }
+            Ok(())
+        })
+        .await;
+}
