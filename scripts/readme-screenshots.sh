@@ -36,4 +36,8 @@ cp target/webdriver/readme-tag-dialog.png docs/screenshot-tag.png
 cp target/webdriver/readme-images-dark.png docs/screenshot-dark.png
 cp target/webdriver/readme-pushes.png docs/screenshot-pushes.png
 cp target/webdriver/readme-push-dialog.png docs/screenshot-push-dialog.png
-echo "docs/screenshot.png, docs/screenshot-tag.png, docs/screenshot-dark.png, docs/screenshot-pushes.png, docs/screenshot-push-dialog.png updated"
+# Every view at the window's minimum size and at 1440×900 (the window test saves them as it checks them).
+cargo test -q -p ghcr-webdriver-tests --test window every_view_is_usable_at_the_minimum_window_size >/dev/null
+mkdir -p docs/views
+cp target/webdriver/view-*-760x480.png target/webdriver/view-*-1440x900.png docs/views/
+echo "docs/screenshot.png, docs/screenshot-tag.png, docs/screenshot-dark.png, docs/screenshot-pushes.png, docs/screenshot-push-dialog.png and docs/views/ updated"
