@@ -231,13 +231,17 @@ pub async fn tags_present(
         })
         .collect();
     let mut answers = vec![None; references.len()];
+    let Ok(http) = crate::http::transfer_client() else {
+        return answers;
+    };
     let mut paths: Vec<&str> = parsed.iter().flatten().map(|r| r.path()).collect();
     paths.sort_unstable();
     paths.dedup();
     for path in paths {
-        let Ok(session) =
-            session::Session::open(config, path, &[], Some(credentials.clone())).await
-        else {
+        let opened =
+            session::Session::open_on(http.clone(), config, path, &[], Some(credentials.clone()))
+                .await;
+        let Ok(session) = opened else {
             continue;
         };
         for (answer, reference) in answers.iter_mut().zip(&parsed) {

@@ -57,6 +57,19 @@ impl Session {
         mount_from: &[String],
         credentials: Option<Credentials>,
     ) -> Result<Session> {
+        let http = crate::http::transfer_client()?;
+        Session::open_on(http, config, path, mount_from, credentials).await
+    }
+
+    /// [`Session::open`] on an HTTP client the caller already has (setting one up loads the system's
+    /// TLS roots: sessions opened by the dozen share one).
+    pub async fn open_on(
+        http: reqwest::Client,
+        config: &Config,
+        path: &str,
+        mount_from: &[String],
+        credentials: Option<Credentials>,
+    ) -> Result<Session> {
         let actions = if credentials.is_some() {
             "pull,push"
         } else {
@@ -70,7 +83,7 @@ impl Session {
                 .map(|from| format!("repository:{from}:pull")),
         );
         let session = Session {
-            http: crate::http::transfer_client()?,
+            http,
             base: config.registry_url(),
             path: path.to_string(),
             scopes: std::sync::Mutex::new(scopes),

@@ -345,7 +345,7 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
     const kept = new Map();
     const rows = visible.slice(first, first + count).map((image, i) => {
       const key = image.reference || image.id;
-      const signature = `${image.id}|${image.size}|${image.created}|${image.for_registry}|${presence.get(key)}|${Boolean(image.translation)}|${image.repository}`;
+      const signature = `${image.id}|${image.size}|${image.created}|${image.for_registry}|${Boolean(image.translation)}|${image.repository}`;
       const cached = rowCache.get(key);
       const node = cached && cached.signature === signature ? cached.node : row(image);
       node.style.transform = `translateY(${(first + i) * ROW_HEIGHT}px)`;
@@ -380,7 +380,18 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
     try {
       const answers = await invoke('registry_tags_present', { references: wanted });
       wanted.forEach((reference, i) => { presence.set(reference, answers[i]); askedAt.set(reference, now); });
-      if (built) { built.painted = -1; paint(); }
+      // The badges change in place: the rows stay the same nodes (focus, a drag in progress).
+      if (built) {
+        for (const node of built.spacer.children) {
+          if (!wanted.includes(node.dataset.key)) continue;
+          const image = visible.find((i) => i.reference === node.dataset.key);
+          const badge = image && registryBadge(image);
+          const old = node.querySelector('.registry-badge');
+          if (old && badge) old.replaceWith(badge);
+          else if (old) old.remove();
+          else if (badge) node.querySelector('.image-name .ref').after(badge);
+        }
+      }
     } catch { /* asked again later */ } finally {
       asking = false;
     }

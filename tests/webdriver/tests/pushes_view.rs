@@ -42,13 +42,28 @@ async fn drag_to_owner(
     reference: &str,
     owner: &str,
 ) -> Result<(), fantoccini::error::CmdError> {
-    // The list is virtualised: filter so the row is in the page.
-    let filter = wait_for(client, "#image-filter").await?;
-    filter.clear().await?;
-    filter.send_keys(reference).await?;
-    let row = wait_for(client, &format!(".image-row[data-reference='{reference}']")).await?;
-    let zone = wait_for(client, &format!(".drop-zone[data-owner='{owner}']")).await?;
-    drag(client, &row, &zone).await?;
+    // The list is virtualised: filter so the row is in the page. The page may draw a row or the
+    // view again between finding it and dragging it (an engine event, a badge): then once more.
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let attempt = async {
+            let filter = wait_for(client, "#image-filter").await?;
+            filter.clear().await?;
+            filter.send_keys(reference).await?;
+            let row =
+                wait_for(client, &format!(".image-row[data-reference='{reference}']")).await?;
+            let zone = wait_for(client, &format!(".drop-zone[data-owner='{owner}']")).await?;
+            drag(client, &row, &zone).await
+        }
+        .await;
+        match attempt {
+            Err(error) if tries < 3 && error.to_string().to_lowercase().contains("stale") => {
+                continue
+            }
+            other => break other?,
+        }
+    }
     confirm_push_dialog(client).await?;
     wait_for(client, "#show-pushes").await.map(|_| ())
 }
@@ -161,8 +176,7 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
             let mut found = false;
             for _ in 0..20 {
                 open_view(&client, "images").await?;
-                tokio::time::sleep(Duration::from_millis(400)).await;
-                if client.find(Locator::Css(&zone)).await.is_ok() {
+                if wait_for_within(&client, &zone, Duration::from_secs(2)).await.is_ok() {
                     found = true;
                     break;
                 }
