@@ -523,7 +523,9 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
   const unsubscribe = images.subscribe(draw);
   // A push that ends changes what the registry has: its target is asked again.
   const stopRegistry = pushes.subscribe((_, job) => {
-    if (job && !job.historic && job.state === 'done') { askedAt.delete(job.request.target); askRegistry(); }
+    if (!job || job.historic || job.state !== 'done') return;
+    askedAt.delete(job.request.target);
+    if (built && [...built.spacer.children].some((node) => node.dataset.key === job.request.target)) askRegistry();
   });
   return () => {
     unsubscribe();

@@ -143,7 +143,6 @@ pub async fn push_direct(
             DirectSource::Archive(_) => "Reading the archive…",
         });
     });
-    report(&work.snapshot());
 
     let mut archive = None;
     let (mut reader, read_error, mut plan, engine) = match source {
@@ -169,7 +168,6 @@ pub async fn push_direct(
                 }
             }
             work.with_progress(|p, _| p.set_phase("Reading the image from the engine…"));
-            report(&work.snapshot());
             let export = or_cancelled(cancel, &what, engine.export(&image)).await?;
             let endpoint = export.endpoint().to_string();
             let read_error: ReadError =

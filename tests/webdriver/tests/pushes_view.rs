@@ -428,6 +428,8 @@ async fn a_failed_browser_hand_off_shows_the_address_and_finished_pushes_survive
             wait_for(&client, &format!("{first_card} .handoff-copy"))
                 .await
                 .map(|_| ())?;
+            // The history is written once pushes have been quiet for 3 s.
+            tokio::time::sleep(Duration::from_secs(4)).await;
             Ok(())
         })
         .await;
