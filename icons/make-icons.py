@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Draws the GHCR Desktop icon (a container box with an upward arrow) and writes every size Tauri wants.
+"""Draws the GHCR Desktop icon (a container box with an upward arrow) and writes every size Tauri and the desktop icon theme want.
 Run once by hand (`python3 icons/make-icons.py`, needs Pillow); the PNG/ICO/ICNS files are committed."""
 from pathlib import Path
 from PIL import Image, ImageDraw
@@ -51,8 +51,10 @@ def draw() -> Image.Image:
 def main() -> None:
     big = draw()
     big.save(HERE / "icon.png")
-    for name, size in [("32x32.png", 32), ("128x128.png", 128), ("128x128@2x.png", 256)]:
-        big.resize((size, size), Image.LANCZOS).save(HERE / name)
+    # The freedesktop icon theme's standard sizes: the Linux packages install each under
+    # /usr/share/icons/hicolor/SIZExSIZE/apps/.
+    for size in (16, 24, 32, 48, 64, 128, 256, 512):
+        big.resize((size, size), Image.LANCZOS).save(HERE / f"{size}x{size}.png")
     big.save(HERE / "icon.ico", sizes=[(16, 16), (24, 24), (32, 32), (48, 48), (64, 64), (128, 128), (256, 256)])
     big.save(HERE / "icon.icns")
 
