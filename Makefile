@@ -2,7 +2,7 @@
 # need first (Debian/Ubuntu: apt-get; elsewhere they print what to install). `make run` builds the whole
 # workspace, as `make test` does, so that the two share one set of build artifacts (`cargo run` alone
 # resolves features for the app only and compiles ~60 crates a second time).
-.PHONY: run test demo bench load deps deps-test
+.PHONY: run test package startup demo bench load deps deps-test deps-package
 
 run: deps
 	cargo build --workspace
@@ -10,6 +10,15 @@ run: deps
 
 test: deps-test
 	tests/run.sh
+
+# The installers: a release build bundled as .deb and .rpm under target/release/bundle/ (make test builds
+# them too and installs the .deb in a clean Debian root).
+package: deps-package
+	scripts/package.sh
+
+# Start-up time and idle memory of the release build, with 10 and 2,000 images (a script, not a test).
+startup: deps-test
+	scripts/startup-memory.sh
 
 # The app offline against the test world (GitHub emulated, everything else real).
 demo: deps-test
@@ -30,3 +39,6 @@ deps:
 
 deps-test:
 	scripts/install-deps.sh test
+
+deps-package:
+	scripts/install-deps.sh package

@@ -1,9 +1,35 @@
 #!/usr/bin/env bash
-# Installs what `make run` (`install-deps.sh run`) or `make test` (`install-deps.sh test`) needs and is
-# missing: Debian/Ubuntu packages with apt-get, and tauri-driver with cargo. Elsewhere it prints the list.
+# Installs what `make run` (`install-deps.sh run`), `make package` (`install-deps.sh package`) or
+# `make test` (`install-deps.sh test`, which also builds and install-tests the packages) needs and is
+# missing: Debian/Ubuntu packages with apt-get, tauri-driver with cargo, and Tauri's CLI (the bundler)
+# from npm's prebuilt binaries (`cargo install tauri-cli` compiles ~600 crates: minutes of a 2-core
+# machine). `install-deps.sh tauri-cli` prints the path of Tauri's CLI, installing it first if needed.
 set -euo pipefail
 
 purpose=${1:-run}
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Tauri's CLI at the version of the tauri crate in Cargo.lock, under target/tools (its logs to stderr).
+tauri_cli() {
+  local version dir
+  version=$(awk '/^name = "tauri"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' "$repo/Cargo.lock")
+  dir="$repo/target/tools/tauri-cli-$version"
+  if ! [ -x "$dir/node_modules/.bin/tauri" ]; then
+    if command -v npm >/dev/null 2>&1; then
+      echo "Installing Tauri's CLI $version (npm, prebuilt) into $dir" >&2
+      npm install --no-audit --no-fund --loglevel=error --prefix "$dir" "@tauri-apps/cli@$version" >&2
+    else
+      echo "Installing Tauri's CLI $version (cargo install: npm is missing)" >&2
+      cargo install --locked --root "$dir" tauri-cli --version "=$version" >&2
+      mkdir -p "$dir/node_modules/.bin" && ln -sf "$dir/bin/cargo-tauri" "$dir/node_modules/.bin/tauri"
+    fi
+  fi
+  echo "$dir/node_modules/.bin/tauri"
+}
+if [ "$purpose" = tauri-cli ]; then
+  tauri_cli
+  exit 0
+fi
 
 # Building and opening the window.
 run_packages=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev file curl)
@@ -11,11 +37,16 @@ run_packages=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev file c
 # containerd image store comes from tests/stack/fetch-docker-26.sh), registry, keyring, display, WebDriver.
 test_packages=(docker.io docker-registry skopeo bc gh apache2-utils openssl python3 dbus dbus-x11 gnome-keyring libsecret-tools
   xvfb webkit2gtk-driver podman uidmap fuse-overlayfs debian-archive-keyring)
+# Packaging (the .deb's dependencies from dpkg-shlibdeps, the .rpm listed by rpm) and its install test
+# (a clean Debian root, the window found by title and photographed).
+package_packages=(dpkg-dev rpm)
+install_test_packages=(debootstrap xdotool imagemagick)
 
 packages=("${run_packages[@]}")
-if [ "$purpose" = test ]; then
-  packages+=("${test_packages[@]}")
-fi
+case $purpose in
+  package) packages+=("${package_packages[@]}") ;;
+  test) packages+=("${test_packages[@]}" "${package_packages[@]}" "${install_test_packages[@]}") ;;
+esac
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -45,7 +76,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "$purpose" = test ]; then
-  "$(dirname "${BASH_SOURCE[0]}")/../tests/stack/fetch-docker-26.sh"
+  "$repo/tests/stack/fetch-docker-26.sh"
+fi
+if [ "$purpose" = test ] || [ "$purpose" = package ]; then
+  tauri_cli >/dev/null
 fi
 
 if [ "$purpose" = test ] && ! command -v tauri-driver >/dev/null 2>&1 \
