@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make test`: the quality gates (fmt, clippy), a build of the app, then every test against the real test
 # stack — unit, integration, WebDriver, time-boxed fuzzing, the engine-restart, registry-restart,
-# disk-full, load (5,000 images and 10 pushes in the window) and engine-down checks — and a count of each. The stack is stopped at the end, also on
-# failure; its logs stay in target/stack/logs.
+# disk-full and load (5,000 images and 10 pushes in the window) checks, the engine matrix, `make package`
+# and the install test of the .deb in a clean Debian root, the engine-down checks — and a count of each.
+# The stack is stopped at the end, also on failure; its logs stay in target/stack/logs.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -74,6 +75,18 @@ for engine in containerd podman; do
   [ "${PIPESTATUS[0]}" = 0 ] || failed=1
 done
 
+# The installers, and the .deb installed in a clean Debian 12 root while the stack's dockerd still runs.
+step "make package (a release build, bundled as .deb and .rpm)"
+package=failed
+scripts/package.sh 2>&1 | tee "$out/package.log"
+if [ "${PIPESTATUS[0]}" = 0 ]; then package=built; else failed=1; fi
+step "install test (the .deb in a clean Debian 12 root: apt-get install, CLI, helper, window, removal)"
+install=failed
+if [ "$package" = built ]; then
+  tests/install.sh 2>&1 | tee "$out/install.log"
+  if [ "${PIPESTATUS[0]}" = 0 ]; then install=passed; else failed=1; fi
+fi
+
 step "engine-down tests (the stack's dockerd stopped)"
 tests/stack/stack.sh stop-engine
 cargo test --workspace --test engine_down -- --ignored 2>&1 | tee "$out/engine-down.log"
@@ -127,6 +140,8 @@ echo "engine-facing tests per engine (in the totals above):"
 echo "  dockerd 20.10, classic store:    $(engine_counts <(cat "$out/tests.log" "$out/engine-restart.log"))"
 echo "  Docker 26, containerd store:     $(engine_counts "$out/engine-containerd.log")"
 echo "  Podman 4.3:                      $(engine_counts "$out/engine-podman.log")"
+echo "packages: $package ($(cd target/release/bundle 2>/dev/null && ls deb/*.deb rpm/*.rpm 2>/dev/null | tr '\n' ' '))"
+echo "install test in a clean Debian 12 root: $install (window: target/install-test/window.png)"
 echo "screenshots: target/webdriver/*.png"
 if [ "$failed" != 0 ]; then
   echo "stack logs: target/stack/logs; WebDriver logs: target/webdriver/*.log" >&2
