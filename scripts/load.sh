@@ -8,7 +8,10 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 cargo build --workspace >&2
 started_stack=no
-if ! tests/stack/stack.sh status | grep -q '^dockerd: running'; then
+# (Read whole first: `grep -q` stops reading at a match, and under pipefail the writer's SIGPIPE would
+# make a running stack look stopped.)
+stack_status=$(tests/stack/stack.sh status)
+if ! grep -q '^dockerd: running' <<<"$stack_status"; then
   tests/stack/stack.sh start
   started_stack=yes
 fi

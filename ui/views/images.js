@@ -482,6 +482,7 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
   // Measures, for the benchmark, from the start of the watch (the command) to the rows in the page and
   // laid out (`data-load-ms`), and to the next frame (`data-frame-ms`): under Xvfb's software rendering
   // WebKitGTK schedules that frame anywhere from 15 ms to over a second later, whatever the page does.
+  // `data-frame-at` is that frame's wall-clock time (ms since 1970), for the start-up measurement.
   const measure = () => {
     if (!built || images.measured || !images.receivedAt || images.state !== 'ok') return;
     images.measured = true;
@@ -489,7 +490,9 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
     list.getBoundingClientRect(); // forces style and layout of the new rows now
     list.dataset.loadMs = String(Math.round(performance.now() - images.startedAt));
     requestAnimationFrame(() => {
-      list.dataset.frameMs = String(Math.round(performance.now() - images.startedAt));
+      const now = performance.now();
+      list.dataset.frameMs = String(Math.round(now - images.startedAt));
+      list.dataset.frameAt = String(Math.round(performance.timeOrigin + now));
     });
   };
 

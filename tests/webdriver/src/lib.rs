@@ -5,7 +5,7 @@
 use fantoccini::ClientBuilder;
 use std::future::Future;
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -40,6 +40,56 @@ pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+}
+
+/// The debug build of the app, which the tests drive.
+pub fn debug_app() -> PathBuf {
+    target_dir().join("debug/ghcr-desktop")
+}
+
+/// The newest running process of `application` and its child processes (WebKit's), as pids.
+pub fn processes_of(application: &Path) -> (String, Vec<String>) {
+    let application = application
+        .canonicalize()
+        .unwrap_or_else(|_| application.to_path_buf());
+    let pids = Command::new("pgrep")
+        .args(["-n", "-f", application.to_str().unwrap_or_default()])
+        .output()
+        .expect("pgrep runs");
+    let pid = String::from_utf8_lossy(&pids.stdout).trim().to_string();
+    let children = Command::new("pgrep")
+        .args(["-P", &pid])
+        .output()
+        .expect("pgrep runs");
+    let children = String::from_utf8_lossy(&children.stdout)
+        .lines()
+        .map(|child| child.trim().to_string())
+        .collect();
+    (pid, children)
+}
+
+/// What a process holds in memory, in KiB: resident, and its proportional share of pages shared with
+/// other processes (PSS: what the process costs the machine; RSS counts each shared library in full).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Memory {
+    pub rss: u64,
+    pub pss: u64,
+}
+
+/// The memory of process `pid` from /proc/PID/smaps_rollup (zeros once it has gone).
+pub fn memory_kb(pid: &str) -> Memory {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    let field = |name: &str| {
+        rollup
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|value| value.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    Memory {
+        rss: field("Rss:"),
+        pss: field("Pss:"),
+    }
 }
 
 /// tauri-driver and, through it, WebKitWebDriver and the app; SIGTERM on drop (SIGKILL would orphan
@@ -96,7 +146,11 @@ pub struct App {
 impl App {
     /// Starts the app with the stack's environment plus `env` (e.g. another `DOCKER_HOST`).
     pub async fn launch(name: &str, env: &[(&str, &str)]) -> App {
-        let application = target_dir().join("debug/ghcr-desktop");
+        App::launch_binary(name, &debug_app(), env).await
+    }
+
+    /// Starts the app binary `application` (e.g. a release build) as [`App::launch`] does.
+    pub async fn launch_binary(name: &str, application: &Path, env: &[(&str, &str)]) -> App {
         assert!(
             application.exists(),
             "{} is missing: build the app first (cargo build -p ghcr-desktop)",

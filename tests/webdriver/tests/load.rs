@@ -8,8 +8,8 @@
 //! grows past its bound.
 
 use ghcr_webdriver_tests::{
-    docker, ensure, env_refs, layered_image, open_view, signed_in_env, stack, target_dir, unique,
-    user_with_token, wait_for_within, App, Client, Locator,
+    debug_app, docker, ensure, env_refs, layered_image, memory_kb, open_view, processes_of,
+    signed_in_env, stack, unique, user_with_token, wait_for_within, App, Client, Locator,
 };
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -90,38 +90,10 @@ fn five_thousand_images() {
     assert!(status.success(), "docker load");
 }
 
-/// The running app's PID and its children's (WebKit's processes).
-fn app_processes() -> (String, Vec<String>) {
-    let app = target_dir().join("debug/ghcr-desktop");
-    let app = app.canonicalize().unwrap_or(app);
-    let pids = Command::new("pgrep")
-        .args(["-n", "-f", app.to_str().unwrap_or_default()])
-        .output()
-        .expect("pgrep runs");
-    let pid = String::from_utf8_lossy(&pids.stdout).trim().to_string();
-    let children = Command::new("pgrep")
-        .args(["-P", &pid])
-        .output()
-        .expect("pgrep runs");
-    let children = String::from_utf8_lossy(&children.stdout)
-        .lines()
-        .map(|child| child.trim().to_string())
-        .collect();
-    (pid, children)
-}
-
 /// Resident memory in MB of the running app and of its child processes (WebKit's).
 fn resident_mb() -> (u64, u64) {
-    let rss = |pid: &str| -> u64 {
-        std::fs::read_to_string(format!("/proc/{pid}/status"))
-            .unwrap_or_default()
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-            .unwrap_or(0)
-            / 1024
-    };
-    let (app, children) = app_processes();
+    let rss = |pid: &str| memory_kb(pid).rss / 1024;
+    let (app, children) = processes_of(&debug_app());
     (rss(&app), children.iter().map(|child| rss(child)).sum())
 }
 
@@ -136,7 +108,7 @@ struct MainThread {
 
 impl MainThread {
     fn follow() -> Option<MainThread> {
-        let (_, children) = app_processes();
+        let (_, children) = processes_of(&debug_app());
         let web = children.into_iter().find(|pid| {
             std::fs::read_to_string(format!("/proc/{pid}/comm"))
                 .is_ok_and(|comm| comm.starts_with("WebKitWebProc"))
