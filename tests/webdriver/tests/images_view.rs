@@ -265,6 +265,8 @@ async fn rows_sharing_a_long_prefix_show_the_name_and_tag_whole() {
             &format!("{prefix}/{part}:2026.11.30"),
         ]);
     }
+    let short = unique("wd-short");
+    docker(&["tag", &format!("{owner}-base:1"), &format!("{short}:1")]);
     let docker_host = stack("DOCKER_HOST");
     App::launch("images-long-names", &[("DOCKER_HOST", &docker_host)])
         .await
@@ -275,33 +277,57 @@ async fn rows_sharing_a_long_prefix_show_the_name_and_tag_whole() {
                 wait_for_row(&client, &reference).await?;
                 let row = format!(".image-row[data-reference='{reference}']");
                 // The last part and the tag are not cut; the prefix is.
-                let cut: Vec<bool> = serde_json::from_value(
-                    client
-                        .execute(
-                            "const row = document.querySelector(arguments[0]);
-                             return ['.repo', '.tag', '.prefix'].map((part) => {
-                               const el = row.querySelector(part);
-                               const whole = el.cloneNode(true);
-                               whole.style.cssText = 'position:absolute;visibility:hidden;max-width:none;flex:none';
-                               el.parentNode.append(whole);
-                               const cut = whole.getBoundingClientRect().width > el.getBoundingClientRect().width + 0.5;
-                               whole.remove();
-                               return cut; });",
-                            vec![row.clone().into()],
-                        )
-                        .await?,
-                )
-                .unwrap_or_default();
-                ensure(cut == [false, false, true], format!("{part}: cut (repo, tag, prefix) = {cut:?}"))?;
+                let cut = cut_parts(&client, &row, &[".repo", ".tag", ".prefix"]).await?;
+                ensure(
+                    cut == [false, false, true],
+                    format!("{part}: cut (repo, tag, prefix) = {cut:?}"),
+                )?;
                 let element = client.find(Locator::Css(&row)).await?;
                 let label = element.attr("aria-label").await?.unwrap_or_default();
-                ensure(label.starts_with(&reference), format!("accessible name: {label}"))?;
+                ensure(
+                    label.starts_with(&reference),
+                    format!("accessible name: {label}"),
+                )?;
                 let shown = content_of(&client, &format!("{row} .repo")).await?;
                 ensure(shown == part, format!("the last part shows: {shown:?}"))?;
             }
+            // A short name with no prefix has room and is not cut (it was, by a share of its own
+            // width: "api-s… :2.3.1").
+            filter(&client, &short).await?;
+            let reference = format!("{short}:1");
+            wait_for_row(&client, &reference).await?;
+            let row = format!(".image-row[data-reference='{reference}']");
+            let cut = cut_parts(&client, &row, &[".repo", ".tag"]).await?;
+            ensure(
+                cut == [false, false],
+                format!("{reference}: cut (repo, tag) = {cut:?}"),
+            )?;
             Ok(())
         })
         .await;
+}
+
+/// Whether each of `parts` (selectors inside the row `row`) shows less than its whole text.
+async fn cut_parts(
+    client: &Client,
+    row: &str,
+    parts: &[&str],
+) -> Result<Vec<bool>, Box<dyn std::error::Error + Send + Sync>> {
+    let cut = client
+        .execute(
+            "const [selector, parts] = arguments; const row = document.querySelector(selector);
+             return parts.map((part) => {
+               const el = row.querySelector(part);
+               const whole = el.cloneNode(true);
+               whole.style.cssText = 'position:absolute;visibility:hidden;max-width:none;flex:none';
+               el.parentNode.append(whole);
+               const cut = whole.getBoundingClientRect().width > el.getBoundingClientRect().width + 0.5;
+               whole.remove();
+               return cut; });",
+            vec![row.into(), serde_json::json!(parts)],
+        )
+        .await?;
+    Ok(serde_json::from_value(cut)?)
 }
 
 /// The notice a drop leaves follows the push to its end ("✓ Pushed …"), instead of still saying
