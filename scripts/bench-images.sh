@@ -11,16 +11,8 @@ count=${1:-2000}
 prefix=bench-images-$$
 
 cargo build --workspace --bins --examples >/dev/null
-started_stack=no
-stack_status=$(tests/stack/stack.sh status)
-if ! grep -q '^dockerd: running' <<<"$stack_status"; then
-  tests/stack/stack.sh start
-  started_stack=yes
-fi
-set -a
-# shellcheck disable=SC1091
-. target/stack/env
-set +a
+# shellcheck source=scripts/use-stack.sh
+. scripts/use-stack.sh
 archive=$(mktemp --suffix=.tar)
 cleanup() {
   rm -f "$archive"

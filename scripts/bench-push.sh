@@ -23,16 +23,8 @@ cargo build --release -p ghcr --bin ghcr >&2
 cargo build --workspace >&2
 ghcr="$repo/target/release/ghcr"
 
-started_stack=no
-stack_status=$(tests/stack/stack.sh status)
-if ! grep -q '^dockerd: running' <<<"$stack_status"; then
-  tests/stack/stack.sh start
-  started_stack=yes
-fi
-set -a
-# shellcheck disable=SC1091
-. target/stack/env
-set +a
+# shellcheck source=scripts/use-stack.sh
+. scripts/use-stack.sh
 [ -n "${GHCR_TEST_REGISTRY_BENCH:-}" ] ||
   { say "the running stack is older than this script: tests/stack/stack.sh stop, then run make bench again"; exit 1; }
 

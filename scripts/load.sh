@@ -7,18 +7,8 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 cargo build --workspace >&2
-started_stack=no
-# (Read whole first: `grep -q` stops reading at a match, and under pipefail the writer's SIGPIPE would
-# make a running stack look stopped.)
-stack_status=$(tests/stack/stack.sh status)
-if ! grep -q '^dockerd: running' <<<"$stack_status"; then
-  tests/stack/stack.sh start
-  started_stack=yes
-fi
-set -a
-# shellcheck disable=SC1091
-. target/stack/env
-set +a
+# shellcheck source=scripts/use-stack.sh
+. scripts/use-stack.sh
 status=0
 for _ in $(seq 1 "${RUNS:-1}"); do
   set +e

@@ -18,18 +18,8 @@ fi
 export GHCR_APP=${GHCR_APP:-$repo/target/release/ghcr-desktop}
 cargo build -p ghcr-webdriver-tests --examples >&2
 
-started_stack=no
-# (Read whole first: `grep -q` stops reading at a match, and under pipefail the writer's SIGPIPE would
-# make a running stack look stopped.)
-stack_status=$(tests/stack/stack.sh status)
-if ! grep -q '^dockerd: running' <<<"$stack_status"; then
-  tests/stack/stack.sh start
-  started_stack=yes
-fi
-set -a
-# shellcheck disable=SC1091
-. target/stack/env
-set +a
+# shellcheck source=scripts/use-stack.sh
+. scripts/use-stack.sh
 
 work=$(mktemp -d /var/tmp/ghcr-startup.XXXXXX)
 dockerd_pid=
