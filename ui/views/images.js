@@ -268,7 +268,12 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
     done: (what) => `✓ Pushed ${what}.`, failed: (what) => `The push of ${what} failed.`, cancelled: (what) => `Cancelled the push of ${what}.`,
   };
   const follow = (id, what) => {
+    // Redrawn only when the state changes: a running push sends ~10 updates a second, and a notice
+    // redrawn with each took the focus off its button (and WebDriver's element with it).
+    let said = null;
     const say = (state) => {
+      if (state === said) return;
+      said = state;
       const button = h('button', { class: 'ghost small', type: 'button', id: 'show-pushes', onclick: () => show('pushes') }, 'Show pushes');
       showNotice((SAID[state] || SAID.queued)(what), state === 'failed', button);
       if (built) built.notice.dataset.state = state;
