@@ -85,12 +85,23 @@ window=$(timeout 60 xdotool search --sync --onlyvisible --name '^GHCR Desktop$' 
   { cat "$dir/app.log" >&2; fail "no window titled 'GHCR Desktop' within 60 s"; }
 title=$(xdotool getwindowname "$window")
 echo "window $window: \"$title\""
-sleep 5 # WebKit's first paints lag the window under Xvfb
-kill -0 "$app_pid" 2>/dev/null || { cat "$dir/app.log" >&2; fail "the app exited"; }
-import -display "$DISPLAY" -window "$window" "$dir/window.png"
+# The screen, not the window xdotool found first (GTK may map more than one window by that name);
+# nothing else is on the stack's display now. WebKit's first frame comes a second or more after the
+# window under Xvfb (more on a first start): photograph until the page shows, for up to 30 s.
+colours=0
+for _ in $(seq 1 30); do
+  sleep 1
+  kill -0 "$app_pid" 2>/dev/null || { cat "$dir/app.log" >&2; fail "the app exited"; }
+  import -display "$DISPLAY" -window root "$dir/window.png"
+  colours=$(convert "$dir/window.png" -format '%k' info:)
+  [ "$colours" -le 50 ] || break
+done
+# Then what a person sees once it has settled (the Images list with the engine's images).
+sleep 3
+import -display "$DISPLAY" -window root "$dir/window.png"
 colours=$(convert "$dir/window.png" -format '%k' info:)
 echo "screenshot: $dir/window.png ($colours colours)"
-[ "$colours" -gt 50 ] || fail "the window is blank ($colours colours)"
+[ "$colours" -gt 50 ] || { cat "$dir/app.log" >&2; fail "the window stayed blank for 30 s ($colours colours)"; }
 kill "$app_pid" && wait "$app_pid" 2>/dev/null || true
 app_pid=
 
