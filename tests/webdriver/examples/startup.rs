@@ -5,7 +5,7 @@
 //! list's rows was drawn (the page's `data-frame-at`); then, after IDLE_SECONDS (default 30) of idle,
 //! the resident memory (RSS) and proportional share (PSS) of the app and its WebKit processes. Prints
 //! each run and the medians, prefixed with LABEL.
-use ghcr_webdriver_tests::{memory_kb, processes_of, target_dir, wait_for_within, App, Memory};
+use ghcr_webdriver_tests::{app_memory, processes_of, target_dir, wait_for_within, App, Memory};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -46,25 +46,6 @@ fn started_at_ms(pid: &str) -> Option<u64> {
         .as_millis() as u64;
     let boot_ms = now_ms - (uptime * 1000.0) as u64;
     Some(boot_ms + ticks * 1000 / hz)
-}
-
-/// The app's processes and their children (WebKit's), summed.
-fn memory_of(application: &std::path::Path) -> (Memory, Memory) {
-    let (app, children) = processes_of(application);
-    let mut webkit = Memory::default();
-    let mut pending = children;
-    while let Some(pid) = pending.pop() {
-        let memory = memory_kb(&pid);
-        webkit.rss += memory.rss;
-        webkit.pss += memory.pss;
-        let grandchildren = std::process::Command::new("pgrep")
-            .args(["-P", &pid])
-            .output()
-            .map(|out| String::from_utf8_lossy(&out.stdout).to_string())
-            .unwrap_or_default();
-        pending.extend(grandchildren.lines().map(|line| line.trim().to_string()));
-    }
-    (memory_kb(&app), webkit)
 }
 
 fn median(mut values: Vec<u64>) -> u64 {
@@ -125,7 +106,7 @@ async fn main() {
                 let command_at = frame_at - number(4);
                 let since_exec = |at: f64| (at as u64).saturating_sub(exec_ms);
                 tokio::time::sleep(idle).await;
-                let (app_memory, webkit) = memory_of(&app);
+                let (app_only, webkit) = app_memory(&app);
                 *into.lock().unwrap() = Some(Start {
                     page_ms: since_exec(origin),
                     dom_ms: since_exec(origin + dom),
@@ -133,7 +114,7 @@ async fn main() {
                     laid_out_ms: since_exec(command_at + number(5)),
                     rows_ms: since_exec(frame_at),
                     rows: rows as u64,
-                    app: app_memory,
+                    app: app_only,
                     webkit,
                 });
                 Ok(())

@@ -57,15 +57,33 @@ pub fn processes_of(application: &Path) -> (String, Vec<String>) {
         .output()
         .expect("pgrep runs");
     let pid = String::from_utf8_lossy(&pids.stdout).trim().to_string();
+    let children = children_of(&pid);
+    (pid, children)
+}
+
+/// The child processes of `pid`, as pids.
+fn children_of(pid: &str) -> Vec<String> {
     let children = Command::new("pgrep")
-        .args(["-P", &pid])
+        .args(["-P", pid])
         .output()
         .expect("pgrep runs");
-    let children = String::from_utf8_lossy(&children.stdout)
+    String::from_utf8_lossy(&children.stdout)
         .lines()
         .map(|child| child.trim().to_string())
-        .collect();
-    (pid, children)
+        .collect()
+}
+
+/// The memory of the running `application`, and of every process under it (WebKit's) summed.
+pub fn app_memory(application: &Path) -> (Memory, Memory) {
+    let (app, mut pending) = processes_of(application);
+    let mut under = Memory::default();
+    while let Some(pid) = pending.pop() {
+        let memory = memory_kb(&pid);
+        under.rss += memory.rss;
+        under.pss += memory.pss;
+        pending.extend(children_of(&pid));
+    }
+    (memory_kb(&app), under)
 }
 
 /// What a process holds in memory, in KiB: resident, and its proportional share of pages shared with

@@ -8,7 +8,7 @@
 //! grows past its bound.
 
 use ghcr_webdriver_tests::{
-    debug_app, docker, ensure, env_refs, layered_image, memory_kb, open_view, processes_of,
+    app_memory, debug_app, docker, ensure, env_refs, layered_image, open_view, processes_of,
     signed_in_env, stack, unique, user_with_token, wait_for_within, App, Client, Locator,
 };
 use std::process::{Command, Stdio};
@@ -92,9 +92,8 @@ fn five_thousand_images() {
 
 /// Resident memory in MB of the running app and of its child processes (WebKit's).
 fn resident_mb() -> (u64, u64) {
-    let rss = |pid: &str| memory_kb(pid).rss / 1024;
-    let (app, children) = processes_of(&debug_app());
-    (rss(&app), children.iter().map(|child| rss(child)).sum())
+    let (app, webkit) = app_memory(&debug_app());
+    (app.rss / 1024, webkit.rss / 1024)
 }
 
 /// Follows the page's main thread (the web process's first thread) from outside: every 2 ms, the CPU
