@@ -15,6 +15,15 @@ const TAG_TIMEOUT: Duration = Duration::from_secs(10);
 /// Enough for ~100,000 images' summaries.
 const LIST_MAX: usize = 256 << 20;
 const SMALL: usize = 1 << 20;
+/// Docker's containerd image store and Podman fail a whole listing when an image is deleted while they
+/// read it (Docker 26: "failed to calculate size of image …: content digest …: not found", 11 of 200
+/// listings while another client imported and deleted images in a loop; Podman 4.3: "… image not
+/// known" or "… layer not known"); the watcher lists right after such a delete, so the list is asked
+/// again, a few times, before that is an error.
+const LIST_ATTEMPTS: u32 = 8;
+/// The pause before the next attempt grows by this much each time (0.1 s, 0.2 s, … 2.8 s in all): a
+/// `docker image prune` deletes one image after another for as long as it runs.
+const LIST_AGAIN_AFTER: Duration = Duration::from_millis(100);
 
 /// One entry of `GET /images/json`, as the engine sends it.
 #[derive(Debug, Clone, Deserialize)]
@@ -256,14 +265,22 @@ impl Engine {
         Ok(rows(&self.image_summaries().await?, registry))
     }
 
-    /// `GET /images/json`.
+    /// `GET /images/json`, asked again while an image vanishes as the engine reads it.
     pub async fn image_summaries(&self) -> Result<Vec<ImageSummary>> {
         let path = format!("/v{}/images/json", self.api);
-        let answer = self
-            .transport
-            .get(&path, LIST_TIMEOUT, LIST_MAX)
-            .await
-            .map_err(|e| self.lost(e))?;
+        let mut attempt = 1;
+        let answer = loop {
+            let answer = self
+                .transport
+                .get(&path, LIST_TIMEOUT, LIST_MAX)
+                .await
+                .map_err(|e| self.lost(e))?;
+            if attempt == LIST_ATTEMPTS || !vanished_while_listed(answer.status, &answer.body) {
+                break answer;
+            }
+            tokio::time::sleep(LIST_AGAIN_AFTER * attempt).await;
+            attempt += 1;
+        };
         if !answer.status.is_success() {
             return Err(self.refused("list the images", answer.status, &answer.body));
         }
@@ -321,6 +338,18 @@ impl Engine {
     }
 }
 
+/// Whether a failed listing is an engine's race with a delete (see LIST_ATTEMPTS): Docker 26's
+/// containerd store answers 404 (a list has no other reason to) saying the content of an image it was
+/// reading is gone, Podman 500 saying an image, a layer or a blob's size it was reading is "not known".
+fn vanished_while_listed(status: http::StatusCode, body: &[u8]) -> bool {
+    let message = super::engine_message(body);
+    let content_gone = message.contains("content digest") && message.ends_with("not found");
+    // Podman names what it lost in several ways, each ending "not known": "image not known", "layer
+    // not known", "size is not known" (the blob of an image being deleted).
+    let image_gone = message.ends_with("not known");
+    matches!(status.as_u16(), 404 | 500) && (content_gone || image_gone)
+}
+
 /// A tag source is an image ID (`sha256:…` or a hex prefix) or a reference; anything else is refused
 /// before it reaches the engine.
 fn validate_source(source: &str) -> Result<()> {
@@ -357,6 +386,32 @@ mod tests {
             created,
             size,
         }
+    }
+
+    #[test]
+    fn a_listing_that_lost_an_image_being_deleted_is_asked_again_and_nothing_else_is() {
+        let race = br#"{"message":"failed to calculate size of image docker.io/library/live-161413e0:1: failed to get rootfs of image docker.io/library/live-161413e0:1: content digest sha256:9b604495e3467e7c6e9c921c1b0fdddf9373f9a6faa238cde65e028c7e696310: not found"}"#;
+        let error = http::StatusCode::INTERNAL_SERVER_ERROR;
+        assert!(vanished_while_listed(error, race));
+        let config_gone = br#"{"message":"failed to read config content: rpc error: code = NotFound desc = content digest sha256:60a27c7954c6e9fa758f353b8fd33887192c33a24cf3c3ccc18f96bc6a88910d: not found"}"#;
+        assert!(vanished_while_listed(
+            http::StatusCode::NOT_FOUND,
+            config_gone
+        ));
+        let podman = br#"{"cause":"image not known","message":"retrieving label for image \"ff312c615b2e\": you may need to remove the image to resolve the error: fallback error checking whether image is a manifest list: reading image \"ff312c615b2e\": locating image with ID \"ff312c615b2e\": image not known","response":500}"#;
+        assert!(vanished_while_listed(error, podman));
+        let layer = br#"{"message":"retrieving parent of image \"8de87460008a\": you may need to remove the image to resolve the error: layer not known"}"#;
+        assert!(vanished_while_listed(error, layer));
+        // CI caught this one on Podman 4.3 (the churn test in tests/images.rs).
+        let size = br#"{"cause":"size is not known","message":"retrieving label for image \"2214b006ad2a\": you may need to remove the image to resolve the error: fallback error checking whether image is a manifest list: reading data blob size \"sha256:2214b006ad2a\" for \"2214b006ad2a\": size is not known","response":500}"#;
+        assert!(vanished_while_listed(error, size));
+        assert!(!vanished_while_listed(http::StatusCode::OK, race));
+        assert!(!vanished_while_listed(http::StatusCode::BAD_REQUEST, race));
+        assert!(!vanished_while_listed(
+            error,
+            br#"{"message":"no space left on device"}"#
+        ));
+        assert!(!vanished_while_listed(error, b"not json, not found"));
     }
 
     #[test]

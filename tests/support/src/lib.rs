@@ -3,6 +3,7 @@
 //! independent witnesses of what the engine and the registry hold, images made offline, the GHCR
 //! emulator's admin calls, and file searches for the token-leak checks. Nothing here knows the core.
 
+pub mod link_shaper;
 pub mod registry_proxy;
 
 use std::path::{Path, PathBuf};
@@ -49,6 +50,39 @@ pub fn own_web_url() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
+/// `docker images ARGS` against the stack's engine, asked again (up to 5 times) while Docker's
+/// containerd store fails the listing because another test deleted an image it was reading
+/// ("… content digest …: not found"; Podman: "… not known"; the app does the same,
+/// engine/images.rs).
+pub fn docker_images(args: &[&str]) -> String {
+    let args: Vec<&str> = std::iter::once("images")
+        .chain(args.iter().copied())
+        .collect();
+    let mut attempt = 1;
+    loop {
+        let output = docker_output(&stack("DOCKER_HOST"), &args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if output.status.success() {
+            return String::from_utf8_lossy(&output.stdout).trim().to_string();
+        }
+        assert!(
+            attempt < 5 && (stderr.contains("content digest") || stderr.contains("not known")),
+            "docker {args:?} failed: {stderr}"
+        );
+        attempt += 1;
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// What the docker CLI did with `args` against the engine at `host`, succeeded or not.
+fn docker_output(host: &str, args: &[&str]) -> std::process::Output {
+    Command::new("docker")
+        .args(args)
+        .env("DOCKER_HOST", host)
+        .output()
+        .expect("the docker CLI runs")
+}
+
 /// Runs the docker CLI against the stack's engine and returns its stdout.
 pub fn docker(args: &[&str]) -> String {
     docker_on(&stack("DOCKER_HOST"), args)
@@ -56,11 +90,7 @@ pub fn docker(args: &[&str]) -> String {
 
 /// `docker`, against the engine at `host` (another engine of the stack, e.g. GHCR_TEST_ENGINE_CLASSIC).
 pub fn docker_on(host: &str, args: &[&str]) -> String {
-    let output = Command::new("docker")
-        .args(args)
-        .env("DOCKER_HOST", host)
-        .output()
-        .expect("the docker CLI runs");
+    let output = docker_output(host, args);
     assert!(
         output.status.success(),
         "docker {args:?} failed: {}",
@@ -149,10 +179,44 @@ pub fn noise(seed: &str, size: usize) -> Vec<u8> {
 /// Builds NAME from scratch with one COPY layer per size in `sizes` (bytes of incompressible data
 /// unique to NAME), offline: an image big enough for a push to be watched.
 pub fn layered_image(name: &str, sizes: &[usize]) {
+    image_of_layers(name, sizes, noise);
+}
+
+/// Log-like lines of text from `seed`, each with a random 16-byte id in hex: compresses about 2× at
+/// gzip's fastest level, a few per cent better at higher ones.
+pub fn text(seed: &str, size: usize) -> Vec<u8> {
+    const WORDS: [&str; 12] = [
+        "push", "layer", "registry", "upload", "chunk", "digest", "manifest", "token", "retry",
+        "engine", "blob", "tag",
+    ];
+    let noise = noise(seed, size / 2 + 64);
+    let mut data = Vec::with_capacity(size + 80);
+    let mut line = 0usize;
+    while data.len() < size {
+        let at = (line * 20) % (noise.len() - 20);
+        let r = &noise[at..at + 20];
+        let words: Vec<&str> = r[..4]
+            .iter()
+            .map(|b| WORDS[*b as usize % WORDS.len()])
+            .collect();
+        let id: String = r[4..].iter().map(|b| format!("{b:02x}")).collect();
+        data.extend_from_slice(format!("{line:08} {} id={id}\n", words.join(" ")).as_bytes());
+        line += 1;
+    }
+    data.truncate(size);
+    data
+}
+
+/// Builds NAME from scratch with one COPY layer per size in `sizes` of log-like text (compressible).
+pub fn text_image(name: &str, sizes: &[usize]) {
+    image_of_layers(name, sizes, text);
+}
+
+fn image_of_layers(name: &str, sizes: &[usize], content: fn(&str, usize) -> Vec<u8>) {
     let dir = tempfile::tempdir().expect("a temp dir");
     let mut dockerfile = String::from("FROM scratch\n");
     for (index, size) in sizes.iter().enumerate() {
-        let data = noise(&format!("{name}/{index}"), *size);
+        let data = content(&format!("{name}/{index}"), *size);
         std::fs::write(dir.path().join(format!("{index}.bin")), data).expect("layer data");
         dockerfile.push_str(&format!("COPY {index}.bin /{index}.bin\n"));
     }
