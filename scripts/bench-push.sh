@@ -12,16 +12,26 @@
 #   and ghcr push ARCHIVE (direct, from the same docker save file skopeo reads)
 # alternating, RUNS times each (default 3); prints the median MB/s (MB = 10^6 bytes of layer tar) and the
 # ratio to docker push, then the time of an unchanged re-push. `ghcr` is a release build of the CLI.
+# Then over shaped links (PROFILES, default "20/60 100/20 1000/5": Mbit/s / one-way delay in ms; the
+# project's link-shaper between the pusher and the registry, one shared link), on each engine, the
+# image `link` (/usr/share/doc + /usr/lib/python3, ~190 MB, half of it already compressed):
+#   classic:            docker push · skopeo copy docker-daemon: (the engine's export, as ghcr's) ·
+#                       ghcr push IMAGE (the default way) · skopeo copy docker-archive: · ghcr push ARCHIVE
+#   containerd, Podman: the engine's push · ghcr push IMAGE (the default way) · ghcr push --via direct
+# with the MB the link carried up for each. LOOPBACK=no skips the first part, PROFILES= the second.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 runs=${RUNS:-3}
 read -r -a engines <<<"${ENGINES:-classic containerd podman}"
+shaped_engines=("${engines[@]}")
 
 say() { printf '%s\n' "$*" >&2; }
 cargo build --release -p ghcr --bin ghcr >&2
 cargo build --workspace >&2
 ghcr="$repo/target/release/ghcr"
+shaper="$repo/target/debug/link-shaper"
+read -r -a profiles <<<"${PROFILES-20/60 100/20 1000/5}"
 
 # shellcheck source=scripts/use-stack.sh
 . scripts/use-stack.sh
@@ -31,15 +41,16 @@ ghcr="$repo/target/release/ghcr"
 work=$(mktemp -d /var/tmp/ghcr-bench.XXXXXX)
 # The stack reserved this port for it: Podman must know a plain-http registry as insecure from its start.
 port=${GHCR_TEST_REGISTRY_BENCH##*:}
-registry_pid=
+registry_pid= shaper_pid=
 stop_registry() {
-  if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
-  registry_pid=
+  local pid
+  for pid in $registry_pid $shaper_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  registry_pid= shaper_pid=
 }
 cleanup() {
   stop_registry
-  for engine in "${engines[@]}"; do
-    on "$engine" docker rmi -f bench-push/random:1 bench-push/realistic:1 >/dev/null 2>&1 || true
+  for engine in "${shaped_engines[@]}"; do
+    on "$engine" docker rmi -f bench-push/random:1 bench-push/realistic:1 bench-push/link:1 >/dev/null 2>&1 || true
     on "$engine" docker images --format '{{.Repository}}:{{.Tag}}' | grep "^127.0.0.1:$port/" | xargs -r env DOCKER_HOST="$(host_of "$engine")" docker rmi >/dev/null 2>&1 || true
   done
   rm -rf "$work"
@@ -60,14 +71,24 @@ http:
   addr: 127.0.0.1:$port
   secret: bench-$$
 YAML
-fresh_registry() {
+# The shaped runs: the registry on a port of its own, the link-shaper on the bench port in front of it.
+upstream_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sed "s/addr: 127.0.0.1:$port/addr: 127.0.0.1:$upstream_port/" "$work/registry.yml" >"$work/registry-shaped.yml"
+fresh_registry() { # [MBIT/DELAY_MS]: behind the link-shaper
   stop_registry
-  rm -rf "$work/registry-data"
-  docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+  rm -rf "$work/registry-data" "$work/link.json"
+  local config=$work/registry.yml
+  if [ -n "${1:-}" ]; then
+    config=$work/registry-shaped.yml
+    "$shaper" --listen "127.0.0.1:$port" --upstream "127.0.0.1:$upstream_port" --mbit "${1%/*}" --delay-ms "${1#*/}" --stats "$work/link.json" &
+    shaper_pid=$!
+  fi
+  docker-registry serve "$config" >"$work/registry.log" 2>&1 &
   registry_pid=$!
   for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && return; sleep 0.1; done
   say "the benchmark registry did not start"; exit 1
 }
+uploaded_mb() { sleep 0.3; python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["uploaded"] / 1e6, 1))' "$work/link.json"; }
 
 # ghcr needs a token for GitHub's /user (the emulator's); the plain registry asks for none.
 login=bench-$$
@@ -94,13 +115,16 @@ push() { # METHOD IMAGE ARCHIVE RUN (DOCKER_HOST set to the engine)
   case $method in
     docker) docker tag "bench-push/$image:1" "$target"; seconds docker push -q "$target" ;;
     skopeo) seconds skopeo copy -q --dest-tls-verify=false "docker-archive:$archive" "docker://$target" ;;
+    skopeo-daemon) seconds skopeo copy -q --dest-tls-verify=false --src-daemon-host "$DOCKER_HOST" "docker-daemon:bench-push/$image:1" "docker://$target" ;;
     ghcr-engine) docker tag "bench-push/$image:1" "$target"; GHCR_CACHE_DIR=$work/cache-$run-$method seconds "$ghcr" push "$target" --via engine --json ;;
-    ghcr-direct) GHCR_CACHE_DIR=$work/cache-$run-$method seconds "$ghcr" push "bench-push/$image:1" "$target" --json ;;
+    ghcr) GHCR_CACHE_DIR=$work/cache-$run-$method seconds "$ghcr" push "bench-push/$image:1" "$target" --json ;;
+    ghcr-direct) GHCR_CACHE_DIR=$work/cache-$run-$method seconds "$ghcr" push "bench-push/$image:1" "$target" --via direct --json ;;
     ghcr-archive) GHCR_CACHE_DIR=$work/cache-$run-$method seconds "$ghcr" push "$archive" "$target" --json ;;
   esac
 }
 
 echo "push benchmark, $(nproc) cores, $runs runs each, fresh registry storage per run; MB/s of layer tar bytes"
+[ "${LOOPBACK:-yes}" = yes ] || engines=()
 for engine in "${engines[@]}"; do
   export DOCKER_HOST
   DOCKER_HOST=$(host_of "$engine")
@@ -151,3 +175,55 @@ for engine in "${engines[@]}"; do
     unset times
   done
 done
+
+# Over shaped links: each engine, the `link` image (on the containerd store loaded as gzip layers).
+if [ "${#profiles[@]}" -gt 0 ]; then
+  image=link archive=$work/link.tar
+  bytes=$(python3 scripts/bench/make-image.py link "$archive" "bench-push/link:1")
+  echo
+  echo "== over shaped links (link-shaper), image link: $((bytes / 1000000)) MB of layers; medians of $runs"
+  for engine in "${shaped_engines[@]}"; do
+    export DOCKER_HOST
+    DOCKER_HOST=$(host_of "$engine")
+    case $engine in
+      classic) methods=(docker skopeo-daemon ghcr skopeo ghcr-archive) ;;
+      *) methods=(docker ghcr ghcr-direct) ;;
+    esac
+    if [ "$engine" = containerd ]; then
+      python3 scripts/bench/make-image.py link "$work/link-oci.tar" "bench-push/link:1" --oci-gzip >/dev/null
+      docker load -q -i "$work/link-oci.tar" >/dev/null
+      rm -f "$work/link-oci.tar"
+    else
+      docker load -q -i "$archive" >/dev/null
+    fi
+    echo "-- $engine: $(docker version --format '{{.Server.Platform.Name}} {{.Server.Version}}' 2>/dev/null | sed 's/^ *//')"
+    for profile in "${profiles[@]}"; do
+      declare -A times=() sent=()
+      for run in $(seq 1 "$runs"); do
+        for method in "${methods[@]}"; do
+          fresh_registry "$profile"
+          times[$method]+="$(push "$method" "$image" "$archive" "$engine-${profile//\//-}-$run") "
+          sent[$method]+="$(uploaded_mb) "
+        done
+      done
+      echo "${profile%/*} Mbit/s, ${profile#*/} ms each way:"
+      best=
+      for method in docker skopeo-daemon; do
+        [ -n "${times[$method]:-}" ] || continue
+        m=$(tr ' ' '\n' <<<"${times[$method]}" | grep . | median)
+        if [ -z "$best" ] || [ "$(echo "$m < $best" | bc)" = 1 ]; then best=$m; fi
+      done
+      for method in "${methods[@]}"; do
+        median_s=$(tr ' ' '\n' <<<"${times[$method]}" | grep . | median)
+        mb=$(tr ' ' '\n' <<<"${sent[$method]}" | grep . | median)
+        label=$method
+        [ "$method" != docker ] || [ "$engine" != podman ] || label=podman-push
+        printf '  %-13s %7.2f s  %6.1f MB up  %5.2f× the faster of the engine push and skopeo (engine)   (runs: %s)\n' \
+          "$label" "$median_s" "$mb" "$(echo "scale=2; $best / $median_s" | bc)" "${times[$method]% }"
+      done
+      unset times sent
+    done
+    docker rmi -f bench-push/link:1 >/dev/null 2>&1 || true
+    docker images --format '{{.Repository}}:{{.Tag}}' | grep "^127.0.0.1:$port/" | xargs -r docker rmi >/dev/null 2>&1 || true
+  done
+fi

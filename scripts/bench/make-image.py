@@ -3,9 +3,12 @@
   random       5 layers of 100 MiB of random bytes (incompressible: image (a))
   realistic    2 layers of this machine's files: 350 MB of /usr/lib/x86_64-linux-gnu and 250 MB of
                /usr/share (compressible like real base images: image (b))
+  link         2 layers: /usr/share/doc and /usr/lib/python3 (~200 MB, half of it already compressed;
+               the image of the shaped-link benchmark)
+  dropped      3 layers of 100 MiB of random bytes (the push over a link that drops every 50 MB)
 With --oci-gzip it writes an OCI image layout of gzip layers instead (level 6, as `docker push`
 compresses), which Docker's containerd image store loads and keeps compressed, as it keeps pulled images.
-Usage: make-image.py random|realistic ARCHIVE NAME:TAG [--oci-gzip]"""
+Usage: make-image.py random|realistic|link|dropped ARCHIVE NAME:TAG [--oci-gzip]"""
 import gzip
 import hashlib
 import io
@@ -85,6 +88,10 @@ def main():
         layers = [random_layer(i) for i in range(5)]
     elif kind == "realistic":
         layers = [files_layer("/usr/lib/x86_64-linux-gnu", 350_000_000), files_layer("/usr/share", 250_000_000)]
+    elif kind == "link":
+        layers = [files_layer("/usr/share/doc", 10**10), files_layer("/usr/lib/python3", 10**10)]
+    elif kind == "dropped":
+        layers = [random_layer(i) for i in range(3)]
     else:
         sys.exit(__doc__)
     diff_ids = ["sha256:" + hashlib.sha256(layer).hexdigest() for layer in layers]

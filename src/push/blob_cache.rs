@@ -1,5 +1,6 @@
 //! The direct push's memory of its own work: for each layer it compressed, `diff_id → (blob digest,
-//! size, uncompressed size)` — the compression is deterministic, so this holds on any registry — and
+//! size, uncompressed size)` — the level follows the link, so the blob is the one this app sent, found
+//! again with a `HEAD` (a registry that lacks it gets the layer compressed anew) — and
 //! the image configs it read, by digest. With both, an unchanged re-push is `HEAD` checks and a manifest,
 //! with no export and no compression. It also keeps, per layer, the repositories it was last pushed to,
 //! so that a push to a new repository of the registry can mount the blob from there instead of

@@ -75,6 +75,7 @@ pub async fn push_with_engine(
             reference: target.to_string(),
             digest,
             size,
+            levels: Default::default(),
         }),
         None => Err(Error::new(
             Code::EngineUnreachable,

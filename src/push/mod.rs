@@ -40,6 +40,10 @@ pub struct Pushed {
     pub reference: String,
     pub digest: String,
     pub size: u64,
+    /// Direct push: the 4 MiB pieces of the layers it compressed, by the deflate level each got (0:
+    /// stored, they did not shrink); the level follows the link (`push::compress::Pace`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub levels: BTreeMap<i32, u64>,
 }
 
 impl Pushed {
@@ -449,6 +453,7 @@ mod tests {
             reference: "localhost:5000/o/app:1".into(),
             digest: "sha256:abc".into(),
             size: 1,
+            levels: BTreeMap::new(),
         };
         assert_eq!(pushed.pull_command(), "docker pull localhost:5000/o/app:1");
     }

@@ -107,17 +107,12 @@ impl Session {
     }
 
     /// Sends a whole blob in one `PATCH` with no `Content-Range`, its body streamed from `pieces` as
-    /// they come (as `docker push` does). A registry that refuses that (413, 416) is remembered:
-    /// `chunks_only` turns true and the error says so.
-    pub async fn send_whole(
-        &self,
-        upload: &mut Upload,
-        pieces: tokio::sync::mpsc::Receiver<Bytes>,
-    ) -> Result<()> {
-        let stream = futures_util::stream::unfold(pieces, |mut pieces| async move {
-            let piece = pieces.recv().await?;
-            Some((Ok::<Bytes, std::io::Error>(piece), pieces))
-        });
+    /// they come (as `docker push` does); after [`Session::upload_status`], the rest of one. A registry
+    /// that refuses that (413, 416) is remembered: `chunks_only` turns true and the error says so.
+    pub async fn send_whole<S>(&self, upload: &mut Upload, stream: S) -> Result<()>
+    where
+        S: futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+    {
         let mut request = self
             .http
             .patch(&upload.location)
@@ -361,6 +356,31 @@ impl Session {
             location: self.location(&response)?,
             offset: 0,
         })
+    }
+
+    /// Where an upload stands after its connection broke, as the distribution spec has it: `GET` on
+    /// the upload answers 204 with `Range: 0-LAST` and the Location to go on at; the upload then
+    /// continues from LAST + 1. `None` when the registry has lost the upload or can't say (the
+    /// distribution registry 2.x cancels an upload whose last request broke off mid-body), or says
+    /// `0-0` (nothing, or one byte: the spec can't tell them apart).
+    pub async fn upload_status(&self, upload: &mut Upload) -> Option<u64> {
+        let location = upload.location.clone();
+        let response = self.send(|http| http.get(&location)).await.ok()?;
+        if response.status() != StatusCode::NO_CONTENT {
+            return None;
+        }
+        let last = response
+            .headers()
+            .get("range")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|range| range.strip_prefix("0-"))
+            .and_then(|last| last.parse::<u64>().ok())
+            .filter(|last| *last > 0)?;
+        if response.headers().contains_key("location") {
+            upload.location = self.location(&response).ok()?;
+        }
+        upload.offset = last + 1;
+        Some(upload.offset)
     }
 
     /// Sends the next chunk (at most [`Session::chunk_size`] bytes).

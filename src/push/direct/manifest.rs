@@ -75,6 +75,7 @@ impl Work {
             reference: self.reference.clone(),
             digest,
             size,
+            levels: lock(&self.pace).levels_used().clone(),
         })
     }
 

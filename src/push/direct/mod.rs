@@ -15,7 +15,7 @@ mod walk;
 
 use super::blob_cache::{BlobCache, CachedBlob};
 use super::cancel::cancelled;
-use super::compress::threads;
+use super::compress::{threads, Pace};
 use super::progress::{LayerState, Progress, Snapshot, UPDATE_INTERVAL};
 use super::{Cancel, Pushed};
 use crate::archive;
@@ -95,14 +95,31 @@ pub async fn push_direct(
         .as_ref()
         .map(|layers| mount_sources(&cache, &layers.diff_ids, &config.registry, &repository))
         .unwrap_or_default();
-    let session = Arc::new(
-        or_cancelled(
-            cancel,
-            &what,
-            Session::open(config, target.path(), &mount_from, Some(credentials)),
-        )
-        .await?,
-    );
+    // The classic store's export writes the whole image to a folder of the engine's before its first
+    // byte (moby's tarexport: 1.5 s for 190 MB here): unless the cache says every layer is pushed
+    // already, it is asked for now and prepares while the registry session opens and the layers are
+    // checked.
+    let export_early = match (&source, &engine_layers) {
+        (DirectSource::Engine { engine, image }, Some(layers))
+            if !layers.diff_ids.iter().all(|d| cache.layer(d).is_some()) =>
+        {
+            Some((engine, image))
+        }
+        _ => None,
+    };
+    let (session, early_export) = or_cancelled(cancel, &what, async {
+        let open = Session::open(config, target.path(), &mount_from, Some(credentials));
+        let export = async {
+            match export_early {
+                Some((engine, image)) => Some(engine.export(image).await),
+                None => None,
+            }
+        };
+        let (session, export) = tokio::join!(open, export);
+        Ok((session?, export))
+    })
+    .await?;
+    let session = Arc::new(session);
     let work = Work {
         session,
         runtime: Handle::current(),
@@ -111,6 +128,7 @@ pub async fn push_direct(
         dropped: Arc::new(AtomicBool::new(false)),
         uploads: Arc::new(Mutex::new(Vec::new())),
         threads: threads(),
+        pace: Arc::new(Mutex::new(Pace::for_the_link())),
         labels: labels.clone(),
         tag,
         reference: target.to_string(),
@@ -168,7 +186,10 @@ pub async fn push_direct(
                 }
             }
             work.with_progress(|p, _| p.set_phase("Reading the image from the engine…"));
-            let export = or_cancelled(cancel, &what, engine.export(&image)).await?;
+            let export = match early_export {
+                Some(export) => export?,
+                None => or_cancelled(cancel, &what, engine.export(&image)).await?,
+            };
             let endpoint = export.endpoint().to_string();
             let read_error: ReadError =
                 Arc::new(move |e| crate::engine::export::ExportReader::broken(&endpoint, &e));
@@ -288,6 +309,8 @@ struct Work {
     /// Every upload task started, to stop them all at once on a cancel.
     uploads: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
     threads: usize,
+    /// The deflate level for the link, learnt as the layers go (one layer compresses at a time).
+    pace: Arc<Mutex<Pace>>,
     labels: BTreeMap<String, String>,
     tag: String,
     reference: String,

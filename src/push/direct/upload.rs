@@ -36,9 +36,11 @@ impl Work {
         let (members, receiver) = mpsc::channel::<Bytes>(MEMBERS_IN_FLIGHT);
         let (finish, finished) = oneshot::channel::<Finish>();
         let uploader = self.spawn_upload(upload_members(self.session.clone(), receiver, finished));
+        let mut pace = lock(&self.pace);
         let compressed = compress_layer(
             reader,
             self.threads,
+            &mut pace,
             &|e| read_error(e),
             &mut |member| {
                 self.check_cancelled()?;
@@ -49,6 +51,7 @@ impl Work {
             &mut |bytes| self.with_progress(|p, now| p.uploaded(id, bytes, Some(size), now)),
         );
         drop(members);
+        drop(pace);
         let compressed = match compressed {
             Ok(compressed) => compressed,
             Err(error) => {
@@ -200,7 +203,7 @@ async fn upload_members(
     let sent = if session.chunks_only() {
         send_in_chunks(&session, &mut upload, members).await
     } else {
-        session.send_whole(&mut upload, members).await
+        send_whole_resuming(&session, &mut upload, members).await
     };
     if let Err(e) = sent {
         session.cancel(upload).await;
@@ -217,6 +220,117 @@ async fn upload_members(
             Ok(())
         }
     }
+}
+
+/// How often one layer's upload may break and go on before the push gives up.
+const BREAKS_PER_LAYER: usize = 10;
+/// Compressed bytes of a layer kept after they were sent: all of a layer up to this size (a registry
+/// that lost the upload gets the layer again from its first byte, with no new export or compression),
+/// the last this many of a bigger one (a registry that says where it stands gets the rest).
+const RETAIN: u64 = 64 << 20;
+
+/// Sends the members as one whole-blob `PATCH`; when the connection breaks, goes on from where the
+/// registry says the upload stands, or — where it lost the upload and the layer's bytes are all still
+/// here — sends the layer again in a new upload. Only this layer's bytes go again, and only those the
+/// registry lacks where it can say.
+async fn send_whole_resuming(
+    session: &Session,
+    upload: &mut Upload,
+    members: mpsc::Receiver<Bytes>,
+) -> Result<()> {
+    let members = Arc::new(tokio::sync::Mutex::new(members));
+    let retained = Arc::new(std::sync::Mutex::new(Retained::default()));
+    let mut breaks = 0;
+    loop {
+        let body = from_offset(upload.offset, members.clone(), retained.clone());
+        let error = match session.send_whole(upload, body).await {
+            Ok(()) => return Ok(()),
+            Err(error) => error,
+        };
+        breaks += 1;
+        if error.code != Code::RegistryUnreachable || breaks > BREAKS_PER_LAYER {
+            return Err(error);
+        }
+        let kept_from = lock(&retained).start;
+        match session.upload_status(upload).await {
+            Some(offset) if offset >= kept_from => {}
+            _ if kept_from == 0 => *upload = session.begin().await?,
+            _ => return Err(error),
+        }
+    }
+}
+
+/// The compressed bytes of one layer's upload that may have to go again (see RETAIN): `pieces` hold
+/// the bytes from `start` to `end`.
+#[derive(Default)]
+struct Retained {
+    pieces: std::collections::VecDeque<Bytes>,
+    start: u64,
+    end: u64,
+}
+
+impl Retained {
+    fn keep(&mut self, piece: Bytes) {
+        self.end += piece.len() as u64;
+        self.pieces.push_back(piece);
+        while let Some(first) = self.pieces.front() {
+            if self.end - self.start - (first.len() as u64) < RETAIN {
+                break;
+            }
+            self.start += first.len() as u64;
+            self.pieces.pop_front();
+        }
+    }
+
+    /// The kept bytes from `offset` to the end of the piece that holds it; `None` past the end.
+    fn at(&self, offset: u64) -> Option<std::io::Result<Bytes>> {
+        if offset < self.start {
+            return Some(Err(std::io::Error::other(
+                "the bytes to send again are gone",
+            )));
+        }
+        let mut piece_start = self.start;
+        for piece in &self.pieces {
+            let piece_end = piece_start + piece.len() as u64;
+            if offset < piece_end {
+                return Some(Ok(piece.slice((offset - piece_start) as usize..)));
+            }
+            piece_start = piece_end;
+        }
+        None
+    }
+}
+
+/// The body of a `PATCH` from `offset` of the layer: the kept bytes from there, then the members as
+/// they come (each kept before it goes). A stream of a broken request that is still around takes
+/// nothing away from this one: what it receives is kept, and this one sends from what is kept.
+fn from_offset(
+    offset: u64,
+    members: Arc<tokio::sync::Mutex<mpsc::Receiver<Bytes>>>,
+    retained: Arc<std::sync::Mutex<Retained>>,
+) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    futures_util::stream::unfold(
+        (offset, members, retained),
+        |(offset, members, retained)| async move {
+            if offset == u64::MAX {
+                return None;
+            }
+            loop {
+                let kept = lock(&retained).at(offset);
+                match kept {
+                    Some(Ok(bytes)) => {
+                        let next = offset + bytes.len() as u64;
+                        return Some((Ok(bytes), (next, members, retained)));
+                    }
+                    Some(Err(e)) => return Some((Err(e), (u64::MAX, members, retained))),
+                    None => {
+                        let member = members.lock().await.recv().await?;
+                        lock(&retained).keep(member);
+                    }
+                }
+            }
+        },
+    )
 }
 
 /// Members in, chunks of `Session::chunk_size` out, the last one however short.
@@ -248,4 +362,60 @@ fn read_full(reader: &mut dyn Read, buffer: &mut [u8]) -> std::io::Result<usize>
         }
     }
     Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+
+    fn piece(byte: u8, len: usize) -> Bytes {
+        Bytes::from(vec![byte; len])
+    }
+
+    #[test]
+    fn kept_bytes_are_found_from_any_offset_and_the_oldest_go_past_the_limit() {
+        let mut kept = Retained::default();
+        kept.keep(piece(1, 10));
+        kept.keep(piece(2, 10));
+        assert_eq!(kept.at(0).unwrap().unwrap(), piece(1, 10));
+        assert_eq!(kept.at(13).unwrap().unwrap(), piece(2, 7));
+        assert!(kept.at(20).is_none(), "nothing past the end yet");
+        let big = (RETAIN / 2) as usize;
+        kept.keep(piece(3, big));
+        kept.keep(piece(4, big));
+        assert_eq!(
+            kept.start, 20,
+            "the first two pieces went once RETAIN was passed"
+        );
+        assert!(
+            kept.at(5).unwrap().is_err(),
+            "gone bytes are an error, never skipped"
+        );
+        assert_eq!(kept.at(20).unwrap().unwrap().len(), big);
+    }
+
+    #[tokio::test]
+    async fn a_body_from_an_offset_sends_the_kept_bytes_then_what_comes() {
+        let (sender, receiver) = mpsc::channel(4);
+        let members = Arc::new(tokio::sync::Mutex::new(receiver));
+        let retained = Arc::new(std::sync::Mutex::new(Retained::default()));
+        sender.send(piece(1, 4)).await.unwrap();
+        sender.send(piece(2, 4)).await.unwrap();
+        // A first request takes both members, then breaks.
+        let first: Vec<_> = from_offset(0, members.clone(), retained.clone())
+            .take(2)
+            .collect()
+            .await;
+        assert_eq!(first.len(), 2);
+        // The registry has 6 bytes: the next request starts there and goes on with new members.
+        sender.send(piece(3, 4)).await.unwrap();
+        drop(sender);
+        let second: Vec<u8> = from_offset(6, members, retained)
+            .map(|bytes| bytes.unwrap().to_vec())
+            .collect::<Vec<_>>()
+            .await
+            .concat();
+        assert_eq!(second, [2, 2, 3, 3, 3, 3]);
+    }
 }

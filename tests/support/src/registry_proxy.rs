@@ -132,6 +132,22 @@ impl RegistryProxy {
         lock(&self.state).rules.push(Box::new(rule));
     }
 
+    /// Holds the first request that `matches` at a gate of its own (every other one passes), and
+    /// returns the gate: the test learns when it came and may let it go.
+    pub fn hold_first(&self, matches: impl Fn(&Head) -> bool + Send + 'static) -> Arc<Gate> {
+        let gate = Gate::new();
+        let held = gate.clone();
+        let mut holding = true;
+        self.rule(move |head| {
+            if holding && matches(head) {
+                holding = false;
+                return Decision::Hold(held.clone());
+            }
+            Decision::Forward
+        });
+        gate
+    }
+
     /// Every request so far, in the order they came.
     pub fn seen(&self) -> Vec<Head> {
         lock(&self.state).seen.clone()
