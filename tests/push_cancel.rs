@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::registry_proxy::{Decision, Gate, RegistryProxy};
+use common::registry_proxy::{Gate, RegistryProxy};
 use common::{layered_image, next_update, stack, Pusher};
 use ghcr::push::jobs::{JobState, JobUpdate, Jobs};
 use std::sync::Arc;
@@ -35,16 +35,7 @@ async fn push_until_held(
     what: &str,
 ) -> World {
     let proxy = RegistryProxy::start(&stack("GHCR_TEST_REGISTRY_TOKEN")).await;
-    let gate = Gate::new();
-    let held = gate.clone();
-    let mut holding = true;
-    proxy.rule(move |head| {
-        if holding && hold(&head.method, &head.path) {
-            holding = false;
-            return Decision::Hold(held.clone());
-        }
-        Decision::Forward
-    });
+    let gate = proxy.hold_first(move |head| hold(&head.method, &head.path));
     let mut pusher = Pusher::new(prefix).await;
     pusher.config.registry = proxy.address.clone();
     let source = format!("{prefix}-{}:1", pusher.login);

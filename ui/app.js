@@ -217,13 +217,19 @@ function refreshEngine() {
   return engineCheck;
 }
 
+// Checks overlap (a save, then "Use it" at once; each asks GitHub): only the last one asked may set
+// the account, or an earlier answer arriving late shows the account switched away from.
+let accountAsked = 0;
 async function refreshAccount() {
+  const asked = ++accountAsked;
+  let next;
   try {
     const found = await invoke('account_in_use');
-    account.set(found ? { state: 'ok', account: found, error: null } : { state: 'none', account: null, error: null });
+    next = found ? { state: 'ok', account: found, error: null } : { state: 'none', account: null, error: null };
   } catch (error) {
-    account.set({ state: 'error', account: null, error });
+    next = { state: 'error', account: null, error };
   }
+  if (asked === accountAsked) account.set(next);
 }
 
 function renderAccountStatus({ state, account: found, error }) {

@@ -1,7 +1,8 @@
 //! Takes the README's screenshots (docs/*.png) of the real window against the demo world: run by
 //! scripts/readme-screenshots.sh, which empties the stack's engine and loads the demo's sample images.
 use ghcr_webdriver_tests::{
-    click, confirm_push_dialog, drag, settle, stack, target_dir, wait_for_within, App, Locator,
+    click, confirm_push_dialog, drag, open_view, reload, settle, stack, target_dir,
+    wait_for_within, App, Locator,
 };
 use std::time::Duration;
 
@@ -22,11 +23,9 @@ async fn shot(name: &str, theme: &str, steps: &'static str) {
         .await
         .check(|client| async move {
             client
-                .execute(
-                    &format!("localStorage.setItem('theme', '{theme}'); location.reload();"),
-                    vec![],
-                )
+                .execute(&format!("localStorage.setItem('theme', '{theme}');"), vec![])
                 .await?;
+            reload(&client).await?;
             wait_for_within(&client, "#image-list[data-load-ms]", Duration::from_secs(20))
                 .await?;
             wait_for_within(&client, "#account-status[data-state='ok']", Duration::from_secs(20))
@@ -63,7 +62,7 @@ async fn shot(name: &str, theme: &str, steps: &'static str) {
                     wait_for_within(&client, "#show-pushes", Duration::from_secs(20))
                         .await?;
                 }
-                click(&client, ".nav[data-view='pushes']").await?;
+                open_view(&client, "pushes").await?;
                 wait_for_within(&client, "#push-list[data-jobs='2'] .push-card[data-state='done'] ~ .push-card[data-state='done']", Duration::from_secs(60))
                     .await?;
             }

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 pub use fantoccini::{elements::Element, key::Key, Client, Locator};
 pub use ghcr_test_support::{
-    docker, emulator_admin, files_containing, files_containing_except, import_image, layered_image,
-    own_web_url, stack, unique, user_with_token,
+    docker, docker_images, emulator_admin, files_containing, files_containing_except, import_image,
+    layered_image, own_web_url, stack, unique, user_with_token,
 };
 
 /// What a test step returns: fantoccini errors and failed expectations alike.
@@ -242,14 +242,18 @@ impl App {
         }
     }
 
-    /// Runs the test's steps, saves a screenshot (target/webdriver/NAME.png) whatever they found, closes
-    /// the window, and fails the test if a step failed.
+    /// Runs the test's steps once the page has booted (its script listens and shows a view; a click
+    /// that came before would be lost), saves a screenshot (target/webdriver/NAME.png) whatever they
+    /// found, closes the window, and fails the test if a step failed.
     pub async fn check<F, Fut>(self, steps: F)
     where
         F: FnOnce(Client) -> Fut,
         Fut: Future<Output = Outcome>,
     {
-        let outcome = steps(self.client.clone()).await;
+        let outcome = match wait_for(&self.client, "main[data-view]").await {
+            Ok(_) => steps(self.client.clone()).await,
+            Err(error) => Err(format!("the page never showed a view: {error}").into()),
+        };
         settle(&self.client).await;
         let screenshot = target_dir().join(format!("webdriver/{}.png", self.name));
         match self.client.screenshot().await {
@@ -302,31 +306,91 @@ pub async fn wait_for(client: &Client, css: &str) -> Result<Element, fantoccini:
 }
 
 /// The element `css` once the page has it, within `within`; the selector is printed when it never
-/// comes, so a failure says what was awaited.
+/// comes, so a failure says what was awaited. WebKitWebDriver answers "stale element" when the node it
+/// found is replaced before it hands it out (a notice redrawn as a push changes state): that counts as
+/// not there yet, like "no such element" (fantoccini's own wait gives up on it at once).
 pub async fn wait_for_within(
     client: &Client,
     css: &str,
     within: Duration,
 ) -> Result<Element, fantoccini::error::CmdError> {
-    let found = client
-        .wait()
-        .at_most(within)
-        .for_element(Locator::Css(css))
-        .await;
-    if found.is_err() {
-        eprintln!("waited {within:?} for {css} in vain");
+    use fantoccini::error::{CmdError, ErrorStatus};
+    let deadline = Instant::now() + within;
+    loop {
+        match client.find(Locator::Css(css)).await {
+            Ok(element) => return Ok(element),
+            Err(CmdError::Standard(answer))
+                if matches!(
+                    answer.error,
+                    ErrorStatus::NoSuchElement | ErrorStatus::StaleElementReference
+                ) => {}
+            Err(other) => {
+                eprintln!("looking for {css}: {other}");
+                return Err(other);
+            }
+        }
+        if Instant::now() >= deadline {
+            eprintln!("waited {within:?} for {css} in vain");
+            return Err(CmdError::WaitTimeout);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    found
 }
 
-/// Clicks the element `css` once the page has it.
+/// Reloads the page and waits until the new one has booted — not an element the old page still held
+/// while the reload had not begun (a dark-theme test once measured a page half gone that way).
+pub async fn reload(client: &Client) -> Outcome {
+    client
+        .execute("window.beforeReload = true; location.reload();", vec![])
+        .await?;
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let booted = client
+            .execute(
+                "return window.beforeReload === undefined && document.querySelector('main[data-view]') !== null;",
+                vec![],
+            )
+            .await;
+        // While the page is going away a script may fail to run: not booted yet either.
+        if booted.ok().and_then(|value| value.as_bool()) == Some(true) {
+            return Ok(());
+        }
+        ensure(
+            Instant::now() < deadline,
+            "the page did not come back after a reload",
+        )?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// What `act` does with the element `css` once the page has it, found again if the page redrew it
+/// between the find and the act (the element went stale).
+async fn on_element<T, Act, Fut>(
+    client: &Client,
+    css: &str,
+    act: Act,
+) -> Result<T, fantoccini::error::CmdError>
+where
+    Act: Fn(Element) -> Fut,
+    Fut: Future<Output = Result<T, fantoccini::error::CmdError>>,
+{
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        match act(wait_for(client, css).await?).await {
+            Err(error) if error.is_stale_element_reference() && Instant::now() < deadline => {}
+            done => return done,
+        }
+    }
+}
+
+/// Clicks the element `css` once the page has it (found again if it was redrawn in between).
 pub async fn click(client: &Client, css: &str) -> Result<(), fantoccini::error::CmdError> {
-    wait_for(client, css).await?.click().await
+    on_element(client, css, |element| async move { element.click().await }).await
 }
 
-/// The text of the element `css` once the page has it.
+/// The text of the element `css` once the page has it (found again if it was redrawn in between).
 pub async fn text_of(client: &Client, css: &str) -> Result<String, fantoccini::error::CmdError> {
-    wait_for(client, css).await?.text().await
+    on_element(client, css, |element| async move { element.text().await }).await
 }
 
 /// The whole text content of the element `css` once the page has it — also where WebDriver's

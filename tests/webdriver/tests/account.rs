@@ -4,8 +4,8 @@
 //! a restart, and never handed back to the page.
 
 use ghcr_webdriver_tests::{
-    attr_of, click, emulator_admin, ensure, ensure_says, files_containing, own_web_url, stack,
-    target_dir, text_of, text_once_it_says, user_with_token, wait_for, App, Client, Element,
+    attr_of, click, emulator_admin, ensure, ensure_says, files_containing, open_view, own_web_url,
+    stack, target_dir, text_of, text_once_it_says, user_with_token, wait_for, App, Client, Element,
     Locator, PATIENCE,
 };
 use std::time::Duration;
@@ -26,7 +26,7 @@ fn as_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
 
 /// Opens the Account view from the sidebar.
 async fn open_account(client: &Client) -> Result<(), fantoccini::error::CmdError> {
-    click(client, ".nav[data-view='account']").await
+    open_view(client, "account").await
 }
 
 /// Types `text` into the token box (as a paste would arrive) and returns the box.

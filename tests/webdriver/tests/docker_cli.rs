@@ -3,7 +3,9 @@
 //! after "Move it to the keyring" config.json holds no token and names the credential helper.
 
 use base64::Engine as _;
-use ghcr_webdriver_tests::{click, ensure, stack, target_dir, user_with_token, wait_for, App};
+use ghcr_webdriver_tests::{
+    click, ensure, open_view, stack, target_dir, user_with_token, wait_for, App,
+};
 
 #[tokio::test]
 async fn a_plaintext_token_is_pointed_out_and_moved_to_the_keyring_from_the_account_view() {
@@ -105,7 +107,7 @@ async fn without_the_helper_on_path_set_up_is_disabled_and_the_card_says_why_onc
     App::launch("docker-cli-no-helper", &env)
         .await
         .check(|client| async move {
-            click(&client, ".nav[data-view='account']").await?;
+            open_view(&client, "account").await?;
             let setup = wait_for(&client, "#docker-cli-setup").await?;
             ensure(
                 setup.attr("disabled").await?.is_some(),

@@ -3,9 +3,9 @@
 //! uppercase name, offers the fix and creates the tag; a `docker tag` from outside appears by itself.
 
 use ghcr_webdriver_tests::{
-    click, confirm_push_dialog, content_of, docker, ensure, env_refs, import_image, signed_in_env,
-    stack, text_of, unique, user_with_token, wait_for, wait_for_within, App, Client, Locator,
-    PATIENCE,
+    click, confirm_push_dialog, content_of, docker, ensure, env_refs, import_image, reload,
+    signed_in_env, stack, text_of, unique, user_with_token, wait_for, wait_for_within, App, Client,
+    Locator, PATIENCE,
 };
 use std::time::Duration;
 
@@ -378,8 +378,9 @@ async fn the_owner_row_keeps_its_height_and_checkboxes_read_right_in_the_dark_th
         .await
         .check(|client| async move {
             client
-                .execute("localStorage.setItem('theme', 'dark'); location.reload();", vec![])
+                .execute("localStorage.setItem('theme', 'dark');", vec![])
                 .await?;
+            reload(&client).await?;
             wait_for(&client, "#push-targets .drop-zone").await?;
             let heights: Vec<f64> = serde_json::from_value(
                 client

@@ -1,8 +1,9 @@
 //! Drag-to-push in the real window against the stack's dockerd, the token registry and the emulator: an
 //! image row dragged (real pointer actions) onto the owner's drop zone is tagged and pushed; in Pushes
 //! the per-layer bars move, only forward, to the layer's size, and the pull command appears at the end.
-//! A second, bigger push is cancelled from its card and says so. An image dropped on the package the
-//! first push made goes up as a new tag of it.
+//! A second, bigger push is cancelled from its card and says so (the registry, behind a proxy, holds
+//! that push's first finished layer, so the push is still running when Cancel is clicked, however
+//! fast the machine). An image dropped on the package the first push made goes up as a new tag of it.
 
 use ghcr_test_support::registry_proxy::{Decision, RegistryProxy};
 use ghcr_webdriver_tests::{
@@ -12,6 +13,17 @@ use ghcr_webdriver_tests::{
 };
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+
+/// The signed-in environment with the registry at `registry` (a proxy in front of the stack's).
+fn signed_in_env_through(token: &str, registry: &str) -> Vec<(&'static str, String)> {
+    let mut env = signed_in_env(token);
+    for (key, value) in env.iter_mut() {
+        if *key == "GHCR_REGISTRY" {
+            *value = registry.to_string();
+        }
+    }
+    env
+}
 
 /// The card for `target` as shown: its state, every layer bar (layer id → (bytes, max)), and the
 /// total bar (value of max, bytes, total).
@@ -80,8 +92,13 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
     let again = format!("{name}-watched:again");
     ghcr_webdriver_tests::docker(&["tag", &small, &again]);
     layered_image(&big, &[150_000_000, 150_000_000]);
-    let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
-    let env = signed_in_env(&token);
+    // The push to be cancelled must still run when the click comes: a proxy holds the request that
+    // finishes its first layer (on a fast machine the whole push took ~4 s and once ended first).
+    let proxy = RegistryProxy::start(&stack("GHCR_TEST_REGISTRY_TOKEN")).await;
+    let gate = proxy
+        .hold_first(|head| head.method == "PUT" && head.path.contains("-cancelled/blobs/uploads/"));
+    let registry = proxy.address.clone();
+    let env = signed_in_env_through(&token, &registry);
     let env = env_refs(&env);
     let watched_target = format!("{registry}/{owner}/{name}-watched:1");
     let cancelled_target = format!("{registry}/{owner}/{name}-cancelled:1");
@@ -154,6 +171,9 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
             open_view(&client, "images").await?;
             drag_to_owner(&client, &big, &owner).await?;
             open_view(&client, "pushes").await?;
+            tokio::time::timeout(Duration::from_secs(60), gate.arrived())
+                .await
+                .map_err(|_| "the push to cancel never finished a layer")?;
             let cancel = wait_for(&client, &format!(
                     ".push-card[data-target='{cancelled_target}'][data-state='running'] .push-cancel"
                 ))
@@ -344,12 +364,7 @@ async fn a_rate_limited_push_says_so_waits_and_completes_by_itself() {
         }
         Decision::Forward
     });
-    let mut env = signed_in_env(&token);
-    for (key, value) in env.iter_mut() {
-        if *key == "GHCR_REGISTRY" {
-            *value = proxy.address.clone();
-        }
-    }
+    let env = signed_in_env_through(&token, &proxy.address);
     let through_proxy = format!("{}/{owner}/", proxy.address);
     let env = env_refs(&env);
     App::launch("push-rate-limited", &env)
