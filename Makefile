@@ -2,7 +2,7 @@
 # need first (Debian/Ubuntu: apt-get; elsewhere they print what to install). `make run` builds the whole
 # workspace, as `make test` does, so that the two share one set of build artifacts (`cargo run` alone
 # resolves features for the app only and compiles ~60 crates a second time).
-.PHONY: run test package startup demo bench load deps deps-test deps-package
+.PHONY: run test flaky package startup demo bench load deps deps-test deps-package
 
 run: deps
 	cargo build --workspace
@@ -10,6 +10,11 @@ run: deps
 
 test: deps-test
 	tests/run.sh
+
+# Flaky tests found on purpose: the WebDriver suite and the engine matrix RUNS times (default 5) on one
+# stack, every failure listed with its log and screenshots; nothing is run again.
+flaky: deps-test
+	RUNS=$(RUNS) scripts/flaky.sh
 
 # The installers: a release build bundled as .deb and .rpm under target/release/bundle/ (make test builds
 # them too and installs the .deb in a clean Debian root).

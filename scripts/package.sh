@@ -5,6 +5,11 @@
 # binaries themselves (as Debian's own packaging does), so a build on a newer system asks for its newer
 # libraries; the .rpm names the Fedora packages of the same libraries. Prints the packages, their sizes
 # and contents.
+#
+# PACKAGE_FROM=debug (what `make test` does): the same packages from the debug build `make test` has
+# just made, its binaries stripped, under target/package-test/debug/bundle/ — the packaging and its
+# install test are what is tested there, and a release build of the whole tree would take ~10 of make
+# test's minutes. The packages people install come from `make package`.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -13,12 +18,29 @@ tauri=$("$repo/scripts/install-deps.sh" tauri-cli)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 say() { printf '\n==> %s\n' "$*"; }
+names=(ghcr-desktop ghcr docker-credential-ghcr-desktop)
 
-# One cargo invocation for the app and the core's binaries: built apart, the crates they share would be
-# built twice (cargo resolves features per invocation).
-say "release build of the app, the CLI and the credential helper (tauri build --no-bundle)"
-(cd src-tauri && "$tauri" build --no-bundle --ci -- -p ghcr-desktop -p ghcr)
-binaries=("$target/release/ghcr-desktop" "$target/release/ghcr" "$target/release/docker-credential-ghcr-desktop")
+if [ "${PACKAGE_FROM:-release}" = debug ]; then
+  say "the debug build's app, CLI and credential helper, stripped (PACKAGE_FROM=debug)"
+  # The bundler takes the binaries from TARGET/debug: a target folder of the packages' own.
+  bundle_target=$target/package-test
+  built=$bundle_target/debug
+  mkdir -p "$built"
+  for name in "${names[@]}"; do
+    [ -x "$target/debug/$name" ] || { echo "$target/debug/$name is missing: cargo build --workspace first" >&2; exit 1; }
+    strip -o "$built/$name" "$target/debug/$name"
+  done
+  bundle_flags=(--debug)
+else
+  # One cargo invocation for the app and the core's binaries: built apart, the crates they share would be
+  # built twice (cargo resolves features per invocation).
+  say "release build of the app, the CLI and the credential helper (tauri build --no-bundle)"
+  (cd src-tauri && "$tauri" build --no-bundle --ci -- -p ghcr-desktop -p ghcr)
+  bundle_target=$target
+  built=$target/release
+  bundle_flags=()
+fi
+binaries=("$built/ghcr-desktop" "$built/ghcr" "$built/docker-credential-ghcr-desktop")
 
 say "dependencies of the binaries (dpkg-shlibdeps)"
 mkdir -p "$work/debian"
@@ -43,15 +65,16 @@ json.dump({"bundle": {"linux": {
 PY
 
 say "bundle (.deb, .rpm)"
-(cd src-tauri && "$tauri" bundle --bundles deb,rpm --ci --config "$work/package.json")
+(cd src-tauri && CARGO_TARGET_DIR=$bundle_target "$tauri" bundle "${bundle_flags[@]}" --bundles deb,rpm --ci --config "$work/package.json")
 
 # The bundler names the files after the product ("GHCR Desktop_0.1.0_amd64.deb"); give them the names
 # of the packages inside, as Debian and Fedora name theirs.
-version=$(dpkg-deb -f "$(ls -t "$target"/release/bundle/deb/*.deb | head -1)" Version)
-deb=$target/release/bundle/deb/ghcr-desktop_${version}_amd64.deb
-rpm=$target/release/bundle/rpm/ghcr-desktop-$version-1.x86_64.rpm
-mv -f "$target/release/bundle/deb/GHCR Desktop_${version}_amd64.deb" "$deb"
-mv -f "$target/release/bundle/rpm/GHCR Desktop-$version-1.x86_64.rpm" "$rpm"
+bundles=$built/bundle
+version=$(dpkg-deb -f "$(ls -t "$bundles"/deb/*.deb | head -1)" Version)
+deb=$bundles/deb/ghcr-desktop_${version}_amd64.deb
+rpm=$bundles/rpm/ghcr-desktop-$version-1.x86_64.rpm
+mv -f "$bundles/deb/GHCR Desktop_${version}_amd64.deb" "$deb"
+mv -f "$bundles/rpm/GHCR Desktop-$version-1.x86_64.rpm" "$rpm"
 say "packages"
 for file in "${binaries[@]}" "$deb" "$rpm"; do
   printf '  %-60s %6.1f MB\n' "${file#"$repo"/}" "$(echo "scale=1; $(stat -c %s "$file") / 1000000" | bc)"

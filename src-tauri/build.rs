@@ -10,6 +10,9 @@ use std::collections::BTreeSet;
 fn main() {
     println!("cargo:rerun-if-changed=capabilities/default.json");
     println!("cargo:rerun-if-changed=src/lib.rs");
+    // The page is embedded by `generate_context!`, a macro cargo can't see read it: without this, a
+    // build after editing ui/ keeps the old page.
+    println!("cargo:rerun-if-changed=../ui");
     let granted = granted_commands();
     let registered = registered_commands();
     if granted != registered {

@@ -229,7 +229,8 @@ mod tests {
         let started = std::time::Instant::now();
         let outcome = read_body(response, limit).await;
         assert!(matches!(outcome, Err(BodyError::TimedOut)), "{outcome:?}");
-        assert!(started.elapsed() < Duration::from_secs(4));
+        // TimedOut says the 2 s limit ended it; the time only guards against a hang.
+        assert!(started.elapsed() < Duration::from_secs(20));
     }
 
     #[test]

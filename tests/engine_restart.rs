@@ -35,7 +35,7 @@ async fn the_image_watcher_reconnects_after_the_engine_restarts_and_follows_even
         .await
     });
     assert!(matches!(
-        next(&mut updates, 10).await,
+        next(&mut updates, 30).await,
         ImagesUpdate::Snapshot { .. }
     ));
 
@@ -66,7 +66,7 @@ async fn the_image_watcher_reconnects_after_the_engine_restarts_and_follows_even
     let wanted = format!("{name}:2");
     loop {
         // After reconnecting the watcher sends changes again, not whole lists.
-        if let ImagesUpdate::Changes { changed, .. } = next(&mut updates, 2).await {
+        if let ImagesUpdate::Changes { changed, .. } = next(&mut updates, 30).await {
             if changed
                 .iter()
                 .any(|i| i.reference.as_deref() == Some(&wanted))

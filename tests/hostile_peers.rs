@@ -170,7 +170,8 @@ async fn a_registry_token_answer_that_trickles_a_byte_a_second_is_given_up_on() 
     let error = opened.err().expect("no session from a trickle");
     assert_eq!(error.code, Code::RegistryProtocol, "{error:?}");
     assert!(error.message.contains("in time"), "{error:?}");
-    assert!(started.elapsed() < Duration::from_secs(30));
+    // The 20 s limit on the token's answer ended it (the 45 s timeout above is the hang guard).
+    assert!(started.elapsed() >= Duration::from_secs(19));
 }
 
 #[tokio::test]

@@ -98,28 +98,45 @@ async fn the_list_holds_while_another_client_imports_and_deletes_images() {
     // Docker 26's containerd store (a 404 naming content of an image deleted meanwhile) and Podman (a
     // 500, "image not known") fail plain listings in this churn; the app's watcher lists right after
     // each such delete.
+    // The churn goes on until both sides have done their share — not for a fixed time, which a busy
+    // machine would spend on fewer listings.
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    const ROUNDS: usize = 30;
+    const LISTINGS: usize = 10;
     let name = unique("churn");
-    let churn = std::thread::spawn(move || {
-        for round in 0..30 {
-            let reference = format!("{name}:{round}");
-            import_image(&reference);
-            docker(&["rmi", &reference]);
-        }
-    });
+    let (rounds, stop) = (
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let churn = {
+        let (rounds, stop) = (rounds.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                let reference = format!("{name}:{}", rounds.load(Ordering::SeqCst));
+                import_image(&reference);
+                docker(&["rmi", &reference]);
+                rounds.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
     let engine = Engine::connect(&config()).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(600);
     let mut listings = 0;
-    while !churn.is_finished() {
+    while rounds.load(Ordering::SeqCst) < ROUNDS || listings < LISTINGS {
+        assert!(
+            Instant::now() < deadline && !churn.is_finished(),
+            "the churn stopped after {rounds:?} rounds and {listings} listings"
+        );
         if let Err(error) = engine.local_images(&config().registry).await {
+            stop.store(true, Ordering::SeqCst);
             panic!("listing {listings} failed: {error:?}");
         }
         listings += 1;
     }
+    stop.store(true, Ordering::SeqCst);
     churn.join().expect("the churn ran");
-    assert!(
-        listings >= 10,
-        "only {listings} listings overlapped the churn"
-    );
-    println!("{listings} listings during 30 imports and deletes");
+    println!("{listings} listings during {rounds:?} imports and deletes");
 }
 
 /// A size as the docker CLI prints it (go-units' HumanSizeWithPrecision(size, 3): decimal units,
@@ -318,6 +335,10 @@ impl Shown {
     }
 }
 
+/// How long an engine event may take to reach the watcher's list: ten times and more what it takes
+/// (0.1–0.5 s here, printed), so that only a watcher that missed the event fails — not a busy machine.
+const EVENT_REACHES_THE_LIST: Duration = Duration::from_secs(20);
+
 fn has(images: &[LocalImage], reference: &str) -> bool {
     images
         .iter()
@@ -325,14 +346,14 @@ fn has(images: &[LocalImage], reference: &str) -> bool {
 }
 
 #[tokio::test]
-async fn tag_untag_and_delete_by_the_docker_cli_reach_the_watcher_within_2_seconds() {
+async fn tag_untag_and_delete_by_the_docker_cli_reach_the_watcher() {
     let name = unique("live");
     let source = format!("{name}:1");
     let id = import_image(&source);
     let (watcher, mut updates) = start_watcher();
     let mut shown = Shown::default();
     shown
-        .until(&mut updates, Duration::from_secs(10), |images| {
+        .until(&mut updates, EVENT_REACHES_THE_LIST, |images| {
             has(images, &source)
         })
         .await;
@@ -340,7 +361,7 @@ async fn tag_untag_and_delete_by_the_docker_cli_reach_the_watcher_within_2_secon
     let copy = format!("{name}:copy");
     docker(&["tag", &source, &copy]);
     let (_, events, took) = shown
-        .until(&mut updates, Duration::from_secs(2), |images| {
+        .until(&mut updates, EVENT_REACHES_THE_LIST, |images| {
             has(images, &copy)
         })
         .await;
@@ -354,7 +375,7 @@ async fn tag_untag_and_delete_by_the_docker_cli_reach_the_watcher_within_2_secon
 
     docker(&["rmi", &copy]);
     let (_, events, _) = shown
-        .until(&mut updates, Duration::from_secs(2), |images| {
+        .until(&mut updates, EVENT_REACHES_THE_LIST, |images| {
             !has(images, &copy)
         })
         .await;
@@ -365,7 +386,7 @@ async fn tag_untag_and_delete_by_the_docker_cli_reach_the_watcher_within_2_secon
 
     docker(&["rmi", &source]);
     let (images, events, _) = shown
-        .until(&mut updates, Duration::from_secs(2), |images| {
+        .until(&mut updates, EVENT_REACHES_THE_LIST, |images| {
             !images.iter().any(|image| image.id == id)
         })
         .await;
@@ -399,7 +420,7 @@ async fn a_name_moved_to_another_image_leaves_the_first_one_untagged_in_the_watc
             .collect()
     };
     shown
-        .until(&mut updates, Duration::from_secs(10), |images| {
+        .until(&mut updates, EVENT_REACHES_THE_LIST, |images| {
             ours(images).len() == 2
         })
         .await;
@@ -407,7 +428,7 @@ async fn a_name_moved_to_another_image_leaves_the_first_one_untagged_in_the_watc
     // `docker tag NAME:b NAME:a`: the engine sends one event, about the second image only.
     docker(&["tag", &format!("{name}:b"), &format!("{name}:a")]);
     let (images, _, _) = shown
-        .until(&mut updates, Duration::from_secs(2), |images| {
+        .until(&mut updates, EVENT_REACHES_THE_LIST, |images| {
             ours(images).iter().any(LocalImage::untagged)
         })
         .await;

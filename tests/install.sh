@@ -15,8 +15,11 @@ mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 : "${DISPLAY:?needs the test stack environment: . target/stack/env}" "${GHCR_TEST_ENGINE_CLASSIC:?}" "${GHCR_TEST_STACK:?}"
 [ "$(id -u)" = 0 ] || { echo "install test: needs root (debootstrap, chroot, mounts)" >&2; exit 1; }
 
-deb=$(ls -t "${CARGO_TARGET_DIR:-$repo/target}"/release/bundle/deb/*.deb 2>/dev/null | head -1)
+# The newest .deb made: `make package`'s (release) or make test's (PACKAGE_FROM=debug).
+target=${CARGO_TARGET_DIR:-$repo/target}
+deb=$(ls -t "$target"/release/bundle/deb/*.deb "$target"/package-test/debug/bundle/deb/*.deb 2>/dev/null | head -1 || true)
 [ -n "$deb" ] || { echo "install test: no .deb under target/release/bundle/deb: run make package" >&2; exit 1; }
+echo "install test: $deb"
 step() { printf '\n--> %s\n' "$*"; }
 fail() { printf '\ninstall test FAILED: %s\n' "$*" >&2; exit 1; }
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }

@@ -424,8 +424,8 @@ async fn a_github_answer_that_stalls_mid_body_ends_within_the_clients_bound_as_n
     assert_eq!(error.code, Code::NetworkUnreachable, "{error}");
     assert!(error.message.contains("no answer in time"), "{error}");
     assert!(
-        took >= Duration::from_secs(15) && took < Duration::from_secs(25),
-        "bounded by the 20 s request timeout: {took:?}"
+        took >= Duration::from_secs(15) && took < Duration::from_secs(60),
+        "bounded by the 20 s request timeout (the stall is 120 s): {took:?}"
     );
     // Nothing is stuck: the next request gets the real answer.
     assert!(github.packages(&secret, &Owner::User).await.is_ok());

@@ -86,8 +86,8 @@ async fn a_cancel_while_the_tag_is_written_is_refused_and_the_job_ends_pushed_an
     let cancelled = world.jobs.cancel(world.id).unwrap();
     world.gate.release();
     let last = until_finished(&mut world.updates).await;
-    // Whatever was still on its way has landed by now.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Whatever was still on its way has landed once the proxy has answered it.
+    world.proxy.quiet().await;
 
     let tagged = world.tagged();
     // Whatever the job says must be true of the registry.
@@ -127,7 +127,7 @@ async fn a_cancel_during_an_upload_stops_everything_before_the_job_says_cancelle
 
     // Let the held request go: the push behind it is gone, so nothing more may reach the registry.
     world.gate.release();
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    world.proxy.quiet().await;
     let after: Vec<String> = world
         .proxy
         .seen()

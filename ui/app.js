@@ -5,7 +5,7 @@ import * as imagesView from './views/images.js';
 import * as pushesView from './views/pushes.js';
 import * as packages from './views/packages.js';
 import { openArchiveDialog } from './views/archive-dialog.js';
-import { h, expiryLeft, expiryText } from './dom.js';
+import { h, expiryLeft, expiryText, until } from './dom.js';
 
 const views = { account: accountView, images: imagesView, pushes: pushesView, packages };
 // A token can be revoked or expire while the app runs: look again now and then (one GET /user and a
@@ -277,10 +277,13 @@ function renderEngineStatus({ state, info, error, lostAt }) {
   status.title = title;
 }
 
+// A view says when its first data is drawn (`ready(promise)`, any number of times while it renders);
+// then `#view[data-ready]` is set — until then a click may land on what is about to be replaced.
 let cleanup = null;
+let shown = 0;
 function show(name, { focus = false } = {}) {
   const view = views[name];
-  if (!view) return;
+  if (!view) return Promise.resolve();
   for (const button of document.querySelectorAll('.nav')) {
     if (button.dataset.view === name) button.setAttribute('aria-current', 'page');
     else button.removeAttribute('aria-current');
@@ -288,10 +291,17 @@ function show(name, { focus = false } = {}) {
   if (cleanup) cleanup();
   const root = document.getElementById('view');
   root.replaceChildren();
+  delete root.dataset.ready;
   root.dataset.view = name;
-  cleanup = view.render(root, { engine, images, refreshEngine, watchImages, account, refreshAccount, pushes, invoke, show }) || null;
+  const drawing = [];
+  const ready = (promise) => { drawing.push(promise); };
+  cleanup = view.render(root, { engine, images, refreshEngine, watchImages, account, refreshAccount, pushes, invoke, show, ready }) || null;
   document.title = `${view.title} — GHCR Desktop`;
   if (focus) root.focus();
+  const showing = ++shown;
+  return Promise.allSettled(drawing).then(() => {
+    if (showing === shown) root.dataset.ready = '1';
+  });
 }
 
 // Themes: follow the system, or force light or dark; remembered across starts.
@@ -342,13 +352,16 @@ function boot() {
     show('account', { focus: true });
     refreshAccount();
   });
-  show('images');
+  const firstView = show('images');
   watchImages();
   watchPushes();
   acceptDroppedArchives();
-  pointOutPlaintextToken();
+  const banner = pointOutPlaintextToken();
   refreshAccount();
   setInterval(refreshAccount, ACCOUNT_POLL_MS);
+  // Every listener is wired; the page is ready once the first view and the account have drawn.
+  Promise.allSettled([firstView, banner, until(account, (a) => a.state !== 'checking')])
+    .then(() => { document.documentElement.dataset.ready = '1'; });
 }
 
 boot();

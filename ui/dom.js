@@ -116,3 +116,26 @@ export function expiryText(expiry) {
   const date = new Date(expiry.at * 1000).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
   return `expires ${date} (${expiryLeft(expiry)})`;
 }
+
+// Readiness, so that a person's first click (and a test's) is never lost: an element says
+// `data-ready` once its listeners are wired and its first data is drawn, and `data-pending` while a
+// check of what was typed is on its way (`data-checked` names the last value checked).
+export function markReady(node, ...work) {
+  return Promise.allSettled(work).then(() => { node.dataset.ready = '1'; });
+}
+export function markPending(node) {
+  node.dataset.pending = '1';
+}
+export function markChecked(node, what) {
+  delete node.dataset.pending;
+  node.dataset.checked = what;
+  node.dataset.ready = '1';
+}
+
+// Resolves once `store` (app.js's observables) satisfies `settled`.
+export function until(store, settled) {
+  return new Promise((resolve) => {
+    if (settled(store)) { resolve(); return; }
+    const stop = store.subscribe(() => { if (settled(store)) { stop(); resolve(); } });
+  });
+}

@@ -2,7 +2,7 @@
 // it is, which scopes it has and what is missing, then keep it in the system keyring. Also the saved
 // accounts (switch, remove). The pasted text leaves this page only for the check and the save, and the
 // box is cleared once saved: afterwards the page knows only the login, kind, scopes and masked hint.
-import { h, errorView, expiryText } from '../dom.js';
+import { h, errorView, expiryText, until } from '../dom.js';
 import { dockerCliCard } from './docker-cli.js';
 
 export const title = 'Account';
@@ -36,7 +36,7 @@ function pushLine(report, id) {
   return h('p', { id, class: 'push muted' }, `Push not checked: ${push.reason}.`);
 }
 
-export function render(root, { invoke, account, refreshAccount }) {
+export function render(root, { invoke, account, refreshAccount, ready }) {
   let sequence = 0;
   let timer = null;
 
@@ -198,7 +198,7 @@ export function render(root, { invoke, account, refreshAccount }) {
       drawDevice([errorView(error)]);
     }
   };
-  invoke('device_flow_available').then((available) => {
+  const deviceFlowAsked = invoke('device_flow_available').then((available) => {
     if (available) {
       drawDevice();
       deviceCard.hidden = false;
@@ -269,6 +269,7 @@ export function render(root, { invoke, account, refreshAccount }) {
     }
   };
 
+  const dockerCli = dockerCliCard({ invoke, refreshAccount });
   root.replaceChildren(
     h('h1', {}, 'Account'),
     h('p', { class: 'lede' },
@@ -289,9 +290,15 @@ export function render(root, { invoke, account, refreshAccount }) {
     h('section', { class: 'card', 'aria-labelledby': 'saved-accounts' },
       h('h2', { id: 'saved-accounts' }, 'Saved accounts'),
       accountsBox),
-    dockerCliCard({ invoke, refreshAccount }));
+    dockerCli.card);
   drawAccounts();
   drawSignedIn();
-  drawGhCli();
-  return account.subscribe(() => { drawAccounts(); drawSignedIn(); });
+  const ghCliDrawn = drawGhCli();
+  const stop = account.subscribe(() => { drawAccounts(); drawSignedIn(); });
+  // Ready once the account check has answered and its cards are drawn anew, and every card has loaded.
+  ready(until(account, (a) => a.state !== 'checking').then(drawAccounts));
+  ready(ghCliDrawn);
+  ready(deviceFlowAsked);
+  ready(dockerCli.drawn);
+  return stop;
 }

@@ -1,7 +1,7 @@
 // "Push an archive": a modal form for a dropped or picked image archive (docker save .tar/.tar.gz, OCI
 // layout folder or .tar): where to push it (owner and name:tag, checked as typed like the tag dialog)
 // and, optionally, the repository to connect it to. Pushes directly: no engine is needed.
-import { h, debounce, errorView } from '../dom.js';
+import { h, debounce, errorView, markPending, markChecked } from '../dom.js';
 import { offerRepositories } from './push-dialog.js';
 
 // A registry name from a file name: `My App-1.2.tar.gz` → `my-app-1.2`.
@@ -63,16 +63,20 @@ export async function openArchiveDialog({ path, invoke }) {
   let latest = 0;
   const check = async () => {
     const asked = ++latest;
-    preview.textContent = target();
-    const result = await invoke('tag_check', { target: target() });
+    const text = target();
+    preview.textContent = text;
+    const [result] = await Promise.all([
+      invoke('tag_check', { target: text }).catch((error) => ({ problems: [error.message] })), offer()]);
     if (asked !== latest) return;
     push.disabled = !result.reference;
     problem.hidden = Boolean(result.reference);
     problem.textContent = result.reference ? '' : `${result.problems.join(' ')}${result.fix ? ` Try ${result.fix}.` : ''}`;
+    markChecked(dialog, text);
   };
-  const checkSoon = debounce(() => { check(); offer(); }, 120);
-  nameField.addEventListener('input', () => { push.disabled = true; checkSoon(); });
-  ownerField.addEventListener(owners ? 'change' : 'input', () => { push.disabled = true; checkSoon(); });
+  // `data-pending` from a keystroke until the check (and the owner's repositories) have answered.
+  const checkSoon = debounce(check, 120);
+  nameField.addEventListener('input', () => { push.disabled = true; markPending(dialog); checkSoon(); });
+  ownerField.addEventListener(owners ? 'change' : 'input', () => { push.disabled = true; markPending(dialog); checkSoon(); });
 
   return new Promise((resolve) => {
     let started = null;
@@ -100,6 +104,5 @@ export async function openArchiveDialog({ path, invoke }) {
     dialog.showModal();
     nameField.focus();
     check();
-    offer();
   });
 }

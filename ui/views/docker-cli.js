@@ -4,6 +4,7 @@
 // (never the token) and moved into the keyring by the setup, after the same check as a pasted one.
 import { h, errorView } from '../dom.js';
 
+// Returns the card and the promise of its first drawing.
 export function dockerCliCard({ invoke, refreshAccount }) {
   const body = h('div', { id: 'docker-cli-body' });
   const card = h('section', { class: 'card', id: 'docker-cli', 'aria-labelledby': 'docker-cli-title' },
@@ -61,6 +62,5 @@ export function dockerCliCard({ invoke, refreshAccount }) {
     ];
     body.replaceChildren(...lines.filter(Boolean));
   };
-  draw();
-  return card;
+  return { card, drawn: draw() };
 }

@@ -5,7 +5,7 @@
 // tagged and pushed in one go. The drag is built on pointer events, so a real mouse,
 // a touch screen and WebDriver's pointer actions all drive it. Rows are virtualised: only the visible ones
 // are in the page, so thousands scroll smoothly.
-import { h, emptyState, errorView, humanSize, relativeTime } from '../dom.js';
+import { h, emptyState, errorView, humanSize, relativeTime, markReady } from '../dom.js';
 import { openTagDialog } from './tag-dialog.js';
 import { openPushDialog, confirmSkipped } from './push-dialog.js';
 
@@ -27,11 +27,13 @@ const SORTS = {
 
 const DRAG_THRESHOLD = 6;
 
-export function render(root, { images, refreshEngine, watchImages, pushes, invoke, show }) {
+export function render(root, { images, refreshEngine, watchImages, pushes, invoke, show, ready }) {
   const ui = { filter: '', sort: 'name', showUntagged: false, notice: null, selected: null, login: null };
   let built = null; // the list's page parts, kept while the engine answers so typing never loses focus
   let visible = [];
   let rowCache = new Map();
+  // What the list's parts still load (the engine switcher's engines, the owners to push to).
+  let loading = [];
 
   const noEngine = ({ error }) => {
     built = null;
@@ -53,6 +55,7 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
   };
 
   const build = () => {
+    loading = [];
     const filter = h('input', {
       type: 'search', id: 'image-filter', placeholder: 'Filter by name, tag or ID', 'aria-label': 'Filter images',
       autocomplete: 'off', spellcheck: 'false',
@@ -104,7 +107,7 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
   const engineSwitcher = () => {
     const select = h('select', { id: 'engine-select', 'aria-label': 'Container engine to use' },
       h('option', { value: '' }, 'Engine: automatic'));
-    invoke('engines').then((choices) => {
+    const listed = invoke('engines').then((choices) => {
       for (const choice of choices) {
         const label = choice.info
           ? `${choice.info.product} ${choice.info.version} — ${choice.endpoint}`
@@ -113,6 +116,7 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
       }
       select.value = images.picked || '';
     }).catch(() => {});
+    loading.push(markReady(select, listed));
     select.addEventListener('change', async () => {
       const endpoint = select.value || null;
       try {
@@ -152,7 +156,7 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
   const pushTargets = () => {
     const bar = h('div', { id: 'push-targets', class: 'push-targets', role: 'group', 'aria-label': 'Push to' },
       h('span', { class: 'muted' }, 'Push to:'));
-    invoke('owners').then(({ login, orgs }) => {
+    const owners = invoke('owners').then(({ login, orgs }) => {
       ui.login = login;
       for (const [owner, label] of [[login, `${login} (you)`], ...orgs.map((org) => [org, org])]) {
         const zone = h('button', { class: 'drop-zone', type: 'button', dataset: { owner: owner.toLowerCase() },
@@ -167,7 +171,7 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
       }
       markSelected();
       // Your packages too: an image dropped on one is pushed to it as a new tag (the image's own tag).
-      invoke('packages_list', { org: null }).then((packages) => {
+      return invoke('packages_list', { org: null }).then((packages) => {
         if (packages.length) bar.append(h('span', { class: 'muted' }, 'or as a new tag of:'));
         for (const pkg of packages.slice(0, 6)) {
           const zone = h('button', { class: 'drop-zone package-zone', type: 'button',
@@ -184,6 +188,7 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
       bar.append(h('span', { class: 'muted', id: 'push-sign-in' }, 'Pushing needs your GitHub account. '),
         h('button', { class: 'ghost inline', type: 'button', id: 'go-sign-in', onclick: () => show('account', { focus: true }) }, 'Sign in…'));
     });
+    loading.push(markReady(bar, owners));
     return bar;
   };
 
@@ -508,7 +513,9 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
       const said = `${images.error.code}|${images.error.message}`;
       if (said === shownError && root.querySelector('#no-engine')) return;
       shownError = said;
-      return noEngine(images);
+      noEngine(images);
+      drawn();
+      return;
     }
     shownError = null;
     if (images.state !== 'ok') {
@@ -516,7 +523,8 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
       root.replaceChildren(h('div', { class: 'spinner', role: 'progressbar', 'aria-label': 'Looking for a container engine' }));
       return;
     }
-    if (!built) build();
+    const fresh = !built;
+    if (fresh) build();
     const info = images.engine;
     document.getElementById('engine-product').textContent = `${info.product} ${info.version}`;
     const api = document.getElementById('engine-api');
@@ -525,8 +533,13 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
     document.getElementById('engine-endpoint').textContent = info.endpoint;
     refresh();
     measure();
+    if (fresh) drawn(Promise.allSettled(loading));
   };
 
+  // The view is ready once the engine has answered (the list, or why there is none) and what the
+  // list's parts load has come.
+  let drawn;
+  ready(new Promise((resolve) => { drawn = resolve; }));
   draw();
   const unsubscribe = images.subscribe(draw);
   // A push that ends changes what the registry has: its target is asked again.

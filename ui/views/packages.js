@@ -13,7 +13,7 @@ const seconds = (text) => (text ? Date.parse(text) / 1000 : 0);
 // A tag as a pill, written as a reference writes it (`:2`), so a numeric tag isn't read as a count.
 const tagPill = (tag) => h('span', { class: 'badge tag-pill', title: `tag ${tag}` }, `:${tag}`);
 
-export function render(root, { invoke, show, account, pushes }) {
+export function render(root, { invoke, show, account, pushes, ready }) {
   const ui = { owners: null, org: '', packages: [], selected: null, registry: '', watch: null };
   // Deleting needs delete:packages: without it the delete buttons say so and offer a replacement token.
   // (Unknown while the account is being checked: then GitHub's own refusal says it.)
@@ -102,7 +102,11 @@ export function render(root, { invoke, show, account, pushes }) {
     } catch (error) {
       say(error);
     }
+    // Tests wait for this after a Refresh: the list has been asked for again and drawn.
+    loads += 1;
+    list.dataset.loaded = String(loads);
   };
+  let loads = 0;
 
   const stopWatch = () => { if (ui.watch) { clearTimeout(ui.watch.timer); ui.watch = null; } };
 
@@ -114,6 +118,7 @@ export function render(root, { invoke, show, account, pushes }) {
     const pkg = ui.packages.find((p) => p.name === name);
     if (!pkg) return;
     ui.selected = pkg;
+    delete detail.dataset.ready;
     const toggle = h('button', { id: 'visibility-toggle', class: 'switch', type: 'button', role: 'switch' });
     const verify = h('button', { id: 'visibility-verify', class: 'ghost small', type: 'button' }, 'Verify');
     const proof = h('div', { id: 'visibility-proof', class: 'proof', role: 'status' });
@@ -243,6 +248,7 @@ export function render(root, { invoke, show, account, pushes }) {
       dialog.addEventListener('close', () => { dialog.remove(); resolve(answer); });
       dialog.showModal();
       no.focus();
+      dialog.dataset.ready = '1';
     });
 
     // Deletes or restores a version, then shows the lists anew; gives the error when it failed.
@@ -317,7 +323,7 @@ export function render(root, { invoke, show, account, pushes }) {
         versions.replaceChildren(errorView(error));
         return;
       }
-      drawDeleted();
+      const deletedDrawn = drawDeleted();
       versions.dataset.rows = String(ui.versions.length);
       // The list and the detail agree: the detail's fresh count is the row's too.
       const listed = ui.packages.find((p) => p.name === pkg.name);
@@ -346,6 +352,7 @@ export function render(root, { invoke, show, account, pushes }) {
           h('span', { class: 'muted' }, version.created_at ? relativeTime(seconds(version.created_at)) : ''),
           h('code', { class: 'version-pull', title: pull }, pull), h('span', { class: 'version-actions' }, copy, remove), result);
       }));
+      await deletedDrawn;
     };
 
     // Connect an unlinked package. ghcr.io reads the source label only when a package is created, so
@@ -395,6 +402,7 @@ export function render(root, { invoke, show, account, pushes }) {
       ...(canDelete() ? [] : [needsDeleteScope()]),
       h('div', { class: 'row package-danger' }, deletePackage));
     await drawVersions();
+    if (ui.selected === pkg) detail.dataset.ready = '1';
   };
 
   const start = async () => {
@@ -417,11 +425,11 @@ export function render(root, { invoke, show, account, pushes }) {
       h('p', { class: 'lede' }, 'On ghcr.io packages belong to an account, not a repository (the old docker.pkg.github.com named them OWNER/REPO/IMAGE): their permissions are set per package, and public ones can be pulled without signing in.'),
       h('div', { class: 'toolbar' }, ownerSelect, refresh),
       notice, list, detail);
-    load();
+    await load();
   };
 
   if (account.state === 'none') notSignedIn();
-  else start();
+  else ready(start());
   // A push that ends while the view is open may have made or changed a package: list again.
   const stopFollowing = pushes.subscribe((_, job) => {
     if (job && !job.historic && job.state === 'done' && ui.owners) load();

@@ -3,7 +3,7 @@
 // link it to (ghcr.io reads that only when a package is created), pre-selected by name; Enter pushes,
 // Esc cancels, and "don't ask again for this owner" skips it next time. Resolves to
 // `{ reference, sourceRepository }`, or null when cancelled.
-import { h, debounce, errorView } from '../dom.js';
+import { h, debounce, errorView, markPending, markChecked } from '../dom.js';
 
 const SKIP_KEY = 'ghcr.push-confirm.skip';
 
@@ -87,19 +87,23 @@ export async function openPushDialog({ source, registry, owner, org, nameAndTag,
     offerRepositories(repoField, repositories, name);
     repoNote.textContent = 'GitHub links a package to a repository only when the package is created. To push from that repository’s Actions later, grant it access under “Manage Actions access” on the package’s settings.';
   };
+  // `data-ready` once the first check (name, and whether the package exists) has answered;
+  // `data-pending` from a keystroke until the check of what it typed has.
   let latest = 0;
   const check = async () => {
     const asked = ++latest;
-    preview.textContent = target();
-    const result = await invoke('tag_check', { target: target() });
+    const text = target();
+    preview.textContent = text;
+    const result = await invoke('tag_check', { target: text }).catch((error) => ({ problems: [error.message] }));
     if (asked !== latest) return;
     push.disabled = !result.reference;
     problem.hidden = Boolean(result.reference);
     problem.textContent = result.reference ? '' : `${result.problems.join(' ')}${result.fix ? ` Try ${result.fix}.` : ''}`;
-    if (result.reference) checkPackage();
+    if (result.reference) await checkPackage();
+    if (asked === latest) markChecked(dialog, text);
   };
   const checkSoon = debounce(check, 120);
-  nameField.addEventListener('input', () => { push.disabled = true; checkSoon(); });
+  nameField.addEventListener('input', () => { push.disabled = true; markPending(dialog); checkSoon(); });
 
   return new Promise((resolve) => {
     let chosen = null;

@@ -1,7 +1,7 @@
 // "Tag for GitHub": a modal form that proposes registry/owner/name:tag for a local image (owner from the
 // signed-in login and its orgs, lowercased), checks the name in the core as it is typed, says what is
 // wrong and offers the fixed form, then tags the image. Resolves to the new name, or null if cancelled.
-import { h, debounce, errorView } from '../dom.js';
+import { h, debounce, errorView, markPending, markChecked } from '../dom.js';
 
 export async function openTagDialog({ image, invoke }) {
   const source = image.reference || image.id;
@@ -56,7 +56,7 @@ export async function openTagDialog({ image, invoke }) {
     const asked = ++latest;
     const text = target();
     preview.textContent = text;
-    const result = await invoke('tag_check', { target: text });
+    const result = await invoke('tag_check', { target: text }).catch((error) => ({ problems: [error.message] }));
     if (asked !== latest) return;
     const valid = Boolean(result.reference);
     create.disabled = !valid;
@@ -64,16 +64,18 @@ export async function openTagDialog({ image, invoke }) {
     dialog.dataset.valid = String(valid);
     if (valid) {
       preview.textContent = result.reference;
-      return;
+    } else {
+      problems.replaceChildren(...result.problems.map((p) => h('li', {}, p)));
+      fixButton.hidden = !result.fields;
+      fixButton.textContent = result.fields ? `Use ${result.fix}` : '';
+      fixed = result.fields;
     }
-    problems.replaceChildren(...result.problems.map((p) => h('li', {}, p)));
-    fixButton.hidden = !result.fields;
-    fixButton.textContent = result.fields ? `Use ${result.fix}` : '';
-    fixed = result.fields;
+    markChecked(dialog, text);
   };
+  // `data-pending` from a keystroke until the check of what it typed has answered (see dom.js).
   const checkSoon = debounce(check, 120);
-  nameField.addEventListener('input', () => { create.disabled = true; checkSoon(); });
-  ownerField.addEventListener(owners ? 'change' : 'input', () => { create.disabled = true; checkSoon(); });
+  nameField.addEventListener('input', () => { create.disabled = true; markPending(dialog); checkSoon(); });
+  ownerField.addEventListener(owners ? 'change' : 'input', () => { create.disabled = true; markPending(dialog); checkSoon(); });
   fixButton.addEventListener('click', () => {
     if (!fixed) return;
     const { owner, name_and_tag: nameAndTag } = fixed;

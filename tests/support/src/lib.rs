@@ -50,15 +50,16 @@ pub fn own_web_url() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-/// `docker images ARGS` against the stack's engine, asked again (up to 5 times) while Docker's
-/// containerd store fails the listing because another test deleted an image it was reading
-/// ("… content digest …: not found"; Podman: "… not known"; the app does the same,
-/// engine/images.rs).
+/// `docker images ARGS` against the stack's engine, asked again (for up to 30 s, pausing a little
+/// longer each time) while Docker's containerd store or Podman fail the listing because another test
+/// deleted an image they were reading ("… content digest …: not found", "… not known"; the app does
+/// the same, engine/images.rs).
 pub fn docker_images(args: &[&str]) -> String {
     let args: Vec<&str> = std::iter::once("images")
         .chain(args.iter().copied())
         .collect();
-    let mut attempt = 1;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut pause = std::time::Duration::from_millis(100);
     loop {
         let output = docker_output(&stack("DOCKER_HOST"), &args);
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -66,11 +67,12 @@ pub fn docker_images(args: &[&str]) -> String {
             return String::from_utf8_lossy(&output.stdout).trim().to_string();
         }
         assert!(
-            attempt < 5 && (stderr.contains("content digest") || stderr.contains("not known")),
+            std::time::Instant::now() < deadline
+                && (stderr.contains("content digest") || stderr.contains("not known")),
             "docker {args:?} failed: {stderr}"
         );
-        attempt += 1;
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(std::time::Duration::from_secs(2));
     }
 }
 
@@ -315,7 +317,10 @@ pub async fn make_public(owner: &str, name: &str) {
         "{}/_emulator/packages/{owner}/{name}/visibility",
         stack("GHCR_TEST_EMULATOR")
     );
-    for _ in 0..50 {
+    // The registry tells the emulator of a push by a notification, which a busy machine may deliver
+    // late: wait for that state (30 s), not for a number of tries.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
         let response = reqwest::Client::new()
             .post(&url)
             .json(&serde_json::json!({"visibility": "public"}))
@@ -327,7 +332,7 @@ pub async fn make_public(owner: &str, name: &str) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the emulator never learnt of {owner}/{name}");
+    panic!("the emulator never learnt of {owner}/{name} in 30 s");
 }
 
 /// Every regular file under `dir` whose bytes contain `needle` (for the token-leak checks). Symlinks,

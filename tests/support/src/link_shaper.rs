@@ -360,9 +360,11 @@ mod tests {
         let elapsed = start.elapsed();
         assert_eq!(received.join().unwrap(), 2_000_000);
         assert_eq!(answer, b"!");
-        // 2 MB at 40 Mbit/s is 0.4 s, plus 50 ms there and 50 ms back.
+        // 2 MB at 40 Mbit/s is 0.4 s, plus 50 ms there and 50 ms back: never faster (the shaper's
+        // own clock); the upper bound, ten times that, only catches a shaper that lost the link's
+        // rate — a busy machine may run late, and `make bench` prints what the link really did.
         assert!(
-            elapsed >= Duration::from_millis(480) && elapsed < Duration::from_millis(900),
+            elapsed >= Duration::from_millis(480) && elapsed < Duration::from_secs(5),
             "{elapsed:?}"
         );
         assert_eq!(shaper.uploaded(), 2_000_000);

@@ -77,6 +77,17 @@ type Rule = Box<dyn FnMut(&Head) -> Decision + Send>;
 struct State {
     rules: Vec<Rule>,
     seen: Vec<Head>,
+    /// Requests that have been answered, or whose client went away.
+    ended: usize,
+}
+
+/// Counts a request as ended when its handling ends, however it ends.
+struct Ending(Arc<Mutex<State>>);
+
+impl Drop for Ending {
+    fn drop(&mut self) {
+        lock(&self.0).ended += 1;
+    }
 }
 
 /// The proxy, listening on 127.0.0.1; stops when dropped.
@@ -152,6 +163,27 @@ impl RegistryProxy {
     pub fn seen(&self) -> Vec<Head> {
         lock(&self.state).seen.clone()
     }
+
+    /// Waits until every request that came has been answered (or its client went away): what a
+    /// released request was carrying has reached the registry, so the test can look there.
+    pub async fn quiet(&self) {
+        let deadline = Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let (seen, ended) = {
+                let state = lock(&self.state);
+                (state.seen.len(), state.ended)
+            };
+            if ended >= seen {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} requests still open at the proxy after 60 s",
+                seen - ended
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
 }
 
 fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
@@ -183,6 +215,7 @@ async fn handle(
         authorized: request.headers().contains_key("authorization"),
         at: Instant::now(),
     };
+    let _ending = Ending(state.clone());
     let decision = {
         let mut state = lock(&state);
         state.seen.push(head.clone());

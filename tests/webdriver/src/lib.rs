@@ -242,17 +242,18 @@ impl App {
         }
     }
 
-    /// Runs the test's steps once the page has booted (its script listens and shows a view; a click
-    /// that came before would be lost), saves a screenshot (target/webdriver/NAME.png) whatever they
-    /// found, closes the window, and fails the test if a step failed.
+    /// Runs the test's steps once the page is ready (`html[data-ready]`: every listener wired, the
+    /// first view and the account drawn; a click that came before would be lost), saves a screenshot
+    /// (target/webdriver/NAME.png) whatever they found, closes the window, and fails the test if a
+    /// step failed.
     pub async fn check<F, Fut>(self, steps: F)
     where
         F: FnOnce(Client) -> Fut,
         Fut: Future<Output = Outcome>,
     {
-        let outcome = match wait_for(&self.client, "main[data-view]").await {
+        let outcome = match wait_for_within(&self.client, PAGE_READY, STARTING).await {
             Ok(_) => steps(self.client.clone()).await,
-            Err(error) => Err(format!("the page never showed a view: {error}").into()),
+            Err(error) => Err(format!("the page never said it was ready: {error}").into()),
         };
         settle(&self.client).await;
         let screenshot = target_dir().join(format!("webdriver/{}.png", self.name));
@@ -299,6 +300,11 @@ pub fn env_refs<'a>(env: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
 
 /// How long a step may take to show in the window before the test says it didn't.
 pub const PATIENCE: Duration = Duration::from_secs(30);
+/// How long a started app may take to be ready: its first data may wait on GitHub's answer, which a
+/// test's misbehaving stand-in can hold up to the client's timeout.
+const STARTING: Duration = Duration::from_secs(90);
+/// The page's mark that it listens and has drawn its first data (ui/app.js, boot).
+const PAGE_READY: &str = "html[data-ready]";
 
 /// The element `css` once the page has it (within `PATIENCE`).
 pub async fn wait_for(client: &Client, css: &str) -> Result<Element, fantoccini::error::CmdError> {
@@ -343,11 +349,11 @@ pub async fn reload(client: &Client) -> Outcome {
     client
         .execute("window.beforeReload = true; location.reload();", vec![])
         .await?;
-    let deadline = Instant::now() + PATIENCE;
+    let deadline = Instant::now() + STARTING;
     loop {
         let booted = client
             .execute(
-                "return window.beforeReload === undefined && document.querySelector('main[data-view]') !== null;",
+                "return window.beforeReload === undefined && document.querySelector('html[data-ready]') !== null;",
                 vec![],
             )
             .await;
@@ -423,20 +429,53 @@ pub async fn text_once_it_says(
     }
 }
 
+/// The dialog `#id` once it is ready: its first check has answered and no check of what was typed
+/// is on its way (ui/dom.js, markChecked).
+pub async fn dialog_ready(
+    client: &Client,
+    id: &str,
+) -> Result<Element, fantoccini::error::CmdError> {
+    wait_for(
+        client,
+        &format!("dialog#{id}[data-ready]:not([data-pending])"),
+    )
+    .await
+}
+
 /// Confirms the push dialog a drop (or an owner button) opens, as a person would: once its name is
-/// checked, Enter; then waits until it has closed.
-pub async fn confirm_push_dialog(client: &Client) -> Result<(), fantoccini::error::CmdError> {
+/// checked, Enter; then waits until it has closed, and fails if it never does.
+pub async fn confirm_push_dialog(client: &Client) -> Outcome {
+    dialog_ready(client, "push-dialog").await?;
     wait_for(client, "#push-dialog #push-confirm:enabled").await?;
     client
         .find(Locator::Id("push-name"))
         .await?
         .send_keys(&Key::Enter.to_string())
         .await?;
+    wait_gone(client, "#push-dialog").await
+}
+
+/// Waits until the page has no element `css` (within `PATIENCE`).
+pub async fn wait_gone(client: &Client, css: &str) -> Outcome {
     let deadline = Instant::now() + PATIENCE;
-    while client.find(Locator::Id("push-dialog")).await.is_ok() && Instant::now() < deadline {
+    loop {
+        let present: bool = client
+            .execute(
+                "return document.querySelector(arguments[0]) !== null;",
+                vec![css.into()],
+            )
+            .await?
+            .as_bool()
+            .unwrap_or(true);
+        if !present {
+            return Ok(());
+        }
+        ensure(
+            Instant::now() < deadline,
+            format!("{css} was still there after {PATIENCE:?}"),
+        )?;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Ok(())
 }
 
 /// The attribute `name` of the element `css` (which the page has now), if it is set.
@@ -448,20 +487,14 @@ pub async fn attr_of(
     client.find(Locator::Css(css)).await?.attr(name).await
 }
 
-/// Opens `view` (images, pushes, packages, account) from the sidebar, and waits until the page shows
-/// it — clicking again if a click came before the page listened (a busy machine, a slow start).
+/// Opens `view` (images, pushes, packages, account) from the sidebar and waits until the view is
+/// ready (`main[data-view=VIEW][data-ready]`: its first data drawn). The page listens before it says
+/// it is ready (App::check waits for that), so one click does it.
 pub async fn open_view(client: &Client, view: &str) -> Result<(), fantoccini::error::CmdError> {
-    let shown = format!("main[data-view='{view}']");
-    for _ in 0..3 {
-        click(client, &format!(".nav[data-view='{view}']")).await?;
-        if wait_for_within(client, &shown, Duration::from_secs(5))
-            .await
-            .is_ok()
-        {
-            return Ok(());
-        }
-    }
-    wait_for(client, &shown).await.map(|_| ())
+    click(client, &format!(".nav[data-view='{view}']")).await?;
+    wait_for(client, &format!("main[data-view='{view}'][data-ready]"))
+        .await
+        .map(|_| ())
 }
 
 async fn wait_for_port(port: u16, limit: Duration) {
@@ -517,4 +550,74 @@ pub async fn drag(
         });
     client.perform_actions(mouse).await?;
     client.release_actions().await
+}
+
+/// Waits until the dialog `#id` has checked `target` (what was typed into it, as a whole) and no
+/// other check is on its way — typing fires a check per pause, and a click before the last one
+/// answered would act on an older name.
+pub async fn wait_checked(
+    client: &Client,
+    id: &str,
+    target: &str,
+) -> Result<Element, fantoccini::error::CmdError> {
+    wait_for(
+        client,
+        &format!("dialog#{id}[data-checked='{target}']:not([data-pending])"),
+    )
+    .await
+}
+
+/// In Packages, presses Refresh until the list shows `css` (GitHub learns of a pushed package a
+/// moment after the push), waiting for each refresh to be drawn (`#package-list[data-loaded]`
+/// counts the loads); gives up after `within`.
+pub async fn refresh_packages_until(
+    client: &Client,
+    css: &str,
+    within: Duration,
+) -> Result<Element, Box<dyn std::error::Error + Send + Sync>> {
+    let deadline = Instant::now() + within;
+    loop {
+        let loaded = wait_for(client, "#package-list[data-loaded]")
+            .await?
+            .attr("data-loaded")
+            .await?
+            .unwrap_or_default();
+        if let Ok(found) = client.find(Locator::Css(css)).await {
+            return Ok(found);
+        }
+        ensure(
+            Instant::now() < deadline,
+            format!("{css} never showed in Packages within {within:?}"),
+        )?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        click(client, "#packages-refresh").await?;
+        wait_for(
+            client,
+            &format!("#package-list[data-loaded]:not([data-loaded='{loaded}'])"),
+        )
+        .await?;
+    }
+}
+
+/// Resizes the window to `width`×`height` and waits until the page has the new size (the window
+/// system applies a resize after WebDriver has answered).
+pub async fn resize(client: &Client, width: u32, height: u32) -> Outcome {
+    client.set_window_size(width, height).await?;
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let inner = client
+            .execute("return [window.innerWidth, window.innerHeight];", vec![])
+            .await?;
+        let size = |i: usize| inner[i].as_f64().unwrap_or(0.0);
+        // Decorations, where a window manager draws them, take a little of the window.
+        if (size(0) - f64::from(width)).abs() <= 40.0 && (size(1) - f64::from(height)).abs() <= 80.0
+        {
+            return Ok(());
+        }
+        ensure(
+            Instant::now() < deadline,
+            format!("the page never got {width}×{height}: {inner}"),
+        )?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -1,8 +1,7 @@
 //! The WebDriver harness itself against the real window: waiting for an element outlasts a page that
 //! redraws it (WebKitWebDriver then answers a find with "stale element", which once failed a push test).
 
-use ghcr_webdriver_tests::{stack, wait_for, wait_for_within, App, Locator};
-use std::time::Duration;
+use ghcr_webdriver_tests::{stack, wait_for, wait_for_within, App, Locator, PATIENCE};
 
 #[tokio::test]
 async fn waiting_for_an_element_outlasts_the_page_redrawing_it() {
@@ -29,7 +28,7 @@ async fn waiting_for_an_element_outlasts_the_page_redrawing_it() {
             }
             eprintln!("plain finds answered stale: {stale} of 100");
             for _ in 0..100 {
-                wait_for_within(&client, "#redrawn", Duration::from_secs(5)).await?;
+                wait_for_within(&client, "#redrawn", PATIENCE).await?;
             }
             client
                 .execute("clearInterval(window.__redraw);", vec![])

@@ -3,9 +3,9 @@
 //! uppercase name, offers the fix and creates the tag; a `docker tag` from outside appears by itself.
 
 use ghcr_webdriver_tests::{
-    click, confirm_push_dialog, content_of, docker, ensure, env_refs, import_image, reload,
-    signed_in_env, stack, text_of, unique, user_with_token, wait_for, wait_for_within, App, Client,
-    Locator, PATIENCE,
+    click, confirm_push_dialog, content_of, dialog_ready, docker, ensure, env_refs, import_image,
+    reload, signed_in_env, stack, text_of, unique, user_with_token, wait_checked, wait_for,
+    wait_for_within, App, Client, Locator,
 };
 use std::time::Duration;
 
@@ -111,6 +111,7 @@ async fn tag_for_github_with_an_uppercase_name_shows_the_fix_and_creates_the_tag
             filter(&client, &name).await?;
             wait_for_row(&client, &format!("{name}:src")).await?;
             click(&client, ".image-row .tag-for-github").await?;
+            dialog_ready(&client, "tag-dialog").await?;
             let preview = text_of(&client, "#tag-dialog[data-valid='true'] #tag-preview").await?;
             ensure(
                 preview == format!("{registry}/{owner}/{name}:src"),
@@ -129,22 +130,15 @@ async fn tag_for_github_with_an_uppercase_name_shows_the_fix_and_creates_the_tag
             let field = client.find(Locator::Id("tag-name")).await?;
             field.clear().await?;
             field.send_keys(&typed).await?;
-            // Clearing the field is a change too ("a path component is empty"): wait for the check of
-            // the typed name itself.
-            let mut said = String::new();
-            let deadline = std::time::Instant::now() + PATIENCE;
-            while std::time::Instant::now() < deadline {
-                if let Ok(problem) = client
-                    .find(Locator::Css("#tag-dialog[data-valid='false'] #tag-problem"))
-                    .await
-                {
-                    said = problem.text().await?;
-                    if said.contains("uppercase") {
-                        break;
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            // Clearing the field is a change too ("a path component is empty"), and each pause in the
+            // typing another: wait for the check of the whole typed name.
+            wait_checked(
+                &client,
+                "tag-dialog",
+                &format!("{registry}/{org_owner}/{typed}"),
+            )
+            .await?;
+            let said = text_of(&client, "#tag-dialog[data-valid='false'] #tag-problem").await?;
             ensure(said.contains("uppercase"), format!("problem says {said:?}"))?;
             let create = client.find(Locator::Id("tag-create")).await?;
             ensure(
@@ -191,19 +185,13 @@ async fn a_docker_tag_from_outside_makes_a_new_row_appear() {
             filter(&client, &name).await?;
             wait_for_row(&client, &format!("{name}:1")).await?;
             docker(&["tag", &format!("{name}:1"), &format!("{name}:from-outside")]);
-            wait_for_within(
+            wait_for(
                 &client,
                 &format!(".image-row[data-reference='{name}:from-outside']"),
-                Duration::from_secs(3),
             )
             .await?;
             docker(&["rmi", &format!("{name}:from-outside")]);
-            wait_for_within(
-                &client,
-                "#image-list[data-rows='1']",
-                Duration::from_secs(3),
-            )
-            .await?;
+            wait_for(&client, "#image-list[data-rows='1']").await?;
             Ok(())
         })
         .await;

@@ -6,9 +6,9 @@
 //! or the test output written so far.
 
 use ghcr_webdriver_tests::{
-    click, confirm_push_dialog, drag, emulator_admin, ensure, files_containing_except,
-    import_image, open_view, stack, target_dir, unique, user_with_token, wait_for, wait_for_within,
-    App, Locator,
+    click, confirm_push_dialog, dialog_ready, drag, emulator_admin, ensure,
+    files_containing_except, import_image, open_view, refresh_packages_until, stack, target_dir,
+    text_of, unique, user_with_token, wait_checked, wait_for, wait_for_within, App, Locator,
 };
 use std::path::Path;
 use std::time::Duration;
@@ -88,22 +88,12 @@ async fn a_whole_session_from_token_to_logout_leaves_the_token_in_no_file_or_log
             .await?
             .click()
             .await?;
+            dialog_ready(&client, "tag-dialog").await?;
             let field = wait_for(&client, "#tag-name").await?;
             field.clear().await?;
             field.send_keys(&format!("{name}:1")).await?;
-            wait_for(&client, "#tag-dialog[data-valid='true'] #tag-preview").await?;
-            let mut previewed = String::new();
-            for _ in 0..50 {
-                previewed = client
-                    .find(Locator::Id("tag-preview"))
-                    .await?
-                    .text()
-                    .await?;
-                if previewed == tagged {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            wait_checked(&client, "tag-dialog", &tagged).await?;
+            let previewed = text_of(&client, "#tag-preview").await?;
             ensure(
                 previewed == tagged,
                 format!("the dialog proposes {previewed}"),
@@ -130,21 +120,8 @@ async fn a_whole_session_from_token_to_logout_leaves_the_token_in_no_file_or_log
 
             // Packages: the new package, private; made public "on GitHub"; the proof; then deleted.
             open_view(&client, "packages").await?;
-            let mut package = None;
-            for _ in 0..40 {
-                if let Ok(found) = client.find(Locator::Css(&row)).await {
-                    package = Some(found);
-                    break;
-                }
-                if let Ok(refresh) = client.find(Locator::Id("packages-refresh")).await {
-                    refresh.click().await?;
-                }
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-            package
-                .ok_or_else(|| format!("{name} never showed"))?
-                .click()
-                .await?;
+            refresh_packages_until(&client, &row, Duration::from_secs(60)).await?;
+            click(&client, &row).await?;
             wait_for(&client, "#package-detail[data-visibility='private']").await?;
             click(&client, "#visibility-toggle").await?;
             wait_for(&client, "#package-detail[data-watching='true']").await?;

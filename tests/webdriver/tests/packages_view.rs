@@ -6,7 +6,8 @@
 
 use ghcr_webdriver_tests::{
     attr_of, click, docker, emulator_admin, ensure, ensure_says, env_refs, import_image, open_view,
-    signed_in_env, stack, text_of, unique, user_with_token, wait_for, App, Locator,
+    refresh_packages_until, signed_in_env, stack, text_of, unique, user_with_token, wait_for, App,
+    Locator,
 };
 use std::time::Duration;
 
@@ -60,18 +61,7 @@ async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_an
         .check(|client| async move {
             open_view(&client, "packages").await?;
             // The emulator learns of pushes from the registry's notifications: refresh until it shows.
-            let mut found = None;
-            for _ in 0..30 {
-                if let Ok(element) = client.find(Locator::Css(&row)).await {
-                    found = Some(element);
-                    break;
-                }
-                if let Ok(refresh) = client.find(Locator::Id("packages-refresh")).await {
-                    refresh.click().await?;
-                }
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-            found.ok_or_else(|| format!("{name} never showed"))?;
+            refresh_packages_until(&client, &row, Duration::from_secs(60)).await?;
             // Found afresh each time: the list is drawn again as GitHub's answers come.
             ensure(
                 attr_of(&client, &row, "data-visibility").await?.as_deref() == Some("private"),

@@ -7,9 +7,9 @@
 
 use ghcr_test_support::registry_proxy::{Decision, RegistryProxy};
 use ghcr_webdriver_tests::{
-    confirm_push_dialog, drag, ensure, ensure_says, env_refs, layered_image, open_view,
-    signed_in_env, stack, text_of, unique, user_with_token, wait_for, wait_for_within, App, Client,
-    Key, Locator,
+    confirm_push_dialog, dialog_ready, drag, ensure, ensure_says, env_refs, layered_image,
+    open_view, signed_in_env, stack, text_of, unique, user_with_token, wait_for, wait_for_within,
+    wait_gone, App, Client, Key, Locator, Outcome, PATIENCE,
 };
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -49,11 +49,7 @@ async fn card_state(
     Ok(serde_json::from_value(value).unwrap_or(None))
 }
 
-async fn drag_to_owner(
-    client: &Client,
-    reference: &str,
-    owner: &str,
-) -> Result<(), fantoccini::error::CmdError> {
+async fn drag_to_owner(client: &Client, reference: &str, owner: &str) -> Outcome {
     // The list is virtualised: filter so the row is in the page. The page may draw a row or the
     // view again between finding it and dragging it (an engine event, a badge): then once more.
     let mut tries = 0;
@@ -77,7 +73,8 @@ async fn drag_to_owner(
         }
     }
     confirm_push_dialog(client).await?;
-    wait_for(client, "#show-pushes").await.map(|_| ())
+    wait_for(client, "#show-pushes").await?;
+    Ok(())
 }
 
 #[tokio::test]
@@ -193,26 +190,21 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
             // The first push made a package: an image dropped on it goes up as a new tag of it.
             let package = format!("{name}-watched");
             let zone = format!(".package-zone[data-package='{package}']");
-            let mut found = false;
-            for _ in 0..20 {
+            // The registry tells the emulator of the new package by a notification: Images is opened
+            // again (its drop targets are drawn from the package list once it is ready) until it is
+            // there.
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
                 open_view(&client, "images").await?;
-                if wait_for_within(&client, &zone, Duration::from_secs(2)).await.is_ok() {
-                    found = true;
+                if client.find(Locator::Css(&zone)).await.is_ok() {
                     break;
                 }
+                ensure(
+                    Instant::now() < deadline,
+                    "the package never showed as a drop target in Images",
+                )?;
                 open_view(&client, "pushes").await?;
-            }
-            if !found {
-                open_view(&client, "images").await?;
-                tokio::time::sleep(Duration::from_millis(1500)).await;
-                let targets = client
-                    .execute_async(
-                        "const done = arguments[0]; window.__TAURI__.core.invoke('packages_list', { org: null })
-                           .then((p) => done(JSON.stringify(p).slice(0, 300)), (e) => done('error ' + JSON.stringify(e)));",
-                        vec![],
-                    )
-                    .await?;
-                ensure(false, format!("the package shows as a drop target in Images: {targets}"))?;
+                tokio::time::sleep(Duration::from_millis(500)).await;
             }
             let filter = client.find(Locator::Id("image-filter")).await?;
             filter.clear().await?;
@@ -256,17 +248,14 @@ async fn a_drop_asks_for_the_name_and_the_repository_and_the_new_package_is_link
 
             // Esc: nothing is pushed.
             drag(&client, &row, &zone).await?;
-            wait_for(&client, "#push-dialog #push-confirm:enabled").await?;
+            dialog_ready(&client, "push-dialog").await?;
             client
                 .find(Locator::Id("push-name"))
                 .await?
                 .send_keys(&Key::Escape.to_string())
                 .await?;
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            ensure(
-                client.find(Locator::Id("push-dialog")).await.is_err(),
-                "Esc closes the dialog",
-            )?;
+            wait_gone(&client, "#push-dialog").await?;
+            // A push would have been announced in the same task that closed the dialog.
             ensure(
                 client.find(Locator::Id("show-pushes")).await.is_err(),
                 "and pushes nothing",
@@ -315,7 +304,8 @@ async fn a_drop_asks_for_the_name_and_the_repository_and_the_new_package_is_link
                 .unwrap_or_default()
                 .replace('/', "%2F");
             let mut linked = String::new();
-            for _ in 0..50 {
+            let deadline = Instant::now() + PATIENCE;
+            while Instant::now() < deadline {
                 let answer = reqwest::Client::new()
                     .get(format!("{emulator}/user/packages/container/{package}"))
                     .bearer_auth(&token)
@@ -348,11 +338,16 @@ async fn a_rate_limited_push_says_so_waits_and_completes_by_itself() {
     let image = format!("{}-limited:1", unique("wd-limit"));
     layered_image(&image, &[3_000_000, 3_000_000]);
     let proxy = RegistryProxy::start(&stack("GHCR_TEST_REGISTRY_TOKEN")).await;
-    let mut refused = false;
+    // Refused until the test has seen the card say so: however long the steps before take, the card
+    // is found waiting (each retry is refused again meanwhile).
+    let limited = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let still_limited = limited.clone();
     proxy.rule(move |head| {
         // The image's own upload (not the account check's push probe, which also opens one).
-        if !refused && head.method == "POST" && head.path.contains("-limited/blobs/uploads/") {
-            refused = true;
+        if still_limited.load(std::sync::atomic::Ordering::SeqCst)
+            && head.method == "POST"
+            && head.path.contains("-limited/blobs/uploads/")
+        {
             return Decision::Answer {
                 status: 403,
                 headers: vec![
@@ -373,8 +368,8 @@ async fn a_rate_limited_push_says_so_waits_and_completes_by_itself() {
             drag_to_owner(&client, &image, &owner).await?;
             open_view(&client, "pushes").await?;
             let card = ".push-card[data-rate-limited='true'][data-state='retrying']";
-            let waiting = wait_for(&client, card).await?;
-            let said = waiting.text().await?;
+            let said = text_of(&client, card).await?;
+            limited.store(false, std::sync::atomic::Ordering::SeqCst);
             ensure_says("the rate-limited card", &said, "Rate-limited")?;
             ensure_says("the rate-limited card", &said, "secondary rate limit")?;
             ensure_says("the rate-limited card", &said, "trying again by itself")?;
@@ -415,6 +410,7 @@ async fn a_failed_browser_hand_off_shows_the_address_and_finished_pushes_survive
     env.push(("HOME", home.path().display().to_string()));
     let card = format!(".push-card[data-target='{target}'][data-state='done']");
     let (first_card, first_image, first_owner) = (card.clone(), image.clone(), owner.clone());
+    let target_kept = target.clone();
     App::launch("push-handoff", &env_refs(&env))
         .await
         .check(|client| async move {
@@ -443,9 +439,24 @@ async fn a_failed_browser_hand_off_shows_the_address_and_finished_pushes_survive
             wait_for(&client, &format!("{first_card} .handoff-copy"))
                 .await
                 .map(|_| ())?;
-            // The history is written once pushes have been quiet for 3 s.
-            tokio::time::sleep(Duration::from_secs(4)).await;
-            Ok(())
+            // The history is written once pushes have been quiet for 3 s: wait until it holds the push.
+            let deadline = Instant::now() + PATIENCE;
+            loop {
+                let kept = client
+                    .execute(
+                        "return localStorage.getItem('ghcr.push-history') || '';",
+                        vec![],
+                    )
+                    .await?;
+                if kept.as_str().unwrap_or_default().contains(&target_kept) {
+                    return Ok(());
+                }
+                ensure(
+                    Instant::now() < deadline,
+                    "the push history was never written",
+                )?;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
         })
         .await;
     App::launch("push-history", &env_refs(&env))

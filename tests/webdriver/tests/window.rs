@@ -3,10 +3,8 @@
 //! the keyboard, and the theme toggles.
 
 use ghcr_webdriver_tests::{
-    attr_of, click, docker, ensure, ensure_says, stack, wait_for, wait_for_within, App, Key,
-    Locator,
+    attr_of, click, docker, ensure, ensure_says, stack, wait_for, App, Key, Locator,
 };
-use std::time::Duration;
 use tokio::net::{TcpListener, UnixStream};
 use tokio::task::JoinHandle;
 
@@ -191,12 +189,7 @@ async fn status_bar_follows_the_engine_going_away_and_coming_back() {
             wait_for(&client, "#engine-status[data-state='ok']").await?;
             engine.abort(); // the listener closes: connections are refused from now on
             let _ = engine.await;
-            wait_for_within(
-                &client,
-                "#engine-status[data-state='error']",
-                Duration::from_secs(12),
-            )
-            .await?;
+            wait_for(&client, "#engine-status[data-state='error']").await?;
             let detail = client
                 .find(Locator::Css("#no-engine .detail"))
                 .await?
@@ -207,12 +200,7 @@ async fn status_bar_follows_the_engine_going_away_and_coming_back() {
                 format!("detail {detail:?}"),
             )?;
             let _engine = engine_over_tcp(port).await;
-            wait_for_within(
-                &client,
-                "#engine-status[data-state='ok']",
-                Duration::from_secs(12),
-            )
-            .await?;
+            wait_for(&client, "#engine-status[data-state='ok']").await?;
             client.find(Locator::Id("engine-card")).await?;
             Ok(())
         })
@@ -283,7 +271,7 @@ async fn every_view_is_usable_at_the_minimum_window_size() {
         .await
         .check(|client| async move {
             for (width, height) in [(760u32, 480u32), (1440, 900)] {
-                client.set_window_size(width, height).await?;
+                ghcr_webdriver_tests::resize(&client, width, height).await?;
                 for view in ["account", "images", "pushes", "packages"] {
                     ghcr_webdriver_tests::open_view(&client, view).await?;
                     if view == "images" {
