@@ -6,8 +6,8 @@
 
 use ghcr_webdriver_tests::{
     attr_of, click, docker, emulator_admin, ensure, ensure_says, env_refs, import_image, open_view,
-    refresh_packages_until, signed_in_env, stack, text_of, unique, user_with_token, wait_for, App,
-    Locator,
+    refresh_packages_until, signed_in_env, stack, text_of, text_once_it_says, unique,
+    user_with_token, wait_for, App, Locator,
 };
 use std::time::Duration;
 
@@ -137,7 +137,8 @@ async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_an
             .await?;
             wait_for(&client, "#version-list[data-rows='2']").await?;
             wait_for(&client, &format!("{row}[data-versions='2']")).await?;
-            let restored = text_of(&client, "#package-notice").await?;
+            // The notice comes once the lists are drawn anew (after the rows above).
+            let restored = text_once_it_says(&client, "#package-notice", "Restored :2").await?;
             ensure_says("the restore", &restored, "Restored :2")?;
 
             // Connect the package to the user's repository: ghcr.io reads the source label only at
