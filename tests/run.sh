@@ -77,9 +77,35 @@ tests() {
 step "unit, integration and WebDriver tests"
 tests tests --workspace --no-fail-fast
 
-step "fuzzing the parsers (${GHCR_FUZZ_SECONDS:=60} s for references, a quarter of it each for push lines, archive manifests, headers and GitHub/engine JSON)"
+# The engines people run: the engine-facing tests again on Docker 26 with the containerd image store
+# and on Podman (the run above used dockerd 20.10 with the classic store), and the drag-to-push window
+# test on the containerd store. GHCR_TEST_ENGINE tells the tests which identity rules hold.
+engine_tests=(--test engine --test images --test cli --test push_engine --test push_direct --test push_cancel --test packages)
+engine_matrix() {
+  local engine=$1 host window=()
+  case $engine in
+    containerd) host=$GHCR_TEST_ENGINE_CONTAINERD; window=(--test pushes_view) ;;
+    podman) host=$GHCR_TEST_ENGINE_PODMAN ;;
+  esac
+  step "engine-facing tests on $engine ($host)"
+  DOCKER_HOST=$host GHCR_TEST_ENGINE=$engine tests "engine-$engine" --workspace "${engine_tests[@]}" "${window[@]}"
+  DOCKER_HOST=$host GHCR_TEST_ENGINE=$engine tests "engine-$engine-restart" --workspace --test engine_restart -- --ignored
+}
+
+# The fuzzing runs on one core (one test at a time) for a fixed time: the Podman matrix runs beside it,
+# on the other. Its output is printed once it is done.
+step "fuzzing the parsers (${GHCR_FUZZ_SECONDS:=60} s for references, a quarter of it each for push lines, archive manifests, headers and GitHub/engine JSON), and beside it:"
 export GHCR_FUZZ_SECONDS
-tests fuzz --workspace --test fuzz -- --ignored --nocapture --test-threads 1
+(
+  tests fuzz --workspace --test fuzz -- --ignored --nocapture --test-threads 1 >"$out/fuzz.console" 2>&1
+  echo "$failed" >"$out/fuzz.failed"
+) &
+fuzzing=$!
+engine_matrix podman
+wait "$fuzzing"
+step "fuzzing, as it ended (all of it in target/test-output/fuzz.log)"
+grep -E 'cases|^test |^FLAKY|panicked' "$out/fuzz.console" || true
+[ "$(cat "$out/fuzz.failed" 2>/dev/null)" = 0 ] || failed=1
 
 step "engine-restart test (restarts the stack's dockerd)"
 tests engine-restart --workspace --test engine_restart -- --ignored
@@ -93,19 +119,7 @@ tests disk-full --workspace --test engine_disk_full -- --ignored --test-threads 
 step "load test (the window with 5,000 images and 10 pushes at once; what it measured is printed)"
 tests load --workspace --test load -- --ignored --nocapture
 
-# The engines people run: the engine-facing tests again on Docker 26 with the containerd image store
-# and on Podman (the run above used dockerd 20.10 with the classic store), and the drag-to-push window
-# test on the containerd store. GHCR_TEST_ENGINE tells the tests which identity rules hold.
-engine_tests=(--test engine --test images --test cli --test push_engine --test push_direct --test push_cancel --test packages)
-for engine in containerd podman; do
-  case $engine in
-    containerd) host=$GHCR_TEST_ENGINE_CONTAINERD; window=(--test pushes_view) ;;
-    podman) host=$GHCR_TEST_ENGINE_PODMAN; window=() ;;
-  esac
-  step "engine-facing tests on $engine ($host)"
-  DOCKER_HOST=$host GHCR_TEST_ENGINE=$engine tests "engine-$engine" --workspace "${engine_tests[@]}" "${window[@]}"
-  DOCKER_HOST=$host GHCR_TEST_ENGINE=$engine tests "engine-$engine-restart" --workspace --test engine_restart -- --ignored
-done
+engine_matrix containerd
 
 # The installers, from the debug build above (`make package` makes them from a release build: ~10
 # minutes more, and nothing more tested), and the .deb installed in a clean Debian 12 root while the
