@@ -16,7 +16,7 @@ rm -rf "$work"
 mkdir -p "$work"
 failures="$work/failures.txt"
 : >"$failures"
-engine_tests=(--test engine --test images --test cli --test push_engine --test push_direct --test push_cancel --test packages)
+engine_tests=(--test engine --test images --test cli --test push_engine --test push_direct --test push_zstd --test push_cancel --test packages)
 
 # part RUN NAME ENGINE CARGO-TEST-ARGS…: one cargo test run against ENGINE (classic, containerd or
 # podman), its failures noted.

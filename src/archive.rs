@@ -14,7 +14,10 @@ pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json"
 pub const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+pub const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 pub const OCI_LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+/// A zstd layer as OCI names it (BuildKit's Docker-style zstd type is refused by Podman from ghcr.io).
+pub const OCI_LAYER_ZSTD: &str = "application/vnd.oci.image.layer.v1.tar+zstd";
 /// Every manifest and index type, for an `Accept` that takes whatever the registry stores (ghcr.io
 /// answers 404, not 406, when the stored type isn't accepted).
 pub const MANIFEST_TYPES: [&str; 4] = [
@@ -264,6 +267,32 @@ pub fn blob_path_digest(path: &str) -> Option<String> {
 }
 
 /// Whether a layer media type is already compressed (pushed as it is) or a plain tar (compressed first).
+/// The manifest with Docker's media types given their OCI equivalents (a zstd layer exists only as an
+/// OCI type, and an OCI type in a Docker-typed manifest is refused by some clients): the manifest,
+/// its config and its layers. Types without an equivalent are left as they are.
+pub fn with_oci_types(manifest: &mut ImageManifest) {
+    let oci = |media_type: &str| -> Option<&'static str> {
+        Some(match media_type {
+            DOCKER_MANIFEST => OCI_MANIFEST,
+            DOCKER_CONFIG => OCI_CONFIG,
+            DOCKER_LAYER_GZIP => OCI_LAYER_GZIP,
+            "application/vnd.docker.image.rootfs.diff.tar" => {
+                "application/vnd.oci.image.layer.v1.tar"
+            }
+            "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip" => {
+                "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
+            }
+            _ => return None,
+        })
+    };
+    manifest.media_type = Some(OCI_MANIFEST.to_string());
+    for descriptor in std::iter::once(&mut manifest.config).chain(manifest.layers.iter_mut()) {
+        if let Some(media_type) = oci(&descriptor.media_type) {
+            descriptor.media_type = media_type.to_string();
+        }
+    }
+}
+
 pub fn is_compressed_layer(media_type: &str) -> bool {
     media_type.ends_with("+gzip") || media_type.ends_with("+zstd") || media_type.ends_with(".gzip")
 }
@@ -370,9 +399,50 @@ mod tests {
         assert_eq!(blob_path_digest("blobs/sha256/zz"), None);
         assert_eq!(blob_path_digest("manifest.json"), None);
         assert!(is_compressed_layer(OCI_LAYER_GZIP));
+        assert!(is_compressed_layer(OCI_LAYER_ZSTD));
         assert!(is_compressed_layer(DOCKER_LAYER_GZIP));
         assert!(!is_compressed_layer(
             "application/vnd.oci.image.layer.v1.tar"
         ));
+    }
+
+    #[test]
+    fn a_docker_manifest_takes_the_oci_types_and_keeps_what_has_none() {
+        let layer = |media_type: &str| Descriptor {
+            media_type: media_type.to_string(),
+            digest: format!("sha256:{HEX}"),
+            size: 1,
+            platform: None,
+            annotations: None,
+        };
+        let mut manifest = ImageManifest {
+            schema_version: 2,
+            media_type: Some(DOCKER_MANIFEST.to_string()),
+            config: layer(DOCKER_CONFIG),
+            layers: vec![
+                layer(DOCKER_LAYER_GZIP),
+                layer(OCI_LAYER_ZSTD),
+                layer("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"),
+                layer("application/x-something-else"),
+            ],
+            annotations: None,
+        };
+        with_oci_types(&mut manifest);
+        assert_eq!(manifest.media_type.as_deref(), Some(OCI_MANIFEST));
+        assert_eq!(manifest.config.media_type, OCI_CONFIG);
+        let types: Vec<&str> = manifest
+            .layers
+            .iter()
+            .map(|l| l.media_type.as_str())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                OCI_LAYER_GZIP,
+                OCI_LAYER_ZSTD,
+                "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+                "application/x-something-else"
+            ]
+        );
     }
 }

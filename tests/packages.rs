@@ -47,6 +47,7 @@ async fn push_linked(
             via: Via::Direct,
             source_repository: repository.map(str::to_string),
             engine: None,
+            compression: Default::default(),
         }
         .checked(&config)
         .unwrap(),

@@ -56,6 +56,7 @@ fn request(source: PushSource, target: &str) -> PushRequest {
         via: Via::Direct,
         source_repository: None,
         engine: None,
+        compression: Default::default(),
     }
 }
 

@@ -112,6 +112,7 @@ async fn a_token_without_write_packages_fails_with_the_scope_hint_before_any_lay
         via: Via::Engine,
         source_repository: None,
         engine: None,
+        compression: Default::default(),
     }
     .checked(&config)
     .unwrap();

@@ -80,7 +80,7 @@ tests tests --workspace --no-fail-fast
 # The engines people run: the engine-facing tests again on Docker 26 with the containerd image store
 # and on Podman (the run above used dockerd 20.10 with the classic store), and the drag-to-push window
 # test on the containerd store. GHCR_TEST_ENGINE tells the tests which identity rules hold.
-engine_tests=(--test engine --test images --test cli --test push_engine --test push_direct --test push_cancel --test packages)
+engine_tests=(--test engine --test images --test cli --test push_engine --test push_direct --test push_zstd --test push_cancel --test packages)
 engine_matrix() {
   local engine=$1 host window=()
   case $engine in

@@ -1,13 +1,14 @@
-// GHCR Desktop's page: boot, view switching (sidebar, Alt+1..4, arrow keys), the theme, the engine state
+// GHCR Desktop's page: boot, view switching (sidebar, Alt+1..5, arrow keys), the theme, the engine state
 // that the status bar and the views share, and the one IPC wrapper around window.__TAURI__.
 import * as accountView from './views/account.js';
 import * as imagesView from './views/images.js';
 import * as pushesView from './views/pushes.js';
 import * as packages from './views/packages.js';
+import * as settings from './views/settings.js';
 import { openArchiveDialog } from './views/archive-dialog.js';
 import { h, expiryLeft, expiryText, until } from './dom.js';
 
-const views = { account: accountView, images: imagesView, pushes: pushesView, packages };
+const views = { account: accountView, images: imagesView, pushes: pushesView, packages, settings };
 // A token can be revoked or expire while the app runs: look again now and then (one GET /user and a
 // push probe), and whenever the account in the status bar is clicked.
 const ACCOUNT_POLL_MS = 5 * 60 * 1000;

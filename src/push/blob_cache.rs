@@ -1,13 +1,14 @@
-//! The direct push's memory of its own work: for each layer it compressed, `diff_id → (blob digest,
-//! size, uncompressed size)` — the level follows the link, so the blob is the one this app sent, found
-//! again with a `HEAD` (a registry that lacks it gets the layer compressed anew) — and
+//! The direct push's memory of its own work: for each layer it compressed, per encoding (gzip, zstd),
+//! `diff_id → (blob digest, size, uncompressed size)` — the level follows the link, so the blob is the
+//! one this app sent, found again with a `HEAD` (a registry that lacks it gets the layer compressed
+//! anew) — and
 //! the image configs it read, by digest. With both, an unchanged re-push is `HEAD` checks and a manifest,
 //! with no export and no compression. It also keeps, per layer, the repositories it was last pushed to,
 //! so that a push to a new repository of the registry can mount the blob from there instead of
 //! uploading it. A cache, not a record: unreadable or missing means empty, and nothing secret is ever
 //! in it.
 
-use super::compress::COMPRESSOR;
+use super::compress::{Compression, COMPRESSOR};
 use crate::config::Config;
 use crate::digest::sha256_digest;
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,9 @@ pub struct CachedBlob {
     /// `REGISTRY/OWNER/NAME` the blob was pushed to, latest last.
     #[serde(default)]
     pub repositories: Vec<String>,
+    /// How the blob is compressed (entries written before zstd are gzip).
+    #[serde(default)]
+    pub compression: Compression,
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -54,18 +58,39 @@ impl BlobCache {
         BlobCache { dir, layers }
     }
 
-    /// The blob this app compressed the layer `diff_id` to (blobs pushed as they were, `uncompressed`
-    /// 0, are never that: a plain layer pushed as it is has its diff_id as digest).
-    pub fn layer(&self, diff_id: &str) -> Option<&CachedBlob> {
-        self.layers.get(diff_id).filter(|b| b.uncompressed > 0)
+    /// The blob this app compressed the layer `diff_id` to in `compression` (blobs pushed as they
+    /// were, `uncompressed` 0, are never that: a plain layer pushed as it is has its diff_id as digest).
+    pub fn layer(&self, diff_id: &str, compression: Compression) -> Option<&CachedBlob> {
+        self.layers
+            .get(&key(diff_id, compression))
+            .filter(|b| b.uncompressed > 0 && b.compression == compression)
     }
 
-    /// Remembers a layer's blob, adding its repositories to those already known.
-    pub fn remember_layer(&mut self, diff_id: &str, mut blob: CachedBlob) {
+    /// The blobs a push in `compression` may use for the layer `diff_id`, the wanted encoding first:
+    /// a zstd push takes a gzip blob the registry already has (anyone can pull gzip), a gzip push
+    /// never takes a zstd one (it was asked for what every client pulls).
+    pub fn usable(&self, diff_id: &str, compression: Compression) -> Vec<&CachedBlob> {
+        let encodings: &[Compression] = match compression {
+            Compression::Gzip => &[Compression::Gzip],
+            Compression::Zstd => &[Compression::Zstd, Compression::Gzip],
+        };
+        encodings
+            .iter()
+            .filter_map(|c| self.layer(diff_id, *c))
+            .collect()
+    }
+
+    /// Remembers a layer's blob (under its encoding), adding its repositories to those already known.
+    pub fn remember_layer(&mut self, diff_id: &str, blob: CachedBlob) {
+        let key = key(diff_id, blob.compression);
+        self.remember(&key, blob);
+    }
+
+    fn remember(&mut self, key: &str, mut blob: CachedBlob) {
         if self.layers.len() >= MAX_ENTRIES {
             self.layers.clear();
         }
-        if let Some(known) = self.layers.get(diff_id).filter(|k| k.digest == blob.digest) {
+        if let Some(known) = self.layers.get(key).filter(|k| k.digest == blob.digest) {
             let mut repositories = known.repositories.clone();
             for repository in blob.repositories {
                 repositories.retain(|r| *r != repository);
@@ -74,7 +99,7 @@ impl BlobCache {
             let keep = repositories.len().saturating_sub(MAX_REPOSITORIES);
             blob.repositories = repositories.split_off(keep);
         }
-        self.layers.insert(diff_id.to_string(), blob);
+        self.layers.insert(key.to_string(), blob);
     }
 
     /// A blob pushed as it was, by its own digest.
@@ -87,7 +112,7 @@ impl BlobCache {
     /// Remembers a blob pushed as it was, with the repositories it is in.
     pub fn remember_blob(&mut self, blob: CachedBlob) {
         let digest = blob.digest.clone();
-        self.remember_layer(
+        self.remember(
             &digest,
             CachedBlob {
                 uncompressed: 0,
@@ -120,12 +145,12 @@ impl BlobCache {
             ..Config::github_com()
         })
         .layers;
-        for (diff_id, blob) in self.layers.clone() {
+        for (key, blob) in self.layers.clone() {
             let mut into = BlobCache {
                 dir: None,
                 layers: std::mem::take(&mut merged),
             };
-            into.remember_layer(&diff_id, blob);
+            into.remember(&key, blob);
             merged = into.layers;
         }
         let stored = Stored {
@@ -137,6 +162,14 @@ impl BlobCache {
                 let _ = write_atomically(&dir.join("blobs.json"), &bytes);
             }
         }
+    }
+}
+
+/// Where a layer's blob in `compression` is kept: gzip ones under the diff_id itself (as before zstd).
+fn key(diff_id: &str, compression: Compression) -> String {
+    match compression {
+        Compression::Gzip => diff_id.to_string(),
+        Compression::Zstd => format!("zstd:{diff_id}"),
     }
 }
 
@@ -166,13 +199,45 @@ mod tests {
             size: 10,
             uncompressed: 30,
             repositories: vec!["ghcr.io/o/a".into()],
+            compression: Compression::Gzip,
         };
         cache.remember_layer("sha256:a", blob.clone());
         cache.remember_config(b"{}");
         cache.save();
         let again = BlobCache::load(&config(dir.path()));
-        assert_eq!(again.layer("sha256:a"), Some(&blob));
+        assert_eq!(again.layer("sha256:a", Compression::Gzip), Some(&blob));
         assert_eq!(again.config(&sha256_digest(b"{}")), Some(b"{}".to_vec()));
+    }
+
+    #[test]
+    fn a_layer_is_known_in_both_encodings_and_a_zstd_push_may_take_the_gzip_blob() {
+        let mut cache = BlobCache::load(&Config::github_com());
+        let blob = |digest: &str, compression| CachedBlob {
+            digest: digest.into(),
+            size: 1,
+            uncompressed: 2,
+            repositories: vec![],
+            compression,
+        };
+        cache.remember_layer("sha256:a", blob("sha256:g", Compression::Gzip));
+        assert_eq!(cache.usable("sha256:a", Compression::Zstd).len(), 1);
+        assert_eq!(
+            cache.usable("sha256:a", Compression::Zstd)[0].digest,
+            "sha256:g"
+        );
+        cache.remember_layer("sha256:a", blob("sha256:z", Compression::Zstd));
+        let zstd: Vec<&str> = cache
+            .usable("sha256:a", Compression::Zstd)
+            .iter()
+            .map(|b| b.digest.as_str())
+            .collect();
+        assert_eq!(zstd, ["sha256:z", "sha256:g"], "the wanted encoding first");
+        let gzip: Vec<&str> = cache
+            .usable("sha256:a", Compression::Gzip)
+            .iter()
+            .map(|b| b.digest.as_str())
+            .collect();
+        assert_eq!(gzip, ["sha256:g"], "a gzip push never takes zstd");
     }
 
     #[test]
@@ -183,19 +248,26 @@ mod tests {
             size: 1,
             uncompressed: 2,
             repositories: vec![repository.to_string()],
+            compression: Compression::Gzip,
         };
         for repository in ["r/1", "r/2", "r/1", "r/3", "r/4", "r/5"] {
             cache.remember_layer("sha256:a", blob(repository));
         }
         assert_eq!(
-            cache.layer("sha256:a").unwrap().repositories,
+            cache
+                .layer("sha256:a", Compression::Gzip)
+                .unwrap()
+                .repositories,
             ["r/1", "r/3", "r/4", "r/5"]
         );
         let mut other = blob("r/9");
         other.digest = "sha256:c".into();
         cache.remember_layer("sha256:a", other);
         assert_eq!(
-            cache.layer("sha256:a").unwrap().repositories,
+            cache
+                .layer("sha256:a", Compression::Gzip)
+                .unwrap()
+                .repositories,
             ["r/9"],
             "a new blob starts over"
         );
@@ -209,7 +281,7 @@ mod tests {
         let digest = sha256_digest(b"{}");
         std::fs::write(dir.path().join("configs").join(&digest[7..]), b"{changed}").unwrap();
         let cache = BlobCache::load(&config(dir.path()));
-        assert_eq!(cache.layer("sha256:a"), None);
+        assert_eq!(cache.layer("sha256:a", Compression::Gzip), None);
         assert_eq!(
             cache.config(&digest),
             None,

@@ -76,6 +76,7 @@ pub async fn push_with_engine(
             digest,
             size,
             levels: Default::default(),
+            compression: crate::push::Compression::Gzip,
         }),
         None => Err(Error::new(
             Code::EngineUnreachable,

@@ -25,6 +25,7 @@ use crate::registry::session::Credentials;
 use crate::registry::PushCheck;
 use crate::secret::Secret;
 use crate::token::scopes::WRITE;
+pub use compress::Compression;
 use direct::DirectSource;
 use progress::Snapshot;
 use serde::{Deserialize, Serialize};
@@ -40,10 +41,12 @@ pub struct Pushed {
     pub reference: String,
     pub digest: String,
     pub size: u64,
-    /// Direct push: the 4 MiB pieces of the layers it compressed, by the deflate level each got (0:
+    /// Direct push: the 4 MiB pieces of the layers it compressed, by the level each got (gzip's 0:
     /// stored, they did not shrink); the level follows the link (`push::compress::Pace`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub levels: BTreeMap<i32, u64>,
+    /// The encoding of the layers this push compressed (layers found on the registry keep theirs).
+    pub compression: Compression,
 }
 
 impl Pushed {
@@ -61,7 +64,8 @@ pub enum Via {
     /// The faster of the two for the source and the engine in use, as `make bench` measured it: the
     /// engine on Docker's containerd image store and on Podman (they send the layers as they store
     /// them, while their exports are slow), direct on Docker's classic store (its push gzips on one
-    /// thread) and for archives. Direct wherever the engine can't do what was asked (a source label).
+    /// thread) and for archives. Direct wherever the engine can't do what was asked (a source label,
+    /// zstd layers).
     #[default]
     Auto,
     /// GHCR Desktop uploads (parallel gzip; no engine needed for archives).
@@ -72,10 +76,10 @@ pub enum Via {
 
 impl Via {
     /// The way a push of a local image of an engine keeping images in `store` goes, when
-    /// `labels_needed` (which only the direct push can add).
-    pub fn for_engine(self, store: ImageStore, labels_needed: bool) -> Via {
+    /// `direct_needed` (labels to add or zstd layers to make, which only the direct push can do).
+    pub fn for_engine(self, store: ImageStore, direct_needed: bool) -> Via {
         match self {
-            Via::Auto if labels_needed => Via::Direct,
+            Via::Auto if direct_needed => Via::Direct,
             Via::Auto => match store {
                 ImageStore::Containerd | ImageStore::Podman => Via::Engine,
                 ImageStore::Classic => Via::Direct,
@@ -107,6 +111,9 @@ pub struct PushRequest {
     /// The engine to take a local image from (a `DOCKER_HOST` value); the configured one if `None`.
     #[serde(default)]
     pub engine: Option<String>,
+    /// How the layers the push compresses are encoded (gzip unless asked).
+    #[serde(default)]
+    pub compression: Compression,
 }
 
 /// A push request checked once: the target parsed as a reference on the configured registry, the
@@ -121,6 +128,7 @@ pub struct PushPlan {
     pub labels: BTreeMap<String, String>,
     /// The engine to take a local image from (a `DOCKER_HOST` value); the configured one if `None`.
     pub engine: Option<String>,
+    pub compression: Compression,
 }
 
 impl PushPlan {
@@ -132,7 +140,13 @@ impl PushPlan {
             via: self.via,
             source_repository: self.labels.get(SOURCE_LABEL).cloned(),
             engine: self.engine.clone(),
+            compression: self.compression,
         }
+    }
+
+    /// Whether only the direct push can do what this plan asks.
+    fn needs_direct(&self) -> bool {
+        !self.labels.is_empty() || self.compression == Compression::Zstd
     }
 }
 
@@ -165,6 +179,13 @@ impl PushRequest {
                     "Push directly (--via direct or auto, the default) to add the source label.",
                 ));
             }
+            if self.compression == Compression::Zstd {
+                return Err(Error::new(
+                    Code::ReferenceInvalid,
+                    "The engine pushes the layers as gzip: zstd layers are made by the direct push",
+                    "Push directly (--via direct or auto, the default) for zstd layers.",
+                ));
+            }
         }
         let mut labels = BTreeMap::new();
         if let Some(url) = &self.source_repository {
@@ -179,6 +200,7 @@ impl PushRequest {
             via: self.via,
             labels,
             engine: self.engine.clone(),
+            compression: self.compression,
         })
     }
 
@@ -236,7 +258,7 @@ pub async fn push_until_cancelled(
                 }
                 let via = plan
                     .via
-                    .for_engine(engine.info().image_store, !plan.labels.is_empty());
+                    .for_engine(engine.info().image_store, plan.needs_direct());
                 if via == Via::Engine {
                     return engine::push_with_engine(
                         &engine,
@@ -255,16 +277,7 @@ pub async fn push_until_cancelled(
             }
             PushSource::Archive(path) => DirectSource::Archive(path.clone()),
         };
-        direct::push_direct(
-            config,
-            source,
-            target,
-            credentials,
-            &plan.labels,
-            cancel,
-            report,
-        )
-        .await
+        direct::push_direct(config, source, plan, credentials, cancel, report).await
     }
     .await;
     match outcome {
@@ -358,6 +371,7 @@ mod tests {
             via,
             source_repository: repo.map(str::to_string),
             engine: None,
+            compression: Compression::Gzip,
         }
     }
 
@@ -379,6 +393,21 @@ mod tests {
         assert_eq!(
             Via::Engine.for_engine(ImageStore::Classic, false),
             Via::Engine
+        );
+        let zstd = PushRequest {
+            compression: Compression::Zstd,
+            ..request(
+                PushSource::Image("app:1".into()),
+                "o/app:1",
+                Via::Auto,
+                None,
+            )
+        }
+        .checked(&Config::github_com())
+        .unwrap();
+        assert!(
+            zstd.needs_direct(),
+            "only the direct push makes zstd layers"
         );
     }
 
@@ -438,6 +467,13 @@ mod tests {
                 ),
                 "repository elsewhere",
             ),
+            (
+                PushRequest {
+                    compression: Compression::Zstd,
+                    ..request(image(), "o/app", Via::Engine, None)
+                },
+                "zstd through the engine",
+            ),
         ] {
             assert_eq!(
                 bad.checked(&config).unwrap_err().code,
@@ -454,6 +490,7 @@ mod tests {
             digest: "sha256:abc".into(),
             size: 1,
             levels: BTreeMap::new(),
+            compression: Compression::Gzip,
         };
         assert_eq!(pushed.pull_command(), "docker pull localhost:5000/o/app:1");
     }

@@ -151,6 +151,7 @@ impl Pusher {
             via: ghcr::push::Via::Direct,
             source_repository: None,
             engine: None,
+            compression: Default::default(),
         }
         .checked(&self.config)
         .expect("a valid target")

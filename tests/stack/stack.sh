@@ -130,7 +130,9 @@ engine_podman() {
   rm -rf "$dir"
   mkdir -p "$dir/root" "$run/podman-run" "$dir/tmp"
   printf '[storage]\ndriver = "overlay"\ngraphroot = "%s"\nrunroot = "%s"\n' "$dir/root" "$run/podman-run" >"$dir/storage.conf"
-  printf '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nevents_logfile_path = "%s"\ntmp_dir = "%s"\n' \
+  # Containers get limits under this machine's hard ones (Podman's defaults, 1048576 open files and
+  # 4194304 processes, are refused by runc here: "error setting rlimit").
+  printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nevents_logfile_path = "%s"\ntmp_dir = "%s"\n' \
     "$dir/events.log" "$dir/tmp" >"$dir/containers.conf"
   {
     echo 'unqualified-search-registries = []'

@@ -3,6 +3,7 @@
 // and, optionally, the repository to connect it to. Pushes directly: no engine is needed.
 import { h, debounce, errorView, markPending, markChecked } from '../dom.js';
 import { offerRepositories } from './push-dialog.js';
+import { compressionFor, ZSTD_NOTE } from '../preferences.js';
 
 // A registry name from a file name: `My App-1.2.tar.gz` → `my-app-1.2`.
 function nameFromPath(path) {
@@ -43,6 +44,7 @@ export async function openArchiveDialog({ path, invoke }) {
   };
   const preview = h('code', { id: 'archive-preview' });
   const problem = h('div', { id: 'archive-problem', class: 'result error', hidden: true, role: 'alert' });
+  const zstd = h('input', { type: 'checkbox', id: 'archive-zstd' });
   const push = h('button', { id: 'archive-push', class: 'primary', type: 'submit' }, 'Push');
   const cancel = h('button', { id: 'archive-cancel', class: 'ghost', type: 'button' }, 'Cancel');
   const form = h('form', { method: 'dialog' },
@@ -55,11 +57,17 @@ export async function openArchiveDialog({ path, invoke }) {
       h('label', { for: 'archive-repo' }, 'Connect to repository'), repoField),
     h('p', { class: 'preview' }, 'Pushes to: ', preview),
     problem,
+    h('label', { class: 'check' }, zstd, ' Smaller upload (zstd)'),
+    h('p', { class: 'muted small-print' }, ZSTD_NOTE),
     h('div', { class: 'actions' }, push, cancel));
   const dialog = h('dialog', { id: 'archive-dialog', 'aria-labelledby': 'archive-title' }, form);
   document.body.append(dialog);
 
   const target = () => `${registry}/${ownerField.value.trim()}/${nameField.value.trim()}`;
+  // The owner's choice in Settings, as the owner is chosen (a choice made here is kept until then).
+  const followOwner = () => { zstd.checked = compressionFor(ownerField.value.trim().toLowerCase()) === 'zstd'; };
+  followOwner();
+  ownerField.addEventListener('change', followOwner);
   let latest = 0;
   const check = async () => {
     const asked = ++latest;
@@ -91,7 +99,7 @@ export async function openArchiveDialog({ path, invoke }) {
         started = await invoke('push_start', {
           request: {
             source: { kind: 'archive', value: path }, target: target(), via: 'direct',
-            source_repository: repository || null,
+            source_repository: repository || null, compression: zstd.checked ? 'zstd' : 'gzip',
           },
         });
         dialog.close();

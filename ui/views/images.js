@@ -8,6 +8,7 @@
 import { h, emptyState, errorView, humanSize, relativeTime, markReady } from '../dom.js';
 import { openTagDialog } from './tag-dialog.js';
 import { openPushDialog, confirmSkipped } from './push-dialog.js';
+import { compressionFor } from '../preferences.js';
 
 export const title = 'Images';
 
@@ -248,7 +249,7 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
           showNotice(`${checked.problems.join(' ')} Use “Tag for GitHub” to choose a name.`, true);
           return;
         }
-        chosen = { reference: checked.reference, sourceRepository: null };
+        chosen = { reference: checked.reference, sourceRepository: null, compression: compressionFor(owner) };
       } else {
         chosen = await openPushDialog({ source, registry: proposal.registry, owner: proposal.owner, org, nameAndTag, invoke });
         if (!chosen) return;
@@ -256,7 +257,7 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
       const id = await invoke('push_start', {
         request: {
           source: { kind: 'image', value: source }, target: chosen.reference, via: 'auto',
-          source_repository: chosen.sourceRepository,
+          source_repository: chosen.sourceRepository, compression: chosen.compression,
         },
       });
       follow(id, `${source} to ${chosen.reference}`);

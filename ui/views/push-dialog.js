@@ -1,9 +1,11 @@
 // "Push to OWNER": the small confirmation at a drop (or an owner button) before an image goes up: the
 // name and tag, editable and checked as typed; for a package that doesn't exist yet, the repository to
 // link it to (ghcr.io reads that only when a package is created), pre-selected by name; Enter pushes,
-// Esc cancels, and "don't ask again for this owner" skips it next time. Resolves to
-// `{ reference, sourceRepository }`, or null when cancelled.
+// Esc cancels, and "don't ask again for this owner" skips it next time; "Smaller upload (zstd)" starts
+// as the owner's choice in Settings. Resolves to `{ reference, sourceRepository, compression }`, or
+// null when cancelled.
 import { h, debounce, errorView, markPending, markChecked } from '../dom.js';
+import { compressionFor, ZSTD_NOTE } from '../preferences.js';
 
 const SKIP_KEY = 'ghcr.push-confirm.skip';
 
@@ -46,6 +48,8 @@ export async function openPushDialog({ source, registry, owner, org, nameAndTag,
     h('label', { for: 'push-repo' }, 'Link to repository'), repoField);
   const repoNote = h('p', { class: 'muted small-print', id: 'push-repo-note' });
   const skip = h('input', { type: 'checkbox', id: 'push-skip' });
+  const zstd = h('input', { type: 'checkbox', id: 'push-zstd' });
+  zstd.checked = compressionFor(owner) === 'zstd';
   const push = h('button', { id: 'push-confirm', class: 'primary', type: 'submit', disabled: true }, 'Push');
   const cancel = h('button', { id: 'push-cancel', class: 'ghost', type: 'button' }, 'Cancel');
   const form = h('form', { method: 'dialog' },
@@ -55,6 +59,8 @@ export async function openPushDialog({ source, registry, owner, org, nameAndTag,
     h('p', { class: 'preview' }, 'Pushes to: ', preview),
     problem,
     repoRow, repoNote,
+    h('label', { class: 'check' }, zstd, ' Smaller upload (zstd)'),
+    h('p', { class: 'muted small-print', id: 'push-zstd-note' }, ZSTD_NOTE),
     h('label', { class: 'check' }, skip, ` Don’t ask again for ${owner}`),
     h('div', { class: 'actions' }, push, cancel));
   const dialog = h('dialog', { id: 'push-dialog', 'aria-labelledby': 'push-title' }, form);
@@ -121,7 +127,10 @@ export async function openPushDialog({ source, registry, owner, org, nameAndTag,
         return;
       }
       if (skip.checked) skipFrom(owner);
-      chosen = { reference: result.reference, sourceRepository: repoRow.hidden ? null : repoField.value || null };
+      chosen = {
+        reference: result.reference, sourceRepository: repoRow.hidden ? null : repoField.value || null,
+        compression: zstd.checked ? 'zstd' : 'gzip',
+      };
       dialog.close();
     });
     dialog.showModal();

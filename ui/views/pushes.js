@@ -21,10 +21,10 @@ function duration(seconds) {
   return minutes < 60 ? `${minutes} min ${seconds % 60} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
-function sourceText({ source, via }) {
+function sourceText({ source, via, compression }) {
   const what = source.kind === 'archive' ? `archive ${source.value}` : `image ${source.value}`;
   const how = { engine: 'through the engine', direct: 'direct', auto: 'the faster way for this engine' }[via] || via;
-  return `from ${what} · ${how}`;
+  return `from ${what} · ${how}${compression === 'zstd' ? ' · zstd layers' : ''}`;
 }
 
 export function render(root, { pushes, invoke, show }) {

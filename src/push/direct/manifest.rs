@@ -1,15 +1,17 @@
 //! The manifest step, once every layer is on the registry: the image config (with the labels asked
-//! for) and a Docker v2 manifest for docker-archives, or the OCI manifests and index of a layout as they
-//! are (changed only where a layer was compressed here or a label added). Always last: no tag before
-//! its blobs.
+//! for) and a Docker v2 manifest for docker-archives (an OCI one when a layer is zstd: Docker's schema
+//! has no zstd type), or the OCI manifests and index of a layout as they are (changed only where a
+//! layer was compressed here or a label added; a Docker-typed manifest given a zstd layer becomes an
+//! OCI one, and its index with it). Always last: no tag before its blobs.
 
-use super::walk::{Collected, Done};
+use super::walk::{stored_compression, Collected, Done};
 use super::ReadAgain;
 use super::{archive_invalid, failed, lock, short, ReadError, Work};
 use crate::archive::{self, Descriptor, ImageManifest};
 use crate::digest::sha256_digest;
 use crate::error::{Code, Error, Result};
 use crate::push::blob_cache::CachedBlob;
+use crate::push::compress::Compression;
 use crate::push::progress::LayerState;
 use crate::push::Pushed;
 use bytes::Bytes;
@@ -17,22 +19,40 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 impl Work {
-    /// Config (with the labels) and a Docker v2 manifest under the tag.
-    pub(super) async fn put_docker_manifest(
+    /// Config (with the labels) and a manifest of `layers` under the tag: Docker v2 when every layer
+    /// is gzip (what `docker push` writes), OCI when one is zstd.
+    pub(super) async fn put_image_manifest(
         &self,
         config: &[u8],
-        layers: Vec<Descriptor>,
+        layers: Vec<CachedBlob>,
     ) -> Result<Pushed> {
         let config = archive::with_labels(config, &self.labels)?;
         let config_digest = sha256_digest(&config);
         self.session
             .put_small_blob(&config_digest, Bytes::from(config.clone()))
             .await?;
+        let oci = layers.iter().any(|l| l.compression == Compression::Zstd);
+        let (manifest_type, config_type) = if oci {
+            (archive::OCI_MANIFEST, archive::OCI_CONFIG)
+        } else {
+            (archive::DOCKER_MANIFEST, archive::DOCKER_CONFIG)
+        };
+        let layers = layers
+            .iter()
+            .map(|blob| {
+                let media_type = if oci {
+                    blob.compression.oci_layer_type()
+                } else {
+                    archive::DOCKER_LAYER_GZIP
+                };
+                layer_descriptor(media_type, blob)
+            })
+            .collect();
         let manifest = ImageManifest {
             schema_version: 2,
-            media_type: Some(archive::DOCKER_MANIFEST.to_string()),
+            media_type: Some(manifest_type.to_string()),
             config: Descriptor {
-                media_type: archive::DOCKER_CONFIG.to_string(),
+                media_type: config_type.to_string(),
                 digest: config_digest,
                 size: config.len() as u64,
                 platform: None,
@@ -42,8 +62,7 @@ impl Work {
             annotations: None,
         };
         let bytes = serde_json::to_vec(&manifest).map_err(|e| failed(&e.to_string()))?;
-        self.put_manifest(&self.tag, archive::DOCKER_MANIFEST, bytes)
-            .await
+        self.put_manifest(&self.tag, manifest_type, bytes).await
     }
 
     pub(super) async fn put_manifest(
@@ -76,6 +95,7 @@ impl Work {
             digest,
             size,
             levels: lock(&self.pace).levels_used().clone(),
+            compression: self.compression,
         })
     }
 
@@ -140,6 +160,7 @@ impl Work {
                         size: layer.size,
                         uncompressed: layer.uncompressed,
                         repositories: Vec::new(),
+                        compression: layer.compression,
                     }
                 }
                 Done::Hashed {
@@ -149,24 +170,27 @@ impl Work {
                     if read != expected || &read != diff_id {
                         return Ok(Err(ReadAgain));
                     }
-                    self.cache()
-                        .layer(diff_id)
-                        .cloned()
+                    self.present_blob(diff_id)
                         .ok_or_else(|| failed("The blob cache changed during the push"))?
                 }
-                Done::AsIs { digest, size } => CachedBlob {
+                Done::AsIs {
+                    digest,
+                    size,
+                    compression,
+                } => CachedBlob {
                     digest,
                     size,
                     uncompressed: 0,
                     repositories: Vec::new(),
+                    compression,
                 },
             };
-            layers.push(layer_descriptor(archive::DOCKER_LAYER_GZIP, &blob));
+            layers.push(blob);
         }
         // Layers kept in memory were compressed just now: their uploads finish before the manifest.
         self.wait_for_uploads(0)?;
         self.cache().remember_config(&config);
-        self.block_on(self.put_docker_manifest(&config, layers))
+        self.block_on(self.put_image_manifest(&config, layers))
             .map(Ok)
     }
 
@@ -174,23 +198,36 @@ impl Work {
         let index = archive::parse_index(collected.small_file("index.json")?)?;
         let chosen = archive::pick_oci_image(&index, None)?;
         if !archive::is_index(&chosen.media_type) {
-            return self.push_oci_manifest(collected, chosen, Some(&self.tag));
+            return self
+                .push_oci_manifest(collected, chosen, Some(&self.tag))
+                .map(|(pushed, _)| pushed);
         }
         let original = collected
             .blob(&chosen.digest)
             .ok_or_else(|| archive_invalid(format!("The layout has no blob {}", chosen.digest)))?;
         let mut image_index = archive::parse_index(original)?;
         let mut changed = !self.labels.is_empty();
+        let mut media_type = chosen.media_type.clone();
         for descriptor in image_index.manifests.iter_mut() {
             if archive::is_index(&descriptor.media_type) {
                 return Err(archive_invalid("The layout nests an index in an index"));
             }
-            let pushed = self.push_oci_manifest(collected, descriptor, None)?;
+            let (pushed, pushed_type) = self.push_oci_manifest(collected, descriptor, None)?;
             if pushed.digest != descriptor.digest {
                 descriptor.digest = pushed.digest;
                 descriptor.size = pushed.size;
                 changed = true;
             }
+            // An image that became OCI (a zstd layer) makes a Docker manifest list an OCI index.
+            if pushed_type != descriptor.media_type {
+                descriptor.media_type = pushed_type;
+                if media_type == archive::DOCKER_MANIFEST_LIST {
+                    media_type = archive::OCI_INDEX.to_string();
+                }
+            }
+        }
+        if media_type != chosen.media_type {
+            image_index.media_type = Some(media_type.clone());
         }
         let bytes = if changed {
             annotate(&mut image_index.annotations, &self.labels);
@@ -198,33 +235,49 @@ impl Work {
         } else {
             original.to_vec()
         };
-        self.block_on(self.put_manifest(&self.tag, &chosen.media_type, bytes))
+        self.block_on(self.put_manifest(&self.tag, &media_type, bytes))
     }
 
     /// One image manifest of a layout: its blobs on the registry (compressed ones were uploaded as
-    /// they passed; plain tar layers were compressed, which changes their digests), then the manifest,
-    /// under `tag` or, inside an index, by digest.
+    /// they passed; plain tar layers were compressed, and gzip ones compressed again as zstd when
+    /// asked, which changes their digests), then the manifest, under `tag` or, inside an index, by
+    /// digest. Returns what was pushed and its media type.
     fn push_oci_manifest(
         &self,
         collected: &Collected,
         descriptor: &Descriptor,
         tag: Option<&str>,
-    ) -> Result<Pushed> {
+    ) -> Result<(Pushed, String)> {
         let original = collected.blob(&descriptor.digest).ok_or_else(|| {
             archive_invalid(format!("The layout has no blob {}", descriptor.digest))
         })?;
         let mut manifest = archive::parse_manifest(original)?;
         let mut changed = !self.labels.is_empty();
-        for layer in manifest.layers.iter_mut() {
+        // A layer compressed here must hold what the config says it holds.
+        let diff_ids = collected
+            .blob(&manifest.config.digest)
+            .and_then(|config| archive::diff_ids(config).ok());
+        for (index, layer) in manifest.layers.iter_mut().enumerate() {
             let path = format!(
                 "blobs/sha256/{}",
                 layer.digest.trim_start_matches("sha256:")
             );
             match collected.done.get(&path) {
                 Some(Done::Compressed(compressed)) => {
+                    if let Some(expected) = diff_ids.as_ref().and_then(|ids| ids.get(index)) {
+                        if &compressed.diff_id != expected {
+                            return Err(archive_invalid(format!(
+                                "The layer {} does not match the image config (the layout is damaged)",
+                                layer.digest
+                            )));
+                        }
+                    }
                     layer.digest = compressed.digest.clone();
                     layer.size = compressed.size;
-                    layer.media_type = gzip_media_type(&layer.media_type);
+                    layer.media_type = match compressed.compression {
+                        Compression::Gzip => gzip_media_type(&layer.media_type),
+                        Compression::Zstd => archive::OCI_LAYER_ZSTD.to_string(),
+                    };
                     changed = true;
                 }
                 Some(_) => {}
@@ -239,7 +292,15 @@ impl Work {
                         });
                         let read_error: ReadError = Arc::new(|e| failed(&e.to_string()));
                         let mut reader = &bytes[..];
-                        self.upload_as_is(&id, &layer.digest, size, &mut reader, &read_error)?;
+                        let stored = stored_compression(bytes).unwrap_or_default();
+                        self.upload_as_is(
+                            &id,
+                            &layer.digest,
+                            size,
+                            stored,
+                            &mut reader,
+                            &read_error,
+                        )?;
                     }
                     None => self.absent_blob(&layer.digest, Some(layer.size))?,
                 },
@@ -259,6 +320,18 @@ impl Work {
             None if self.labels.is_empty() => self.absent_blob(&manifest.config.digest, None)?,
             None => return Err(self.lacks("config", &manifest.config.digest)),
         }
+        let zstd = manifest
+            .layers
+            .iter()
+            .any(|l| l.media_type == archive::OCI_LAYER_ZSTD);
+        let docker_typed = manifest
+            .media_type
+            .as_deref()
+            .unwrap_or(&descriptor.media_type)
+            == archive::DOCKER_MANIFEST;
+        if zstd && docker_typed {
+            archive::with_oci_types(&mut manifest);
+        }
         let bytes = if changed {
             annotate(&mut manifest.annotations, &self.labels);
             serde_json::to_vec(&manifest).map_err(|e| failed(&e.to_string()))?
@@ -273,7 +346,8 @@ impl Work {
             Some(tag) => tag.to_string(),
             None => sha256_digest(&bytes),
         };
-        self.block_on(self.put_manifest(&reference, &media_type, bytes))
+        let pushed = self.block_on(self.put_manifest(&reference, &media_type, bytes))?;
+        Ok((pushed, media_type))
     }
 }
 

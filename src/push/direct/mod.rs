@@ -15,18 +15,15 @@ mod walk;
 
 use super::blob_cache::{BlobCache, CachedBlob};
 use super::cancel::cancelled;
-use super::compress::{threads, Pace};
+use super::compress::{threads, Compression, Pace};
 use super::progress::{LayerState, Progress, Snapshot, UPDATE_INTERVAL};
-use super::{Cancel, Pushed};
-use crate::archive;
+use super::{Cancel, PushPlan, Pushed};
 use crate::config::Config;
 use crate::engine::{Engine, ImageStore};
 use crate::error::{Code, Error, Result};
-use crate::reference::Reference;
 use crate::registry::session::{Credentials, Session};
-use manifest::layer_descriptor;
 use source::{open_archive, ReadError};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,17 +40,18 @@ pub enum DirectSource {
     Archive(PathBuf),
 }
 
-/// Pushes `source` to `target` (which names a tag), adding `labels` to its config, calling `report` at most ten times a second and
+/// Pushes `source` as `plan` says: to its target (which names a tag), with its labels added to the
+/// config and its layers compressed in its encoding, calling `report` at most ten times a second and
 /// once at the end. Dropping the future cancels the push: uploads stop and no tag is written.
 pub async fn push_direct(
     config: &Config,
     source: DirectSource,
-    target: &Reference,
+    plan: &PushPlan,
     credentials: Credentials,
-    labels: &BTreeMap<String, String>,
     cancel: &Cancel,
     mut report: impl FnMut(&Snapshot),
 ) -> Result<Pushed> {
+    let (target, labels, compression) = (&plan.target, &plan.labels, plan.compression);
     let what = target.to_string();
     let Some(tag) = target.tag().map(str::to_string) else {
         return Err(Error::new(
@@ -93,7 +91,15 @@ pub async fn push_direct(
     };
     let mount_from = engine_layers
         .as_ref()
-        .map(|layers| mount_sources(&cache, &layers.diff_ids, &config.registry, &repository))
+        .map(|layers| {
+            mount_sources(
+                &cache,
+                &layers.diff_ids,
+                compression,
+                &config.registry,
+                &repository,
+            )
+        })
         .unwrap_or_default();
     // The classic store's export writes the whole image to a folder of the engine's before its first
     // byte (moby's tarexport: 1.5 s for 190 MB here): unless the cache says every layer is pushed
@@ -101,7 +107,10 @@ pub async fn push_direct(
     // checked.
     let export_early = match (&source, &engine_layers) {
         (DirectSource::Engine { engine, image }, Some(layers))
-            if !layers.diff_ids.iter().all(|d| cache.layer(d).is_some()) =>
+            if !layers
+                .diff_ids
+                .iter()
+                .all(|d| !cache.usable(d, compression).is_empty()) =>
         {
             Some((engine, image))
         }
@@ -128,7 +137,9 @@ pub async fn push_direct(
         dropped: Arc::new(AtomicBool::new(false)),
         uploads: Arc::new(Mutex::new(Vec::new())),
         threads: threads(),
-        pace: Arc::new(Mutex::new(Pace::for_the_link())),
+        pace: Arc::new(Mutex::new(Pace::for_the_link(compression))),
+        compression,
+        present: Arc::new(Mutex::new(HashMap::new())),
         labels: labels.clone(),
         tag,
         reference: target.to_string(),
@@ -197,7 +208,7 @@ pub async fn push_direct(
             (
                 reader,
                 read_error,
-                Plan::hash_only(&work.cache(), &present),
+                Plan::hash_only(&lock(&work.present)),
                 Some((engine, image)),
             )
         }
@@ -309,8 +320,13 @@ struct Work {
     /// Every upload task started, to stop them all at once on a cancel.
     uploads: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
     threads: usize,
-    /// The deflate level for the link, learnt as the layers go (one layer compresses at a time).
+    /// The level for the link, learnt as the layers go (one layer compresses at a time).
     pace: Arc<Mutex<Pace>>,
+    /// How the layers compressed here are encoded.
+    compression: Compression,
+    /// Layers the registry has, by diff_id: the blob found there (in either encoding a zstd push
+    /// may use), which the manifest names.
+    present: Arc<Mutex<HashMap<String, CachedBlob>>>,
     labels: BTreeMap<String, String>,
     tag: String,
     reference: String,
@@ -397,29 +413,49 @@ impl Work {
         self.runtime.block_on(future)
     }
 
-    /// Which of `diff_ids` the repository has, by the blobs the cache says they compress to — found
-    /// there, or mounted from another repository of the registry where the cache saw them.
+    /// Which of `diff_ids` the repository has, by the blobs the cache says they compress to (in an
+    /// encoding this push may use, the wanted one first) — found there, or mounted from another
+    /// repository of the registry where the cache saw them. The blob found is the one the manifest
+    /// names (`Work::present_blob`).
     async fn present_layers(&self, diff_ids: &[String]) -> Result<Vec<String>> {
         let mut present = Vec::new();
         for diff_id in diff_ids {
-            let blob = self.cache().layer(diff_id).cloned();
-            let Some(blob) = blob else { continue };
-            let id = short(diff_id);
-            if self.session.blob_size(&blob.digest).await?.is_some() {
-                present.push(diff_id.clone());
-                continue;
-            }
-            let repositories = blob.repositories.iter().rev().map(String::as_str);
-            let sources = other_repositories(repositories, &self.registry, &self.repository);
-            if self.mount_from_any(&blob.digest, &sources).await {
-                self.with_progress(|p, now| {
-                    p.add_layer(&id, Some(blob.uncompressed));
-                    p.set_state(&id, LayerState::Mounted, now);
-                });
-                present.push(diff_id.clone());
+            let candidates: Vec<CachedBlob> = self
+                .cache()
+                .usable(diff_id, self.compression)
+                .into_iter()
+                .cloned()
+                .collect();
+            for blob in candidates {
+                let id = short(diff_id);
+                let found = if self.session.blob_size(&blob.digest).await?.is_some() {
+                    true
+                } else {
+                    let repositories = blob.repositories.iter().rev().map(String::as_str);
+                    let sources =
+                        other_repositories(repositories, &self.registry, &self.repository);
+                    let mounted = self.mount_from_any(&blob.digest, &sources).await;
+                    if mounted {
+                        self.with_progress(|p, now| {
+                            p.add_layer(&id, Some(blob.uncompressed));
+                            p.set_state(&id, LayerState::Mounted, now);
+                        });
+                    }
+                    mounted
+                };
+                if found {
+                    lock(&self.present).insert(diff_id.clone(), blob);
+                    present.push(diff_id.clone());
+                    break;
+                }
             }
         }
         Ok(present)
+    }
+
+    /// The blob the registry has for the layer `diff_id`, as `present_layers` found it.
+    fn present_blob(&self, diff_id: &str) -> Option<CachedBlob> {
+        lock(&self.present).get(diff_id).cloned()
     }
 
     /// Mounts `digest` from the first of `sources` (repositories of this registry, `OWNER/NAME`) that
@@ -439,9 +475,7 @@ impl Work {
         let mut layers = Vec::new();
         for diff_id in diff_ids {
             let blob = self
-                .cache()
-                .layer(diff_id)
-                .cloned()
+                .present_blob(diff_id)
                 .ok_or_else(|| failed("The blob cache changed during the push"))?;
             let id = short(diff_id);
             self.with_progress(|p, now| {
@@ -455,9 +489,9 @@ impl Work {
                     ..blob.clone()
                 },
             );
-            layers.push(layer_descriptor(archive::DOCKER_LAYER_GZIP, &blob));
+            layers.push(blob);
         }
-        self.put_docker_manifest(config, layers).await
+        self.put_image_manifest(config, layers).await
     }
 }
 
@@ -480,14 +514,16 @@ fn other_repositories<'a>(
     sources
 }
 
-/// Other repositories of `registry` where the cache saw any of `diff_ids` (as `OWNER/NAME`), at most 8.
+/// Other repositories of `registry` where the cache saw any of `diff_ids` in an encoding a push in
+/// `compression` may use (as `OWNER/NAME`), at most 8.
 fn mount_sources(
     cache: &BlobCache,
     diff_ids: &[String],
+    compression: Compression,
     registry: &str,
     repository: &str,
 ) -> Vec<String> {
-    let seen = diff_ids.iter().filter_map(|d| cache.layer(d));
+    let seen = diff_ids.iter().flat_map(|d| cache.usable(d, compression));
     let repositories = seen.flat_map(|blob| blob.repositories.iter().map(String::as_str));
     let mut sources = other_repositories(repositories, registry, repository);
     sources.truncate(8);

@@ -1,12 +1,13 @@
-//! Uploads of one layer: compressed here on every core while its members stream to the registry, or
-//! an already compressed blob sent as it is (hashed on the way to check its digest).
+//! Uploads of one layer: compressed here on every core while its output streams to the registry, or
+//! an already compressed blob sent as it is (hashed on the way to check its digest), or a gzip blob
+//! unpacked and compressed again as zstd when zstd was asked for.
 
 use super::walk::Done;
 use super::{archive_invalid, failed, lock, other_repositories, ReadError, Work};
 use crate::digest::Hasher;
 use crate::error::{Code, Result};
 use crate::push::blob_cache::CachedBlob;
-use crate::push::compress::{compress_layer, CompressedLayer};
+use crate::push::compress::{compress_layer, CompressedLayer, Compression};
 use crate::push::progress::LayerState;
 use crate::registry::session::{Session, Upload};
 use bytes::{Bytes, BytesMut};
@@ -25,13 +26,44 @@ const UPLOADS_FINISHING: usize = 2;
 type Finish = Option<(String, Box<dyn FnOnce() + Send>)>;
 
 impl Work {
-    /// Gzips a layer on every core while its members upload in chunks.
+    /// Compresses a layer (`size` bytes of tar) on every core while its output uploads.
     pub(super) fn compress_and_upload(
         &self,
         id: &str,
         size: u64,
         reader: &mut dyn Read,
         read_error: &ReadError,
+    ) -> Result<CompressedLayer> {
+        self.compress_and_upload_counting(id, size, reader, read_error, None)
+    }
+
+    /// A gzip blob (`size` bytes) unpacked as it is read and compressed again in this push's
+    /// encoding; the bar follows the gzip bytes read (the tar's size is not known before its end).
+    pub(super) fn recompress_and_upload(
+        &self,
+        id: &str,
+        size: u64,
+        gzip: &mut dyn Read,
+        read_error: &ReadError,
+    ) -> Result<CompressedLayer> {
+        let read = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counting = Counting {
+            inner: gzip,
+            read: read.clone(),
+        };
+        let mut tar = flate2::read::MultiGzDecoder::new(counting);
+        self.compress_and_upload_counting(id, size, &mut tar, read_error, Some(read))
+    }
+
+    /// `compress_and_upload`, the bar fed by `read` (bytes of the source consumed) when given, by the
+    /// uncompressed bytes otherwise.
+    fn compress_and_upload_counting(
+        &self,
+        id: &str,
+        size: u64,
+        reader: &mut dyn Read,
+        read_error: &ReadError,
+        read: Option<Arc<std::sync::atomic::AtomicU64>>,
     ) -> Result<CompressedLayer> {
         let (members, receiver) = mpsc::channel::<Bytes>(MEMBERS_IN_FLIGHT);
         let (finish, finished) = oneshot::channel::<Finish>();
@@ -48,7 +80,13 @@ impl Work {
                     .blocking_send(Bytes::from(member))
                     .map_err(|_| failed("The upload stopped"))
             },
-            &mut |bytes| self.with_progress(|p, now| p.uploaded(id, bytes, Some(size), now)),
+            &mut |bytes| {
+                let bytes = match &read {
+                    Some(read) => read.load(std::sync::atomic::Ordering::Relaxed),
+                    None => bytes,
+                };
+                self.with_progress(|p, now| p.uploaded(id, bytes, Some(size), now))
+            },
         );
         drop(members);
         drop(pace);
@@ -84,6 +122,7 @@ impl Work {
                     size: layer.size,
                     uncompressed: layer.uncompressed,
                     repositories: vec![repository],
+                    compression: layer.compression,
                 },
             );
         });
@@ -99,12 +138,14 @@ impl Work {
         id: &str,
         digest: &str,
         size: u64,
+        compression: Compression,
         reader: &mut dyn Read,
         read_error: &ReadError,
     ) -> Result<Done> {
         let done = Done::AsIs {
             digest: digest.to_string(),
             size,
+            compression,
         };
         if self.block_on(self.session.blob_size(digest))?.is_some() {
             self.with_progress(|p, now| p.set_state(id, LayerState::Existed, now));
@@ -173,6 +214,7 @@ impl Work {
             size,
             uncompressed: 0,
             repositories: vec![self.repository.clone()],
+            compression: Compression::default(),
         };
         self.cache().remember_blob(blob);
     }
@@ -362,6 +404,21 @@ fn read_full(reader: &mut dyn Read, buffer: &mut [u8]) -> std::io::Result<usize>
         }
     }
     Ok(filled)
+}
+
+/// A reader that counts what was read through it.
+struct Counting<'a> {
+    inner: &'a mut dyn Read,
+    read: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Read for Counting<'_> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buffer)?;
+        self.read
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,14 @@
 //! The walk over the tar stream: small files (configs, manifests, `index.json`) kept in memory, large
 //! entries (layers) compressed and uploaded as they pass, or uploaded as they are when already
-//! compressed, or only hashed when the registry has a layer of their size.
+//! compressed (gzip ones unpacked and compressed again when zstd was asked for), or only hashed when
+//! the registry has a layer of their size.
 
 use super::{archive_invalid, short, ReadAgain, ReadError, Work};
 use crate::archive;
 use crate::digest::Hasher;
 use crate::error::Result;
-use crate::push::blob_cache::BlobCache;
-use crate::push::compress::CompressedLayer;
+use crate::push::blob_cache::CachedBlob;
+use crate::push::compress::{CompressedLayer, Compression};
 use crate::push::progress::LayerState;
 use crate::push::Pushed;
 use std::collections::HashMap;
@@ -30,15 +31,14 @@ pub(super) struct Plan {
 }
 
 impl Plan {
-    pub(super) fn hash_only(cache: &BlobCache, present: &[String]) -> Plan {
+    /// The plan for the layers the registry has (`present`: diff_id → the blob found there).
+    pub(super) fn hash_only(present: &HashMap<String, CachedBlob>) -> Plan {
         let mut by_size: HashMap<u64, Vec<String>> = HashMap::new();
-        for diff_id in present {
-            if let Some(blob) = cache.layer(diff_id) {
-                by_size
-                    .entry(blob.uncompressed)
-                    .or_default()
-                    .push(diff_id.clone());
-            }
+        for (diff_id, blob) in present {
+            by_size
+                .entry(blob.uncompressed)
+                .or_default()
+                .push(diff_id.clone());
         }
         Plan {
             hash_only: by_size
@@ -56,7 +56,11 @@ pub(super) enum Done {
     /// Compressed here (and uploaded, or already on the registry).
     Compressed(CompressedLayer),
     /// Uploaded (or found) as it was, by the digest its path names.
-    AsIs { digest: String, size: u64 },
+    AsIs {
+        digest: String,
+        size: u64,
+        compression: Compression,
+    },
     /// Only hashed, because a layer of its size is on the registry: the diff_id read, and the one
     /// that size stood for.
     Hashed { diff_id: String, expected: String },
@@ -193,7 +197,8 @@ impl Work {
         let mut head = [0u8; 4];
         entry.read_exact(&mut head).map_err(|e| read_error(e))?;
         let mut reader = (&head[..]).chain(entry);
-        let compressed = is_compressed(&head);
+        let stored = stored_compression(&head);
+        let compressed = stored.is_some();
         let path_digest = archive::blob_path_digest(path);
         // A layer only hashed is the one its size stands for: named so, it is the same row as before.
         let hashed = (!compressed).then(|| plan.hash_only.get(&size)).flatten();
@@ -212,11 +217,18 @@ impl Work {
             p.add_layer(&id, Some(size));
             p.set_state(&id, LayerState::Preparing, now);
         });
-        if compressed {
+        if let Some(stored) = stored {
             let digest = path_digest.ok_or_else(|| {
                 archive_invalid(format!("{path} is compressed but not named by its digest"))
             })?;
-            return self.upload_as_is(&id, &digest, size, &mut reader, read_error);
+            // zstd asked for, a gzip layer stored (the containerd store, a layout): unpacked and
+            // compressed again — on a slow link the bytes saved pay for it.
+            if stored == Compression::Gzip && self.compression == Compression::Zstd {
+                return self
+                    .recompress_and_upload(&id, size, &mut reader, read_error)
+                    .map(Done::Compressed);
+            }
+            return self.upload_as_is(&id, &digest, size, stored, &mut reader, read_error);
         }
         if let Some(expected) = hashed {
             let mut hasher = Hasher::default();
@@ -247,7 +259,18 @@ impl Work {
 
 /// Whether `bytes` begin as a gzip or zstd stream does.
 fn is_compressed(bytes: &[u8]) -> bool {
-    bytes.starts_with(&[0x1f, 0x8b]) || bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+    stored_compression(bytes).is_some()
+}
+
+/// The encoding `bytes` begin in, if they begin as a gzip or zstd stream does.
+pub(super) fn stored_compression(bytes: &[u8]) -> Option<Compression> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        Some(Compression::Gzip)
+    } else if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Some(Compression::Zstd)
+    } else {
+        None
+    }
 }
 
 /// An archive path without `./` and doubled slashes.
