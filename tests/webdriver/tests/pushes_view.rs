@@ -480,3 +480,80 @@ async fn a_failed_browser_hand_off_shows_the_address_and_finished_pushes_survive
         })
         .await;
 }
+
+/// zstd chosen in Settings for the owner: the push dialog starts with "Smaller upload (zstd)" ticked
+/// and says who can't pull it; the card says "zstd layers"; the registry holds zstd layers in an OCI
+/// manifest. Unticked in the next dialog, the push is gzip.
+#[tokio::test]
+async fn zstd_chosen_for_the_owner_in_settings_is_what_the_push_dialog_offers_and_pushes() {
+    let (login, token) = user_with_token("Wd-Zstd", &[], "classic", &["write:packages"]).await;
+    let owner = login.to_lowercase();
+    let name = unique("wd-zstd");
+    let image = format!("{name}:1");
+    ghcr_test_support::text_image(&image, &[2_000_000]);
+    let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
+    let env = signed_in_env(&token);
+    let target = format!("{registry}/{owner}/{image}");
+    let (shown_owner, shown_image, shown_target) = (owner.clone(), image.clone(), target.clone());
+    App::launch("push-zstd", &env_refs(&env))
+        .await
+        .check(|client| async move {
+            open_view(&client, "settings").await?;
+            let choice = format!("#compression-{shown_owner}");
+            client
+                .find(Locator::Css(&format!("{choice} option[value='zstd']")))
+                .await?
+                .click()
+                .await?;
+            let stored = client
+                .execute(
+                    "return localStorage.getItem('ghcr.compression') || '';",
+                    vec![],
+                )
+                .await?;
+            ensure(
+                stored.as_str().unwrap_or_default().contains("zstd"),
+                format!("the choice is kept: {stored}"),
+            )?;
+            open_view(&client, "images").await?;
+            let filter = wait_for(&client, "#image-filter").await?;
+            filter.send_keys(&shown_image).await?;
+            let row = wait_for(
+                &client,
+                &format!(".image-row[data-reference='{shown_image}']"),
+            )
+            .await?;
+            let zone =
+                wait_for(&client, &format!(".drop-zone[data-owner='{shown_owner}']")).await?;
+            drag(&client, &row, &zone).await?;
+            dialog_ready(&client, "push-dialog").await?;
+            let ticked = wait_for(&client, "#push-zstd")
+                .await?
+                .prop("checked")
+                .await?;
+            ensure(
+                ticked.as_deref() == Some("true"),
+                format!("zstd ticked: {ticked:?}"),
+            )?;
+            let note = text_of(&client, "#push-zstd-note").await?;
+            ensure_says("the zstd note", &note, "Docker 20.10")?;
+            confirm_push_dialog(&client).await?;
+            open_view(&client, "pushes").await?;
+            let card = format!(".push-card[data-target='{shown_target}'][data-state='done']");
+            let said = text_of(&client, &card).await?;
+            ensure_says("the card", &said, "zstd layers")?;
+            Ok(())
+        })
+        .await;
+    let manifest = ghcr_test_support::skopeo(
+        &["inspect", "--raw", &format!("docker://{target}")],
+        &login,
+        &token,
+    )
+    .expect("the image is on the registry");
+    assert!(
+        manifest.contains("application/vnd.oci.image.layer.v1.tar+zstd")
+            && !manifest.contains("tar+gzip"),
+        "zstd layers: {manifest}"
+    );
+}

@@ -272,7 +272,7 @@ async fn every_view_is_usable_at_the_minimum_window_size() {
         .check(|client| async move {
             for (width, height) in [(760u32, 480u32), (1440, 900)] {
                 ghcr_webdriver_tests::resize(&client, width, height).await?;
-                for view in ["account", "images", "pushes", "packages"] {
+                for view in ["account", "images", "pushes", "packages", "settings"] {
                     ghcr_webdriver_tests::open_view(&client, view).await?;
                     if view == "images" {
                         wait_for(&client, "#image-list[data-rows]").await?;
