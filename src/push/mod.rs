@@ -8,6 +8,7 @@ pub mod compress;
 pub mod direct;
 pub mod engine;
 pub mod jobs;
+pub mod link_memory;
 pub mod progress;
 pub mod stream;
 
@@ -61,11 +62,12 @@ impl Pushed {
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum Via {
-    /// The faster of the two for the source and the engine in use, as `make bench` measured it: the
-    /// engine on Docker's containerd image store and on Podman (they send the layers as they store
-    /// them, while their exports are slow), direct on Docker's classic store (its push gzips on one
-    /// thread) and for archives. Direct wherever the engine can't do what was asked (a source label,
-    /// zstd layers).
+    /// The faster of the two for the source, the engine and the link, as `make bench` measured them:
+    /// the engine on Docker's containerd image store and on Podman (they send the layers as they
+    /// store them, while their exports are slow); on Docker's classic store, the engine over a link
+    /// an earlier direct push measured slower than its gzip (`link_memory`: there the export costs
+    /// more than the engine's one-thread gzip), direct otherwise (it compresses on every core); direct
+    /// for archives, and wherever the engine can't do what was asked (a source label, zstd layers).
     #[default]
     Auto,
     /// GHCR Desktop uploads (parallel gzip; no engine needed for archives).
@@ -76,13 +78,17 @@ pub enum Via {
 
 impl Via {
     /// The way a push of a local image of an engine keeping images in `store` goes, when
-    /// `direct_needed` (labels to add or zstd layers to make, which only the direct push can do).
-    pub fn for_engine(self, store: ImageStore, direct_needed: bool) -> Via {
+    /// `direct_needed` (labels to add or zstd layers to make, which only the direct push can do), over
+    /// a link last measured at `link` bytes a second (if it was).
+    pub fn for_engine(self, store: ImageStore, direct_needed: bool, link: Option<f64>) -> Via {
         match self {
             Via::Auto if direct_needed => Via::Direct,
             Via::Auto => match store {
                 ImageStore::Containerd | ImageStore::Podman => Via::Engine,
-                ImageStore::Classic => Via::Direct,
+                ImageStore::Classic => match link {
+                    Some(rate) if rate < link_memory::SLOW_LINK => Via::Engine,
+                    _ => Via::Direct,
+                },
             },
             chosen => chosen,
         }
@@ -256,9 +262,11 @@ pub async fn push_until_cancelled(
                 if image.trim() != target.to_string() {
                     engine.tag(image, target).await?;
                 }
-                let via = plan
-                    .via
-                    .for_engine(engine.info().image_store, plan.needs_direct());
+                let via = plan.via.for_engine(
+                    engine.info().image_store,
+                    plan.needs_direct(),
+                    link_memory::recall(config),
+                );
                 if via == Via::Engine {
                     return engine::push_with_engine(
                         &engine,
@@ -377,21 +385,37 @@ mod tests {
 
     #[test]
     fn auto_goes_through_the_engine_where_that_measured_faster_and_direct_elsewhere() {
-        let auto = |store| Via::Auto.for_engine(store, false);
+        let auto = |store| Via::Auto.for_engine(store, false, None);
         assert_eq!(auto(ImageStore::Containerd), Via::Engine);
         assert_eq!(auto(ImageStore::Podman), Via::Engine);
-        assert_eq!(auto(ImageStore::Classic), Via::Direct);
         assert_eq!(
-            Via::Auto.for_engine(ImageStore::Podman, true),
+            auto(ImageStore::Classic),
+            Via::Direct,
+            "a link not measured"
+        );
+        let over = |rate| Via::Auto.for_engine(ImageStore::Classic, false, Some(rate));
+        assert_eq!(
+            over(12.5e6),
+            Via::Engine,
+            "100 Mbit/s: docker's gzip keeps up"
+        );
+        assert_eq!(over(110e6), Via::Direct, "1 Gbit/s: every core compresses");
+        assert_eq!(
+            Via::Auto.for_engine(ImageStore::Classic, true, Some(2.5e6)),
+            Via::Direct,
+            "labels or zstd: only the direct push"
+        );
+        assert_eq!(
+            Via::Auto.for_engine(ImageStore::Podman, true, None),
             Via::Direct,
             "labels"
         );
         assert_eq!(
-            Via::Direct.for_engine(ImageStore::Podman, false),
+            Via::Direct.for_engine(ImageStore::Podman, false, None),
             Via::Direct
         );
         assert_eq!(
-            Via::Engine.for_engine(ImageStore::Classic, false),
+            Via::Engine.for_engine(ImageStore::Classic, false, Some(1e9)),
             Via::Engine
         );
         let zstd = PushRequest {

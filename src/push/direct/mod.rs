@@ -140,6 +140,7 @@ pub async fn push_direct(
         pace: Arc::new(Mutex::new(Pace::for_the_link(compression))),
         compression,
         present: Arc::new(Mutex::new(HashMap::new())),
+        sent: Arc::new(Mutex::new(Sent::default())),
         labels: labels.clone(),
         tag,
         reference: target.to_string(),
@@ -267,7 +268,12 @@ pub async fn push_direct(
             outcome => outcome,
         };
         match (outcome?, &engine) {
-            (Ok(pushed), _) => return Ok(pushed),
+            (Ok(pushed), _) => {
+                if let Some(rate) = work.upload_rate() {
+                    super::link_memory::remember(config, rate);
+                }
+                return Ok(pushed);
+            }
             // Two layers of one size misled the shortcut: read the export again, every layer in full.
             (Err(ReadAgain), Some((engine, image))) if !plan.hash_only.is_empty() => {
                 plan = Plan::default();
@@ -327,6 +333,8 @@ struct Work {
     /// Layers the registry has, by diff_id: the blob found there (in either encoding a zstd push
     /// may use), which the manifest names.
     present: Arc<Mutex<HashMap<String, CachedBlob>>>,
+    /// What went to the uploads, and since when: the link's rate, for `link_memory`.
+    sent: Arc<Mutex<Sent>>,
     labels: BTreeMap<String, String>,
     tag: String,
     reference: String,
@@ -344,6 +352,31 @@ struct Work {
 
 /// The push found a layer of the right size whose digest was not the one expected: read again.
 struct ReadAgain;
+
+/// Bytes handed to the layer uploads, and when the first went.
+#[derive(Default)]
+struct Sent {
+    first: Option<Instant>,
+    bytes: u64,
+}
+
+impl Work {
+    /// Counts `bytes` handed to an upload.
+    fn sending(&self, bytes: usize) {
+        let mut sent = lock(&self.sent);
+        sent.first.get_or_insert_with(Instant::now);
+        sent.bytes += bytes as u64;
+    }
+
+    /// The rate the uploads went at, from the first byte handed over to now (every upload done),
+    /// if enough went to tell: on a slow link the link's, on a fast one the cores'.
+    fn upload_rate(&self) -> Option<f64> {
+        let sent = lock(&self.sent);
+        let since = sent.first?.elapsed().as_secs_f64();
+        (sent.bytes >= super::link_memory::ENOUGH_BYTES && since > 0.0)
+            .then(|| sent.bytes as f64 / since)
+    }
+}
 
 impl Work {
     fn snapshot(&self) -> Snapshot {

@@ -76,6 +76,7 @@ impl Work {
             &|e| read_error(e),
             &mut |member| {
                 self.check_cancelled()?;
+                self.sending(member.len());
                 members
                     .blocking_send(Bytes::from(member))
                     .map_err(|_| failed("The upload stopped"))
@@ -171,6 +172,7 @@ impl Work {
                 }
                 piece.truncate(n);
                 hasher.update(&piece);
+                self.sending(n);
                 let bytes = hasher.bytes;
                 members
                     .blocking_send(Bytes::from(piece))
