@@ -13,18 +13,25 @@
 # alternating, RUNS times each (default 3); prints the median MB/s (MB = 10^6 bytes of layer tar) and the
 # ratio to docker push, then the time of an unchanged re-push. `ghcr` is a release build of the CLI.
 # Then over shaped links (PROFILES, default "20/60 100/20 1000/5": Mbit/s / one-way delay in ms; the
-# project's link-shaper between the pusher and the registry, one shared link), on each engine, the
-# image `link` (/usr/share/doc + /usr/lib/python3, ~190 MB, half of it already compressed):
+# project's link-shaper between the pusher and the registry, one shared link), on each engine
+# (SHAPED_ENGINES, default ENGINES), the images SHAPED_IMAGES (default "link libs": link is
+# /usr/share/doc + /usr/lib/python3, ~190 MB, half of it already compressed; libs is 350 MB of
+# /usr/lib/x86_64-linux-gnu):
 #   classic:            docker push · skopeo copy docker-daemon: (the engine's export, as ghcr's) ·
-#                       ghcr push IMAGE (the default way) · skopeo copy docker-archive: · ghcr push ARCHIVE
-#   containerd, Podman: the engine's push · ghcr push IMAGE (the default way) · ghcr push --via direct
-# with the MB the link carried up for each. LOOPBACK=no skips the first part, PROFILES= the second.
+#                       ghcr push IMAGE (the default way: gzip, method chosen) · ghcr push IMAGE
+#                       --compression zstd
+#   containerd, Podman: the engine's push · ghcr push IMAGE (the default way) · ghcr push --compression zstd
+# with the MB the link carried up for each. Before a profile's runs, one untimed direct push of a
+# 16 MiB image measures the link, as a person's earlier push to that registry would have: the default
+# way reads that (push::link_memory), each timed push starting from an empty blob cache with it.
+# LOOPBACK=no skips the first part, PROFILES= the second.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 runs=${RUNS:-3}
 read -r -a engines <<<"${ENGINES:-classic containerd podman}"
-shaped_engines=("${engines[@]}")
+read -r -a shaped_engines <<<"${SHAPED_ENGINES:-${engines[*]}}"
+read -r -a shaped_images <<<"${SHAPED_IMAGES:-link libs}"
 
 say() { printf '%s\n' "$*" >&2; }
 cargo build --release -p ghcr --bin ghcr >&2
@@ -50,7 +57,7 @@ stop_registry() {
 cleanup() {
   stop_registry
   for engine in "${shaped_engines[@]}"; do
-    on "$engine" docker rmi -f bench-push/random:1 bench-push/realistic:1 bench-push/link:1 >/dev/null 2>&1 || true
+    on "$engine" docker rmi -f bench-push/random:1 bench-push/realistic:1 bench-push/link:1 bench-push/libs:1 bench-push/warmup:1 >/dev/null 2>&1 || true
     on "$engine" docker images --format '{{.Repository}}:{{.Tag}}' | grep "^127.0.0.1:$port/" | xargs -r env DOCKER_HOST="$(host_of "$engine")" docker rmi >/dev/null 2>&1 || true
   done
   rm -rf "$work"
@@ -110,6 +117,14 @@ host_of() { # ENGINE: its DOCKER_HOST
 }
 on() { local engine=$1; shift; DOCKER_HOST=$(host_of "$engine") "$@"; }
 
+# A fresh blob cache for one ghcr run, holding what the warm-up learnt of the link (if any).
+cache_for() { # RUN METHOD
+  local dir=$work/cache-$1-$2
+  mkdir -p "$dir"
+  [ ! -f "$work/links.json" ] || cp "$work/links.json" "$dir/links.json"
+  echo "$dir"
+}
+
 push() { # METHOD IMAGE ARCHIVE RUN (DOCKER_HOST set to the engine)
   local method=$1 image=$2 archive=$3 run=$4 target="127.0.0.1:$port/bench/$2-$1-$4:1"
   case $method in
@@ -117,7 +132,8 @@ push() { # METHOD IMAGE ARCHIVE RUN (DOCKER_HOST set to the engine)
     skopeo) seconds skopeo copy -q --dest-tls-verify=false "docker-archive:$archive" "docker://$target" ;;
     skopeo-daemon) seconds skopeo copy -q --dest-tls-verify=false --src-daemon-host "$DOCKER_HOST" "docker-daemon:bench-push/$image:1" "docker://$target" ;;
     ghcr-engine) docker tag "bench-push/$image:1" "$target"; GHCR_CACHE_DIR=$work/cache-$run-$method seconds "$ghcr" push "$target" --via engine --json ;;
-    ghcr) GHCR_CACHE_DIR=$work/cache-$run-$method seconds "$ghcr" push "bench-push/$image:1" "$target" --json ;;
+    ghcr) GHCR_CACHE_DIR=$(cache_for "$run" "$method") seconds "$ghcr" push "bench-push/$image:1" "$target" --json ;;
+    ghcr-zstd) GHCR_CACHE_DIR=$(cache_for "$run" "$method") seconds "$ghcr" push "bench-push/$image:1" "$target" --compression zstd --json ;;
     ghcr-direct) GHCR_CACHE_DIR=$work/cache-$run-$method seconds "$ghcr" push "bench-push/$image:1" "$target" --via direct --json ;;
     ghcr-archive) GHCR_CACHE_DIR=$work/cache-$run-$method seconds "$ghcr" push "$archive" "$target" --json ;;
   esac
@@ -176,54 +192,65 @@ for engine in "${engines[@]}"; do
   done
 done
 
-# Over shaped links: each engine, the `link` image (on the containerd store loaded as gzip layers).
+# Over shaped links: each engine, each image (on the containerd store loaded as gzip layers).
 if [ "${#profiles[@]}" -gt 0 ]; then
-  image=link archive=$work/link.tar
-  bytes=$(python3 scripts/bench/make-image.py link "$archive" "bench-push/link:1")
-  echo
-  echo "== over shaped links (link-shaper), image link: $((bytes / 1000000)) MB of layers; medians of $runs"
-  for engine in "${shaped_engines[@]}"; do
-    export DOCKER_HOST
-    DOCKER_HOST=$(host_of "$engine")
-    case $engine in
-      classic) methods=(docker skopeo-daemon ghcr skopeo ghcr-archive) ;;
-      *) methods=(docker ghcr ghcr-direct) ;;
-    esac
-    if [ "$engine" = containerd ]; then
-      python3 scripts/bench/make-image.py link "$work/link-oci.tar" "bench-push/link:1" --oci-gzip >/dev/null
-      docker load -q -i "$work/link-oci.tar" >/dev/null
-      rm -f "$work/link-oci.tar"
-    else
-      docker load -q -i "$archive" >/dev/null
-    fi
-    echo "-- $engine: $(docker version --format '{{.Server.Platform.Name}} {{.Server.Version}}' 2>/dev/null | sed 's/^ *//')"
-    for profile in "${profiles[@]}"; do
-      declare -A times=() sent=()
-      for run in $(seq 1 "$runs"); do
-        for method in "${methods[@]}"; do
-          fresh_registry "$profile"
-          times[$method]+="$(push "$method" "$image" "$archive" "$engine-${profile//\//-}-$run") "
-          sent[$method]+="$(uploaded_mb) "
+  python3 scripts/bench/make-image.py warmup "$work/warmup.tar" "bench-push/warmup:1" >/dev/null
+  for image in "${shaped_images[@]}"; do
+    archive=$work/$image.tar
+    bytes=$(python3 scripts/bench/make-image.py "$image" "$archive" "bench-push/$image:1")
+    echo
+    echo "== over shaped links (link-shaper), image $image: $((bytes / 1000000)) MB of layers; medians of $runs"
+    for engine in "${shaped_engines[@]}"; do
+      export DOCKER_HOST
+      DOCKER_HOST=$(host_of "$engine")
+      case $engine in
+        classic) methods=(docker skopeo-daemon ghcr ghcr-zstd) ;;
+        *) methods=(docker ghcr ghcr-zstd) ;;
+      esac
+      if [ "$engine" = containerd ]; then
+        python3 scripts/bench/make-image.py "$image" "$work/$image-oci.tar" "bench-push/$image:1" --oci-gzip >/dev/null
+        docker load -q -i "$work/$image-oci.tar" >/dev/null
+        rm -f "$work/$image-oci.tar"
+      else
+        docker load -q -i "$archive" >/dev/null
+      fi
+      docker load -q -i "$work/warmup.tar" >/dev/null
+      echo "-- $engine: $(docker version --format '{{.Server.Platform.Name}} {{.Server.Version}}' 2>/dev/null | sed 's/^ *//')"
+      for profile in "${profiles[@]}"; do
+        # The link measured by an earlier direct push (untimed), as a person's would have.
+        fresh_registry "$profile"
+        rm -rf "$work/warm" "$work/links.json"
+        GHCR_CACHE_DIR=$work/warm seconds "$ghcr" push "bench-push/warmup:1" "127.0.0.1:$port/bench/warmup:1" --via direct --json >/dev/null
+        cp "$work/warm/links.json" "$work/links.json" 2>/dev/null || true
+        link_rate=$(python3 -c 'import json,sys; print(round(list(json.load(open(sys.argv[1])).values())[0]["bytes_per_second"] / 1e6, 1))' "$work/links.json" 2>/dev/null || echo "?")
+        declare -A times=() sent=()
+        for run in $(seq 1 "$runs"); do
+          for method in "${methods[@]}"; do
+            fresh_registry "$profile"
+            times[$method]+="$(push "$method" "$image" "$archive" "$engine-${profile//\//-}-$run") "
+            sent[$method]+="$(uploaded_mb) "
+          done
         done
+        echo "${profile%/*} Mbit/s, ${profile#*/} ms each way (the warm-up measured $link_rate MB/s):"
+        best=
+        for method in docker skopeo-daemon; do
+          [ -n "${times[$method]:-}" ] || continue
+          m=$(tr ' ' '\n' <<<"${times[$method]}" | grep . | median)
+          if [ -z "$best" ] || [ "$(echo "$m < $best" | bc)" = 1 ]; then best=$m; fi
+        done
+        for method in "${methods[@]}"; do
+          median_s=$(tr ' ' '\n' <<<"${times[$method]}" | grep . | median)
+          mb=$(tr ' ' '\n' <<<"${sent[$method]}" | grep . | median)
+          label=$method
+          [ "$method" != docker ] || [ "$engine" != podman ] || label=podman-push
+          printf '  %-13s %7.2f s  %6.1f MB up  %5.2f× the faster of the engine push and skopeo (engine)   (runs: %s)\n' \
+            "$label" "$median_s" "$mb" "$(echo "scale=2; $best / $median_s" | bc)" "${times[$method]% }"
+        done
+        unset times sent
       done
-      echo "${profile%/*} Mbit/s, ${profile#*/} ms each way:"
-      best=
-      for method in docker skopeo-daemon; do
-        [ -n "${times[$method]:-}" ] || continue
-        m=$(tr ' ' '\n' <<<"${times[$method]}" | grep . | median)
-        if [ -z "$best" ] || [ "$(echo "$m < $best" | bc)" = 1 ]; then best=$m; fi
-      done
-      for method in "${methods[@]}"; do
-        median_s=$(tr ' ' '\n' <<<"${times[$method]}" | grep . | median)
-        mb=$(tr ' ' '\n' <<<"${sent[$method]}" | grep . | median)
-        label=$method
-        [ "$method" != docker ] || [ "$engine" != podman ] || label=podman-push
-        printf '  %-13s %7.2f s  %6.1f MB up  %5.2f× the faster of the engine push and skopeo (engine)   (runs: %s)\n' \
-          "$label" "$median_s" "$mb" "$(echo "scale=2; $best / $median_s" | bc)" "${times[$method]% }"
-      done
-      unset times sent
+      docker rmi -f "bench-push/$image:1" bench-push/warmup:1 >/dev/null 2>&1 || true
+      docker images --format '{{.Repository}}:{{.Tag}}' | grep "^127.0.0.1:$port/" | xargs -r docker rmi >/dev/null 2>&1 || true
     done
-    docker rmi -f bench-push/link:1 >/dev/null 2>&1 || true
-    docker images --format '{{.Repository}}:{{.Tag}}' | grep "^127.0.0.1:$port/" | xargs -r docker rmi >/dev/null 2>&1 || true
+    rm -f "$archive"
   done
 fi

@@ -8,7 +8,7 @@ set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 runs=${RUNS:-5}
-cargo build --workspace --tests >&2 || exit 1
+cargo build --workspace >&2 && cargo build --workspace --tests >&2 || exit 1
 # shellcheck source=scripts/use-stack.sh
 . scripts/use-stack.sh
 work=target/flaky

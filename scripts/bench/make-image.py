@@ -6,9 +6,11 @@
   link         2 layers: /usr/share/doc and /usr/lib/python3 (~200 MB, half of it already compressed;
                the image of the shaped-link benchmark)
   dropped      3 layers of 100 MiB of random bytes (the push over a link that drops every 50 MB)
+  libs         1 layer: 350 MB of /usr/lib/x86_64-linux-gnu (shared libraries: the second shaped image)
+  warmup       1 layer of 16 MiB of random bytes (a push that measures a link before the timed ones)
 With --oci-gzip it writes an OCI image layout of gzip layers instead (level 6, as `docker push`
 compresses), which Docker's containerd image store loads and keeps compressed, as it keeps pulled images.
-Usage: make-image.py random|realistic|link|dropped ARCHIVE NAME:TAG [--oci-gzip]"""
+Usage: make-image.py random|realistic|link|dropped|libs|warmup ARCHIVE NAME:TAG [--oci-gzip]"""
 import gzip
 import hashlib
 import io
@@ -20,8 +22,8 @@ import tarfile
 MIB = 1 << 20
 
 
-def random_layer(index):
-    data = os.urandom(100 * MIB)
+def random_layer(index, size=100 * MIB):
+    data = os.urandom(size)
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
         info = tarfile.TarInfo(f"random-{index}.bin")
@@ -92,6 +94,10 @@ def main():
         layers = [files_layer("/usr/share/doc", 10**10), files_layer("/usr/lib/python3", 10**10)]
     elif kind == "dropped":
         layers = [random_layer(i) for i in range(3)]
+    elif kind == "libs":
+        layers = [files_layer("/usr/lib/x86_64-linux-gnu", 350_000_000)]
+    elif kind == "warmup":
+        layers = [random_layer(0, 16 * MIB)]
     else:
         sys.exit(__doc__)
     diff_ids = ["sha256:" + hashlib.sha256(layer).hexdigest() for layer in layers]
