@@ -57,9 +57,10 @@ export function errorView(error, { actions = [], id } = {}) {
     buttons.length > 0 && h('div', { class: 'row' }, buttons));
 }
 
-// An address to open by hand: shown whole (wrapping anywhere), with Copy (or selected for Ctrl+C).
+// An address to open by hand: on one line (scrolled sideways where it is longer than the room; one
+// click selects it whole), with Copy beside it (or selected for Ctrl+C).
 export function addressView(url) {
-  const code = h('code', { class: 'handoff-url' }, url);
+  const code = h('code', { class: 'handoff-url', tabindex: '0', title: url }, url);
   const copy = h('button', { class: 'ghost small handoff-copy', type: 'button' }, 'Copy');
   copy.addEventListener('click', async () => {
     try {

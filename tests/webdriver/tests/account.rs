@@ -5,8 +5,8 @@
 
 use ghcr_webdriver_tests::{
     attr_of, click, emulator_admin, ensure, ensure_says, files_containing, open_view, own_web_url,
-    stack, target_dir, text_of, text_once_it_says, user_with_token, wait_for, App, Client, Element,
-    Locator, PATIENCE,
+    resize, stack, target_dir, text_of, text_once_it_says, user_with_token, wait_for, App, Client,
+    Element, Locator, PATIENCE,
 };
 use std::time::Duration;
 
@@ -417,6 +417,65 @@ async fn a_token_expiring_in_three_days_is_warned_of_in_account_and_the_status_b
             ensure_says("the Account card", &said, "create a replacement")?;
             let who = text_of(&client, "#signed-in-title").await?;
             ensure_says("the Account card", &who, &login)
+        })
+        .await;
+}
+
+/// With no browser to open, "Create a token on GitHub" shows the address to open by hand on a line or
+/// two, with Copy beside it, at the smallest window and a large one (it used to be drawn one character
+/// a line: the Copy button, full-width like every ghost button, left the address no width).
+#[tokio::test]
+async fn without_a_browser_the_address_is_shown_on_a_line_or_two_with_copy_beside_it() {
+    // A browser opener that fails, found first on PATH.
+    let bin = tempfile::tempdir().unwrap();
+    let script = bin.path().join("xdg-open");
+    std::fs::write(&script, "#!/bin/sh\nexit 3\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let mut env = world_env(&stack("GHCR_TEST_EMULATOR"));
+    env.push(("PATH".into(), path));
+    App::launch("account-no-browser", &as_refs(&env))
+        .await
+        .check(|client| async move {
+            for (width, height) in [(760u32, 480u32), (1440, 900)] {
+                resize(&client, width, height).await?;
+                open_account(&client).await?;
+                click(&client, "#create-token").await?;
+                wait_for(&client, "#opened-url .handoff .handoff-copy").await?;
+                let measured: serde_json::Value = client
+                    .execute(
+                        "const url = document.querySelector('#opened-url .handoff-url');
+                         const copy = document.querySelector('#opened-url .handoff-copy');
+                         const line = parseFloat(getComputedStyle(url).lineHeight) || 20;
+                         const u = url.getBoundingClientRect(), c = copy.getBoundingClientRect();
+                         return { lines: u.height / line, width: u.width, copyBeside: c.left >= u.right - 1,
+                                  copyShown: c.width > 0 && c.bottom <= window.innerHeight + 1000 };",
+                        vec![],
+                    )
+                    .await?;
+                let at = format!("at {width}×{height}: {measured}");
+                ensure(
+                    measured["lines"].as_f64().unwrap_or(99.0) <= 2.5,
+                    format!("the address on a line or two, {at}"),
+                )?;
+                ensure(
+                    measured["width"].as_f64().unwrap_or(0.0) > 200.0,
+                    format!("the address has room, {at}"),
+                )?;
+                ensure(
+                    measured["copyBeside"].as_bool() == Some(true),
+                    format!("Copy beside the address, {at}"),
+                )?;
+                let said = text_of(&client, "#opened-url").await?;
+                ensure_says("the note", &said, "Couldn't open your browser")?;
+                ensure_says("the note", &said, "/settings/tokens/new?scopes=")?;
+            }
+            Ok(())
         })
         .await;
 }
