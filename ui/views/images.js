@@ -142,9 +142,17 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
       node.classList.toggle('selected', selected);
       node.setAttribute('aria-selected', String(selected));
     }
+    // What the owner buttons push is said once, before them; the buttons keep their owners' names
+    // whole. So a selection changes one label, which gives way first, never the row's height: the list
+    // below stays where the pointer is (a longer label on every button once wrapped the row, moved the
+    // list ~40 px between press and release, and lost the click).
     const image = visible.find((i) => (i.reference || i.id) === ui.selected && i.reference);
+    const what = document.getElementById('push-what');
+    if (what) {
+      what.textContent = image ? `Push ${shortName(image)} to:` : 'Push to:';
+      what.title = image ? `Push ${image.reference} to the owner you press (or drag an image onto one)` : '';
+    }
     for (const { zone, label } of ownerZones) {
-      zone.textContent = image ? `↑ Push ${shortName(image)} to ${label}` : `↑ ${label}`;
       zone.title = image ? `Push ${image.reference} to ${label} (or drag an image here)` : 'Drag an image here, or select one and press this';
     }
   };
@@ -156,7 +164,7 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
   // The owners an image can be pushed to: the signed-in login and its orgs, as drop zones.
   const pushTargets = () => {
     const bar = h('div', { id: 'push-targets', class: 'push-targets', role: 'group', 'aria-label': 'Push to' },
-      h('span', { class: 'muted' }, 'Push to:'));
+      h('span', { class: 'muted', id: 'push-what' }, 'Push to:'));
     const owners = invoke('owners').then(({ login, orgs }) => {
       ui.login = login;
       for (const [owner, label] of [[login, `${login} (you)`], ...orgs.map((org) => [org, org])]) {

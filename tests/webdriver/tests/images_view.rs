@@ -3,9 +3,9 @@
 //! uppercase name, offers the fix and creates the tag; a `docker tag` from outside appears by itself.
 
 use ghcr_webdriver_tests::{
-    click, confirm_push_dialog, content_of, dialog_ready, docker, ensure, env_refs, import_image,
-    reload, signed_in_env, stack, text_of, unique, user_with_token, wait_checked, wait_for,
-    wait_for_within, App, Client, Locator,
+    attr_of, click, confirm_push_dialog, content_of, dialog_ready, docker, ensure, ensure_says,
+    env_refs, import_image, reload, signed_in_env, stack, text_of, unique, user_with_token,
+    wait_checked, wait_for, wait_for_within, App, Client, Locator,
 };
 use std::time::Duration;
 
@@ -200,7 +200,7 @@ async fn a_docker_tag_from_outside_makes_a_new_row_appear() {
 /// A click selects a row and it stays marked once focus moves on; the owner buttons say what they
 /// will push ("Push NAME:TAG to OWNER") — before, the row that last had focus was pushed unmarked.
 #[tokio::test]
-async fn the_selected_row_stays_marked_and_the_owner_buttons_say_what_they_push() {
+async fn the_selected_row_stays_marked_and_the_owner_row_says_what_it_pushes() {
     let (login, token) = user_with_token("Wd-Select", &[], "classic", &["write:packages"]).await;
     let name = unique("wd-select");
     let image = format!("{name}:1.0");
@@ -227,11 +227,25 @@ async fn the_selected_row_stays_marked_and_the_owner_buttons_say_what_they_push(
                 row.attr("aria-selected").await?.as_deref() == Some("true"),
                 "the selected row says so to assistive technology",
             )?;
-            let owner = login.to_lowercase();
-            let zone = content_of(&client, &format!(".drop-zone[data-owner='{owner}']")).await?;
+            // The row before the owners says what they push; each owner's button keeps its name and
+            // says it in its tooltip.
+            let what = content_of(&client, "#push-what").await?;
             ensure(
-                zone.contains(&format!("Push {name}:1.0 to {login}")),
-                format!("the owner button says what it pushes: {zone:?}"),
+                what == format!("Push {name}:1.0 to:"),
+                format!("the owner row says what it pushes: {what:?}"),
+            )?;
+            let owner = login.to_lowercase();
+            let zone = format!(".drop-zone[data-owner='{owner}']");
+            let label = content_of(&client, &zone).await?;
+            ensure(
+                label == format!("↑ {login} (you)"),
+                format!("the owner's button keeps its name: {label:?}"),
+            )?;
+            let title = attr_of(&client, &zone, "title").await?.unwrap_or_default();
+            ensure_says(
+                "the owner's button's tooltip",
+                &title,
+                &format!("{name}:1.0 to {login}"),
             )
         })
         .await;
@@ -453,6 +467,89 @@ async fn on_registry_shows_only_once_the_registry_has_the_tag() {
             .await?;
             let said = badge.text().await?;
             ensure(said == "on registry", format!("after the push: {said:?}"))
+        })
+        .await;
+}
+
+/// Selecting a row never moves the list, and one click on a row's button does what it says — at the
+/// button's real coordinates, the mouse pressed and released there (before: selecting changed the
+/// owner buttons' labels, the owner row wrapped onto a second line, the list moved ~40 px under the
+/// pointer between press and release, and the click was lost). Owner names stay whole.
+#[tokio::test]
+async fn one_click_on_an_unselected_rows_button_opens_its_dialog_and_the_list_never_moves() {
+    use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+    // Owners short enough for one line of buttons, until a selection lengthened their labels.
+    let orgs = [unique("acme"), unique("octo")];
+    let (login, token) = user_with_token(
+        "Wd-One-Click",
+        &[orgs[0].as_str(), orgs[1].as_str()],
+        "classic",
+        &["write:packages"],
+    )
+    .await;
+    let name = unique("wd-one-click-with-a-long-name");
+    let image = format!("{name}:2026.12.03");
+    import_image(&image);
+    let env = signed_in_env(&token);
+    App::launch("images-one-click", &env_refs(&env))
+        .await
+        .check(|client| async move {
+            filter(&client, &name).await?;
+            wait_for_row(&client, &image).await?;
+            let list_top = || async {
+                client
+                    .execute(
+                        "return document.getElementById('image-list').getBoundingClientRect().top;",
+                        vec![],
+                    )
+                    .await
+                    .map(|v| v.as_f64().unwrap_or(f64::NAN))
+            };
+            let before = list_top().await?;
+            let button: serde_json::Value = client
+                .execute(
+                    "const b = document.querySelector(arguments[0]).getBoundingClientRect();
+                     return [Math.round(b.left + b.width / 2), Math.round(b.top + b.height / 2)];",
+                    vec![format!(".image-row[data-reference='{image}'] .tag-for-github").into()],
+                )
+                .await?;
+            let (x, y) = (
+                button[0].as_f64().unwrap_or(0.0),
+                button[1].as_f64().unwrap_or(0.0),
+            );
+            let mouse = MouseActions::new("mouse".into())
+                .then(PointerAction::MoveTo {
+                    duration: None,
+                    x,
+                    y,
+                })
+                .then(PointerAction::Down {
+                    button: MOUSE_BUTTON_LEFT,
+                })
+                .then(PointerAction::Up {
+                    button: MOUSE_BUTTON_LEFT,
+                });
+            client.perform_actions(mouse).await?;
+            client.release_actions().await?;
+            dialog_ready(&client, "tag-dialog").await?;
+            let after = list_top().await?;
+            ensure(
+                (after - before).abs() < 1.0,
+                format!("the list moved from {before} to {after} when the row was selected"),
+            )?;
+            // Every owner's name whole on its button.
+            for owner in std::iter::once(login.clone()).chain(orgs.iter().cloned()) {
+                let cut: bool = client
+                    .execute(
+                        "const z = document.querySelector(arguments[0]); return z.scrollWidth > z.clientWidth;",
+                        vec![format!(".drop-zone[data-owner='{}']", owner.to_lowercase()).into()],
+                    )
+                    .await?
+                    .as_bool()
+                    .unwrap_or(true);
+                ensure(!cut, format!("the owner {owner} is cut on its button"))?;
+            }
+            Ok(())
         })
         .await;
 }
