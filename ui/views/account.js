@@ -209,9 +209,13 @@ export function render(root, { invoke, account, refreshAccount, ready }) {
   const signedIn = h('section', { class: 'card', id: 'signed-in', 'aria-labelledby': 'signed-in-title', hidden: true });
   const drawSignedIn = () => {
     if (account.state === 'none') {
-      // First start: a short welcome that leads to the token step.
-      const start = h('button', { class: 'primary', type: 'button', id: 'welcome-start' }, 'Create a token on GitHub');
-      start.addEventListener('click', () => openTokenPage(includeDelete.checked));
+      // First start: a short welcome that leads to the token step (not a second "Create a token"
+      // button: it takes the person to the one in step 1, with its delete:packages choice).
+      const start = h('button', { class: 'primary', type: 'button', id: 'welcome-start' }, 'Start with step 1');
+      start.addEventListener('click', () => {
+        create.scrollIntoView({ block: 'center' });
+        create.focus();
+      });
       signedIn.hidden = false;
       signedIn.id = 'welcome';
       signedIn.replaceChildren(h('h2', { id: 'signed-in-title' }, 'Welcome to GHCR Desktop'),

@@ -163,6 +163,7 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
 
   // The owners an image can be pushed to: the signed-in login and its orgs, as drop zones.
   const pushTargets = () => {
+    ownerZones.length = 0;
     const bar = h('div', { id: 'push-targets', class: 'push-targets', role: 'group', 'aria-label': 'Push to' },
       h('span', { class: 'muted', id: 'push-what' }, 'Push to:'));
     const owners = invoke('owners').then(({ login, orgs }) => {
@@ -193,9 +194,18 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
           bar.append(zone);
         }
       }).catch(() => {});
-    }).catch(() => {
-      bar.append(h('span', { class: 'muted', id: 'push-sign-in' }, 'Pushing needs your GitHub account. '),
-        h('button', { class: 'ghost inline', type: 'button', id: 'go-sign-in', onclick: () => show('account', { focus: true }) }, 'Sign in…'));
+    }).catch((error) => {
+      // Only a missing or refused token is a reason to sign in; GitHub out of reach (the network, a
+      // proxy, an outage) is said as that, with the token left alone.
+      if (['token.missing', 'token.invalid'].includes(error && error.code)) {
+        bar.append(h('span', { class: 'muted', id: 'push-sign-in' }, 'Pushing needs your GitHub account. '),
+          h('button', { class: 'ghost inline', type: 'button', id: 'go-sign-in', onclick: () => show('account', { focus: true }) }, 'Sign in…'));
+        return;
+      }
+      const again = h('button', { class: 'ghost inline', type: 'button', id: 'owners-again' }, 'Try again');
+      again.addEventListener('click', () => bar.replaceWith(pushTargets()));
+      bar.append(h('span', { class: 'muted', id: 'push-unreachable', title: (error && error.hint) || '' },
+        `Your owners can’t be listed: ${(error && error.message) || 'GitHub did not answer'}. `), again);
     });
     loading.push(markReady(bar, owners));
     return bar;

@@ -298,7 +298,20 @@ async fn saving_a_second_token_keeps_the_account_in_use_until_switching_explicit
             open_account(&client).await?;
             let welcome = wait_for(&client, "#welcome").await?.text().await?;
             ensure_says("the first start", &welcome, "Welcome to GHCR Desktop")?;
-            wait_for(&client, "#welcome #welcome-start").await?;
+            // It leads to step 1's button, not a second one like it.
+            click(&client, "#welcome #welcome-start").await?;
+            let focused = client.active_element().await?.attr("id").await?;
+            ensure(
+                focused.as_deref() == Some("create-token"),
+                format!("the welcome leads to step 1: focus on {focused:?}"),
+            )?;
+            let buttons = client
+                .execute(
+                    "return [...document.querySelectorAll('button')].filter((b) => b.textContent === 'Create a token on GitHub').length;",
+                    vec![],
+                )
+                .await?;
+            ensure(buttons == 1, format!("{buttons} 'Create a token on GitHub' buttons"))?;
             for (token, saved) in [
                 (&first_token, "#saved"),
                 (&second_token, "#saved #use-saved"),

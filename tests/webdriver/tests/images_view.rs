@@ -553,3 +553,32 @@ async fn one_click_on_an_unselected_rows_button_opens_its_dialog_and_the_list_ne
         })
         .await;
 }
+
+/// Signed in, but GitHub out of reach (here: nothing listens where its API should be): the owner row
+/// says the owners can't be listed and offers Try again — never "Sign in…", which would lead a person
+/// with a good token to make a new one.
+#[tokio::test]
+async fn github_out_of_reach_is_said_as_that_and_never_as_sign_in() {
+    let (_, token) = user_with_token("Wd-Unreachable", &[], "classic", &["write:packages"]).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut env = signed_in_env(&token);
+    for (key, value) in env.iter_mut() {
+        if *key == "GHCR_API_URL" {
+            *value = nowhere.clone();
+        }
+    }
+    App::launch("images-github-unreachable", &env_refs(&env))
+        .await
+        .check(|client| async move {
+            let said = text_of(&client, "#push-targets[data-ready] #push-unreachable").await?;
+            ensure_says("the owner row", &said, "can’t be listed")?;
+            wait_for(&client, "#push-targets #owners-again").await?;
+            ensure(
+                client.find(Locator::Id("go-sign-in")).await.is_err(),
+                "no Sign in… for a signed-in person",
+            )
+        })
+        .await;
+}
