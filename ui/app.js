@@ -73,7 +73,7 @@ function remember(job) {
     id: `past-${SESSION}-${job.id}`, historic: true, finished_at: Date.now(), state: job.state,
     request: job.request, pushed: job.pushed, pull: job.pull, error: job.error,
     progress: progress && { bytes: progress.bytes, total: progress.total, layers: [], bytes_per_second: 0,
-      eta_seconds: null, unreported: progress.unreported },
+      eta_seconds: null, unreported: progress.unreported, way: progress.way },
   });
   clearTimeout(historyTimer);
   historyTimer = setTimeout(saveHistory, 3000);

@@ -17,9 +17,11 @@ pub struct Push {
     source: String,
     /// Where to: ghcr.io/OWNER/NAME:TAG. Optional when SOURCE is a local image named so already.
     target: Option<String>,
-    /// auto: the faster way for the engine in use (through the engine on Docker's containerd
-    /// store and Podman, direct on Docker's classic store and for archives; measured by make bench).
-    /// direct: GHCR Desktop uploads (parallel gzip; no engine needed for archives).
+    /// auto: the faster way for the engine and the link: through the engine on Docker's
+    /// containerd store and Podman; on Docker's classic store through the engine over a link an
+    /// earlier push found slow (under 200 Mbit/s), else direct; direct for archives, --source-repo
+    /// and zstd. The progress says which way it went.
+    /// direct: GHCR Desktop compresses (on every core) and uploads; no engine needed for archives.
     /// engine: the engine uploads, as `docker push` does.
     #[arg(long, value_enum, default_value_t = Via::Auto)]
     via: Via,

@@ -28,6 +28,7 @@ pub async fn push_with_engine(
         _ = cancel.cancelled() => return Err(cancelled(&what)),
     };
     let mut progress = Progress::new();
+    progress.set_way(super::Via::Engine);
     // Podman's push stream has no layer lines: say so rather than show a bar stuck at zero.
     if engine.info().product.contains("Podman") {
         progress.expect_no_reports();

@@ -60,6 +60,9 @@ pub struct Snapshot {
     /// What happens while no byte moves yet ("Reading the image from the engine…").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
+    /// The way the push goes, once chosen (`direct` or `engine`; the request may have said `auto`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub way: Option<super::Via>,
 }
 
 /// The layers of one push and the recent history of bytes done (for the speed).
@@ -74,6 +77,7 @@ pub struct Progress {
     /// moves back as layers are discovered.
     fixed_total: Option<u64>,
     phase: Option<String>,
+    way: Option<super::Via>,
     /// The push completed: a planned total is reached, whatever the plan's estimate left over.
     finished: bool,
 }
@@ -191,6 +195,11 @@ impl Progress {
         self.layers.iter().map(|l| l.total.unwrap_or(l.bytes)).sum()
     }
 
+    /// Which way the push goes (said on the card: "direct" or "through the engine").
+    pub fn set_way(&mut self, way: super::Via) {
+        self.way = Some(way);
+    }
+
     pub fn snapshot(&self, now: Instant) -> Snapshot {
         // A planned push shows the total it had when the first byte moved, bytes held under it until
         // the push completes (a plan from the image's size can be a little short of the tar bytes).
@@ -220,6 +229,7 @@ impl Progress {
             phase: (bytes == 0 && !self.finished)
                 .then(|| self.phase.clone())
                 .flatten(),
+            way: self.way,
         }
     }
 }

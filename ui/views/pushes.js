@@ -21,9 +21,14 @@ function duration(seconds) {
   return minutes < 60 ? `${minutes} min ${seconds % 60} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
-function sourceText({ source, via, compression }) {
+// Where the push came from and the way it went: as chosen once the push knows (`progress.way`), as
+// asked before that.
+function sourceText({ source, via, compression }, way) {
   const what = source.kind === 'archive' ? `archive ${source.value}` : `image ${source.value}`;
-  const how = { engine: 'through the engine', direct: 'direct', auto: 'the faster way for this engine' }[via] || via;
+  const chosen = way || (via === 'auto' ? null : via);
+  const how = chosen === 'engine' ? 'through the engine (its own push)'
+    : chosen === 'direct' ? 'direct: GHCR Desktop compresses and uploads'
+      : 'choosing the faster way…';
   return `from ${what} · ${how}${compression === 'zstd' ? ' · zstd layers' : ''}`;
 }
 
@@ -66,15 +71,17 @@ export function render(root, { pushes, invoke, show }) {
     retry.addEventListener('click', () => invoke('push_retry', { id: job.id }).catch((error) => {
       outcome.replaceChildren(errorView(error));
     }));
+    const when = job.historic ? ` · ${new Date(job.finished_at).toLocaleString()}` : '';
+    const source = h('p', { class: 'push-source muted' }, sourceText(job.request, job.progress && job.progress.way) + when);
     const node = h('article', { class: 'card push-card', role: 'listitem', dataset: { id: String(job.id), target: job.request.target } },
       h('header', { class: 'push-head' },
         h('strong', { class: 'push-target mono' }, job.request.target), badge),
-      h('p', { class: 'push-source muted' }, sourceText(job.request),
-        job.historic ? ` · ${new Date(job.finished_at).toLocaleString()}` : ''),
+      source,
       h('div', { class: 'push-total' }, bar, numbers),
       layers, outcome,
       h('div', { class: 'push-actions' }, cancel, retry));
-    return { node, bar, numbers, badge, layers, outcome, cancel, retry, layerRows: new Map(), finished: null };
+    const sayWay = (way) => { source.textContent = sourceText(job.request, way) + when; };
+    return { node, bar, numbers, badge, layers, outcome, cancel, retry, layerRows: new Map(), finished: null, sayWay, way: null };
   };
 
   const layerRow = (parts, layer) => {
@@ -108,6 +115,11 @@ export function render(root, { pushes, invoke, show }) {
     }
     const { state, progress } = job;
     parts.node.dataset.state = state;
+    if (progress && progress.way && progress.way !== parts.way) {
+      parts.way = progress.way;
+      parts.node.dataset.way = progress.way;
+      parts.sayWay(progress.way);
+    }
     const rateLimited = state === 'retrying' && job.error && /rate_limited$/.test(job.error.code);
     parts.node.dataset.rateLimited = String(Boolean(rateLimited));
     parts.badge.textContent = rateLimited ? 'Rate-limited' : STATE_TEXT[state] || state;

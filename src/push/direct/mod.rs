@@ -165,6 +165,7 @@ pub async fn push_direct(
         _ => None,
     };
     work.with_progress(|p, _| {
+        p.set_way(super::Via::Direct);
         if let Some(total) = planned {
             p.plan(total);
         }

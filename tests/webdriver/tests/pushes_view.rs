@@ -157,7 +157,14 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
                     format!("the total stays once bytes move: {moving_totals:?}"),
                 )?;
             }
+            // The card says which way the automatic push went (the request said only "auto").
             let card = format!(".push-card[data-target='{watched_target}']");
+            let said = text_of(&client, &format!("{card} .push-source")).await?;
+            ensure_says(
+                "the card's source line",
+                &said,
+                if direct { "direct: GHCR Desktop compresses and uploads" } else { "through the engine" },
+            )?;
             let pull = text_of(&client, &format!("{card} .pull-command")).await?;
             ensure(
                 pull == format!("docker pull {watched_target}"),
