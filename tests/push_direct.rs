@@ -267,6 +267,47 @@ async fn a_token_without_write_packages_fails_before_any_layer_uploads() {
     assert!(!format!("{error:?}").contains(&token));
 }
 
+/// Another account's token pushing to an owner it has nothing to do with: the refusal names who can't
+/// push where (GitHub asked: the token's login, not a member of the owner), the automatic way, on
+/// each engine of the matrix.
+#[tokio::test]
+async fn another_accounts_token_is_told_it_cannot_push_to_that_owner_by_name() {
+    let cache = tempfile::tempdir().unwrap();
+    let config = config(cache.path());
+    let victim = new_user("octo-cat").await;
+    let mallory = new_user("mallory").await;
+    let token = new_token(&mallory, "classic", &["write:packages"]).await;
+    let source = format!("not-yours-{mallory}:1");
+    three_layer_image(&source);
+    let error = push(
+        &config,
+        &PushRequest {
+            via: Via::Auto,
+            ..request(
+                PushSource::Image(source),
+                &format!("{}/{victim}/web:1", config.registry),
+            )
+        }
+        .checked(&config)
+        .unwrap(),
+        credentials(&mallory, &token),
+        |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.code, Code::RegistryDenied, "{error}");
+    assert!(
+        error
+            .message
+            .contains(&format!("{mallory} can't push to {victim}")),
+        "{error}"
+    );
+    assert!(
+        !error.hint.contains("revoked") && !error.message.contains("revoked"),
+        "never blamed on the token: {error}"
+    );
+}
+
 #[tokio::test]
 async fn a_cancelled_push_leaves_no_tag() {
     let cache = tempfile::tempdir().unwrap();

@@ -289,7 +289,10 @@ pub async fn push_until_cancelled(
     }
     .await;
     match outcome {
-        Err(denied) if denied.code == Code::RegistryDenied => {
+        // A refusal from the registry (the push itself talks to nothing else) — "denied", or
+        // "unauthorized" from a registry that answers so — is asked of GitHub before it is blamed on
+        // the token.
+        Err(denied) if matches!(denied.code, Code::RegistryDenied | Code::TokenInvalid) => {
             Err(why_denied(config, &plan.target, &credentials_login, &token, denied).await)
         }
         outcome => outcome,
@@ -299,9 +302,11 @@ pub async fn push_until_cancelled(
 /// The wait before trying again after a bare 403 the registry no longer gives.
 const PASSED_REFUSAL_WAIT_S: u64 = 10;
 
-/// The registry says only "denied" (containerd and Podman not even that: "403 Forbidden"); when the
-/// token itself is the reason, GitHub's `GET /user` says so — revoked or expired (401), or a classic
-/// token without write:packages (its X-OAuth-Scopes) — and that is the error a person can act on.
+/// The registry says only "denied" or "unauthorized" (containerd and Podman not even that: "403
+/// Forbidden"); when the token itself is the reason, GitHub's `GET /user` says so — revoked or expired
+/// (401), or a classic token without write:packages (its X-OAuth-Scopes) — and when the owner is
+/// neither the token's login nor one of its organizations, that is the reason: the error a person can
+/// act on.
 /// A bare 403 from a token that is fine is asked of the registry itself, with an upload session on
 /// the target opened and cancelled: ghcr.io's secondary rate limit is a 403 whose words the engine
 /// dropped, and a wait, not a token problem.
@@ -325,11 +330,40 @@ async fn why_denied(
         {
             return Error::new(
                 Code::TokenMissingScope,
-                format!("The registry refused the push: this token lacks {WRITE}"),
+                format!(
+                    "The registry refused the push: this token of {} lacks {WRITE}",
+                    user.login
+                ),
                 format!("Create a classic token with {WRITE} (Account → Create a token)."),
             );
         }
+        Ok(user) => {
+            if let Some(owner) = target.path().split('/').next() {
+                let member = user.login.eq_ignore_ascii_case(owner)
+                    || github
+                        .organizations(token)
+                        .await
+                        .is_ok_and(|orgs| orgs.iter().any(|o| o.eq_ignore_ascii_case(owner)));
+                if !member {
+                    return Error::new(
+                        Code::RegistryDenied,
+                        format!(
+                            "The registry refused the push: {} can't push to {owner} (the token is {}'s, who is neither {owner} nor a member of it)",
+                            user.login, user.login
+                        ),
+                        format!(
+                            "Push to {}/{} instead, or use a token of an account that may write {owner}'s packages.",
+                            config.registry,
+                            user.login.to_lowercase()
+                        ),
+                    );
+                }
+            }
+        }
         _ => {}
+    }
+    if denied.code == Code::TokenInvalid {
+        return denied; // GitHub takes the token; the registry's own refusal says the rest
     }
     if denied.message.to_ascii_lowercase().contains("denied") {
         return denied; // the registry's own words came through
