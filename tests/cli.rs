@@ -154,3 +154,48 @@ fn ghcr_images_lists_an_image_whose_creation_time_is_nonsense_without_a_panic() 
     let text = stdout(&output);
     assert!(text.contains("odd") && text.contains("future"), "{text}");
 }
+
+/// A push over a tag the registry has says so first — what the tag pointed to — and still pushes
+/// (the window asks; a script said what it wanted); a push to a new tag says nothing of the kind.
+#[tokio::test]
+async fn a_push_over_an_existing_tag_says_what_it_replaces() {
+    let login = common::new_user("cli-replace").await;
+    let token = common::new_token(&login, "classic", &["write:packages"]).await;
+    let registry = common::stack("GHCR_TEST_REGISTRY_TOKEN");
+    let emulator = common::stack("GHCR_TEST_EMULATOR");
+    let target = format!("{registry}/{login}/app:1.0");
+    let push = |source: &str| {
+        Command::new(env!("CARGO_BIN_EXE_ghcr"))
+            .args(["push", source, &target, "--via", "direct"])
+            .env("DOCKER_HOST", common::stack("DOCKER_HOST"))
+            .env("GHCR_API_URL", &emulator)
+            .env("GHCR_WEB_URL", &emulator)
+            .env("GHCR_REGISTRY", &registry)
+            .env("GHCR_TOKEN", &token)
+            .env(
+                "GHCR_CACHE_DIR",
+                std::env::temp_dir().join(format!("cli-replace-{login}")),
+            )
+            .output()
+            .expect("ghcr runs")
+    };
+    let first_image = format!("{login}-first:1");
+    let second_image = format!("{login}-second:1");
+    common::import_image(&first_image);
+    common::import_image(&second_image);
+    let first = push(&first_image);
+    assert!(first.status.success(), "{first:?}");
+    let said = String::from_utf8_lossy(&first.stderr);
+    assert!(
+        !said.contains("replaces"),
+        "a new tag replaces nothing: {said}"
+    );
+    let second = push(&second_image);
+    assert!(second.status.success(), "{second:?}");
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        said.contains(&format!("{target} is on the registry already (sha256:"))
+            && said.contains("this push replaces it"),
+        "{said}"
+    );
+}

@@ -131,6 +131,7 @@ pub fn run() {
             commands::images::tag_check,
             commands::images::image_tag,
             commands::images::registry_tags_present,
+            commands::images::registry_tag_existing,
             commands::packages::packages_list,
             commands::packages::package_get,
             commands::packages::package_versions,

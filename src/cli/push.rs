@@ -51,6 +51,19 @@ impl Push {
         )?
         .checked(&config)?;
         let credentials = token::push_credentials(&config).await?;
+        // A push over a tag is never silent: what it pointed to is said first.
+        if let Some(existing) =
+            ghcr::registry::existing_tag(&config, credentials.clone(), &plan.target).await
+        {
+            let when = existing
+                .pushed_at
+                .map(|at| format!(", pushed {at}"))
+                .unwrap_or_default();
+            eprintln!(
+                "note: {} is on the registry already ({}{when}); this push replaces it (the image it pointed to stays as an untagged version)",
+                existing.reference, existing.digest
+            );
+        }
         let mut display = Display::new(out.json);
         let pushed = ghcr::push::push(&config, &plan, credentials, |snapshot| {
             display.show(snapshot)

@@ -254,6 +254,54 @@ pub async fn tags_present(
     answers
 }
 
+/// What a tag on the registry points to now, before a push replaces it: the manifest's digest, and
+/// when GitHub says that version was pushed (when it can say).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ExistingTag {
+    pub reference: String,
+    pub digest: String,
+    /// RFC 3339, from the package version GitHub lists with this tag.
+    pub pushed_at: Option<String>,
+}
+
+/// The tag `target` names on the registry, if it is there (asked with the account's credentials);
+/// `None` when there is no such tag, or the registry wouldn't say.
+pub async fn existing_tag(
+    config: &Config,
+    credentials: session::Credentials,
+    target: &crate::reference::Reference,
+) -> Option<ExistingTag> {
+    let tag = target.tag()?;
+    let login = credentials.login.clone();
+    let token = credentials.token.clone();
+    let session = session::Session::open(config, target.path(), &[], Some(credentials))
+        .await
+        .ok()?;
+    let digest = session.manifest_digest(tag).await.ok()??;
+    // When: the version GitHub lists under this package with the tag (best effort: the API may lag).
+    let name = target.path().split_once('/').map_or("", |(_, name)| name);
+    let owner = crate::github::Owner::of(target, &login);
+    let pushed_at = match crate::github::GitHub::new(config) {
+        Ok(github) => github
+            .versions(&token, &owner, name)
+            .await
+            .ok()
+            .and_then(|versions| {
+                versions
+                    .into_iter()
+                    .find(|v| v.name == digest || v.tags().iter().any(|t| t == tag))
+                    .map(|v| v.created_at)
+                    .filter(|at| !at.is_empty())
+            }),
+        Err(_) => None,
+    };
+    Some(ExistingTag {
+        reference: target.to_string(),
+        digest,
+        pushed_at,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -501,6 +501,25 @@ impl Session {
         }
     }
 
+    /// The digest of the manifest stored under `reference` (a `HEAD`), `None` when there is none.
+    pub async fn manifest_digest(&self, reference: &str) -> Result<Option<String>> {
+        let url = self.url(&format!("manifests/{reference}"));
+        let accept = crate::archive::MANIFEST_TYPES.join(", ");
+        let response = self
+            .send(|http| http.head(&url).header("accept", &accept))
+            .await?;
+        match response.status() {
+            StatusCode::OK => Ok(response
+                .headers()
+                .get("docker-content-digest")
+                .and_then(|v| v.to_str().ok())
+                .filter(|d| crate::archive::is_sha256_digest(d))
+                .map(str::to_string)),
+            StatusCode::NOT_FOUND => Ok(None),
+            _ => Err(refused(response).await),
+        }
+    }
+
     /// The manifest stored under `reference`, with its media type; `None` when there is none.
     pub async fn manifest(
         &self,

@@ -260,15 +260,18 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
       const proposal = await invoke('tag_proposal', { source, owner });
       const nameAndTag = packageName ? `${packageName}:${image.tag && image.tag !== '<none>' ? image.tag : 'latest'}` : proposal.name_and_tag;
       const org = ui.login && owner !== ui.login.toLowerCase() ? owner : null;
-      let chosen;
+      let chosen = null;
       if (confirmSkipped(owner)) {
         const checked = await invoke('tag_check', { target: `${proposal.registry}/${proposal.owner}/${nameAndTag}` });
         if (!checked.reference) {
           showNotice(`${checked.problems.join(' ')} Use “Tag for GitHub” to choose a name.`, true);
           return;
         }
-        chosen = { reference: checked.reference, sourceRepository: null, compression: compressionFor(owner) };
-      } else {
+        // "Don't ask again" is for new tags: replacing one is still asked.
+        const existing = await invoke('registry_tag_existing', { target: checked.reference }).catch(() => null);
+        if (!existing) chosen = { reference: checked.reference, sourceRepository: null, compression: compressionFor(owner) };
+      }
+      if (!chosen) {
         chosen = await openPushDialog({ source, registry: proposal.registry, owner: proposal.owner, org, nameAndTag, invoke });
         if (!chosen) return;
       }

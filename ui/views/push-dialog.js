@@ -4,7 +4,7 @@
 // Esc cancels, and "don't ask again for this owner" skips it next time; "Smaller upload (zstd)" starts
 // as the owner's choice in Settings. Resolves to `{ reference, sourceRepository, compression }`, or
 // null when cancelled.
-import { h, debounce, errorView, markPending, markChecked } from '../dom.js';
+import { h, debounce, errorView, markPending, markChecked, relativeTime } from '../dom.js';
 import { compressionFor, ZSTD_NOTE } from '../preferences.js';
 
 const SKIP_KEY = 'ghcr.push-confirm.skip';
@@ -43,6 +43,8 @@ export async function openPushDialog({ source, registry, owner, org, nameAndTag,
   nameField.value = nameAndTag;
   const preview = h('code', { id: 'push-preview' });
   const problem = h('div', { id: 'push-problem', class: 'result error', hidden: true, role: 'alert' });
+  // A tag the registry has already: what it points to, and that pushing replaces it.
+  const exists = h('p', { id: 'push-exists', class: 'note', hidden: true, role: 'status' });
   const repoField = h('select', { id: 'push-repo' }, h('option', { value: '' }, 'Loading repositories…'));
   const repoRow = h('div', { class: 'form-grid', id: 'push-repo-row' },
     h('label', { for: 'push-repo' }, 'Link to repository'), repoField);
@@ -57,7 +59,7 @@ export async function openPushDialog({ source, registry, owner, org, nameAndTag,
     h('p', { class: 'muted' }, h('code', {}, source), ' goes up as:'),
     h('div', { class: 'form-grid' }, h('label', { for: 'push-name' }, 'Name and tag'), nameField),
     h('p', { class: 'preview' }, 'Pushes to: ', preview),
-    problem,
+    problem, exists,
     repoRow, repoNote,
     h('label', { class: 'check' }, zstd, ' Smaller upload (zstd)'),
     h('p', { class: 'muted small-print', id: 'push-zstd-note' }, ZSTD_NOTE),
@@ -93,7 +95,25 @@ export async function openPushDialog({ source, registry, owner, org, nameAndTag,
     offerRepositories(repoField, repositories, name);
     repoNote.textContent = 'GitHub links a package to a repository only when the package is created. To push from that repository’s Actions later, grant it access under “Manage Actions access” on the package’s settings.';
   };
-  // `data-ready` once the first check (name, and whether the package exists) has answered;
+  // Whether the tag is on the registry already: said, with its digest and when it was pushed, and the
+  // button says "Replace" — a push over a tag is never silent.
+  let latestExisting = 0;
+  const checkExisting = async (reference) => {
+    const asked = ++latestExisting;
+    const found = await invoke('registry_tag_existing', { target: reference }).catch(() => null);
+    if (asked !== latestExisting) return;
+    const tag = reference.split('/').pop();
+    exists.hidden = !found;
+    push.textContent = found ? `Replace ${tag}` : 'Push';
+    if (found) {
+      dialog.dataset.replaces = found.digest;
+      const when = found.pushed_at ? `, pushed ${relativeTime(Date.parse(found.pushed_at) / 1000)}` : '';
+      exists.textContent = `${tag} is on the registry already (${found.digest.slice(0, 19)}…${when}). Pushing replaces it; the image it pointed to stays as an untagged version.`;
+    } else {
+      delete dialog.dataset.replaces;
+    }
+  };
+  // `data-ready` once the first check (name, whether the package and the tag exist) has answered;
   // `data-pending` from a keystroke until the check of what it typed has.
   let latest = 0;
   const check = async () => {
@@ -105,7 +125,8 @@ export async function openPushDialog({ source, registry, owner, org, nameAndTag,
     push.disabled = !result.reference;
     problem.hidden = Boolean(result.reference);
     problem.textContent = result.reference ? '' : `${result.problems.join(' ')}${result.fix ? ` Try ${result.fix}.` : ''}`;
-    if (result.reference) await checkPackage();
+    if (result.reference) await Promise.all([checkPackage(), checkExisting(result.reference)]);
+    else { exists.hidden = true; push.textContent = 'Push'; delete dialog.dataset.replaces; }
     if (asked === latest) markChecked(dialog, text);
   };
   const checkSoon = debounce(check, 120);

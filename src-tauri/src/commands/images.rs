@@ -87,6 +87,21 @@ pub async fn registry_tags_present(
     Ok(ghcr::registry::tags_present(config, credentials, &asked).await)
 }
 
+/// What the tag `target` points to on the registry now (a push there replaces it): `null` when there
+/// is no such tag, or it couldn't be asked (not signed in, another namespace).
+#[tauri::command]
+pub async fn registry_tag_existing(
+    state: State<'_, AppState>,
+    target: String,
+) -> Result<Option<ghcr::registry::ExistingTag>, Error> {
+    let config = state.config()?;
+    let target = reference::tag_target(&target, &config.registry).map_err(Error::from)?;
+    let Ok(credentials) = token::push_credentials(config).await else {
+        return Ok(None);
+    };
+    Ok(ghcr::registry::existing_tag(config, credentials, &target).await)
+}
+
 /// Tags the local image `source` as `target` (checked again here); returns the full new name.
 #[tauri::command]
 pub async fn image_tag(

@@ -7,7 +7,7 @@
 
 use ghcr_test_support::registry_proxy::{Decision, RegistryProxy};
 use ghcr_webdriver_tests::{
-    confirm_push_dialog, dialog_ready, drag, ensure, ensure_says, env_refs, layered_image,
+    click, confirm_push_dialog, dialog_ready, drag, ensure, ensure_says, env_refs, layered_image,
     open_view, signed_in_env, stack, text_of, unique, user_with_token, wait_for, wait_for_within,
     wait_gone, App, Client, Key, Locator, Outcome, PATIENCE,
 };
@@ -563,4 +563,67 @@ async fn zstd_chosen_for_the_owner_in_settings_is_what_the_push_dialog_offers_an
             && !manifest.contains("tar+gzip"),
         "zstd layers: {manifest}"
     );
+}
+
+/// Dropping an image onto an owner whose registry already has that name and tag: the push dialog
+/// says the tag exists and what it points to, and its button says "Replace"; one click replaces it
+/// (before: replaced without a word).
+#[tokio::test]
+async fn a_drop_over_an_existing_tag_says_what_it_replaces_and_replace_is_one_click() {
+    let (login, token) = user_with_token("Wd-Replace", &[], "classic", &["write:packages"]).await;
+    let owner = login.to_lowercase();
+    let name = unique("wd-replace");
+    let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
+    let target = format!("{registry}/{owner}/{name}:1.0");
+    // What is there already: another image, pushed by the CLI.
+    let earlier = format!("{name}-earlier:1");
+    ghcr_test_support::import_image(&earlier);
+    let emulator = stack("GHCR_TEST_EMULATOR");
+    let pushed = std::process::Command::new(ghcr_webdriver_tests::target_dir().join("debug/ghcr"))
+        .args(["push", &earlier, &target, "--via", "direct", "--json"])
+        .env("DOCKER_HOST", stack("DOCKER_HOST"))
+        .env("GHCR_API_URL", &emulator)
+        .env("GHCR_WEB_URL", &emulator)
+        .env("GHCR_REGISTRY", &registry)
+        .env("GHCR_TOKEN", &token)
+        .output()
+        .expect("ghcr runs");
+    assert!(pushed.status.success(), "{pushed:?}");
+    let image = format!("{name}:1.0");
+    ghcr_test_support::import_image(&image);
+    let env = signed_in_env(&token);
+    let (shown_owner, shown_image, shown_target) = (owner.clone(), image.clone(), target.clone());
+    App::launch("push-replace", &env_refs(&env))
+        .await
+        .check(|client| async move {
+            let filter = wait_for(&client, "#image-filter").await?;
+            filter.send_keys(&shown_image).await?;
+            let row = wait_for(
+                &client,
+                &format!(".image-row[data-reference='{shown_image}']"),
+            )
+            .await?;
+            let zone =
+                wait_for(&client, &format!(".drop-zone[data-owner='{shown_owner}']")).await?;
+            drag(&client, &row, &zone).await?;
+            dialog_ready(&client, "push-dialog").await?;
+            let said = text_of(&client, "#push-dialog #push-exists").await?;
+            ensure_says("the dialog", &said, "is on the registry already (sha256:")?;
+            ensure_says("the dialog", &said, "Pushing replaces it")?;
+            let button = text_of(&client, "#push-confirm").await?;
+            ensure(
+                button == format!("Replace {shown_image}"),
+                format!("the button says {button:?}"),
+            )?;
+            click(&client, "#push-confirm").await?;
+            wait_gone(&client, "#push-dialog").await?;
+            open_view(&client, "pushes").await?;
+            wait_for(
+                &client,
+                &format!(".push-card[data-target='{shown_target}'][data-state='done']"),
+            )
+            .await?;
+            Ok(())
+        })
+        .await;
 }
