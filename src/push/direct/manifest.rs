@@ -262,7 +262,29 @@ impl Work {
                 "blobs/sha256/{}",
                 layer.digest.trim_start_matches("sha256:")
             );
-            match collected.done.get(&path) {
+            // A small gzip layer (kept in memory) is compressed again as zstd too, when asked.
+            let small_recompressed = match (collected.done.get(&path), collected.small.get(&path)) {
+                (None, Some(bytes))
+                    if self.compression == Compression::Zstd
+                        && stored_compression(bytes) == Some(Compression::Gzip) =>
+                {
+                    let id = short(&layer.digest);
+                    self.with_progress(|p, now| {
+                        p.add_layer(&id, Some(bytes.len() as u64));
+                        p.set_state(&id, LayerState::Preparing, now);
+                    });
+                    let read_error: ReadError = Arc::new(|e| failed(&e.to_string()));
+                    let layer = self.recompress_and_upload(
+                        &id,
+                        bytes.len() as u64,
+                        &mut &bytes[..],
+                        &read_error,
+                    )?;
+                    Some(Done::Compressed(layer))
+                }
+                _ => None,
+            };
+            match small_recompressed.as_ref().or(collected.done.get(&path)) {
                 Some(Done::Compressed(compressed)) => {
                     if let Some(expected) = diff_ids.as_ref().and_then(|ids| ids.get(index)) {
                         if &compressed.diff_id != expected {
@@ -306,6 +328,8 @@ impl Work {
                 },
             }
         }
+        // Layers compressed just now (kept in memory) finish uploading before the manifest.
+        self.wait_for_uploads(0)?;
         match collected.blob(&manifest.config.digest) {
             Some(config) => {
                 let config = archive::with_labels(config, &self.labels)?;
