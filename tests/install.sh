@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The install test (a phase of `make test`, after the packages of the debug build, or after `make
 # package`; root): the newest .deb installed in a clean Debian 12 root the way a person installs it,
-# with every dependency resolved by apt from the package's own metadata, then used there — the CLI and the credential helper answer, `ghcr engine` reaches the
-# stack's dockerd through its bind-mounted socket, the app opens its window on the stack's Xvfb (found by
-# its title with xdotool, photographed to target/install-test/window.png) — and removed, leaving no file
-# of ours. The minbase root (debootstrap) and apt's downloads are cached in target/install-test/.
+# with every dependency resolved by apt from the package's own metadata, then used there — the CLI and
+# the credential helper answer, `ghcr engine` reaches the stack's dockerd through its bind-mounted
+# socket, the app opens its window on the stack's Xvfb (found by its title with xdotool, photographed
+# to target/install-test/window.png) — and removed, leaving no file of ours. The minbase root
+# (debootstrap) and apt's downloads are cached in target/install-test/.
 # Needs the stack's environment (target/stack/env sourced).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
