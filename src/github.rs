@@ -156,7 +156,7 @@ pub(crate) fn refusal(
         return Error::new(
             Code::TokenInvalid,
             "GitHub does not accept this token: it is invalid, expired or revoked",
-            "Create a new classic token with write:packages and paste it here.",
+            "Create a new classic token with write:packages and sign in with it again.",
         );
     }
     if rate_limited {

@@ -88,7 +88,7 @@ async fn refused(response: reqwest::Response, what: &str) -> Error {
     match status {
         404 => Error::new(
             Code::PackageNotFound,
-            format!("GitHub has no such package (or this token can't see it): {what}"),
+            format!("GitHub shows this token no such package or list: {what}"),
             "Check the name and the owner (--owner ORG for an organization's package).",
         ),
         403 if message.contains("delete:packages") => Error::new(

@@ -37,6 +37,13 @@ const ACTIONS = {
   'push.failed': ['Show pushes', 'pushes'],
 };
 
+// The window's own words for what to do, by code, where the core's hint is written for the command
+// line ("--owner ORG", "ghcr login"); other codes keep the core's hint.
+const WINDOW_HINTS = {
+  'package.not_found': 'Check the package’s name and the owner chosen above: an organization’s packages show only to its members, with a token that may read them.',
+  'token.invalid': 'Create a new classic token with write:packages and save it in Account.',
+};
+
 // The one way the page shows an error: its message, the hint, and the action its code calls for (plus
 // any `actions` the caller adds). `data-code` carries the code for tests and styles.
 export function errorView(error, { actions = [], id } = {}) {
@@ -49,7 +56,7 @@ export function errorView(error, { actions = [], id } = {}) {
   const buttons = [...actions, go].filter(Boolean);
   // A page the person should open (the one a browser couldn't, an org's SSO authorisation): the
   // address in full, with Copy.
-  const hint = error.url && error.code === 'app.browser_unavailable' ? 'Open this address yourself:' : error.hint;
+  const hint = error.url && error.code === 'app.browser_unavailable' ? 'Open this address yourself:' : WINDOW_HINTS[error.code] || error.hint;
   return h('div', { class: 'result error', role: 'alert', id, dataset: { code: error.code || 'app.unexpected' } },
     h('p', { class: 'message' }, error.message || String(error)),
     hint && h('p', { class: 'hint' }, hint),

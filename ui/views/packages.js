@@ -101,6 +101,8 @@ export function render(root, { invoke, show, account, pushes, ready }) {
       }
     } catch (error) {
       say(error);
+      // An error is the whole story: no "No container packages yet" under it.
+      if (ui.packages.length === 0) list.replaceChildren();
     }
     // Tests wait for this after a Refresh: the list has been asked for again and drawn.
     loads += 1;
@@ -418,7 +420,11 @@ export function render(root, { invoke, show, account, pushes, ready }) {
     } catch { ui.registry = 'ghcr.io'; }
     ownerSelect.replaceChildren(h('option', { value: '' }, `${ui.owners.login} (you)`),
       ...ui.owners.orgs.map((org) => h('option', { value: org }, org)));
-    ownerSelect.addEventListener('change', () => { ui.org = ownerSelect.value; ui.selected = null; detail.hidden = true; stopWatch(); load(); });
+    ownerSelect.addEventListener('change', () => {
+      // Another owner's list: nothing of the last one stays on screen while it loads (or fails).
+      ui.org = ownerSelect.value; ui.selected = null; ui.packages = []; list.replaceChildren();
+      detail.hidden = true; stopWatch(); load();
+    });
     refresh.addEventListener('click', load);
     root.replaceChildren(
       h('div', { class: 'view-head' }, h('h1', {}, 'Packages'), count),

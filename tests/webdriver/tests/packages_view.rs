@@ -205,3 +205,54 @@ async fn a_damaged_packages_cache_is_dropped_and_the_list_loads() {
         })
         .await;
 }
+
+/// An organization whose packages can't be listed: the window says so in its own words (not the
+/// command line's "--owner ORG"), and no "No container packages yet" under the error.
+#[tokio::test]
+async fn an_organization_that_cant_be_listed_is_said_in_the_windows_words_with_no_empty_state() {
+    let org = unique("wd-secret-org");
+    let (_, token) =
+        user_with_token("wd-org-404", &[org.as_str()], "classic", &["read:packages"]).await;
+    // GitHub answers 404 for the org's packages (as it does to a token that may not see them).
+    emulator_admin(
+        "/_emulator/faults",
+        serde_json::json!({"token": token, "path": format!("/orgs/{org}/packages"), "status": 404,
+                           "body": r#"{"message":"Not Found"}"#, "times": 100}),
+    )
+    .await;
+    let env = signed_in_env(&token);
+    let shown_org = org.clone();
+    App::launch("packages-org-404", &env_refs(&env))
+        .await
+        .check(|client| async move {
+            open_view(&client, "packages").await?;
+            let loaded = wait_for(&client, "#package-list[data-loaded]")
+                .await?
+                .attr("data-loaded")
+                .await?
+                .unwrap_or_default();
+            client
+                .find(Locator::Css(&format!(
+                    "#package-owner option[value='{shown_org}']"
+                )))
+                .await?
+                .click()
+                .await?;
+            wait_for(
+                &client,
+                &format!("#package-list[data-loaded]:not([data-loaded='{loaded}'])"),
+            )
+            .await?;
+            let said = text_of(&client, "#package-notice").await?;
+            ensure_says("the error", &said, "chosen above")?;
+            ensure(
+                !said.contains("--owner"),
+                format!("no command line words in the window: {said}"),
+            )?;
+            ensure(
+                client.find(Locator::Id("no-package-yet")).await.is_err(),
+                "no empty state under the error",
+            )
+        })
+        .await;
+}
