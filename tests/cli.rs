@@ -162,20 +162,11 @@ async fn a_push_over_an_existing_tag_says_what_it_replaces() {
     let login = common::new_user("cli-replace").await;
     let token = common::new_token(&login, "classic", &["write:packages"]).await;
     let registry = common::stack("GHCR_TEST_REGISTRY_TOKEN");
-    let emulator = common::stack("GHCR_TEST_EMULATOR");
     let target = format!("{registry}/{login}/app:1.0");
+    let cache = tempfile::tempdir().unwrap();
     let push = |source: &str| {
-        Command::new(env!("CARGO_BIN_EXE_ghcr"))
+        common::ghcr_command(env!("CARGO_BIN_EXE_ghcr").as_ref(), &token, cache.path())
             .args(["push", source, &target, "--via", "direct"])
-            .env("DOCKER_HOST", common::stack("DOCKER_HOST"))
-            .env("GHCR_API_URL", &emulator)
-            .env("GHCR_WEB_URL", &emulator)
-            .env("GHCR_REGISTRY", &registry)
-            .env("GHCR_TOKEN", &token)
-            .env(
-                "GHCR_CACHE_DIR",
-                std::env::temp_dir().join(format!("cli-replace-{login}")),
-            )
             .output()
             .expect("ghcr runs")
     };

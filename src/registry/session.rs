@@ -489,32 +489,31 @@ impl Session {
 
     /// Whether the registry has a manifest under `reference` (a `HEAD`, any manifest or index type).
     pub async fn has_manifest(&self, reference: &str) -> Result<bool> {
-        let url = self.url(&format!("manifests/{reference}"));
-        let accept = crate::archive::MANIFEST_TYPES.join(", ");
-        let response = self
-            .send(|http| http.head(&url).header("accept", &accept))
-            .await?;
-        match response.status() {
-            StatusCode::OK => Ok(true),
-            StatusCode::NOT_FOUND => Ok(false),
-            _ => Err(refused(response).await),
-        }
+        Ok(self.head_manifest(reference).await?.is_some())
     }
 
-    /// The digest of the manifest stored under `reference` (a `HEAD`), `None` when there is none.
+    /// The digest of the manifest stored under `reference` (a `HEAD`), `None` when there is none
+    /// (or the registry doesn't say it).
     pub async fn manifest_digest(&self, reference: &str) -> Result<Option<String>> {
-        let url = self.url(&format!("manifests/{reference}"));
-        let accept = crate::archive::MANIFEST_TYPES.join(", ");
-        let response = self
-            .send(|http| http.head(&url).header("accept", &accept))
-            .await?;
-        match response.status() {
-            StatusCode::OK => Ok(response
-                .headers()
+        Ok(self.head_manifest(reference).await?.and_then(|headers| {
+            headers
                 .get("docker-content-digest")
                 .and_then(|v| v.to_str().ok())
                 .filter(|d| crate::archive::is_sha256_digest(d))
-                .map(str::to_string)),
+                .map(str::to_string)
+        }))
+    }
+
+    /// A `HEAD` of the manifest under `reference` (any manifest or index type): its headers, `None`
+    /// when there is none.
+    async fn head_manifest(&self, reference: &str) -> Result<Option<reqwest::header::HeaderMap>> {
+        let url = self.url(&format!("manifests/{reference}"));
+        let accept = crate::archive::MANIFEST_TYPES.join(", ");
+        let response = self
+            .send(|http| http.head(&url).header("accept", &accept))
+            .await?;
+        match response.status() {
+            StatusCode::OK => Ok(Some(response.headers().clone())),
             StatusCode::NOT_FOUND => Ok(None),
             _ => Err(refused(response).await),
         }

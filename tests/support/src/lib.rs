@@ -85,6 +85,22 @@ fn docker_output(host: &str, args: &[&str]) -> std::process::Output {
         .expect("the docker CLI runs")
 }
 
+/// The `ghcr` program at `program` as the holder of `token` runs it in the test world: the stack's
+/// engine, the emulator as GitHub's API and web, the token registry, a blob cache of its own in
+/// `cache` (which the caller keeps).
+pub fn ghcr_command(program: &Path, token: &str, cache: &Path) -> Command {
+    let emulator = stack("GHCR_TEST_EMULATOR");
+    let mut command = Command::new(program);
+    command
+        .env("DOCKER_HOST", stack("DOCKER_HOST"))
+        .env("GHCR_API_URL", &emulator)
+        .env("GHCR_WEB_URL", &emulator)
+        .env("GHCR_REGISTRY", stack("GHCR_TEST_REGISTRY_TOKEN"))
+        .env("GHCR_TOKEN", token)
+        .env("GHCR_CACHE_DIR", cache);
+    command
+}
+
 /// Runs the docker CLI against the stack's engine and returns its stdout.
 pub fn docker(args: &[&str]) -> String {
     docker_on(&stack("DOCKER_HOST"), args)

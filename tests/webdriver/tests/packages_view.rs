@@ -29,25 +29,17 @@ async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_an
     for tag in ["1", "2"] {
         let source = format!("{name}-src:{tag}");
         import_image(&source);
-        let output =
-            std::process::Command::new(ghcr_webdriver_tests::target_dir().join("debug/ghcr"))
-                .args([
-                    "push",
-                    &source,
-                    &format!("{registry}/{owner}/{name}:{tag}"),
-                    "--json",
-                ])
-                .env("DOCKER_HOST", stack("DOCKER_HOST"))
-                .env("GHCR_API_URL", &emulator)
-                .env("GHCR_WEB_URL", &emulator)
-                .env("GHCR_REGISTRY", &registry)
-                .env("GHCR_TOKEN", &token)
-                .env(
-                    "GHCR_CACHE_DIR",
-                    std::env::temp_dir().join(format!("{name}-cache")),
-                )
-                .output()
-                .expect("ghcr push runs");
+        let cache = tempfile::tempdir().unwrap();
+        let ghcr = ghcr_webdriver_tests::target_dir().join("debug/ghcr");
+        let output = ghcr_test_support::ghcr_command(&ghcr, &token, cache.path())
+            .args([
+                "push",
+                &source,
+                &format!("{registry}/{owner}/{name}:{tag}"),
+                "--json",
+            ])
+            .output()
+            .expect("ghcr push runs");
         assert!(output.status.success(), "{output:?}");
     }
     let _ = docker(&["version", "--format", "{{.Server.Version}}"]);

@@ -49,7 +49,16 @@ async fn card_state(
     Ok(serde_json::from_value(value).unwrap_or(None))
 }
 
+/// Drags the image `reference` onto `owner` and confirms the push dialog as it comes.
 async fn drag_to_owner(client: &Client, reference: &str, owner: &str) -> Outcome {
+    drop_on_owner(client, reference, owner).await?;
+    confirm_push_dialog(client).await?;
+    wait_for(client, "#show-pushes").await?;
+    Ok(())
+}
+
+/// Drags the image `reference` onto `owner` and waits for the push dialog to be ready.
+async fn drop_on_owner(client: &Client, reference: &str, owner: &str) -> Outcome {
     // The list is virtualised: filter so the row is in the page. The page may draw a row or the
     // view again between finding it and dragging it (an engine event, a badge): then once more.
     let mut tries = 0;
@@ -72,8 +81,7 @@ async fn drag_to_owner(client: &Client, reference: &str, owner: &str) -> Outcome
             other => break other?,
         }
     }
-    confirm_push_dialog(client).await?;
-    wait_for(client, "#show-pushes").await?;
+    dialog_ready(client, "push-dialog").await?;
     Ok(())
 }
 
@@ -523,17 +531,7 @@ async fn zstd_chosen_for_the_owner_in_settings_is_what_the_push_dialog_offers_an
                 format!("the choice is kept: {stored}"),
             )?;
             open_view(&client, "images").await?;
-            let filter = wait_for(&client, "#image-filter").await?;
-            filter.send_keys(&shown_image).await?;
-            let row = wait_for(
-                &client,
-                &format!(".image-row[data-reference='{shown_image}']"),
-            )
-            .await?;
-            let zone =
-                wait_for(&client, &format!(".drop-zone[data-owner='{shown_owner}']")).await?;
-            drag(&client, &row, &zone).await?;
-            dialog_ready(&client, "push-dialog").await?;
+            drop_on_owner(&client, &shown_image, &shown_owner).await?;
             let ticked = wait_for(&client, "#push-zstd")
                 .await?
                 .prop("checked")
@@ -578,14 +576,10 @@ async fn a_drop_over_an_existing_tag_says_what_it_replaces_and_replace_is_one_cl
     // What is there already: another image, pushed by the CLI.
     let earlier = format!("{name}-earlier:1");
     ghcr_test_support::import_image(&earlier);
-    let emulator = stack("GHCR_TEST_EMULATOR");
-    let pushed = std::process::Command::new(ghcr_webdriver_tests::target_dir().join("debug/ghcr"))
+    let cache = tempfile::tempdir().unwrap();
+    let ghcr = ghcr_webdriver_tests::target_dir().join("debug/ghcr");
+    let pushed = ghcr_test_support::ghcr_command(&ghcr, &token, cache.path())
         .args(["push", &earlier, &target, "--via", "direct", "--json"])
-        .env("DOCKER_HOST", stack("DOCKER_HOST"))
-        .env("GHCR_API_URL", &emulator)
-        .env("GHCR_WEB_URL", &emulator)
-        .env("GHCR_REGISTRY", &registry)
-        .env("GHCR_TOKEN", &token)
         .output()
         .expect("ghcr runs");
     assert!(pushed.status.success(), "{pushed:?}");
@@ -596,17 +590,7 @@ async fn a_drop_over_an_existing_tag_says_what_it_replaces_and_replace_is_one_cl
     App::launch("push-replace", &env_refs(&env))
         .await
         .check(|client| async move {
-            let filter = wait_for(&client, "#image-filter").await?;
-            filter.send_keys(&shown_image).await?;
-            let row = wait_for(
-                &client,
-                &format!(".image-row[data-reference='{shown_image}']"),
-            )
-            .await?;
-            let zone =
-                wait_for(&client, &format!(".drop-zone[data-owner='{shown_owner}']")).await?;
-            drag(&client, &row, &zone).await?;
-            dialog_ready(&client, "push-dialog").await?;
+            drop_on_owner(&client, &shown_image, &shown_owner).await?;
             let said = text_of(&client, "#push-dialog #push-exists").await?;
             ensure_says("the dialog", &said, "is on the registry already (sha256:")?;
             ensure_says("the dialog", &said, "Pushing replaces it")?;
