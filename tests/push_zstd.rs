@@ -12,7 +12,7 @@ use common::{docker, docker_on, make_public, skopeo, stack, store_under_test, un
 use ghcr::engine::ImageStore;
 use ghcr::push::{Compression, PushRequest, PushSource, Pushed, Via};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// A file of text the image holds twice, 8 MB apart (another file between): the long window finds
 /// the second copy.
@@ -37,15 +37,7 @@ fn runnable_image(name: &str) -> String {
         "FROM scratch\nCOPY busybox /busybox\nCOPY data /data\n",
     )
     .unwrap();
-    let status = Command::new("docker")
-        .args(["build", "-q", "-t", name])
-        .arg(dir.path())
-        .env("DOCKER_HOST", stack("DOCKER_HOST"))
-        .env("DOCKER_BUILDKIT", "0")
-        .stdout(Stdio::null())
-        .status()
-        .expect("docker build runs");
-    assert!(status.success(), "docker build {name}");
+    common::docker_build(name, dir.path());
     ghcr::digest::sha256_digest(&text)
         .trim_start_matches("sha256:")
         .to_string()

@@ -240,9 +240,15 @@ fn image_of_layers(name: &str, sizes: &[usize], content: fn(&str, usize) -> Vec<
     }
     dockerfile.push_str(&format!("LABEL test.name={name}\n"));
     std::fs::write(dir.path().join("Dockerfile"), dockerfile).expect("Dockerfile");
+    docker_build(name, dir.path());
+}
+
+/// Builds the folder `dir` (a Dockerfile and what it copies) as NAME on the stack's engine, offline
+/// (the classic builder: BuildKit would want to fetch its frontend).
+pub fn docker_build(name: &str, dir: &Path) {
     let status = Command::new("docker")
         .args(["build", "-q", "-t", name])
-        .arg(dir.path())
+        .arg(dir)
         .env("DOCKER_HOST", stack("DOCKER_HOST"))
         .env("DOCKER_BUILDKIT", "0")
         .stdout(Stdio::null())
