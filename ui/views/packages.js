@@ -8,6 +8,8 @@ import { h, emptyState, errorView, relativeTime } from '../dom.js';
 export const title = 'Packages';
 
 const WATCH_LIMIT_MS = 10 * 60 * 1000;
+// Failed polls in a row after which a watch stops and says what failed.
+const WATCH_FAILURES = 3;
 
 const seconds = (text) => (text ? Date.parse(text) / 1000 : 0);
 // A tag as a pill, written as a reference writes it (`:2`), so a numeric tag isn't read as a count.
@@ -170,21 +172,33 @@ export function render(root, { invoke, show, account, pushes, ready }) {
     verify.addEventListener('click', prove);
 
     // Watch GitHub until `changed(package)` holds (2 s, then slower, up to 10 minutes), then `then`.
-    const watchUntil = (changed, then, gaveUp) => {
+    // Three failed polls in a row end the watch: `failed(error, again)` says what failed, and `again()`
+    // (the Refresh it offers) watches anew from an immediate poll.
+    const watchUntil = (changed, then, gaveUp, failed, { now: pollNow = false } = {}) => {
       stopWatch();
       const started = Date.now();
       let wait = 2000;
+      let failures = 0;
       const tick = async () => {
         if (!ui.watch) return;
         try {
           const now = await invoke('package_get', { org: ui.org || null, name: pkg.name });
+          failures = 0;
           if (changed(now)) {
             stopWatch();
             delete detail.dataset.watching;
             await then(now);
             return;
           }
-        } catch { /* a failed poll is retried */ }
+        } catch (error) {
+          failures += 1;
+          if (failures >= WATCH_FAILURES) {
+            stopWatch();
+            delete detail.dataset.watching;
+            failed(error, () => watchUntil(changed, then, gaveUp, failed, { now: true }));
+            return;
+          }
+        }
         if (Date.now() - started > WATCH_LIMIT_MS) {
           stopWatch();
           delete detail.dataset.watching;
@@ -194,8 +208,19 @@ export function render(root, { invoke, show, account, pushes, ready }) {
         wait = Math.min(wait * 1.5, 30000);
         ui.watch.timer = setTimeout(tick, wait);
       };
-      ui.watch = { timer: setTimeout(tick, wait) };
+      ui.watch = { timer: setTimeout(tick, pollNow ? 0 : wait) };
       detail.dataset.watching = 'true';
+    };
+    // What a watch that failed says: the failure, and Refresh to watch again.
+    const watchFailed = (where, id) => (error, again) => {
+      const refresh = h('button', { class: 'primary small', type: 'button', id: `${id}-refresh` }, 'Refresh');
+      refresh.addEventListener('click', () => {
+        where.replaceChildren(h('span', { class: 'muted' }, 'Watching again…'));
+        again();
+      });
+      where.replaceChildren(
+        h('p', {}, `Stopped watching: GitHub’s answer about ${pkg.name} failed ${WATCH_FAILURES} times in a row.`),
+        errorView(error, { actions: [refresh], id }));
     };
     // The visibility: when it changes, the switch follows and an anonymous pull proves it.
     const watch = (from) => watchUntil((now) => now.visibility !== from, async (now) => {
@@ -204,7 +229,8 @@ export function render(root, { invoke, show, account, pushes, ready }) {
       const row = list.querySelector(`.package-row[data-name="${CSS.escape(pkg.name)}"]`);
       if (row) { row.dataset.visibility = now.visibility; row.querySelector('.visibility-badge').replaceWith(badge(now.visibility)); }
       await prove();
-    }, () => handoff.replaceChildren('Stopped watching after 10 minutes. ', h('span', {}, 'Use Verify once you have changed it.')));
+    }, () => handoff.replaceChildren('Stopped watching after 10 minutes. ', h('span', {}, 'Use Verify once you have changed it.')),
+    watchFailed(handoff, 'visibility-watch-error'));
 
     toggle.addEventListener('click', async () => {
       const from = pkg.visibility;
@@ -380,7 +406,8 @@ export function render(root, { invoke, show, account, pushes, ready }) {
           detail.dataset.repository = now.repository.full_name;
           connectBox.hidden = true;
           load();
-        }, () => { outcome.textContent = 'Stopped watching after 10 minutes; reopen the package once it is connected.'; });
+        }, () => { outcome.textContent = 'Stopped watching after 10 minutes; reopen the package once it is connected.'; },
+        watchFailed(outcome, 'connect-watch-error'));
       });
       connectBox.append(
         h('span', { class: 'muted' }, 'GitHub links a package to a repository only when it is first pushed with one: connect this one on its settings page.'),

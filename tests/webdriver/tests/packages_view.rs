@@ -6,7 +6,7 @@
 
 use ghcr_webdriver_tests::{
     attr_of, click, docker, emulator_admin, ensure, ensure_says, env_refs, import_image, open_view,
-    refresh_packages_until, signed_in_env, stack, text_of, text_once_it_says, unique,
+    refresh_packages_until, settle, signed_in_env, stack, text_of, text_once_it_says, unique,
     user_with_token, wait_for, App, Locator,
 };
 use std::time::Duration;
@@ -245,6 +245,87 @@ async fn an_organization_that_cant_be_listed_is_said_in_the_windows_words_with_n
                 client.find(Locator::Id("no-package-yet")).await.is_err(),
                 "no empty state under the error",
             )
+        })
+        .await;
+}
+
+/// A visibility watch that can't see anything says so: GitHub's answer about the package fails three
+/// polls in a row (a 200 whose body lacks the package's fields, as a stand-in once answered), and the
+/// hand-off stops "watching…", says what failed and offers Refresh — which watches again and follows
+/// the change made meanwhile.
+#[tokio::test]
+async fn a_visibility_watch_whose_polls_fail_says_so_and_refresh_watches_again() {
+    let (login, token) =
+        user_with_token("Wd-Watch-Fails", &[], "classic", &["write:packages"]).await;
+    let owner = login.to_lowercase();
+    let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
+    let name = unique("wd-watch");
+    let source = format!("{name}-src:1");
+    import_image(&source);
+    let cache = tempfile::tempdir().unwrap();
+    let ghcr = ghcr_webdriver_tests::target_dir().join("debug/ghcr");
+    let output = ghcr_test_support::ghcr_command(&ghcr, &token, cache.path())
+        .args([
+            "push",
+            &source,
+            &format!("{registry}/{owner}/{name}:1"),
+            "--json",
+        ])
+        .output()
+        .expect("ghcr push runs");
+    assert!(output.status.success(), "{output:?}");
+    let env = signed_in_env(&token);
+    let row = format!(".package-row[data-name='{name}']");
+    App::launch("packages-watch-fails", &env_refs(&env))
+        .await
+        .check(|client| async move {
+            open_view(&client, "packages").await?;
+            refresh_packages_until(&client, &row, Duration::from_secs(60)).await?;
+            click(&client, &row).await?;
+            // The detail has asked for everything it shows (its versions, the deleted ones).
+            wait_for(&client, &format!("#package-detail[data-ready][data-name='{name}']")).await?;
+            // From now on, the package's own answer is broken three times: the watch's polls.
+            emulator_admin(
+                "/_emulator/faults",
+                serde_json::json!({"token": token, "path": format!("/user/packages/container/{name}"),
+                                   "status": 200, "body": r#"{"id":1}"#, "times": 3}),
+            )
+            .await;
+            click(&client, "#visibility-toggle").await?;
+            wait_for(&client, "#package-detail[data-watching='true']").await?;
+            let failed = text_of(&client, "#visibility-watch-error").await?;
+            let handoff = text_of(&client, "#visibility-handoff").await?;
+            ensure_says("the hand-off", &handoff, "Stopped watching")?;
+            ensure_says("the hand-off", &handoff, "failed 3 times in a row")?;
+            ensure(!failed.trim().is_empty(), "the failure is said")?;
+            ensure(
+                attr_of(&client, "#package-detail", "data-watching").await?.is_none(),
+                "no longer watching",
+            )?;
+            // What a person sees then (looked at; README's docs/views).
+            client
+                .execute(
+                    "document.getElementById('visibility-handoff').scrollIntoView({ block: 'center' });",
+                    vec![],
+                )
+                .await?;
+            settle(&client).await;
+            let png = client.screenshot().await?;
+            std::fs::write(
+                ghcr_webdriver_tests::target_dir().join("webdriver/packages-watch-failed.png"),
+                png,
+            )
+            .map_err(|e| format!("screenshot: {e}"))?;
+            // The change is made on GitHub meanwhile; Refresh watches again and follows it.
+            emulator_admin(
+                &format!("/_emulator/packages/{owner}/{name}/visibility"),
+                serde_json::json!({"visibility": "public"}),
+            )
+            .await;
+            click(&client, "#visibility-watch-error-refresh").await?;
+            wait_for(&client, "#package-detail[data-visibility='public']").await?;
+            let proof = text_of(&client, "#visibility-proof[data-result='ok']").await?;
+            ensure_says("the proof", &proof, "Anyone can pull")
         })
         .await;
 }
