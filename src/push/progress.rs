@@ -145,10 +145,11 @@ impl Progress {
         }
         layer.state = state;
         if state.is_done() {
-            if let Some(total) = layer.total {
-                layer.bytes = layer.bytes.max(total);
-            } else {
-                layer.total = Some(layer.bytes);
+            // A layer done without a size said (Docker's containerd store says only "Pushed" of a
+            // quick layer; "already exists" never has one) keeps none: no made-up 0 B.
+            match layer.total {
+                Some(total) => layer.bytes = layer.bytes.max(total),
+                None => layer.total = (layer.bytes > 0).then_some(layer.bytes),
             }
         }
         self.sample(now);
@@ -215,8 +216,11 @@ impl Progress {
             }
             _ => 0,
         };
-        let all_sizes_known =
-            self.fixed_total.is_some() || self.layers.iter().all(|l| l.total.is_some());
+        let all_sizes_known = self.fixed_total.is_some()
+            || self
+                .layers
+                .iter()
+                .all(|l| l.total.is_some() || l.state.is_done());
         let eta_seconds = (bytes_per_second > 0 && all_sizes_known)
             .then(|| total.saturating_sub(bytes).div_ceil(bytes_per_second));
         Snapshot {
@@ -324,6 +328,29 @@ mod tests {
         progress.set_state("a", LayerState::Failed, start);
         let layer = &progress.snapshot(start).layers[0];
         assert_eq!((layer.state, layer.bytes), (LayerState::Existed, 10));
+    }
+
+    #[test]
+    fn a_layer_said_pushed_without_a_size_keeps_none_and_the_eta_still_counts_the_rest() {
+        // Docker 26's containerd store: a quick layer's only line is "Pushed", with no progressDetail.
+        let start = Instant::now();
+        let mut progress = Progress::new();
+        progress.set_state("quick", LayerState::Pushed, start);
+        progress.uploaded("slow", 1_000, Some(3_000), start);
+        progress.uploaded("slow", 2_000, Some(3_000), at(start, 1000));
+        let snapshot = progress.snapshot(at(start, 1000));
+        let quick = &snapshot.layers[0];
+        assert_eq!(
+            (quick.state, quick.bytes, quick.total),
+            (LayerState::Pushed, 0, None)
+        );
+        assert_eq!((snapshot.bytes, snapshot.total), (2_000, 3_000));
+        assert_eq!(snapshot.eta_seconds, Some(1));
+        // One that moved bytes and then is done without a size: its bytes are its size.
+        progress.uploaded("unsized", 500, None, at(start, 1000));
+        progress.set_state("unsized", LayerState::Pushed, at(start, 1000));
+        let unsized_layer = &progress.snapshot(at(start, 1000)).layers[2];
+        assert_eq!((unsized_layer.bytes, unsized_layer.total), (500, Some(500)));
     }
 
     #[test]

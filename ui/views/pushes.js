@@ -96,8 +96,9 @@ export function render(root, { pushes, invoke, show }) {
       parts.layers.append(node);
     }
     const total = layer.total || Math.max(layer.bytes, 1);
-    // An engine says "already exists" or "mounted" without a size: done, with no numbers made up.
-    const sizeless = !layer.total && ['existed', 'mounted'].includes(layer.state);
+    // An engine says "already exists" or "mounted" without a size, and Docker's containerd store only
+    // "Pushed" of a quick layer: done, with no numbers made up.
+    const sizeless = !layer.total && ['existed', 'mounted', 'pushed'].includes(layer.state);
     row.bar.max = total;
     row.bar.value = sizeless ? total : layer.bytes;
     row.bar.dataset.bytes = String(layer.bytes);
@@ -143,9 +144,13 @@ export function render(root, { pushes, invoke, show }) {
       delete parts.bar.dataset.unreported;
       const speed = progress.bytes_per_second ? ` · ${humanSize(progress.bytes_per_second)}/s` : '';
       const eta = progress.eta_seconds != null && state === 'running' ? ` · ${duration(progress.eta_seconds)} left` : '';
-      const nothingToSend = state === 'done' && progress.total === 0 && progress.layers.length > 0;
-      if (nothingToSend || state === 'done') parts.bar.value = parts.bar.max;
+      const nothingToSend = state === 'done' && progress.total === 0 && progress.layers.length > 0
+        && progress.layers.every((layer) => ['existed', 'mounted'].includes(layer.state));
+      // The engine pushed layers but said no sizes (Docker's containerd store, quick layers).
+      const noSizes = state === 'done' && progress.total === 0 && !nothingToSend;
+      if (state === 'done') parts.bar.value = parts.bar.max;
       parts.numbers.textContent = nothingToSend ? 'Every layer was there already'
+        : noSizes ? 'Pushed; the engine said no sizes'
         : progress.phase && progress.bytes === 0 ? progress.phase
           : `${humanSize(progress.bytes)} of ${humanSize(progress.total)}${speed}${eta}`;
       for (const layer of progress.layers) layerRow(parts, layer);

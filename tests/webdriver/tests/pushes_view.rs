@@ -178,6 +178,23 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
                 pull == format!("docker pull {watched_target}"),
                 format!("pull command: {pull}"),
             )?;
+            // Every layer went up: never "there already", and a layer's size is real or not said
+            // (Docker's containerd store says only "Pushed" of a quick layer; it read "0 B / 1 B").
+            let numbers = text_of(&client, &format!("{card} .push-numbers")).await?;
+            ensure(!numbers.contains("there already"), format!("the card's numbers: {numbers}"))?;
+            let sizes: Vec<String> = serde_json::from_value(
+                client
+                    .execute(
+                        "return [...document.querySelectorAll(arguments[0])].map((e) => e.textContent);",
+                        vec![serde_json::json!(format!("{card} .layer-size"))],
+                    )
+                    .await?,
+            )
+            .unwrap_or_default();
+            ensure(
+                sizes.iter().all(|s| !s.starts_with("0 B")),
+                format!("layer sizes real or none: {sizes:?}"),
+            )?;
 
             // A second push, cancelled from its card while it runs.
             open_view(&client, "images").await?;
