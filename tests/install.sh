@@ -4,7 +4,8 @@
 # with every dependency resolved by apt from the package's own metadata, then used there — the CLI and
 # the credential helper answer, `ghcr engine` reaches the stack's dockerd through its bind-mounted
 # socket, the app opens its window on the stack's Xvfb (found by its title with xdotool, photographed
-# to target/install-test/window.png) — and removed, leaving no file of ours. The minbase root
+# to target/install-test/window.png) — and removed, leaving no file of ours and naming a docker config
+# that still hands ghcr.io to the helper (the package's prerm). The minbase root
 # (debootstrap) and apt's downloads are cached in target/install-test/.
 # Needs the stack's environment (target/stack/env sourced).
 set -euo pipefail
@@ -109,9 +110,16 @@ echo "screenshot: $dir/window.png ($colours colours)"
 kill "$app_pid" && wait "$app_pid" 2>/dev/null || true
 app_pid=
 
-step "apt-get remove leaves no file of ours (outside the user's own data under /root)"
+step "apt-get remove leaves no file of ours (outside the user's own data under /root), and says which docker config still names the helper"
+# As `ghcr docker-setup` leaves it: docker would fail on ghcr.io once the helper is gone.
+mkdir -p "$root/root/.docker"
+printf '{\n  "credHelpers": {\n    "ghcr.io": "ghcr-desktop"\n  }\n}\n' >"$root/root/.docker/config.json"
 in_root dpkg -L ghcr-desktop >"$dir/files.txt"
-in_root env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q ghcr-desktop >>"$dir/apt.log" 2>&1 || fail "apt-get remove"
+in_root env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q ghcr-desktop >"$dir/remove.log" 2>&1 ||
+  { cat "$dir/remove.log" >&2; fail "apt-get remove"; }
+grep -F '/root/.docker/config.json hands ghcr.io to docker-credential-ghcr-desktop' "$dir/remove.log" ||
+  { cat "$dir/remove.log" >&2; fail "the removal did not say that /root/.docker/config.json still names the helper"; }
+rm -r "$root/root/.docker"
 left=$(while read -r path; do [ -d "$root$path" ] || [ ! -e "$root$path" ] || echo "$path"; done <"$dir/files.txt")
 left+=$(find "$root" -xdev \( -path "$root/root" -o -path "$root/tmp" -o -path "$root/proc" -o -path "$root/var/cache/apt" \) -prune \
   -o -iname '*ghcr*' -print | sed "s|^$root||")

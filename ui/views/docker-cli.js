@@ -48,7 +48,9 @@ export function dockerCliCard({ invoke, refreshAccount }) {
     const lines = [
       h('p', {}, 'Config: ', h('code', {}, status.config)),
       status.helper_configured
-        ? h('p', { class: 'result ok' }, '✓ docker gets the token for this registry from the system keyring.')
+        ? [h('p', { class: 'result ok' }, '✓ docker gets the token for this registry from the system keyring.'),
+          h('p', { class: 'muted small-print', id: 'docker-cli-before-uninstall' },
+            'Uninstalling GHCR Desktop? Undo this first: docker can’t log in to this registry while config.json names a helper that is gone.')]
         : h('p', {}, 'Setting up adds ', h('code', {}, 'credHelpers'), ' for this registry to config.json and keeps every other setting; a backup lets you undo it.'),
       status.plaintext_user && h('p', { class: 'result error', id: 'docker-cli-plaintext' },
         `config.json holds a plaintext token for this registry (user ${status.plaintext_user}). The setup checks it and moves it into the keyring.`),
@@ -60,7 +62,7 @@ export function dockerCliCard({ invoke, refreshAccount }) {
       message && message.error && !(message.error.code === 'docker.helper_missing' && !status.helper_on_path) && errorView(message.error),
       h('div', { class: 'row' }, status.helper_configured && !status.plaintext_user ? null : setup, undo),
     ];
-    body.replaceChildren(...lines.filter(Boolean));
+    body.replaceChildren(...lines.flat().filter(Boolean));
   };
   return { card, drawn: draw() };
 }

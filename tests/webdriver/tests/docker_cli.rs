@@ -72,6 +72,16 @@ async fn a_plaintext_token_is_pointed_out_and_moved_to_the_keyring_from_the_acco
                 config.contains("ghcr-desktop") && config.contains("ctrl-e,e"),
                 format!("the helper named, the rest kept: {config}"),
             )?;
+            // Set up, the card says what to do before uninstalling (the helper gone, docker fails).
+            let before = wait_for(&client, "#docker-cli-before-uninstall")
+                .await?
+                .text()
+                .await?;
+            ensure(
+                before.contains("Uninstalling") && before.contains("Undo this first"),
+                format!("before uninstalling: {before}"),
+            )?;
+            wait_for(&client, "#docker-cli-undo:not([hidden])").await?;
             let page = client.source().await?;
             ensure(!page.contains(&token), "the page never held the token")
         })
