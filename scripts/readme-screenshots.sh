@@ -36,8 +36,14 @@ cp target/webdriver/readme-tag-dialog.png docs/screenshot-tag.png
 cp target/webdriver/readme-images-dark.png docs/screenshot-dark.png
 cp target/webdriver/readme-pushes.png docs/screenshot-pushes.png
 cp target/webdriver/readme-push-dialog.png docs/screenshot-push-dialog.png
-# Every view at the window's minimum size and at 1440×900 (the window test saves them as it checks them).
-cargo test -q -p ghcr-webdriver-tests --test window every_view_is_usable_at_the_minimum_window_size >/dev/null
+# Every view at the window's minimum size and at 1440×900, and the states the WebDriver tests check
+# (the hand-off address, the replace warning, a failed watch…) at both sizes: the tests save them as
+# they check them (view-*.png, state-*.png); the drag-to-push test once more on the containerd store.
+rm -f target/webdriver/view-*.png target/webdriver/state-*.png
+cargo test -q -p ghcr-webdriver-tests >/dev/null
+DOCKER_HOST=$GHCR_TEST_ENGINE_CONTAINERD GHCR_TEST_ENGINE=containerd \
+  cargo test -q -p ghcr-webdriver-tests --test pushes_view images_dragged >/dev/null
 mkdir -p docs/views
-cp target/webdriver/view-*-760x480.png target/webdriver/view-*-1440x900.png docs/views/
+rm -f docs/views/*.png
+cp target/webdriver/view-*.png target/webdriver/state-*.png docs/views/
 echo "docs/screenshot.png, docs/screenshot-tag.png, docs/screenshot-dark.png, docs/screenshot-pushes.png, docs/screenshot-push-dialog.png and docs/views/ updated"

@@ -7,6 +7,7 @@ import * as packages from './views/packages.js';
 import * as settings from './views/settings.js';
 import { openArchiveDialog } from './views/archive-dialog.js';
 import { h, expiryLeft, expiryText, until } from './dom.js';
+import { place, keepPlace } from './preferences.js';
 
 const views = { account: accountView, images: imagesView, pushes: pushesView, packages, settings };
 // A token can be revoked or expire while the app runs: look again now and then (one GET /user and a
@@ -62,6 +63,15 @@ function pushHistory() {
     return []; // a damaged history is dropped
   }
 }
+// The package a push's target names, as `open_package` takes it (a card of the past opens its page
+// with that: the core no longer knows the push). The owner is an organization unless it is the account
+// that pushed.
+function packageOf(target) {
+  const [, owner = '', ...path] = target.split('/');
+  const name = path.join('/').replace(/@.*$/, '').replace(/:[^:/]*$/, '');
+  const login = account.state === 'ok' ? account.account.report.login : '';
+  return { org: login && login.toLowerCase() !== owner.toLowerCase() ? owner : null, owner, name };
+}
 // Written once pushes have been quiet for a few seconds, and only what a card of the past shows:
 // localStorage is a synchronous call to WebKit's storage process, which stalls the page while the app
 // is busy (with every finished job written at once, 10 pushes at once made the page's timers 1.5 s late).
@@ -72,8 +82,9 @@ function remember(job) {
   finishedHere.set(job.id, {
     id: `past-${SESSION}-${job.id}`, historic: true, finished_at: Date.now(), state: job.state,
     request: job.request, pushed: job.pushed, pull: job.pull, error: job.error,
-    progress: progress && { bytes: progress.bytes, total: progress.total, layers: [], bytes_per_second: 0,
-      eta_seconds: null, unreported: progress.unreported, way: progress.way },
+    package: job.state === 'done' ? packageOf(job.request.target) : null,
+    progress: progress && { bytes: progress.bytes, total: progress.total, layers: progress.layers || [],
+      bytes_per_second: 0, eta_seconds: null, unreported: progress.unreported, way: progress.way },
   });
   clearTimeout(historyTimer);
   historyTimer = setTimeout(saveHistory, 3000);
@@ -294,6 +305,9 @@ function show(name, { focus = false } = {}) {
   root.replaceChildren();
   delete root.dataset.ready;
   root.dataset.view = name;
+  // A view opens at its top (the main element scrolls, and kept the last view's offset).
+  root.scrollTop = 0;
+  if (place().view !== name) keepPlace({ view: name });
   const drawing = [];
   const ready = (promise) => { drawing.push(promise); };
   cleanup = view.render(root, { engine, images, refreshEngine, watchImages, account, refreshAccount, pushes, invoke, show, ready }) || null;
@@ -320,6 +334,15 @@ function boot() {
     const button = event.target.closest('.nav');
     if (button) show(button.dataset.view);
   });
+  // In a small window the sidebar is icons: the name of the one under the pointer or the keyboard's
+  // focus shows beside it (.nav.tip), drawn by the page — GTK's tooltips covered the next item and, under
+  // X without a window manager, left blank boxes behind.
+  for (const button of buttons) {
+    button.addEventListener('pointerenter', () => button.classList.add('tip'));
+    button.addEventListener('pointerleave', () => button.classList.remove('tip'));
+    button.addEventListener('focus', () => button.classList.toggle('tip', button.matches(':focus-visible')));
+    button.addEventListener('blur', () => button.classList.remove('tip'));
+  }
   nav.addEventListener('keydown', (event) => {
     const index = buttons.indexOf(document.activeElement);
     if (index < 0 || !['ArrowDown', 'ArrowUp'].includes(event.key)) return;
@@ -353,7 +376,8 @@ function boot() {
     show('account', { focus: true });
     refreshAccount();
   });
-  const firstView = show('images');
+  // The view the person was in when the app last closed.
+  const firstView = show(Object.hasOwn(views, place().view) ? place().view : 'images');
   watchImages();
   watchPushes();
   acceptDroppedArchives();

@@ -8,7 +8,7 @@
 import { h, emptyState, errorView, humanSize, relativeTime, markReady } from '../dom.js';
 import { openTagDialog } from './tag-dialog.js';
 import { openPushDialog, confirmSkipped } from './push-dialog.js';
-import { compressionFor } from '../preferences.js';
+import { compressionFor, place, keepPlace } from '../preferences.js';
 
 export const title = 'Images';
 
@@ -29,7 +29,19 @@ const SORTS = {
 const DRAG_THRESHOLD = 6;
 
 export function render(root, { images, refreshEngine, watchImages, pushes, invoke, show, ready }) {
-  const ui = { filter: '', sort: 'name', showUntagged: false, notice: null, selected: null, login: null };
+  // The filter, sort, untagged group and selected row are where the person left them (kept across
+  // view switches and restarts).
+  const kept = place().images || {};
+  const ui = {
+    filter: typeof kept.filter === 'string' ? kept.filter : '',
+    sort: Object.hasOwn(SORTS, kept.sort) ? kept.sort : 'name',
+    showUntagged: kept.showUntagged === true,
+    selected: typeof kept.selected === 'string' ? kept.selected : null,
+    notice: null, login: null,
+  };
+  const keep = () => keepPlace({ images: { filter: ui.filter, sort: ui.sort, showUntagged: ui.showUntagged, selected: ui.selected } });
+  // A change of the filter, sort or untagged group: kept, and the list drawn anew.
+  const choose = (part) => { Object.assign(ui, part); keep(); refresh(); };
   let built = null; // the list's page parts, kept while the engine answers so typing never loses focus
   let visible = [];
   let rowCache = new Map();
@@ -62,9 +74,9 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
       autocomplete: 'off', spellcheck: 'false',
     });
     filter.value = ui.filter;
-    filter.addEventListener('input', () => { ui.filter = filter.value; refresh(); });
+    filter.addEventListener('input', () => choose({ filter: filter.value }));
     filter.addEventListener('keydown', (event) => {
-      if (event.key === 'Escape' && filter.value) { filter.value = ''; ui.filter = ''; refresh(); }
+      if (event.key === 'Escape' && filter.value) { filter.value = ''; choose({ filter: '' }); }
       if (event.key === 'ArrowDown') { event.preventDefault(); focusRow(0); }
     });
     const sort = h('select', { id: 'image-sort', 'aria-label': 'Sort images' },
@@ -72,10 +84,10 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
       h('option', { value: 'size' }, 'Sort by size'),
       h('option', { value: 'created' }, 'Sort by created'));
     sort.value = ui.sort;
-    sort.addEventListener('change', () => { ui.sort = sort.value; refresh(); });
+    sort.addEventListener('change', () => choose({ sort: sort.value }));
     const untagged = h('input', { type: 'checkbox', id: 'show-untagged' });
     untagged.checked = ui.showUntagged;
-    untagged.addEventListener('change', () => { ui.showUntagged = untagged.checked; refresh(); });
+    untagged.addEventListener('change', () => choose({ showUntagged: untagged.checked }));
     const untaggedLabel = h('span', {}, 'Show untagged');
     const count = h('span', { id: 'image-count', class: 'muted', 'aria-live': 'polite' });
     const spacer = h('div', { class: 'spacer' });
@@ -157,7 +169,10 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
     }
   };
   const select = (key) => {
-    ui.selected = key;
+    if (ui.selected !== key) {
+      ui.selected = key;
+      keep();
+    }
     markSelected();
   };
 
@@ -343,7 +358,7 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
       }));
     } else if (visible.length === 0) {
       const clear = h('button', { class: 'ghost', type: 'button', id: 'clear-filter' }, 'Clear the filter');
-      clear.addEventListener('click', () => { built.filter.value = ''; ui.filter = ''; refresh(); built.filter.focus(); });
+      clear.addEventListener('click', () => { built.filter.value = ''; choose({ filter: '' }); built.filter.focus(); });
       built.empty.replaceChildren(emptyState({
         id: 'no-match', glyph: '⌕', title: ui.filter ? `No image matches “${ui.filter}”` : 'Only untagged images',
         text: ui.filter ? 'The filter looks in names, tags and IDs.' : 'Tick “Show untagged” to see them.',
@@ -440,12 +455,14 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
       title: `Named for ${host}; ${host} doesn't have this tag yet` }, 'not pushed yet');
   };
 
-  // A name as the row shows it: the registry and owner (dimmed, cut first), the last path part and the
-  // tag (kept whole), so rows that share a long prefix can still be told apart.
+  // A name as the row shows it: the registry and owner (dimmed, cut first), then the last path part
+  // and the tag together (kept whole while they fit the row), so rows that share a long prefix can still
+  // be told apart.
   const nameParts = (image) => {
     const slash = image.repository.lastIndexOf('/');
-    const parts = slash >= 0 ? [['prefix', image.repository.slice(0, slash + 1)]] : [];
-    return [...parts, ['repo', image.repository.slice(slash + 1)], ['tag', `:${image.tag}`]];
+    const prefix = slash >= 0 ? h('span', { class: 'prefix' }, image.repository.slice(0, slash + 1)) : null;
+    return [prefix, h('span', { class: 'name' },
+      h('span', { class: 'repo' }, image.repository.slice(slash + 1)), h('span', { class: 'tag' }, `:${image.tag}`))];
   };
 
   const row = (image) => {
@@ -459,7 +476,7 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
     },
     h('div', { class: 'image-name', title: image.reference || image.id },
       h('span', { class: 'ref' }, image.reference
-        ? nameParts(image).map(([part, text]) => h('span', { class: part }, text))
+        ? nameParts(image)
         : h('span', { class: 'repo muted' }, image.repository === '<none>' ? 'untagged' : `${image.repository} (untagged)`)),
       image.for_registry && registryBadge(image),
       image.translation && h('span', { class: 'badge warn', title: image.translation.explanation }, 'old registry name')),

@@ -178,13 +178,16 @@ export function render(root, { pushes, invoke, show }) {
       });
       const open = h('button', { class: 'ghost small open-package', type: 'button' }, 'Open on GitHub');
       const opened = h('div', { class: 'open-outcome', role: 'status' });
-      open.addEventListener('click', () => invoke('open_package_page', { id: job.id })
+      // A push of an earlier session is no longer known to the core: its package is opened by name.
+      const openPage = job.historic ? () => invoke('open_package', job.package)
+        : () => invoke('open_package_page', { id: job.id });
+      open.addEventListener('click', () => openPage()
         .then((url) => opened.replaceChildren(h('p', { class: 'muted' }, `Opened ${url}.`)))
         .catch((error) => opened.replaceChildren(errorView(error))));
       parts.outcome.className = 'push-outcome result ok';
       parts.outcome.replaceChildren(
         h('p', { class: 'push-digest mono' }, `${job.pushed.digest} · ${humanSize(job.pushed.size)} manifest`),
-        h('div', { class: 'pull' }, command, copy, job.historic ? null : open), opened);
+        h('div', { class: 'pull' }, command, copy, job.historic && !job.package ? null : open), opened);
     } else if (state === 'failed') {
       parts.outcome.className = 'push-outcome';
       parts.outcome.replaceChildren(errorView(job.error));

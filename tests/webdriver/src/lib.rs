@@ -599,6 +599,30 @@ pub async fn refresh_packages_until(
     }
 }
 
+/// Saves the window as it is at the smallest size it allows and at 1440×900, with `css` scrolled into
+/// view (target/webdriver/state-NAME-WIDTHxHEIGHT.png; scripts/readme-screenshots.sh copies them to
+/// docs/views/), then gives it back its size. Called at the end of a test, on the state it checked.
+pub async fn photograph_at_both_sizes(client: &Client, name: &str, css: &str) -> Outcome {
+    let (width, height) = client.get_window_size().await?;
+    for (w, h) in [(760, 480), (1440, 900)] {
+        resize(client, w, h).await?;
+        client
+            .execute(
+                "const shown = document.querySelector(arguments[0]);
+                 if (shown) shown.scrollIntoView({ block: 'nearest' });",
+                vec![serde_json::json!(css)],
+            )
+            .await?;
+        settle(client).await;
+        let png = client.screenshot().await?;
+        std::fs::write(
+            target_dir().join(format!("webdriver/state-{name}-{w}x{h}.png")),
+            png,
+        )?;
+    }
+    resize(client, width as u32, height as u32).await
+}
+
 /// Resizes the window to `width`×`height` and waits until the page has the new size (the window
 /// system applies a resize after WebDriver has answered).
 pub async fn resize(client: &Client, width: u32, height: u32) -> Outcome {

@@ -5,8 +5,8 @@
 
 use ghcr_webdriver_tests::{
     attr_of, click, emulator_admin, ensure, ensure_says, files_containing, open_view, own_web_url,
-    resize, stack, target_dir, text_of, text_once_it_says, user_with_token, wait_for, App, Client,
-    Element, Locator, PATIENCE,
+    photograph_at_both_sizes, resize, stack, target_dir, text_of, text_once_it_says,
+    user_with_token, wait_for, App, Client, Element, Locator, PATIENCE,
 };
 use std::time::Duration;
 
@@ -488,7 +488,7 @@ async fn without_a_browser_the_address_is_shown_on_a_line_or_two_with_copy_besid
                 ensure_says("the note", &said, "Couldn't open your browser")?;
                 ensure_says("the note", &said, "/settings/tokens/new?scopes=")?;
             }
-            Ok(())
+            photograph_at_both_sizes(&client, "handoff-address", "#opened-url").await
         })
         .await;
 }

@@ -4,7 +4,8 @@
 
 use base64::Engine as _;
 use ghcr_webdriver_tests::{
-    click, ensure, open_view, stack, target_dir, user_with_token, wait_for, App,
+    click, ensure, open_view, photograph_at_both_sizes, stack, target_dir, user_with_token,
+    wait_for, App,
 };
 
 #[tokio::test]
@@ -83,7 +84,9 @@ async fn a_plaintext_token_is_pointed_out_and_moved_to_the_keyring_from_the_acco
             )?;
             wait_for(&client, "#docker-cli-undo:not([hidden])").await?;
             let page = client.source().await?;
-            ensure(!page.contains(&token), "the page never held the token")
+            ensure(!page.contains(&token), "the page never held the token")?;
+            photograph_at_both_sizes(&client, "docker-cli-set-up", "#docker-cli-before-uninstall")
+                .await
         })
         .await;
 

@@ -6,8 +6,8 @@
 
 use ghcr_webdriver_tests::{
     attr_of, click, docker, emulator_admin, ensure, ensure_says, env_refs, import_image, open_view,
-    refresh_packages_until, settle, signed_in_env, stack, text_of, text_once_it_says, unique,
-    user_with_token, wait_for, App, Locator,
+    photograph_at_both_sizes, refresh_packages_until, signed_in_env, stack, text_of,
+    text_once_it_says, unique, user_with_token, wait_for, App, Locator,
 };
 use std::time::Duration;
 
@@ -244,7 +244,8 @@ async fn an_organization_that_cant_be_listed_is_said_in_the_windows_words_with_n
             ensure(
                 client.find(Locator::Id("no-package-yet")).await.is_err(),
                 "no empty state under the error",
-            )
+            )?;
+            photograph_at_both_sizes(&client, "org-not-listed", "#package-notice").await
         })
         .await;
 }
@@ -302,20 +303,8 @@ async fn a_visibility_watch_whose_polls_fail_says_so_and_refresh_watches_again()
                 attr_of(&client, "#package-detail", "data-watching").await?.is_none(),
                 "no longer watching",
             )?;
-            // What a person sees then (looked at; README's docs/views).
-            client
-                .execute(
-                    "document.getElementById('visibility-handoff').scrollIntoView({ block: 'center' });",
-                    vec![],
-                )
+            photograph_at_both_sizes(&client, "visibility-watch-failed", "#visibility-handoff")
                 .await?;
-            settle(&client).await;
-            let png = client.screenshot().await?;
-            std::fs::write(
-                ghcr_webdriver_tests::target_dir().join("webdriver/packages-watch-failed.png"),
-                png,
-            )
-            .map_err(|e| format!("screenshot: {e}"))?;
             // The change is made on GitHub meanwhile; Refresh watches again and follows it.
             emulator_admin(
                 &format!("/_emulator/packages/{owner}/{name}/visibility"),

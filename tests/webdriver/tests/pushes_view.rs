@@ -8,8 +8,9 @@
 use ghcr_test_support::registry_proxy::{Decision, RegistryProxy};
 use ghcr_webdriver_tests::{
     click, confirm_push_dialog, dialog_ready, drag, ensure, ensure_says, env_refs, layered_image,
-    open_view, signed_in_env, stack, text_of, unique, user_with_token, wait_for, wait_for_within,
-    wait_gone, App, Client, Key, Locator, Outcome, PATIENCE,
+    open_view, photograph_at_both_sizes, resize, signed_in_env, stack, text_of, unique,
+    user_with_token, wait_for, wait_for_within, wait_gone, App, Client, Key, Locator, Outcome,
+    PATIENCE,
 };
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -195,6 +196,8 @@ async fn images_dragged_onto_an_owner_or_a_package_push_with_moving_bars_and_a_p
                 sizes.iter().all(|s| !s.starts_with("0 B")),
                 format!("layer sizes real or none: {sizes:?}"),
             )?;
+            let engine = std::env::var("GHCR_TEST_ENGINE").unwrap_or_else(|_| "classic".into());
+            photograph_at_both_sizes(&client, &format!("push-done-{engine}"), &card).await?;
 
             // A second push, cancelled from its card while it runs.
             open_view(&client, "images").await?;
@@ -426,13 +429,20 @@ async fn a_rate_limited_push_says_so_waits_and_completes_by_itself() {
 
 /// "Open on GitHub" with no browser to open says so in words and shows the address whole with Copy
 /// (before: nothing at all, elsewhere the opener's debug text); and finished pushes are still listed
-/// after a restart — as history, without Retry.
+/// after a restart — as history, without Retry, with their layer rows and "Open on GitHub" (before: a
+/// bare bar). At 760×480, Pushes opens at its top however far down the last view was scrolled.
 #[tokio::test]
 async fn a_failed_browser_hand_off_shows_the_address_and_finished_pushes_survive_a_restart() {
     let (login, token) = user_with_token("Wd-Handoff", &[], "classic", &["write:packages"]).await;
     let owner = login.to_lowercase();
-    let image = format!("{}-handoff:1", unique("wd-handoff"));
-    layered_image(&image, &[1_000_000]);
+    let name = format!("{}-handoff", unique("wd-handoff"));
+    let image = format!("{name}:1");
+    // Layers enough that the card is taller than a 760×480 window.
+    layered_image(&image, &[150_000; 10]);
+    let page = format!(
+        "{}/users/{owner}/packages/container/package/{name}",
+        stack("GHCR_TEST_EMULATOR")
+    );
     let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
     let target = format!("{registry}/{owner}/{image}");
     let home = tempfile::tempdir().unwrap();
@@ -440,7 +450,7 @@ async fn a_failed_browser_hand_off_shows_the_address_and_finished_pushes_survive
     env.push(("HOME", home.path().display().to_string()));
     let card = format!(".push-card[data-target='{target}'][data-state='done']");
     let (first_card, first_image, first_owner) = (card.clone(), image.clone(), owner.clone());
-    let target_kept = target.clone();
+    let (target_kept, first_page) = (target.clone(), page.clone());
     App::launch("push-handoff", &env_refs(&env))
         .await
         .check(|client| async move {
@@ -452,12 +462,14 @@ async fn a_failed_browser_hand_off_shows_the_address_and_finished_pushes_survive
                 .await?
                 .click()
                 .await?;
-            let address = wait_for(&client, &format!("{first_card} .handoff-url"))
+            let address = text_of(&client, &format!("{first_card} .handoff-url")).await?;
+            let layers = client
+                .find_all(Locator::Css(&format!("{first_card} .layer")))
                 .await?
-                .text()
-                .await?;
+                .len();
+            ensure(layers == 10, format!("10 layer rows, not {layers}"))?;
             ensure(
-                address.contains("/packages/container/package/"),
+                address == first_page,
                 format!("the package page's address, whole: {address}"),
             )?;
             let said = client.find(Locator::Css(&first_card)).await?.text().await?;
@@ -508,7 +520,63 @@ async fn a_failed_browser_hand_off_shows_the_address_and_finished_pushes_survive
                     .is_displayed()
                     .await?,
                 "no Retry for a push of an earlier session",
-            )
+            )?;
+            let mut layers = Vec::new();
+            for row in client
+                .find_all(Locator::Css(&format!("{historic} .layer")))
+                .await?
+            {
+                layers.push(row.attr("data-state").await?.unwrap_or_default());
+            }
+            ensure(
+                layers.len() == 10 && layers.iter().all(|state| state == "pushed"),
+                format!("the remembered card's layers, each pushed: {layers:?}"),
+            )?;
+            click(&client, &format!("{historic} .open-package")).await?;
+            let address = text_of(&client, &format!("{historic} .handoff-url")).await?;
+            ensure(
+                address == page,
+                format!("the remembered card opens the package's page: {address}"),
+            )?;
+
+            // At the smallest size, a view scrolled to its end, then Pushes: it opens at its top.
+            resize(&client, 760, 480).await?;
+            open_view(&client, "account").await?;
+            let scrolled = client
+                .execute(
+                    "const view = document.getElementById('view');
+                     view.scrollTop = view.scrollHeight;
+                     return view.scrollTop;",
+                    vec![],
+                )
+                .await?;
+            ensure(
+                scrolled.as_f64().unwrap_or(0.0) > 100.0,
+                format!("Account scrolls at 760×480 (scrolled to {scrolled})"),
+            )?;
+            open_view(&client, "pushes").await?;
+            let place: Vec<f64> = serde_json::from_value(
+                client
+                    .execute(
+                        "const view = document.getElementById('view');
+                         const head = view.querySelector('h1').getBoundingClientRect();
+                         return [view.scrollTop, view.scrollHeight - view.clientHeight,
+                                 head.top - view.getBoundingClientRect().top];",
+                        vec![],
+                    )
+                    .await?,
+            )?;
+            ensure(
+                place[1] > 50.0,
+                format!("Pushes is taller than the window at 760×480: {place:?}"),
+            )?;
+            ensure(
+                place[0] == 0.0 && place[2] >= 0.0,
+                format!(
+                    "Pushes opens at its top (scrollTop, scroll room, heading's top): {place:?}"
+                ),
+            )?;
+            photograph_at_both_sizes(&client, "pushes-restored", "main h1").await
         })
         .await;
 }
@@ -616,6 +684,7 @@ async fn a_drop_over_an_existing_tag_says_what_it_replaces_and_replace_is_one_cl
                 button == format!("Replace {shown_image}"),
                 format!("the button says {button:?}"),
             )?;
+            photograph_at_both_sizes(&client, "push-replace", "#push-exists").await?;
             click(&client, "#push-confirm").await?;
             wait_gone(&client, "#push-dialog").await?;
             open_view(&client, "pushes").await?;
