@@ -246,16 +246,19 @@ fn image_of_layers(name: &str, sizes: &[usize], content: fn(&str, usize) -> Vec<
 /// Builds the folder `dir` (a Dockerfile and what it copies) as NAME on the stack's engine, offline
 /// (the classic builder: BuildKit would want to fetch its frontend).
 pub fn docker_build(name: &str, dir: &Path) {
-    let status = Command::new("docker")
+    let built = Command::new("docker")
         .args(["build", "-q", "-t", name])
         .arg(dir)
         .env("DOCKER_HOST", stack("DOCKER_HOST"))
         .env("DOCKER_BUILDKIT", "0")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
+        .output()
         .expect("docker build runs");
-    assert!(status.success(), "docker build {name}");
+    assert!(
+        built.status.success(),
+        "docker build {name}: {}{}",
+        String::from_utf8_lossy(&built.stdout),
+        String::from_utf8_lossy(&built.stderr)
+    );
 }
 
 /// Asserts that the registry says `reference` (`registry/owner/name:tag`) is unknown, asked by skopeo
