@@ -104,7 +104,10 @@ export function render(root, { pushes, invoke, show }) {
     row.bar.dataset.bytes = String(layer.bytes);
     row.node.dataset.state = layer.state;
     row.state.textContent = LAYER_TEXT[layer.state] || layer.state;
-    row.size.textContent = sizeless ? '' : `${humanSize(layer.bytes)} / ${humanSize(total)}`;
+    // A size only where the engine said one: a layer still waiting for it shows none ("0 B / 1 B" was
+    // made up).
+    row.size.textContent = layer.total ? `${humanSize(layer.bytes)} / ${humanSize(layer.total)}`
+      : layer.bytes && !sizeless ? humanSize(layer.bytes) : '';
   };
 
   const update = (job) => {
@@ -115,6 +118,7 @@ export function render(root, { pushes, invoke, show }) {
       list.prepend(parts.node);
     }
     const { state, progress } = job;
+    const running = ['queued', 'running', 'retrying', 'cancelling'].includes(state);
     parts.node.dataset.state = state;
     if (progress && progress.way && progress.way !== parts.way) {
       parts.way = progress.way;
@@ -149,15 +153,17 @@ export function render(root, { pushes, invoke, show }) {
       // The engine pushed layers but said no sizes (Docker's containerd store, quick layers).
       const noSizes = state === 'done' && progress.total === 0 && !nothingToSend;
       if (state === 'done') parts.bar.value = parts.bar.max;
+      // No size known yet (or ever, for a push that failed first): no "0 B of 0 B".
+      const noneKnown = progress.total === 0 && progress.bytes === 0;
       parts.numbers.textContent = nothingToSend ? 'Every layer was there already'
         : noSizes ? 'Pushed; the engine said no sizes'
         : progress.phase && progress.bytes === 0 ? progress.phase
-          : `${humanSize(progress.bytes)} of ${humanSize(progress.total)}${speed}${eta}`;
+          : noneKnown ? (running ? 'Starting…' : '')
+            : `${humanSize(progress.bytes)} of ${humanSize(progress.total)}${speed}${eta}`;
       for (const layer of progress.layers) layerRow(parts, layer);
     } else if (state === 'queued') {
       parts.numbers.textContent = 'Waiting for a free slot (two pushes run at once)';
     }
-    const running = ['queued', 'running', 'retrying', 'cancelling'].includes(state);
     parts.cancel.hidden = !running;
     parts.cancel.disabled = state === 'cancelling';
     parts.retry.hidden = job.historic || !['failed', 'cancelled'].includes(state);

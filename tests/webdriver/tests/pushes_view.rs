@@ -697,3 +697,38 @@ async fn a_drop_over_an_existing_tag_says_what_it_replaces_and_replace_is_one_cl
         })
         .await;
 }
+
+/// A push with a token that may only read packages is refused with the reason: the card says the token
+/// lacks write:packages and what to do — never that it may be revoked or expired (before: "unauthorized
+/// … check the token in Account") — and makes up no sizes for what never went up ("0 B of 0 B", "0 B /
+/// 1 B" on Docker's containerd store).
+#[tokio::test]
+async fn a_push_with_a_read_only_token_is_refused_with_the_reason() {
+    let (login, token) = user_with_token("Wd-Read-Only", &[], "classic", &["read:packages"]).await;
+    let owner = login.to_lowercase();
+    let image = format!("{}:1", unique("wd-read-only"));
+    layered_image(&image, &[200_000]);
+    let registry = stack("GHCR_TEST_REGISTRY_TOKEN");
+    let card = format!(".push-card[data-target='{registry}/{owner}/{image}'][data-state='failed']");
+    let env = signed_in_env(&token);
+    App::launch("push-read-only", &env_refs(&env))
+        .await
+        .check(|client| async move {
+            drag_to_owner(&client, &image, &owner).await?;
+            open_view(&client, "pushes").await?;
+            let said = text_of(&client, &format!("{card} .push-outcome")).await?;
+            ensure_says("the refused card", &said, "lacks write:packages")?;
+            ensure(
+                !said.contains("revoked") && !said.contains("expired"),
+                format!("the token is not blamed for what it is not: {said}"),
+            )?;
+            // Nothing went up and no size was said: no sizes made up ("0 B of 0 B", "0 B / 1 B").
+            let whole = text_of(&client, &card).await?;
+            ensure(
+                !whole.contains("0 B of 0 B") && !whole.contains("/ 1 B"),
+                format!("no made-up sizes: {whole}"),
+            )?;
+            photograph_at_both_sizes(&client, "push-refused", &card).await
+        })
+        .await;
+}
