@@ -24,16 +24,11 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let home = tempfile::tempdir().unwrap();
         let docker_config = home.path().join("docker");
         std::fs::create_dir_all(&docker_config).unwrap();
         World {
-            web: format!("http://127.0.0.1:{port}"),
+            web: own_web_url(),
             home,
             docker_config,
         }

@@ -36,7 +36,8 @@ fn ghcr(
 
 /// The Secret Service's own answer for an entry, through `secret-tool` (an independent client).
 fn secret_tool_lookup(web_url: &str, user: &str) -> Option<String> {
-    let service = format!("ghcr-desktop {}", web_url.trim_start_matches("http://"));
+    let host = web_url.split("://").last().unwrap_or(web_url);
+    let service = format!("ghcr-desktop {host}");
     let output = Command::new("secret-tool")
         .args(["lookup", "service", &service, "username", user])
         .output()

@@ -39,15 +39,12 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{nanos:08x}")
 }
 
-/// A GitHub web host of the test's own (loopback, a free port: only its name matters to the keyring),
-/// so tests running side by side never share keyring entries.
+/// A GitHub web host of the test's own (https, as github.com is, at a name nothing answers: only the
+/// name matters to the keyring), so tests never share keyring entries — not side by side, and not
+/// with the entries earlier tests left in the stack's keyring. (A free loopback port was used: ports
+/// come round again, and make flaky once found another test's account in use under its port.)
 pub fn own_web_url() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free loopback port")
-        .local_addr()
-        .expect("its address")
-        .port();
-    format!("http://127.0.0.1:{port}")
+    format!("https://{}.test", unique("github-web"))
 }
 
 /// `docker images ARGS` against the stack's engine, asked again (for up to 30 s, pausing a little
@@ -246,6 +243,12 @@ fn image_of_layers(name: &str, sizes: &[usize], content: fn(&str, usize) -> Vec<
 /// Builds the folder `dir` (a Dockerfile and what it copies) as NAME on the stack's engine, offline
 /// (the classic builder: BuildKit would want to fetch its frontend).
 pub fn docker_build(name: &str, dir: &Path) {
+    // One build at a time in a test process: dockerd's classic builder has races between concurrent
+    // builds (moby/moby#18976), and make flaky saw one build fail beside others once.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let built = Command::new("docker")
         .args(["build", "-q", "-t", name])
         .arg(dir)

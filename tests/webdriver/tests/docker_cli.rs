@@ -4,8 +4,8 @@
 
 use base64::Engine as _;
 use ghcr_webdriver_tests::{
-    click, ensure, open_view, photograph_at_both_sizes, stack, target_dir, user_with_token,
-    wait_for, App,
+    click, ensure, open_view, own_web_url, photograph_at_both_sizes, stack, target_dir,
+    user_with_token, wait_for, App,
 };
 
 #[tokio::test]
@@ -22,12 +22,7 @@ async fn a_plaintext_token_is_pointed_out_and_moved_to_the_keyring_from_the_acco
     )
     .unwrap();
     // A GitHub web host of this test's own: its keyring entries are nobody else's.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let web = format!("http://127.0.0.1:{port}");
+    let web = own_web_url();
     let helper_dir = target_dir().join("debug");
     let path = format!(
         "{}:{}",

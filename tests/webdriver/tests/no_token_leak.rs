@@ -7,8 +7,9 @@
 
 use ghcr_webdriver_tests::{
     click, confirm_push_dialog, dialog_ready, drag, emulator_admin, ensure,
-    files_containing_except, import_image, open_view, refresh_packages_until, stack, target_dir,
-    text_of, unique, user_with_token, wait_checked, wait_for, wait_for_within, App, Locator,
+    files_containing_except, import_image, open_view, own_web_url, refresh_packages_until, stack,
+    target_dir, text_of, unique, user_with_token, wait_checked, wait_for, wait_for_within, App,
+    Locator,
 };
 use std::path::Path;
 use std::time::Duration;
@@ -46,13 +47,7 @@ async fn a_whole_session_from_token_to_logout_leaves_the_token_in_no_file_or_log
     let tagged = format!("{registry}/{owner}/{name}:1");
     let home = tempfile::tempdir().expect("a HOME under /tmp");
     // A web root of the test's own keys the keyring entry, so no other test's account is "in use".
-    let web = format!(
-        "http://127.0.0.1:{}",
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port()
-    );
+    let web = own_web_url();
     let env = [
         ("HOME", home.path().display().to_string()),
         ("DOCKER_HOST", stack("DOCKER_HOST")),
