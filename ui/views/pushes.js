@@ -74,12 +74,14 @@ export function render(root, { pushes, invoke, show }) {
     const when = job.historic ? ` · ${new Date(job.finished_at).toLocaleString()}` : '';
     const source = h('p', { class: 'push-source muted' }, sourceText(job.request, job.progress && job.progress.way) + when);
     const node = h('article', { class: 'card push-card', role: 'listitem', dataset: { id: String(job.id), target: job.request.target } },
+      // Cancel and Retry sit in the head, where they stay put: below the layers, a layer row the
+      // engine reported between aiming and clicking moved Cancel down and the click missed it.
       h('header', { class: 'push-head' },
-        h('strong', { class: 'push-target mono' }, job.request.target), badge),
+        h('strong', { class: 'push-target mono' }, job.request.target), badge,
+        h('div', { class: 'push-actions' }, cancel, retry)),
       source,
       h('div', { class: 'push-total' }, bar, numbers),
-      layers, outcome,
-      h('div', { class: 'push-actions' }, cancel, retry));
+      layers, outcome);
     const sayWay = (way) => { source.textContent = sourceText(job.request, way) + when; };
     return { node, bar, numbers, badge, layers, outcome, cancel, retry, layerRows: new Map(), finished: null, sayWay, way: null };
   };

@@ -241,7 +241,9 @@ fn image_of_layers(name: &str, sizes: &[usize], content: fn(&str, usize) -> Vec<
 }
 
 /// Builds the folder `dir` (a Dockerfile and what it copies) as NAME on the stack's engine, offline
-/// (the classic builder: BuildKit would want to fetch its frontend).
+/// (the classic builder: BuildKit would want to fetch its frontend), with no build cache: a step
+/// another test's build had made (the zstd tests' `COPY busybox`) was taken from the cache while a
+/// third test removed that image, and Docker 26 failed the build ("unable to find image").
 pub fn docker_build(name: &str, dir: &Path) {
     // One build at a time in a test process: dockerd's classic builder has races between concurrent
     // builds (moby/moby#18976), and make flaky saw one build fail beside others once.
@@ -250,7 +252,7 @@ pub fn docker_build(name: &str, dir: &Path) {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let built = Command::new("docker")
-        .args(["build", "-q", "-t", name])
+        .args(["build", "-q", "--no-cache", "-t", name])
         .arg(dir)
         .env("DOCKER_HOST", stack("DOCKER_HOST"))
         .env("DOCKER_BUILDKIT", "0")
