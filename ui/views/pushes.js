@@ -109,7 +109,7 @@ export function render(root, { pushes, invoke, show }) {
     // A size only where the engine said one: a layer still waiting for it shows none ("0 B / 1 B" was
     // made up).
     row.size.textContent = layer.total ? `${humanSize(layer.bytes)} / ${humanSize(layer.total)}`
-      : layer.bytes && !sizeless ? humanSize(layer.bytes) : '';
+      : layer.bytes ? humanSize(layer.bytes) : '';
   };
 
   const update = (job) => {

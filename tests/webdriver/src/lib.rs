@@ -293,6 +293,19 @@ pub fn signed_in_env(token: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Pushes the local image `source` to `target` with the debug build's `ghcr` and `token`, as the test
+/// world's setup (`--via` etc. in `more`); fails the test with ghcr's output if the push fails.
+pub fn ghcr_push(token: &str, source: &str, target: &str, more: &[&str]) {
+    let cache = tempfile::tempdir().expect("a cache dir");
+    let ghcr = target_dir().join("debug/ghcr");
+    let output = ghcr_test_support::ghcr_command(&ghcr, token, cache.path())
+        .args(["push", source, target, "--json"])
+        .args(more)
+        .output()
+        .expect("ghcr push runs");
+    assert!(output.status.success(), "{output:?}");
+}
+
 /// `env` as `App::launch` takes it.
 pub fn env_refs<'a>(env: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
     env.iter().map(|(k, v)| (*k, v.as_str())).collect()

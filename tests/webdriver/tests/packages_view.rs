@@ -5,8 +5,8 @@
 //! restored from "Recently deleted"; connecting the package to a repository hands off to its settings page and follows when GitHub shows the link.
 
 use ghcr_webdriver_tests::{
-    attr_of, click, docker, emulator_admin, ensure, ensure_says, env_refs, import_image, open_view,
-    photograph_at_both_sizes, refresh_packages_until, signed_in_env, stack, text_of,
+    attr_of, click, docker, emulator_admin, ensure, ensure_says, env_refs, ghcr_push, import_image,
+    open_view, photograph_at_both_sizes, refresh_packages_until, signed_in_env, stack, text_of,
     text_once_it_says, unique, user_with_token, wait_for, App, Locator,
 };
 use std::time::Duration;
@@ -29,18 +29,12 @@ async fn a_pushed_package_turns_public_with_proof_loses_and_regains_a_version_an
     for tag in ["1", "2"] {
         let source = format!("{name}-src:{tag}");
         import_image(&source);
-        let cache = tempfile::tempdir().unwrap();
-        let ghcr = ghcr_webdriver_tests::target_dir().join("debug/ghcr");
-        let output = ghcr_test_support::ghcr_command(&ghcr, &token, cache.path())
-            .args([
-                "push",
-                &source,
-                &format!("{registry}/{owner}/{name}:{tag}"),
-                "--json",
-            ])
-            .output()
-            .expect("ghcr push runs");
-        assert!(output.status.success(), "{output:?}");
+        ghcr_push(
+            &token,
+            &source,
+            &format!("{registry}/{owner}/{name}:{tag}"),
+            &[],
+        );
     }
     let _ = docker(&["version", "--format", "{{.Server.Version}}"]);
     let env = signed_in_env(&token);
@@ -263,18 +257,12 @@ async fn a_visibility_watch_whose_polls_fail_says_so_and_refresh_watches_again()
     let name = unique("wd-watch");
     let source = format!("{name}-src:1");
     import_image(&source);
-    let cache = tempfile::tempdir().unwrap();
-    let ghcr = ghcr_webdriver_tests::target_dir().join("debug/ghcr");
-    let output = ghcr_test_support::ghcr_command(&ghcr, &token, cache.path())
-        .args([
-            "push",
-            &source,
-            &format!("{registry}/{owner}/{name}:1"),
-            "--json",
-        ])
-        .output()
-        .expect("ghcr push runs");
-    assert!(output.status.success(), "{output:?}");
+    ghcr_push(
+        &token,
+        &source,
+        &format!("{registry}/{owner}/{name}:1"),
+        &[],
+    );
     let env = signed_in_env(&token);
     let row = format!(".package-row[data-name='{name}']");
     App::launch("packages-watch-fails", &env_refs(&env))

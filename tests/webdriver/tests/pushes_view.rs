@@ -661,13 +661,7 @@ async fn a_drop_over_an_existing_tag_says_what_it_replaces_and_replace_is_one_cl
     // What is there already: another image, pushed by the CLI.
     let earlier = format!("{name}-earlier:1");
     ghcr_test_support::import_image(&earlier);
-    let cache = tempfile::tempdir().unwrap();
-    let ghcr = ghcr_webdriver_tests::target_dir().join("debug/ghcr");
-    let pushed = ghcr_test_support::ghcr_command(&ghcr, &token, cache.path())
-        .args(["push", &earlier, &target, "--via", "direct", "--json"])
-        .output()
-        .expect("ghcr runs");
-    assert!(pushed.status.success(), "{pushed:?}");
+    ghcr_webdriver_tests::ghcr_push(&token, &earlier, &target, &["--via", "direct"]);
     let image = format!("{name}:1.0");
     ghcr_test_support::import_image(&image);
     let env = signed_in_env(&token);
