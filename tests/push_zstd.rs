@@ -104,14 +104,27 @@ fn layers_of(manifest: &serde_json::Value) -> Vec<(String, u64)> {
         .collect()
 }
 
+/// One removal or pull at a time in this file's tests: their images share busybox's layer, and Podman
+/// fails a pull whose layer another test is removing meanwhile ("adding layer … layer not known", seen
+/// once in a fresh-clone make test; Docker's containerd store failed a build the same way).
+static STORE_CHANGES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_store_change_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    STORE_CHANGES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Removes the image `name` from the engine under test, with every name it has.
 fn forget(name: &str) {
+    let _turn = one_store_change_at_a_time();
     let id = docker(&["image", "inspect", "--format", "{{.Id}}", name]);
     docker(&["rmi", "--force", &id]);
 }
 
 /// Pulls `target` on the engine at `host` and runs busybox in it: the sha256 of /data/b.txt.
 fn pull_and_run(host: &str, target: &str) -> String {
+    let _turn = one_store_change_at_a_time();
     docker_on(host, &["pull", "--quiet", target]);
     let printed = docker_on(
         host,
