@@ -2,6 +2,7 @@
 //! The UI turns codes into actions and the CLI into exit codes; nothing here ever holds a secret.
 
 use serde::{Serialize, Serializer};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Every failure a person can meet, named by a stable code (`area.reason`) that the UI and scripts match on.
@@ -82,6 +83,46 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code, for checks that each one is told (the window's catalogs).
+    pub const ALL: [Code; 36] = [
+        Code::ConfigInvalid,
+        Code::EngineUnreachable,
+        Code::EngineUnsupportedHost,
+        Code::EngineTooOld,
+        Code::EngineProtocol,
+        Code::TokenEmpty,
+        Code::TokenMalformed,
+        Code::TokenInvalid,
+        Code::TokenUnsupportedKind,
+        Code::TokenMissingScope,
+        Code::TokenMissing,
+        Code::DeviceFlowExpired,
+        Code::DeviceFlowDenied,
+        Code::DeviceFlowUnavailable,
+        Code::KeyringUnavailable,
+        Code::RegistryDenied,
+        Code::RegistryUnreachable,
+        Code::RegistryProtocol,
+        Code::RegistryRateLimited,
+        Code::NetworkUnreachable,
+        Code::GithubUnavailable,
+        Code::GithubRateLimited,
+        Code::GithubProtocol,
+        Code::GithubRefused,
+        Code::TokenClassicForbidden,
+        Code::TokenSsoRequired,
+        Code::BrowserUnavailable,
+        Code::ReferenceInvalid,
+        Code::ImageNotFound,
+        Code::EngineFailed,
+        Code::ArchiveInvalid,
+        Code::PushFailed,
+        Code::PushCancelled,
+        Code::DockerHelperMissing,
+        Code::DockerNotSetUp,
+        Code::PackageNotFound,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Code::ConfigInvalid => "config.invalid",
@@ -179,7 +220,8 @@ impl fmt::Display for Code {
 }
 
 /// A failure as a person sees it. Serialised as `{"code","message","hint"}` for the UI and `--json`
-/// (with `"retry_after_s"` when the peer said how long to wait).
+/// (with `"retry_after_s"` when the peer said how long to wait, and `"args"` when the words name
+/// something: the window tells the error in its own language by code, with these).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Error {
     pub code: Code,
@@ -192,6 +234,10 @@ pub struct Error {
     /// SSO authorisation): the window shows it with Copy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// What the message names (`scope`, `image`, …), for the window's catalogs (`errors.<code>` with
+    /// `{scope}`); never a secret.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<&'static str, String>,
 }
 
 impl Error {
@@ -202,12 +248,19 @@ impl Error {
             hint: hint.into(),
             retry_after_s: None,
             url: None,
+            args: BTreeMap::new(),
         }
     }
 
     /// The same error, with the page where it can be acted on.
     pub fn with_url(mut self, url: impl Into<String>) -> Self {
         self.url = Some(url.into());
+        self
+    }
+
+    /// The same error, naming `value` as `name` for the window's catalogs.
+    pub fn arg(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.args.insert(name, value.into());
         self
     }
 
@@ -244,6 +297,14 @@ mod tests {
             json,
             serde_json::json!({"code": "engine.unreachable", "message": "No engine", "hint": "Start one"})
         );
+    }
+
+    #[test]
+    fn arguments_are_sent_beside_the_words() {
+        let error = Error::new(Code::TokenMissingScope, "lacks write:packages", "")
+            .arg("scope", "write:packages");
+        let json = serde_json::to_value(&error).unwrap();
+        assert_eq!(json["args"], serde_json::json!({"scope": "write:packages"}));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod github;
 pub mod http;
+pub mod language;
 pub mod packages;
 pub mod push;
 pub mod reference;

@@ -95,7 +95,8 @@ async fn refused(response: reqwest::Response, what: &str) -> Error {
             Code::TokenMissingScope,
             format!("This token can't delete packages: {message}"),
             "Create a replacement classic token with read:packages, write:packages and delete:packages.",
-        ),
+        )
+        .arg("scope", "delete:packages"),
         403 if error.code == Code::GithubProtocol => Error::new(
             Code::RegistryDenied,
             format!("GitHub refused {what}: {message}"),

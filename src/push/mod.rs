@@ -335,7 +335,8 @@ async fn why_denied(
                     user.login
                 ),
                 format!("Create a classic token with {WRITE} (Account → Create a token)."),
-            );
+            )
+            .arg("scope", WRITE);
         }
         Ok(user) => {
             if let Some(owner) = target.path().split('/').next() {

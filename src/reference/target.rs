@@ -108,6 +108,9 @@ pub fn proposal(registry: &str, owner: &str, source: &str) -> Proposal {
 pub struct TargetCheck {
     pub reference: Option<String>,
     pub problems: Vec<String>,
+    /// The same problems by kind and with what they name (`{"kind": "uppercase", "component": …}`),
+    /// for the window to tell in its language.
+    pub kinds: Vec<Problem>,
     pub fix: Option<String>,
     /// The owner and `name:tag` of the valid reference, or else of the fix.
     pub fields: Option<TargetFields>,
@@ -138,12 +141,14 @@ pub fn check_target(text: &str, registry: &str) -> TargetCheck {
         Ok(reference) => TargetCheck {
             reference: Some(reference.to_string()),
             problems: Vec::new(),
+            kinds: Vec::new(),
             fix: None,
             fields: Some(TargetFields::of(&reference)),
         },
         Err(invalid) => TargetCheck {
             reference: None,
             problems: invalid.problems.iter().map(ToString::to_string).collect(),
+            kinds: invalid.problems,
             fields: invalid
                 .fix
                 .as_deref()

@@ -165,7 +165,11 @@ pub fn error_for(message: &str) -> Error {
         )
     };
     let text: String = said.chars().take(500).collect();
-    Error::new(code, format!("The push failed: {text}"), hint)
+    let error = Error::new(code, format!("The push failed: {text}"), hint);
+    if code == Code::TokenMissingScope {
+        return error.arg("scope", "write:packages");
+    }
+    error
 }
 
 #[cfg(test)]

@@ -113,17 +113,20 @@ impl TokenReport {
         // Lead with write:packages, the one pushing needs.
         let first = required.clone().find(|m| m.scope == scopes::WRITE);
         if let Some(missing) = first.or_else(|| required.clone().next()) {
-            return Some(Error::new(
-                Code::TokenMissingScope,
-                format!(
-                    "This token lacks {}: GHCR Desktop can't {} without it",
-                    missing.scope, missing.blocks
-                ),
-                format!(
-                    "Create a replacement classic token with {}.",
-                    self.scope_check.replacement_scopes().join(", ")
-                ),
-            ));
+            return Some(
+                Error::new(
+                    Code::TokenMissingScope,
+                    format!(
+                        "This token lacks {}: GHCR Desktop can't {} without it",
+                        missing.scope, missing.blocks
+                    ),
+                    format!(
+                        "Create a replacement classic token with {}.",
+                        self.scope_check.replacement_scopes().join(", ")
+                    ),
+                )
+                .arg("scope", missing.scope),
+            );
         }
         if let PushCheck::Denied {
             repository,
