@@ -34,9 +34,10 @@ fi
 # Building and opening the window.
 run_packages=(build-essential pkg-config libssl-dev libzstd-dev libwebkit2gtk-4.1-dev file curl)
 # The test stack: engines (dockerd 20.10 with the classic image store, Podman; Docker 26 with the
-# containerd image store comes from tests/stack/fetch-docker-26.sh), registry, keyring, display, WebDriver.
+# containerd image store comes from tests/stack/fetch-docker-26.sh), registry, keyring, display, WebDriver,
+# and a font with Chinese glyphs (the window in 简体中文).
 test_packages=(docker.io docker-registry skopeo bc gh apache2-utils openssl python3 dbus dbus-x11 gnome-keyring libsecret-tools busybox-static
-  xvfb webkit2gtk-driver podman uidmap fuse-overlayfs debian-archive-keyring)
+  xvfb webkit2gtk-driver podman uidmap fuse-overlayfs debian-archive-keyring fonts-wqy-microhei)
 # Packaging (the .deb's dependencies from dpkg-shlibdeps, the .rpm listed by rpm) and its install test
 # (a clean Debian root, the window found by title and photographed).
 package_packages=(dpkg-dev rpm)

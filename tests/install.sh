@@ -82,6 +82,10 @@ step "the installed app opens its window on $DISPLAY"
 [ -f "$root/usr/share/applications/GHCR Desktop.desktop" ] || fail "no desktop entry"
 exec_line=$(sed -n 's/^Exec=//p' "$root/usr/share/applications/GHCR Desktop.desktop")
 [ "${exec_line%% *}" = ghcr-desktop ] || fail "the desktop entry runs '$exec_line', not ghcr-desktop"
+entry="$root/usr/share/applications/GHCR Desktop.desktop"
+grep -qxF 'Name[zh_CN]=GHCR 桌面版' "$entry" || fail "the desktop entry has no Simplified Chinese name"
+grep -qx 'Comment\[zh_CN\]=.*GitHub Container Registry' "$entry" || fail "the desktop entry has no Simplified Chinese comment"
+grep -qx 'Comment=Publish container images.*' "$entry" || fail "the desktop entry lost its English comment"
 chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 DISPLAY="$DISPLAY" \
   DBUS_SESSION_BUS_ADDRESS="$DBUS_SESSION_BUS_ADDRESS" DOCKER_HOST="$GHCR_TEST_ENGINE_CLASSIC" \
   ghcr-desktop >"$dir/app.log" 2>&1 &

@@ -8,6 +8,7 @@ import * as settings from './views/settings.js';
 import { openArchiveDialog } from './views/archive-dialog.js';
 import { h, expiryLeft, expiryText, until } from './dom.js';
 import { place, keepPlace } from './preferences.js';
+import { t, errorText, time, choice, useLanguage, onLanguageChange, translateStatic, language } from './i18n.js';
 
 const views = { account: accountView, images: imagesView, pushes: pushesView, packages, settings };
 // A token can be revoked or expire while the app runs: look again now and then (one GET /user and a
@@ -18,7 +19,7 @@ const ACCOUNT_POLL_MS = 5 * 60 * 1000;
 export async function invoke(command, args = {}) {
   const core = window.__TAURI__ && window.__TAURI__.core;
   if (!core) {
-    throw { code: 'app.no_ipc', message: 'This page is not running inside GHCR Desktop.', hint: 'Start the app with `make run`.' };
+    throw { code: 'app.no_ipc', message: t('errors.app.no_ipc'), hint: t('errors.app.no_ipc.hint') };
   }
   try {
     return await core.invoke(command, args);
@@ -168,13 +169,15 @@ async function pointOutPlaintextToken() {
   const report = await invoke('docker_cli_plaintext').catch(() => null);
   const banner = document.getElementById('banner');
   const who = report
-    ? `${report.login}'s ${report.kind_text} (${report.scope_check.write ? 'can push' : 'lacks write:packages'})`
-    : `a token of ${status.plaintext_user}`;
-  const move = h('button', { class: 'primary small', type: 'button', id: 'banner-move' }, 'Move it to the keyring');
-  const later = h('button', { class: 'ghost small', type: 'button', id: 'banner-dismiss' }, 'Not now');
+    ? t(report.scope_check.write ? 'banner.whose_token_can_push' : 'banner.whose_token_cannot_push',
+      { login: report.login, kind: t(`account.kind.${report.kind}`) })
+    : t('banner.token_of', { user: status.plaintext_user });
+  const move = h('button', { class: 'primary small', type: 'button', id: 'banner-move' }, t('banner.move'));
+  const later = h('button', { class: 'ghost small', type: 'button', id: 'banner-dismiss' }, t('banner.not_now'));
   move.addEventListener('click', () => { banner.hidden = true; show('account', { focus: true }); document.getElementById('docker-cli')?.scrollIntoView(); });
   later.addEventListener('click', () => { banner.hidden = true; });
-  banner.replaceChildren(h('span', {}, `Docker's ${status.config} holds ${who} in plaintext.`), move, later);
+  const [before, after] = t('banner.plaintext', { who }).split('{config}');
+  banner.replaceChildren(h('span', {}, before, h('code', {}, status.config), after), move, later);
   banner.hidden = false;
 }
 
@@ -251,16 +254,18 @@ function renderAccountStatus({ state, account: found, error }) {
   if (state === 'ok') {
     const { report, source } = found;
     const write = report.scope_check.write ? '✓ write:packages' : '✗ write:packages';
-    const soon = report.expiry && report.expiry.soon ? `⚠ token expires ${expiryLeft(report.expiry)} · ` : '';
-    text.textContent = `${soon}${report.login} · ${write}${source === 'environment' ? ' · from GHCR_TOKEN' : ''}`;
+    const soon = report.expiry && report.expiry.soon ? `${t('status.token_expires', { left: expiryLeft(report.expiry) })} · ` : '';
+    text.textContent = `${soon}${report.login} · ${write}${source === 'environment' ? ` · ${t('status.from_env')}` : ''}`;
     status.dataset.expiring = String(Boolean(soon));
-    status.title = `${report.kind_text} ${report.hint}${report.expiry ? ` · ${expiryText(report.expiry)}` : ''}`;
+    status.title = `${t(`account.kind.${report.kind}`)} ${report.hint}${report.expiry ? ` · ${expiryText(report.expiry)}` : ''}`;
   } else if (state === 'none') {
-    text.textContent = 'Not signed in';
-    status.title = 'Set up a token in Account';
+    text.textContent = t('status.not_signed_in');
+    status.title = t('status.not_signed_in.title');
   } else if (state === 'error') {
-    text.textContent = error.code === 'token.invalid' ? 'Token no longer valid: set up a new one' : error.message;
-    status.title = error.hint || '';
+    text.textContent = error.code === 'token.invalid' ? t('status.token_invalid') : errorText(error).message;
+    status.title = errorText(error).hint;
+  } else {
+    text.textContent = t('status.checking_account');
   }
 }
 
@@ -269,23 +274,28 @@ function renderAccountStatus({ state, account: found, error }) {
 function renderEngineStatus({ state, info, error, lostAt }) {
   const status = document.getElementById('engine-status');
   status.dataset.state = state;
-  let text = 'Looking for a container engine…';
+  let text = t('status.looking_for_engine');
   let where = ''; // the socket, left out of a narrow window's status bar
   let title = '';
   if (state === 'ok') {
     text = `${info.product} ${info.version} · API ${info.api_version}`;
     where = ` · ${info.endpoint}`;
-    const store = { classic: 'classic image store', containerd: 'containerd image store', podman: "Podman's containers-storage" }[info.image_store];
-    title = `Connected (${info.os}/${info.arch}${store ? `, ${store}` : ''})`;
+    const store = ['classic', 'containerd', 'podman'].includes(info.image_store) ? t(`status.store.${info.image_store}`) : '';
+    title = t(store ? 'status.connected_store' : 'status.connected', { platform: `${info.os}/${info.arch}`, store });
   } else if (state === 'error' && lostAt) {
-    text = `Engine gone since ${lostAt.toLocaleTimeString()} · reconnecting…`;
-    title = error.message;
+    text = t('status.engine_gone', { time: time(lostAt) });
+    title = errorText(error).message;
   } else if (state === 'error') {
-    text = error.code === 'engine.unreachable' ? 'No container engine found' : error.message;
-    title = error.hint || '';
+    text = error.code === 'engine.unreachable' ? t('status.no_engine') : errorText(error).message;
+    title = errorText(error).hint;
   }
   const shown = status.querySelector('.text');
-  if (shown.textContent !== text + where) shown.replaceChildren(text, ...(where ? [h('span', { class: 'where' }, where)] : []));
+  // A connected engine's line is its name, version and socket: data, in every language.
+  if (shown.textContent !== text + where) {
+    shown.replaceChildren(text, ...(where ? [h('span', { class: 'where' }, where)] : []));
+    if (state === 'ok') shown.setAttribute('translate', 'no');
+    else shown.removeAttribute('translate');
+  }
   status.title = title;
 }
 
@@ -310,8 +320,8 @@ function show(name, { focus = false } = {}) {
   if (place().view !== name) keepPlace({ view: name });
   const drawing = [];
   const ready = (promise) => { drawing.push(promise); };
-  cleanup = view.render(root, { engine, images, refreshEngine, watchImages, account, refreshAccount, pushes, invoke, show, ready }) || null;
-  document.title = `${view.title} — GHCR Desktop`;
+  cleanup = view.render(root, { engine, images, refreshEngine, watchImages, account, refreshAccount, pushes, invoke, show, ready, chooseLanguage }) || null;
+  document.title = `${t(`nav.${name}`)} — ${t('app.title')}`;
   if (focus) root.focus();
   const showing = ++shown;
   return Promise.allSettled(drawing).then(() => {
@@ -324,10 +334,28 @@ const THEMES = ['system', 'light', 'dark'];
 function applyTheme(theme) {
   if (theme === 'system') delete document.documentElement.dataset.theme;
   else document.documentElement.dataset.theme = theme;
-  document.getElementById('theme-toggle').textContent = `Theme: ${theme}`;
+  document.getElementById('theme-toggle').textContent = t('theme.toggle', { theme: t(`theme.${theme}`) });
 }
 
-function boot() {
+// Redraws every word on screen in the language just chosen: the static page, the status bar, the
+// view shown (its place is kept), and the window's title.
+let theme = 'system';
+function relabel() {
+  translateStatic();
+  applyTheme(theme);
+  renderEngineStatus(engine);
+  renderAccountStatus(account);
+  invoke('window_language', { language: language() }).catch(() => {});
+}
+
+// The language Settings chose ('auto' follows the system's locale, which the core reads).
+async function chooseLanguage(chosen) {
+  await useLanguage(chosen, () => invoke('system_locale').catch(() => navigator.language));
+}
+
+async function boot() {
+  await chooseLanguage(choice()).catch(() => {});
+  translateStatic();
   const nav = document.getElementById('nav');
   const buttons = [...nav.querySelectorAll('.nav')];
   nav.addEventListener('click', (event) => {
@@ -359,9 +387,15 @@ function boot() {
     }
   });
 
-  let theme = localStorage.getItem('theme');
+  theme = localStorage.getItem('theme');
   if (!THEMES.includes(theme)) theme = 'system';
   applyTheme(theme);
+  relabel();
+  onLanguageChange(() => {
+    relabel();
+    const name = document.getElementById('view').dataset.view;
+    if (name) show(name);
+  });
   document.getElementById('theme-toggle').addEventListener('click', () => {
     theme = THEMES[(THEMES.indexOf(theme) + 1) % THEMES.length];
     localStorage.setItem('theme', theme);

@@ -1,5 +1,7 @@
 // A small DOM builder for the views: h('p', {class: 'x'}, 'text', child). Text always goes in as text,
 // never as HTML, so nothing an engine or GitHub says can inject markup.
+import { t, ago, date, errorText, language } from './i18n.js';
+
 export function h(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
@@ -13,6 +15,54 @@ export function h(tag, attrs = {}, ...children) {
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return node;
+}
+
+// Data (a name, a reference, a path), not words: kept out of translation (`translate="no"`, which
+// the language test skips too).
+export function data(text) {
+  return h('span', { translate: 'no' }, text);
+}
+
+// A catalog text with nodes in it: `fill(t('key'), {login: data(login)})` puts each node (or list of
+// them) where its `{name}` stands (t leaves a placeholder it has no argument for), in the language's
+// word order. A node named twice is put in twice.
+export function fill(text, nodes) {
+  const used = new Set();
+  return text.split(/(\{\w+\})/).filter(Boolean).map((part) => {
+    const name = part.match(/^\{(\w+)\}$/);
+    const node = name && nodes[name[1]];
+    if (node === undefined || node === null) return part;
+    const again = used.has(name[1]);
+    used.add(name[1]);
+    return again && node instanceof Node ? node.cloneNode(true) : node;
+  });
+}
+
+// `t(key, …)` as page parts: arguments that are nodes (or lists of them) go in where their `{name}`
+// stands, the others are filled in as text.
+export function sentence(key, ...argSets) {
+  const words = {};
+  const nodes = {};
+  for (const [name, value] of argSets.flatMap((args) => Object.entries(args || {}))) {
+    (value instanceof Node || Array.isArray(value) ? nodes : words)[name] = value;
+  }
+  return fill(t(key, words), nodes);
+}
+
+// What is wrong with a typed name, as the core found it (`kinds` of a tag check: {kind, component, …};
+// src/reference), in the person's language, with what it names as code.
+export function problemView(problem) {
+  const nodes = {};
+  for (const [name, value] of Object.entries(problem)) {
+    if (name !== 'kind' && name !== 'length') nodes[name] = h('code', {}, String(value));
+  }
+  return fill(t(`problems.${problem.kind}`, { length: problem.length }), nodes);
+}
+
+// Each problem a tag check found (`kinds` from the core; an error's words when the check itself failed),
+// as page parts.
+export function problemsOf(result) {
+  return result.kinds ? result.kinds.map(problemView) : (result.problems || []).map((problem) => [problem]);
 }
 
 // The empty (or error) state every view uses: a glyph, a title, what it means, and what to do.
@@ -29,20 +79,17 @@ export function emptyState({ glyph, title, text, detail, hint, actions = [], err
 // What a person can do about an error, by its stable code (DESIGN principle 4: codes become actions):
 // the button's words and the view it leads to. The app listens for `ghcr:show` and switches views.
 const ACTIONS = {
-  'token.missing': ['Set up a token', 'account'],
-  'token.invalid': ['Set up a new token', 'account'],
-  'token.missing_scope': ['Create a token with the scope', 'account'],
-  'token.unsupported_kind': ['Create a classic token', 'account'],
-  'keyring.unavailable': ['Open Account', 'account'],
-  'push.failed': ['Show pushes', 'pushes'],
+  'token.missing': ['actions.set_up_token', 'account'],
+  'token.invalid': ['actions.set_up_new_token', 'account'],
+  'token.missing_scope': ['actions.create_token_with_scope', 'account'],
+  'token.unsupported_kind': ['actions.create_classic_token', 'account'],
+  'keyring.unavailable': ['actions.open_account', 'account'],
+  'push.failed': ['actions.show_pushes', 'pushes'],
 };
 
 // The window's own words for what to do, by code, where the core's hint is written for the command
-// line ("--owner ORG", "ghcr login"); other codes keep the core's hint.
-const WINDOW_HINTS = {
-  'package.not_found': 'Check the package’s name and the owner chosen above: an organization’s packages show only to its members, with a token that may read them.',
-  'token.invalid': 'Create a new classic token with write:packages and save it in Account.',
-};
+// line ("--owner ORG", "ghcr login"): `window_hints.<code>`; other codes keep the error's hint.
+const WINDOW_HINTS = ['package.not_found', 'token.invalid'];
 
 // The one way the page shows an error: its message, the hint, and the action its code calls for (plus
 // any `actions` the caller adds). `data-code` carries the code for tests and styles.
@@ -51,15 +98,23 @@ export function errorView(error, { actions = [], id } = {}) {
   const here = document.getElementById('view')?.dataset.view;
   const go = known && known[1] !== here
     ? h('button', { class: 'ghost inline error-action', type: 'button',
-      onclick: () => document.dispatchEvent(new CustomEvent('ghcr:show', { detail: known[1] })) }, known[0])
+      onclick: () => document.dispatchEvent(new CustomEvent('ghcr:show', { detail: known[1] })) }, t(known[0]))
     : null;
   const buttons = [...actions, go].filter(Boolean);
   // A page the person should open (the one a browser couldn't, an org's SSO authorisation): the
   // address in full, with Copy.
-  const hint = error.url && error.code === 'app.browser_unavailable' ? 'Open this address yourself:' : WINDOW_HINTS[error.code] || error.hint;
+  const told = errorText(error);
+  const hint = error.url && error.code === 'app.browser_unavailable' ? t('errors.open_yourself')
+    : WINDOW_HINTS.includes(error.code) ? t(`window_hints.${error.code}`) : told.hint;
+  // In another language the core's own English words stay one click away (what a search or a bug
+  // report needs), folded.
+  const original = language() !== 'en' && error.message && told.message !== error.message
+    && h('details', { class: 'original' }, h('summary', {}, t('errors.original')),
+      h('p', { translate: 'no', lang: 'en' }, error.message), error.hint && h('p', { translate: 'no', lang: 'en' }, error.hint));
   return h('div', { class: 'result error', role: 'alert', id, dataset: { code: error.code || 'app.unexpected' } },
-    h('p', { class: 'message' }, error.message || String(error)),
+    h('p', { class: 'message' }, told.message),
     hint && h('p', { class: 'hint' }, hint),
+    original,
     error.url && addressView(error.url),
     buttons.length > 0 && h('div', { class: 'row' }, buttons));
 }
@@ -68,14 +123,14 @@ export function errorView(error, { actions = [], id } = {}) {
 // click selects it whole), with Copy beside it (or selected for Ctrl+C).
 export function addressView(url) {
   const code = h('code', { class: 'handoff-url', tabindex: '0', title: url }, url);
-  const copy = h('button', { class: 'ghost small handoff-copy', type: 'button' }, 'Copy');
+  const copy = h('button', { class: 'ghost small handoff-copy', type: 'button' }, t('common.copy'));
   copy.addEventListener('click', async () => {
     try {
       await navigator.clipboard.writeText(url);
-      copy.textContent = 'Copied';
+      copy.textContent = t('common.copied');
     } catch {
       window.getSelection().selectAllChildren(code);
-      copy.textContent = 'Selected — press Ctrl+C';
+      copy.textContent = t('common.selected_press_ctrl_c');
     }
   });
   return h('div', { class: 'handoff' }, code, copy);
@@ -94,15 +149,9 @@ export function humanSize(bytes) {
   return `${value.toFixed(0)} PB`;
 }
 
-// "3 hours ago" from seconds since the epoch.
+// "3 hours ago" (or "3 小时前") from seconds since the epoch.
 export function relativeTime(seconds, now = Date.now() / 1000) {
-  const age = Math.max(0, now - seconds);
-  if (age < 60) return 'just now';
-  const units = [[60, 'minute', 3600], [3600, 'hour', 86400], [86400, 'day', 2592000],
-    [2592000, 'month', 31536000], [31536000, 'year', Infinity]];
-  const [size, name] = units.find(([, , below]) => age < below);
-  const n = Math.floor(age / size);
-  return `${n} ${name}${n === 1 ? '' : 's'} ago`;
+  return ago(seconds, now);
 }
 
 // Calls `fn` once `ms` have passed without another call.
@@ -116,13 +165,13 @@ export function debounce(fn, ms) {
 
 // A token's time left as the core reported it ({at, days_left, soon}): "in 3 days", "today".
 export function expiryLeft(expiry) {
-  return expiry.days_left === 0 ? 'today' : expiry.days_left === 1 ? 'tomorrow' : `in ${expiry.days_left} days`;
+  return expiry.days_left === 0 ? t('expiry.today') : expiry.days_left === 1 ? t('expiry.tomorrow')
+    : t('expiry.in_days', { count: expiry.days_left });
 }
 
 // "expires 3 Dec 2026 (in 3 days)".
 export function expiryText(expiry) {
-  const date = new Date(expiry.at * 1000).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
-  return `expires ${date} (${expiryLeft(expiry)})`;
+  return t('expiry.expires', { date: date(expiry.at), left: expiryLeft(expiry) });
 }
 
 // Readiness, so that a person's first click (and a test's) is never lost: an element says

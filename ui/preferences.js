@@ -35,6 +35,3 @@ export function setCompressionFor(owner, compression) {
   else delete kept[owner];
   localStorage.setItem(COMPRESSION_KEY, JSON.stringify(kept));
 }
-
-// Who can pull zstd layers, in one line (the push dialog's, Settings', the card's tooltip).
-export const ZSTD_NOTE = 'Docker 23 and later, containerd, Podman and skopeo pull zstd layers; Docker 20.10 (Debian 12’s docker.io, Synology) can’t.';

@@ -124,6 +124,8 @@ pub fn run() {
             commands::docker::docker_cli_setup,
             commands::docker::docker_cli_undo,
             commands::images::images_watch,
+            commands::language::system_locale,
+            commands::language::window_language,
             commands::images::engines,
             commands::images::engine_select,
             commands::images::owners,

@@ -2,13 +2,29 @@
 // it is, which scopes it has and what is missing, then keep it in the system keyring. Also the saved
 // accounts (switch, remove). The pasted text leaves this page only for the check and the save, and the
 // box is cleared once saved: afterwards the page knows only the login, kind, scopes and masked hint.
-import { h, errorView, expiryText, until } from '../dom.js';
+import { h, errorView, expiryText, until, data, sentence } from '../dom.js';
+import { t, has as hasKey, errorText } from '../i18n.js';
 import { dockerCliCard } from './docker-cli.js';
-
-export const title = 'Account';
 
 const CHECK_DELAY_MS = 400;
 const SCOPES = ['read:packages', 'write:packages', 'delete:packages'];
+
+// The token's kind in the person's language, by the core's `kind` (its English `kind_text` otherwise).
+function kindText(report) {
+  const key = `account.kind.${report.kind}`;
+  return hasKey(key) ? t(key) : report.kind_text;
+}
+
+// Why the push wasn't tried. The core says it in English only (no code): the token lacks
+// write:packages, or "the registry did not say: …" with the registry's (or the core's) words kept as is.
+function notCheckedReason(report) {
+  if (!report.scope_check.write) return t('account.push.reason.no_write');
+  const reason = String(report.push.reason || '');
+  const silent = 'the registry did not say: ';
+  return reason.startsWith(silent)
+    ? sentence('account.push.reason.registry_silent', { message: data(reason.slice(silent.length)) })
+    : data(reason);
+}
 
 // ✓/✗ for each packages scope, with what a missing one blocks.
 function scopeList(report, id) {
@@ -19,8 +35,9 @@ function scopeList(report, id) {
     return h('li', { dataset: { scope, ok: has[scope] ? 'yes' : 'no' } },
       h('span', { class: 'mark', 'aria-hidden': 'true' }, has[scope] ? '✓' : '✗'),
       h('code', {}, scope),
-      missing && h('span', { class: 'muted' }, ` — can't ${missing.blocks} without it`),
-      h('span', { class: 'sr-only' }, has[scope] ? ' (granted)' : ' (missing)'));
+      missing && h('span', { class: 'muted' }, t('account.scope.blocks',
+        { blocks: t(`account.scope_blocks.${missing.scope.replace(':', '_')}`) })),
+      h('span', { class: 'sr-only' }, has[scope] ? t('account.scope.granted') : t('account.scope.missing')));
   }));
 }
 
@@ -28,12 +45,13 @@ function scopeList(report, id) {
 function pushLine(report, id) {
   const push = report.push;
   if (push.result === 'allowed') {
-    return h('p', { id, class: 'push', dataset: { ok: 'yes' } }, `✓ The registry accepts pushes to ${push.repository.split('/')[0]}/…`);
+    return h('p', { id, class: 'push', dataset: { ok: 'yes' } },
+      sentence('account.push.allowed', { owner: data(`${push.repository.split('/')[0]}/…`) }));
   }
   if (push.result === 'denied') {
-    return h('p', { id, class: 'push', dataset: { ok: 'no' } }, `✗ The registry refuses pushes: ${push.message}`);
+    return h('p', { id, class: 'push', dataset: { ok: 'no' } }, sentence('account.push.denied', { message: data(push.message) }));
   }
-  return h('p', { id, class: 'push muted' }, `Push not checked: ${push.reason}.`);
+  return h('p', { id, class: 'push muted' }, sentence('account.push.not_checked', { reason: notCheckedReason(report) }));
 }
 
 export function render(root, { invoke, account, refreshAccount, ready }) {
@@ -45,32 +63,33 @@ export function render(root, { invoke, account, refreshAccount, ready }) {
   const openTokenPage = async (withDelete) => {
     try {
       const url = await invoke('open_new_token_page', { includeDelete: withDelete });
-      opened.textContent = `Opened ${url} in your browser. Generate the token there, then paste it below.`;
+      opened.replaceChildren(...sentence('account.create.opened', { url: data(url) }));
     } catch (error) {
       opened.replaceChildren(errorView(error));
     }
   };
-  const create = h('button', { class: 'primary', type: 'button', id: 'create-token' }, 'Create a token on GitHub');
+  const create = h('button', { class: 'primary', type: 'button', id: 'create-token' }, t('account.create.button'));
   create.addEventListener('click', () => openTokenPage(includeDelete.checked));
 
   const input = h('input', {
     type: 'password', id: 'token-input', autocomplete: 'off', spellcheck: 'false',
-    placeholder: 'ghp_…', 'aria-describedby': 'token-result', 'aria-label': 'Classic personal access token',
+    placeholder: t('account.paste.placeholder'), 'aria-describedby': 'token-result', 'aria-label': t('account.paste.label'),
   });
   const result = h('div', { id: 'token-result', 'aria-live': 'polite' });
-  const save = h('button', { class: 'primary', type: 'button', id: 'save-token', disabled: true }, 'Save to keyring');
+  const save = h('button', { class: 'primary', type: 'button', id: 'save-token', disabled: true }, t('account.paste.save'));
 
   const showReport = (report) => {
     const check = report.scope_check;
     const requiredMissing = check.missing.some((m) => m.required);
     const replacement = h('button', { class: 'ghost inline', type: 'button', id: 'replacement-token' },
-      'Create a replacement token with these scopes');
+      t('account.result.replacement'));
     replacement.addEventListener('click', () => openTokenPage(check.delete || includeDelete.checked));
     result.replaceChildren(h('div', { class: 'result', dataset: { login: report.login } },
-      h('p', {}, 'Belongs to ', h('strong', { id: 'token-login' }, report.login), ` · ${report.kind_text} (${report.hint})`),
+      h('p', {}, sentence('account.result.belongs',
+        { login: h('strong', { id: 'token-login', translate: 'no' }, report.login), hint: data(report.hint) }, { kind: kindText(report) })),
       scopeList(report, 'scope-list'),
       pushLine(report, 'push-check'),
-      requiredMissing && h('p', { class: 'hint' }, 'This token cannot push images.'),
+      requiredMissing && h('p', { class: 'hint' }, t('account.result.cannot_push')),
       requiredMissing && replacement));
     save.disabled = requiredMissing || report.push.result !== 'allowed';
   };
@@ -82,7 +101,7 @@ export function render(root, { invoke, account, refreshAccount, ready }) {
       result.replaceChildren();
       return;
     }
-    result.replaceChildren(h('p', { class: 'muted' }, 'Checking with GitHub…'));
+    result.replaceChildren(h('p', { class: 'muted' }, t('account.result.checking')));
     try {
       const report = await invoke('token_check', { token: input.value });
       if (mine === sequence) showReport(report);
@@ -90,7 +109,7 @@ export function render(root, { invoke, account, refreshAccount, ready }) {
       if (mine !== sequence) return;
       const actions = [];
       if (error.code === 'token.unsupported_kind' || error.code === 'token.invalid') {
-        const create = h('button', { class: 'ghost inline', type: 'button' }, 'Create a classic token');
+        const create = h('button', { class: 'ghost inline', type: 'button' }, t('account.result.create_classic'));
         create.addEventListener('click', () => openTokenPage(includeDelete.checked));
         actions.push(create);
       }
@@ -111,17 +130,19 @@ export function render(root, { invoke, account, refreshAccount, ready }) {
       // Another account in use stays in use: switching is its own, explicit step.
       const { active } = await invoke('accounts').catch(() => ({ active: saved.report.login }));
       if (active && active !== saved.report.login) {
-        const use = h('button', { class: 'primary small', type: 'button', id: 'use-saved' }, `Use ${saved.report.login} now`);
+        const use = h('button', { class: 'primary small', type: 'button', id: 'use-saved' },
+          sentence('account.saved.use_now', { login: data(saved.report.login) }));
         use.addEventListener('click', async () => {
           await invoke('account_switch', { login: saved.report.login });
-          use.replaceWith(h('span', {}, `Now using ${saved.report.login}.`));
+          use.replaceWith(h('span', {}, sentence('account.saved.now_using', { login: data(saved.report.login) })));
           await refreshAccount();
         });
         result.replaceChildren(h('p', { class: 'result ok', id: 'saved' },
-          `Saved ${saved.report.login} (${saved.report.hint}) in your system keyring. ${active} is still in use. `, use));
+          sentence('account.saved.other_active',
+            { login: data(saved.report.login), hint: data(saved.report.hint), active: data(active) }), use));
       } else {
         result.replaceChildren(h('p', { class: 'result ok', id: 'saved' },
-          `Saved: signed in as ${saved.report.login} (${saved.report.hint}). The token is in your system keyring.`));
+          sentence('account.saved.signed_in', { login: data(saved.report.login), hint: data(saved.report.hint) })));
       }
       await refreshAccount();
     } catch (error) {
@@ -143,27 +164,28 @@ export function render(root, { invoke, account, refreshAccount, ready }) {
       return;
     }
     const { report, refresh_command: refresh } = found;
-    const use = h('button', { class: 'primary', type: 'button', id: 'use-gh-token' }, 'Use the token from the GitHub CLI');
+    const use = h('button', { class: 'primary', type: 'button', id: 'use-gh-token' }, t('account.gh.use'));
     use.addEventListener('click', async () => {
       use.disabled = true;
       try {
         const saved = await invoke('gh_cli_token_save');
         ghCard.replaceChildren(h('p', { class: 'result ok', id: 'gh-saved' },
-          `Saved: signed in as ${saved.report.login} (${saved.report.hint}) with the GitHub CLI's token.`));
+          sentence('account.gh.saved', { login: data(saved.report.login), hint: data(saved.report.hint) })));
         await refreshAccount();
       } catch (error) {
         ghCard.append(errorView(error));
       }
     });
-    const again = h('button', { class: 'ghost inline', type: 'button', id: 'gh-look-again' }, 'Look again');
+    const again = h('button', { class: 'ghost inline', type: 'button', id: 'gh-look-again' }, t('account.gh.look_again'));
     again.addEventListener('click', drawGhCli);
     ghCard.replaceChildren(
-      h('h2', { id: 'gh-cli-title' }, 'Or use the GitHub CLI\'s token'),
-      h('p', {}, 'The GitHub CLI (gh) is signed in as ', h('strong', {}, report.login), ` · ${report.kind_text} (${report.hint}).`),
+      h('h2', { id: 'gh-cli-title' }, t('account.gh.title')),
+      h('p', {}, sentence('account.gh.signed_in',
+        { login: h('strong', { translate: 'no' }, report.login), hint: data(report.hint) }, { kind: kindText(report) })),
       scopeList(report, 'gh-scope-list'),
       pushLine(report, 'gh-push-check'),
       refresh
-        ? h('div', {}, h('p', {}, 'Add the missing scope in a terminal, then look again:'),
+        ? h('div', {}, h('p', {}, t('account.gh.refresh')),
           h('pre', {}, h('code', { id: 'gh-refresh-command' }, refresh)), again)
         : h('div', { class: 'row' }, use));
     ghCard.hidden = false;
@@ -172,27 +194,27 @@ export function render(root, { invoke, account, refreshAccount, ready }) {
   // Browser sign-in (OAuth device flow), offered only when an OAuth app client id is configured.
   const deviceCard = h('section', { class: 'card', id: 'device-flow', hidden: true, 'aria-labelledby': 'device-title' });
   const drawDevice = (body = []) => {
-    const begin = h('button', { class: 'primary', type: 'button', id: 'device-start' }, 'Sign in with GitHub in the browser');
+    const begin = h('button', { class: 'primary', type: 'button', id: 'device-start' }, t('account.device.start'));
     begin.addEventListener('click', signInWithBrowser);
     deviceCard.replaceChildren(
-      h('h2', { id: 'device-title' }, 'Or sign in with the browser'),
-      h('p', {}, 'GitHub shows a code prompt; enter the code shown here and approve. No token to copy.'),
+      h('h2', { id: 'device-title' }, t('account.device.title')),
+      h('p', {}, t('account.device.text')),
       ...body,
       h('div', { class: 'row' }, begin));
   };
   const signInWithBrowser = async () => {
     try {
       const signIn = await invoke('device_flow_start', { includeDelete: includeDelete.checked });
-      const cancel = h('button', { class: 'ghost inline', type: 'button', id: 'device-cancel' }, 'Cancel');
+      const cancel = h('button', { class: 'ghost inline', type: 'button', id: 'device-cancel' }, t('account.device.cancel'));
       cancel.addEventListener('click', () => invoke('device_flow_cancel'));
       deviceCard.replaceChildren(
-        h('h2', { id: 'device-title' }, 'Enter this code on GitHub'),
-        h('p', { class: 'user-code', id: 'device-user-code' }, signIn.user_code),
-        h('p', { class: 'muted' }, `At ${signIn.verification_uri} (opened in your browser). Waiting for your approval…`),
+        h('h2', { id: 'device-title' }, t('account.device.enter_code')),
+        h('p', { class: 'user-code', id: 'device-user-code', translate: 'no' }, signIn.user_code),
+        h('p', { class: 'muted' }, sentence('account.device.waiting', { url: data(signIn.verification_uri) })),
         h('div', { class: 'row' }, cancel));
       const saved = await invoke('device_flow_finish');
       drawDevice([h('p', { class: 'result ok', id: 'device-saved' },
-        `Saved: signed in as ${saved.report.login} (${saved.report.hint}). The token is in your system keyring.`)]);
+        sentence('account.saved.signed_in', { login: data(saved.report.login), hint: data(saved.report.hint) }))]);
       await refreshAccount();
     } catch (error) {
       drawDevice([errorView(error)]);
@@ -211,26 +233,26 @@ export function render(root, { invoke, account, refreshAccount, ready }) {
     if (account.state === 'none') {
       // First start: a short welcome that leads to the token step (not a second "Create a token"
       // button: it takes the person to the one in step 1, with its delete:packages choice).
-      const start = h('button', { class: 'primary', type: 'button', id: 'welcome-start' }, 'Start with step 1');
+      const start = h('button', { class: 'primary', type: 'button', id: 'welcome-start' }, t('account.welcome.start'));
       start.addEventListener('click', () => {
         create.scrollIntoView({ block: 'center' });
         create.focus();
       });
       signedIn.hidden = false;
       signedIn.id = 'welcome';
-      signedIn.replaceChildren(h('h2', { id: 'signed-in-title' }, 'Welcome to GHCR Desktop'),
-        h('p', {}, 'It publishes your local images to ghcr.io. First it needs a classic token of your GitHub account: create one (GitHub opens with the right scopes ticked), paste it below, and it is checked and kept in your system keyring.'),
+      signedIn.replaceChildren(h('h2', { id: 'signed-in-title' }, t('account.welcome.title')),
+        h('p', {}, t('account.welcome.text')),
         h('div', { class: 'row' }, start));
       return;
     }
     if (account.state === 'error' && account.error && account.error.code === 'token.invalid') {
       // The token in use was revoked or expired: marked, with its replacement one click away.
-      const replace = h('button', { class: 'primary', type: 'button', id: 'replace-token' }, 'Create a replacement token');
+      const replace = h('button', { class: 'primary', type: 'button', id: 'replace-token' }, t('account.invalid.replace'));
       replace.addEventListener('click', () => openTokenPage(includeDelete.checked));
       signedIn.hidden = false;
       signedIn.id = 'token-invalid';
-      signedIn.replaceChildren(h('h2', { id: 'signed-in-title' }, 'The token in use no longer works'),
-        h('p', { class: 'result error' }, account.error.message), h('p', {}, 'Create a new one, paste it below, and save it.'),
+      signedIn.replaceChildren(h('h2', { id: 'signed-in-title' }, t('account.invalid.title')),
+        h('p', { class: 'result error' }, errorText(account.error).message), h('p', {}, t('account.invalid.text')),
         h('div', { class: 'row' }, replace));
       return;
     }
@@ -239,14 +261,14 @@ export function render(root, { invoke, account, refreshAccount, ready }) {
     const { report, source } = account.account;
     const expiry = report.expiry
       ? h('p', { id: 'token-expiry', class: report.expiry.soon ? 'expiry-warning' : 'muted', dataset: { soon: String(report.expiry.soon) } },
-        report.expiry.soon ? `⚠ This token ${expiryText(report.expiry)}: create a replacement before then (step 1 below).` : `This token ${expiryText(report.expiry)}.`)
-      : h('p', { id: 'token-expiry', class: 'muted' }, 'This token has no expiry date.');
+        t(report.expiry.soon ? 'account.expiry.soon' : 'account.expiry.later', { expiry: expiryText(report.expiry) }))
+      : h('p', { id: 'token-expiry', class: 'muted' }, t('account.expiry.none'));
     signedIn.hidden = false;
     signedIn.replaceChildren(
-      h('h2', { id: 'signed-in-title' }, h('span', { class: 'avatar', 'aria-hidden': 'true' }, report.login.slice(0, 1).toUpperCase()),
-        'Signed in as ', h('strong', {}, report.login)),
-      h('p', { class: 'muted' }, `${report.kind_text} (${report.hint}) · `,
-        source === 'environment' ? 'from GHCR_TOKEN for this session' : 'kept in your system keyring'),
+      h('h2', { id: 'signed-in-title' }, h('span', { class: 'avatar', 'aria-hidden': 'true', translate: 'no' }, report.login.slice(0, 1).toUpperCase()),
+        sentence('account.signed_in.title', { login: h('strong', { translate: 'no' }, report.login) })),
+      h('p', { class: 'muted' }, sentence(source === 'environment' ? 'account.signed_in.from_environment' : 'account.signed_in.from_keyring',
+        { hint: data(report.hint), variable: data('GHCR_TOKEN') }, { kind: kindText(report) })),
       scopeList(report, 'signed-in-scopes'), pushLine(report, 'signed-in-push'), expiry);
   };
 
@@ -255,18 +277,19 @@ export function render(root, { invoke, account, refreshAccount, ready }) {
     try {
       const { logins, active } = await invoke('accounts');
       if (logins.length === 0) {
-        accountsBox.replaceChildren(h('p', { class: 'muted' }, 'No saved accounts yet.'));
+        accountsBox.replaceChildren(h('p', { class: 'muted' }, t('account.accounts.none')));
         return;
       }
       accountsBox.replaceChildren(h('ul', { class: 'accounts' }, logins.map((login) => {
         const use = h('button', { class: 'ghost inline', type: 'button', disabled: login === active,
-          'aria-label': login === active ? `${login} is in use` : `Use ${login}` }, login === active ? 'In use' : 'Use');
+          'aria-label': login === active ? t('account.accounts.in_use_label', { login }) : t('account.accounts.use_label', { login }) },
+        login === active ? t('account.accounts.in_use') : t('account.accounts.use'));
         use.addEventListener('click', async () => { await invoke('account_switch', { login }); await refreshAccount(); });
-        const remove = h('button', { class: 'ghost inline', type: 'button', 'aria-label': `Remove ${login}` }, 'Remove');
+        const remove = h('button', { class: 'ghost inline', type: 'button', 'aria-label': t('account.accounts.remove_label', { login }) }, t('account.accounts.remove'));
         remove.addEventListener('click', async () => { await invoke('account_remove', { login }); await refreshAccount(); });
         return h('li', { dataset: { login, active: String(login === active) } },
-          h('span', { class: 'avatar', 'aria-hidden': 'true' }, login.slice(0, 1).toUpperCase()),
-          h('strong', {}, login), login === active && h('span', { class: 'badge ok' }, 'active'), use, remove);
+          h('span', { class: 'avatar', 'aria-hidden': 'true', translate: 'no' }, login.slice(0, 1).toUpperCase()),
+          h('strong', { translate: 'no' }, login), login === active && h('span', { class: 'badge ok' }, t('account.accounts.active')), use, remove);
       })));
     } catch (error) {
       accountsBox.replaceChildren(errorView(error));
@@ -275,24 +298,22 @@ export function render(root, { invoke, account, refreshAccount, ready }) {
 
   const dockerCli = dockerCliCard({ invoke, refreshAccount });
   root.replaceChildren(
-    h('h1', {}, 'Account'),
-    h('p', { class: 'lede' },
-      'ghcr.io accepts classic personal access tokens only: fine-grained tokens have no packages permission. ',
-      'GHCR Desktop checks a token as you paste it and keeps it in your system keyring, never in a file.'),
+    h('h1', {}, t('account.title')),
+    h('p', { class: 'lede' }, t('account.lede')),
     signedIn,
     h('section', { class: 'card', 'aria-labelledby': 'step-create' },
-      h('h2', { id: 'step-create' }, '1. Create a token'),
-      h('p', {}, 'GitHub opens with write:packages and read:packages ticked. Choose an expiry and generate it.'),
-      h('label', { class: 'row' }, includeDelete, ' Also allow deleting package versions (delete:packages)'),
+      h('h2', { id: 'step-create' }, t('account.create.title')),
+      h('p', {}, t('account.create.text')),
+      h('label', { class: 'row' }, includeDelete, t('account.create.include_delete')),
       h('div', { class: 'row' }, create),
       opened),
     h('section', { class: 'card', 'aria-labelledby': 'step-paste' },
-      h('h2', { id: 'step-paste' }, '2. Paste it here'),
+      h('h2', { id: 'step-paste' }, t('account.paste.title')),
       input, result, h('div', { class: 'row' }, save)),
     ghCard,
     deviceCard,
     h('section', { class: 'card', 'aria-labelledby': 'saved-accounts' },
-      h('h2', { id: 'saved-accounts' }, 'Saved accounts'),
+      h('h2', { id: 'saved-accounts' }, t('account.accounts.title')),
       accountsBox),
     dockerCli.card);
   drawAccounts();

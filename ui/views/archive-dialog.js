@@ -1,9 +1,10 @@
 // "Push an archive": a modal form for a dropped or picked image archive (docker save .tar/.tar.gz, OCI
 // layout folder or .tar): where to push it (owner and name:tag, checked as typed like the tag dialog)
 // and, optionally, the repository to connect it to. Pushes directly: no engine is needed.
-import { h, debounce, errorView, markPending, markChecked } from '../dom.js';
-import { offerRepositories } from './push-dialog.js';
-import { compressionFor, ZSTD_NOTE } from '../preferences.js';
+import { h, debounce, errorView, markPending, markChecked, fill } from '../dom.js';
+import { t, errorText } from '../i18n.js';
+import { offerRepositories, problemNodes } from './push-dialog.js';
+import { compressionFor } from '../preferences.js';
 
 // A registry name from a file name: `My App-1.2.tar.gz` → `my-app-1.2`.
 function nameFromPath(path) {
@@ -23,15 +24,15 @@ export async function openArchiveDialog({ path, invoke }) {
   const registry = probe.registry;
   const ownerField = owners
     ? h('select', { id: 'archive-owner' },
-      h('option', { value: owners.login.toLowerCase() }, `${owners.login} (you)`),
-      owners.orgs.map((org) => h('option', { value: org.toLowerCase() }, `${org} (organization)`)))
+      h('option', { value: owners.login.toLowerCase() }, t('archive.owner.you', { login: owners.login })),
+      owners.orgs.map((org) => h('option', { value: org.toLowerCase() }, t('archive.owner.organization', { org }))))
     : h('input', { id: 'archive-owner', autocomplete: 'off', spellcheck: 'false' });
   const nameField = h('input', { id: 'archive-name', autocomplete: 'off', spellcheck: 'false' });
   nameField.value = `${nameFromPath(path)}:latest`;
   // The repository to link a new package to, among the owner's (ghcr.io reads it only at creation).
   const repoField = owners
-    ? h('select', { id: 'archive-repo' }, h('option', { value: '' }, 'None'))
-    : h('input', { id: 'archive-repo', autocomplete: 'off', spellcheck: 'false', placeholder: 'https://github.com/OWNER/REPO (optional)' });
+    ? h('select', { id: 'archive-repo' }, h('option', { value: '' }, t('archive.repo.none')))
+    : h('input', { id: 'archive-repo', autocomplete: 'off', spellcheck: 'false', placeholder: t('archive.repo.placeholder') });
   let listed = { owner: null, repositories: null };
   const offer = async () => {
     if (!owners) return;
@@ -45,20 +46,21 @@ export async function openArchiveDialog({ path, invoke }) {
   const preview = h('code', { id: 'archive-preview' });
   const problem = h('div', { id: 'archive-problem', class: 'result error', hidden: true, role: 'alert' });
   const zstd = h('input', { type: 'checkbox', id: 'archive-zstd' });
-  const push = h('button', { id: 'archive-push', class: 'primary', type: 'submit' }, 'Push');
-  const cancel = h('button', { id: 'archive-cancel', class: 'ghost', type: 'button' }, 'Cancel');
+  const push = h('button', { id: 'archive-push', class: 'primary', type: 'submit' }, t('archive.push'));
+  const cancel = h('button', { id: 'archive-cancel', class: 'ghost', type: 'button' }, t('archive.cancel'));
   const form = h('form', { method: 'dialog' },
-    h('h2', { id: 'archive-title' }, 'Push an archive'),
-    h('p', { class: 'muted' }, h('code', {}, path), ' goes straight to the registry; no container engine is needed.'),
-    !owners && h('p', { class: 'note' }, 'Sign in under Account first: pushing needs a token with write:packages.'),
+    h('h2', { id: 'archive-title' }, t('archive.title')),
+    h('p', { class: 'muted' }, fill(t('archive.goes_straight'), { path: h('code', {}, path) })),
+    !owners && h('p', { class: 'note' },
+      fill(t('archive.sign_in_first'), { scope: h('span', { translate: 'no' }, 'write:packages') })),
     h('div', { class: 'form-grid' },
-      h('label', { for: 'archive-owner' }, 'Owner'), ownerField,
-      h('label', { for: 'archive-name' }, 'Name and tag'), nameField,
-      h('label', { for: 'archive-repo' }, 'Connect to repository'), repoField),
-    h('p', { class: 'preview' }, 'Pushes to: ', preview),
+      h('label', { for: 'archive-owner' }, t('archive.owner')), ownerField,
+      h('label', { for: 'archive-name' }, t('archive.name_and_tag')), nameField,
+      h('label', { for: 'archive-repo' }, t('archive.repo.label')), repoField),
+    h('p', { class: 'preview' }, fill(t('archive.pushes_to'), { target: preview })),
     problem,
-    h('label', { class: 'check' }, zstd, ' Smaller upload (zstd)'),
-    h('p', { class: 'muted small-print' }, ZSTD_NOTE),
+    h('label', { class: 'check' }, zstd, ` ${t('archive.zstd')}`),
+    h('p', { class: 'muted small-print' }, t('settings.zstd_note')),
     h('div', { class: 'actions' }, push, cancel));
   const dialog = h('dialog', { id: 'archive-dialog', 'aria-labelledby': 'archive-title' }, form);
   document.body.append(dialog);
@@ -74,11 +76,11 @@ export async function openArchiveDialog({ path, invoke }) {
     const text = target();
     preview.textContent = text;
     const [result] = await Promise.all([
-      invoke('tag_check', { target: text }).catch((error) => ({ problems: [error.message] })), offer()]);
+      invoke('tag_check', { target: text }).catch((error) => ({ problems: [errorText(error).message] })), offer()]);
     if (asked !== latest) return;
     push.disabled = !result.reference;
     problem.hidden = Boolean(result.reference);
-    problem.textContent = result.reference ? '' : `${result.problems.join(' ')}${result.fix ? ` Try ${result.fix}.` : ''}`;
+    problem.replaceChildren(...(result.reference ? [] : problemNodes(result, 'archive.try_fix')));
     markChecked(dialog, text);
   };
   // `data-pending` from a keystroke until the check (and the owner's repositories) have answered.

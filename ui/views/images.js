@@ -5,12 +5,11 @@
 // tagged and pushed in one go. The drag is built on pointer events, so a real mouse,
 // a touch screen and WebDriver's pointer actions all drive it. Rows are virtualised: only the visible ones
 // are in the page, so thousands scroll smoothly.
-import { h, emptyState, errorView, humanSize, relativeTime, markReady } from '../dom.js';
+import { h, emptyState, errorView, humanSize, relativeTime, markReady, data, sentence, problemsOf } from '../dom.js';
 import { openTagDialog } from './tag-dialog.js';
 import { openPushDialog, confirmSkipped } from './push-dialog.js';
 import { compressionFor, place, keepPlace } from '../preferences.js';
-
-export const title = 'Images';
+import { t, errorText } from '../i18n.js';
 
 const ROW_HEIGHT = 48;
 const OVERSCAN = 6;
@@ -50,27 +49,28 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
 
   const noEngine = ({ error }) => {
     built = null;
-    const retry = h('button', { class: 'primary', type: 'button', id: 'engine-retry' }, 'Try again');
+    const retry = h('button', { class: 'primary', type: 'button', id: 'engine-retry' }, t('images.retry'));
     retry.addEventListener('click', async () => {
       retry.disabled = true;
-      retry.textContent = 'Looking…';
+      retry.textContent = t('images.no_engine.looking');
       await refreshEngine();
       retry.disabled = false;
-      retry.textContent = 'Try again';
+      retry.textContent = t('images.retry');
     });
     const unreachable = error.code === 'engine.unreachable';
+    const said = errorText(error);
     root.replaceChildren(emptyState({
       id: 'no-engine', error: true, glyph: '!',
-      title: unreachable ? 'No container engine found' : 'The container engine cannot be used',
-      text: 'GHCR Desktop lists and pushes the images of a local Docker or Podman engine.',
-      detail: error.message, hint: error.hint, actions: [retry],
+      title: unreachable ? t('images.no_engine.unreachable') : t('images.no_engine.unusable'),
+      text: t('images.no_engine.text'),
+      detail: said.message, hint: said.hint, actions: [retry],
     }));
   };
 
   const build = () => {
     loading = [];
     const filter = h('input', {
-      type: 'search', id: 'image-filter', placeholder: 'Filter by name, tag or ID', 'aria-label': 'Filter images',
+      type: 'search', id: 'image-filter', placeholder: t('images.filter.placeholder'), 'aria-label': t('images.filter.label'),
       autocomplete: 'off', spellcheck: 'false',
     });
     filter.value = ui.filter;
@@ -79,34 +79,34 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
       if (event.key === 'Escape' && filter.value) { filter.value = ''; choose({ filter: '' }); }
       if (event.key === 'ArrowDown') { event.preventDefault(); focusRow(0); }
     });
-    const sort = h('select', { id: 'image-sort', 'aria-label': 'Sort images' },
-      h('option', { value: 'name' }, 'Sort by name'),
-      h('option', { value: 'size' }, 'Sort by size'),
-      h('option', { value: 'created' }, 'Sort by created'));
+    const sort = h('select', { id: 'image-sort', 'aria-label': t('images.sort.label') },
+      h('option', { value: 'name' }, t('images.sort.name')),
+      h('option', { value: 'size' }, t('images.sort.size')),
+      h('option', { value: 'created' }, t('images.sort.created')));
     sort.value = ui.sort;
     sort.addEventListener('change', () => choose({ sort: sort.value }));
     const untagged = h('input', { type: 'checkbox', id: 'show-untagged' });
     untagged.checked = ui.showUntagged;
     untagged.addEventListener('change', () => choose({ showUntagged: untagged.checked }));
-    const untaggedLabel = h('span', {}, 'Show untagged');
+    const untaggedLabel = h('span', {}, t('images.show_untagged'));
     const count = h('span', { id: 'image-count', class: 'muted', 'aria-live': 'polite' });
     const spacer = h('div', { class: 'spacer' });
-    const list = h('div', { id: 'image-list', class: 'image-list', role: 'list', 'aria-label': 'Local images', tabindex: '-1' }, spacer);
+    const list = h('div', { id: 'image-list', class: 'image-list', role: 'list', 'aria-label': t('images.list.label'), tabindex: '-1' }, spacer);
     list.addEventListener('scroll', () => schedulePaint());
     list.addEventListener('keydown', onListKey);
     const empty = h('div', { id: 'image-empty' });
     const notice = h('div', { id: 'image-notice', class: 'notice', role: 'status', hidden: true });
-    const engineLine = h('div', { class: 'engine-line', id: 'engine-card', 'aria-label': 'Container engine' },
-      h('span', { id: 'engine-product' }), h('span', { class: 'muted' }, '· API'),
-      h('span', { id: 'engine-api' }), h('span', { class: 'muted' }, '·'),
-      h('span', { id: 'engine-endpoint', class: 'mono' }));
+    const engineLine = h('div', { class: 'engine-line', id: 'engine-card', 'aria-label': t('images.engine.label') },
+      h('span', { id: 'engine-product', translate: 'no' }), h('span', { class: 'muted' }, t('images.engine.api')),
+      h('span', { id: 'engine-api', translate: 'no' }), h('span', { class: 'muted' }, '·'),
+      h('span', { id: 'engine-endpoint', class: 'mono', translate: 'no' }));
     list.addEventListener('pointerdown', startDrag);
     list.addEventListener('focusin', (event) => {
       const focused = event.target.closest('.image-row');
       if (focused) select(focused.dataset.key);
     });
     root.replaceChildren(
-      h('div', { class: 'view-head' }, h('h1', {}, 'Images'), count),
+      h('div', { class: 'view-head' }, h('h1', {}, t('images.title')), count),
       engineLine,
       h('div', { class: 'toolbar' }, filter, sort, engineSwitcher(), h('label', { class: 'check' }, untagged, untaggedLabel)),
       pushTargets(),
@@ -118,14 +118,16 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
 
   // The engines on this machine, for switching; the automatic choice first.
   const engineSwitcher = () => {
-    const select = h('select', { id: 'engine-select', 'aria-label': 'Container engine to use' },
-      h('option', { value: '' }, 'Engine: automatic'));
+    const select = h('select', { id: 'engine-select', 'aria-label': t('images.engine.choose_label') },
+      h('option', { value: '' }, t('images.engine.automatic')));
     const listed = invoke('engines').then((choices) => {
       for (const choice of choices) {
+        // An answering engine's option is all data; a silent one's says so in words (an option holds
+        // text only, so its endpoint can't be marked apart).
         const label = choice.info
           ? `${choice.info.product} ${choice.info.version} — ${choice.endpoint}`
-          : `${choice.endpoint} (not answering)`;
-        select.append(h('option', { value: choice.endpoint, disabled: !choice.info }, label));
+          : t('images.engine.not_answering', { endpoint: choice.endpoint });
+        select.append(h('option', { value: choice.endpoint, disabled: !choice.info, translate: choice.info ? 'no' : null }, label));
       }
       select.value = images.picked || '';
     }).catch(() => {});
@@ -161,11 +163,11 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
     const image = visible.find((i) => (i.reference || i.id) === ui.selected && i.reference);
     const what = document.getElementById('push-what');
     if (what) {
-      what.textContent = image ? `Push ${shortName(image)} to:` : 'Push to:';
-      what.title = image ? `Push ${image.reference} to the owner you press (or drag an image onto one)` : '';
+      what.replaceChildren(...(image ? sentence('images.push.what', { name: data(shortName(image)) }) : [t('images.push.to')]));
+      what.title = image ? t('images.push.what_title', { reference: image.reference }) : '';
     }
     for (const { zone, label } of ownerZones) {
-      zone.title = image ? `Push ${image.reference} to ${label} (or drag an image here)` : 'Drag an image here, or select one and press this';
+      zone.title = image ? t('images.push.zone_title', { reference: image.reference, owner: label }) : t('images.push.zone_hint');
     }
   };
   const select = (key) => {
@@ -179,32 +181,32 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
   // The owners an image can be pushed to: the signed-in login and its orgs, as drop zones.
   const pushTargets = () => {
     ownerZones.length = 0;
-    const bar = h('div', { id: 'push-targets', class: 'push-targets', role: 'group', 'aria-label': 'Push to' },
-      h('span', { class: 'muted', id: 'push-what' }, 'Push to:'));
+    const bar = h('div', { id: 'push-targets', class: 'push-targets', role: 'group', 'aria-label': t('images.push.label') },
+      h('span', { class: 'muted', id: 'push-what' }, t('images.push.to')));
     const owners = invoke('owners').then(({ login, orgs }) => {
       ui.login = login;
-      for (const [owner, label] of [[login, `${login} (you)`], ...orgs.map((org) => [org, org])]) {
+      for (const [owner, label] of [[login, sentence('images.owner.you', { login: data(login) })], ...orgs.map((org) => [org, [data(org)]])]) {
         const zone = h('button', { class: 'drop-zone', type: 'button', dataset: { owner: owner.toLowerCase() },
-          title: 'Drag an image here, or select one and press this' }, `↑ ${label}`);
+          title: t('images.push.zone_hint') }, '↑ ', label);
         ownerZones.push({ zone, label: owner });
         zone.addEventListener('click', () => {
           const image = visible.find((i) => (i.reference || i.id) === ui.selected);
           if (image) pushTo(image, zone.dataset.owner);
-          else showNotice('Select an image first (or drag one onto an owner).');
+          else showNotice(t('images.push.select_first'));
         });
         bar.append(zone);
       }
       markSelected();
       // Your packages too: an image dropped on one is pushed to it as a new tag (the image's own tag).
       return invoke('packages_list', { org: null }).then((packages) => {
-        if (packages.length) bar.append(h('span', { class: 'muted' }, 'or as a new tag of:'));
+        if (packages.length) bar.append(h('span', { class: 'muted' }, t('images.push.or_package')));
         for (const pkg of packages.slice(0, 6)) {
           const zone = h('button', { class: 'drop-zone package-zone', type: 'button',
-            dataset: { owner: login.toLowerCase(), package: pkg.name }, title: 'Drag an image here to push it as a new tag of this package' }, `▦ ${pkg.name}`);
+            dataset: { owner: login.toLowerCase(), package: pkg.name }, title: t('images.push.package_title') }, '▦ ', data(pkg.name));
           zone.addEventListener('click', () => {
             const image = visible.find((i) => (i.reference || i.id) === ui.selected);
             if (image) pushTo(image, zone.dataset.owner, zone.dataset.package);
-            else showNotice('Select an image first (or drag one onto a package).');
+            else showNotice(t('images.push.select_first_package'));
           });
           bar.append(zone);
         }
@@ -213,14 +215,15 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
       // Only a missing or refused token is a reason to sign in; GitHub out of reach (the network, a
       // proxy, an outage) is said as that, with the token left alone.
       if (['token.missing', 'token.invalid'].includes(error && error.code)) {
-        bar.append(h('span', { class: 'muted', id: 'push-sign-in' }, 'Pushing needs your GitHub account. '),
-          h('button', { class: 'ghost inline', type: 'button', id: 'go-sign-in', onclick: () => show('account', { focus: true }) }, 'Sign in…'));
+        bar.append(h('span', { class: 'muted', id: 'push-sign-in' }, t('images.push.needs_account')),
+          h('button', { class: 'ghost inline', type: 'button', id: 'go-sign-in', onclick: () => show('account', { focus: true }) }, t('images.push.sign_in')));
         return;
       }
-      const again = h('button', { class: 'ghost inline', type: 'button', id: 'owners-again' }, 'Try again');
+      const again = h('button', { class: 'ghost inline', type: 'button', id: 'owners-again' }, t('images.retry'));
       again.addEventListener('click', () => bar.replaceWith(pushTargets()));
-      bar.append(h('span', { class: 'muted', id: 'push-unreachable', title: (error && error.hint) || '' },
-        `Your owners can’t be listed: ${(error && error.message) || 'GitHub did not answer'}. `), again);
+      const said = error && error.message ? errorText(error) : { message: t('images.owners.no_answer'), hint: '' };
+      bar.append(h('span', { class: 'muted', id: 'push-unreachable', title: said.hint || '' },
+        t('images.owners.unreachable', { reason: said.message })), again);
     });
     loading.push(markReady(bar, owners));
     return bar;
@@ -279,7 +282,8 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
       if (confirmSkipped(owner)) {
         const checked = await invoke('tag_check', { target: `${proposal.registry}/${proposal.owner}/${nameAndTag}` });
         if (!checked.reference) {
-          showNotice(`${checked.problems.join(' ')} Use “Tag for GitHub” to choose a name.`, true);
+          const problems = h('span', {}, problemsOf(checked).flatMap((problem, i) => [...(i ? [t('images.push.problem_join')] : []), ...problem]));
+          showNotice(sentence('images.push.invalid_name', { problems }), true);
           return;
         }
         // "Don't ask again" is for new tags: replacing one is still asked.
@@ -296,7 +300,7 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
           source_repository: chosen.sourceRepository, compression: chosen.compression,
         },
       });
-      follow(id, `${source} to ${chosen.reference}`);
+      follow(id, { source, target: chosen.reference });
     } catch (error) {
       showNotice(error);
     }
@@ -304,11 +308,8 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
 
   // The notice under the owners follows the push it announced until it ends.
   const following = new Set();
-  const SAID = {
-    queued: (what) => `Waiting to push ${what}…`, running: (what) => `Pushing ${what}…`,
-    retrying: (what) => `Pushing ${what}: waiting to try again…`, cancelling: (what) => `Cancelling the push of ${what}…`,
-    done: (what) => `✓ Pushed ${what}.`, failed: (what) => `The push of ${what} failed.`, cancelled: (what) => `Cancelled the push of ${what}.`,
-  };
+  // What the notice says in each state of the push of `what` ({source, target}).
+  const SAID = ['queued', 'running', 'retrying', 'cancelling', 'done', 'failed', 'cancelled'];
   const follow = (id, what) => {
     // Redrawn only when the state changes: a running push sends ~10 updates a second, and a notice
     // redrawn with each took the focus off its button (and WebDriver's element with it).
@@ -316,8 +317,9 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
     const say = (state) => {
       if (state === said) return;
       said = state;
-      const button = h('button', { class: 'ghost small', type: 'button', id: 'show-pushes', onclick: () => show('pushes') }, 'Show pushes');
-      showNotice((SAID[state] || SAID.queued)(what), state === 'failed', button);
+      const button = h('button', { class: 'ghost small', type: 'button', id: 'show-pushes', onclick: () => show('pushes') }, t('images.push.show_pushes'));
+      const key = `images.push.state.${SAID.includes(state) ? state : 'queued'}`;
+      showNotice(sentence(key, { source: data(what.source), target: data(what.target) }), state === 'failed', button);
       if (built) built.notice.dataset.state = state;
     };
     say('queued');
@@ -345,23 +347,23 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
     visible.sort((a, b) => (!a.reference - !b.reference) || SORTS[ui.sort](a, b));
     const tagged = all.length - untaggedCount;
     built.count.textContent = words.length
-      ? `${visible.length} of ${all.length} shown`
-      : `${tagged} tagged · ${untaggedCount} untagged`;
-    built.untaggedLabel.textContent = `Show untagged (${untaggedCount})`;
+      ? t('images.count.filtered', { shown: visible.length, count: all.length })
+      : t('images.count.all', { tagged, untagged: untaggedCount });
+    built.untaggedLabel.textContent = t('images.show_untagged_count', { count: untaggedCount });
     built.list.dataset.rows = String(visible.length);
     built.spacer.style.height = `${visible.length * ROW_HEIGHT}px`;
     if (all.length === 0) {
       built.empty.replaceChildren(emptyState({
-        id: 'no-images', glyph: '□', title: 'No local images yet',
-        text: 'Images built or pulled with Docker or Podman show up here as they appear.',
-        hint: 'Try `docker pull alpine` or `docker build -t my-app .`',
+        id: 'no-images', glyph: '□', title: t('images.empty.title'),
+        text: t('images.empty.text'),
+        hint: sentence('images.empty.hint', { pull: data('`docker pull alpine`'), build: data('`docker build -t my-app .`') }),
       }));
     } else if (visible.length === 0) {
-      const clear = h('button', { class: 'ghost', type: 'button', id: 'clear-filter' }, 'Clear the filter');
+      const clear = h('button', { class: 'ghost', type: 'button', id: 'clear-filter' }, t('images.clear_filter'));
       clear.addEventListener('click', () => { built.filter.value = ''; choose({ filter: '' }); built.filter.focus(); });
       built.empty.replaceChildren(emptyState({
-        id: 'no-match', glyph: '⌕', title: ui.filter ? `No image matches “${ui.filter}”` : 'Only untagged images',
-        text: ui.filter ? 'The filter looks in names, tags and IDs.' : 'Tick “Show untagged” to see them.',
+        id: 'no-match', glyph: '⌕', title: ui.filter ? sentence('images.no_match.title', { filter: data(ui.filter) }) : t('images.only_untagged.title'),
+        text: ui.filter ? t('images.no_match.text') : t('images.only_untagged.text'),
         actions: ui.filter ? [clear] : [],
       }));
     } else {
@@ -447,12 +449,12 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
     const there = presence.get(image.reference);
     const host = image.repository.split('/')[0];
     if (there === true) {
-      return h('span', { class: 'badge ok registry-badge', dataset: { present: 'true' }, title: `${host} has this tag` }, 'on registry');
+      return h('span', { class: 'badge ok registry-badge', dataset: { present: 'true' }, title: t('images.badge.on_registry_title', { host }) }, t('images.badge.on_registry'));
     }
     // Not asked yet, or the registry wouldn't say (another namespace): no claim either way.
     if (there !== false) return null;
     return h('span', { class: 'badge registry-badge', dataset: { present: 'false' },
-      title: `Named for ${host}; ${host} doesn't have this tag yet` }, 'not pushed yet');
+      title: t('images.badge.not_pushed_title', { host }) }, t('images.badge.not_pushed'));
   };
 
   // A name as the row shows it: the registry and owner (dimmed, cut first), then the last path part
@@ -460,27 +462,31 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
   // be told apart.
   const nameParts = (image) => {
     const slash = image.repository.lastIndexOf('/');
-    const prefix = slash >= 0 ? h('span', { class: 'prefix' }, image.repository.slice(0, slash + 1)) : null;
-    return [prefix, h('span', { class: 'name' },
+    const prefix = slash >= 0 ? h('span', { class: 'prefix', translate: 'no' }, image.repository.slice(0, slash + 1)) : null;
+    return [prefix, h('span', { class: 'name', translate: 'no' },
       h('span', { class: 'repo' }, image.repository.slice(slash + 1)), h('span', { class: 'tag' }, `:${image.tag}`))];
   };
 
   const row = (image) => {
     const key = image.reference || image.id;
     const tagButton = h('button', { class: 'ghost small tag-for-github', type: 'button', tabindex: '-1' },
-      image.translation ? 'Move to ghcr.io' : 'Tag for GitHub');
+      image.translation ? t('images.row.move') : t('images.row.tag'));
     tagButton.addEventListener('click', () => tagFor(image));
     const node = h('div', {
       class: 'image-row', role: 'listitem', tabindex: '0', dataset: { key, reference: image.reference || '', id: image.id },
-      'aria-label': `${image.reference || `untagged ${image.short_id}`}, ${humanSize(image.size)}`,
+      'aria-label': image.reference
+        ? t('images.row.label', { name: image.reference, size: humanSize(image.size) })
+        : t('images.row.label_untagged', { id: image.short_id, size: humanSize(image.size) }),
     },
     h('div', { class: 'image-name', title: image.reference || image.id },
       h('span', { class: 'ref' }, image.reference
         ? nameParts(image)
-        : h('span', { class: 'repo muted' }, image.repository === '<none>' ? 'untagged' : `${image.repository} (untagged)`)),
+        : h('span', { class: 'repo muted' }, image.repository === '<none>'
+          ? t('images.row.untagged') : sentence('images.row.repository_untagged', { repository: data(image.repository) }))),
       image.for_registry && registryBadge(image),
-      image.translation && h('span', { class: 'badge warn', title: image.translation.explanation }, 'old registry name')),
-    h('span', { class: 'image-id mono' }, image.short_id),
+      // The core's explanation is one fixed text (reference::docker_pkg): the catalog says it.
+      image.translation && h('span', { class: 'badge warn', title: t('images.translation.explanation') }, t('images.badge.old_name'))),
+    h('span', { class: 'image-id mono', translate: 'no' }, image.short_id),
     h('span', { class: 'image-size' }, humanSize(image.size)),
     h('span', { class: 'image-created muted' }, relativeTime(image.created)),
     tagButton);
@@ -517,15 +523,15 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
   // A line of text (an error when `error`), or an error object from the core shown as errorView.
   const showNotice = (text, error = false, action = null) => {
     if (!built) return;
-    const failure = typeof text === 'object';
-    built.notice.replaceChildren(failure ? errorView(text) : text, ...(action ? [' ', action] : []));
+    const failure = typeof text === 'object' && !(text instanceof Node) && !Array.isArray(text);
+    built.notice.replaceChildren(...(failure ? [errorView(text)] : [text].flat()), ...(action ? [' ', action] : []));
     built.notice.classList.toggle('error', error || failure);
     built.notice.hidden = false;
   };
 
   const tagFor = async (image) => {
     const tagged = await openTagDialog({ image, invoke });
-    if (tagged) showNotice(`Tagged ${image.reference || image.short_id} as ${tagged}`);
+    if (tagged) showNotice(sentence('images.tagged', { source: data(image.reference || image.short_id), target: data(tagged) }));
   };
 
   // Measures, for the benchmark, from the start of the watch (the command) to the rows in the page and
@@ -559,7 +565,7 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
     shownError = null;
     if (images.state !== 'ok') {
       built = null;
-      root.replaceChildren(h('div', { class: 'spinner', role: 'progressbar', 'aria-label': 'Looking for a container engine' }));
+      root.replaceChildren(h('div', { class: 'spinner', role: 'progressbar', 'aria-label': t('images.engine.looking') }));
       return;
     }
     const fresh = !built;
@@ -568,7 +574,7 @@ export function render(root, { images, refreshEngine, watchImages, pushes, invok
     document.getElementById('engine-product').textContent = `${info.product} ${info.version}`;
     const api = document.getElementById('engine-api');
     api.textContent = info.api_version;
-    api.title = `The engine offers up to API ${info.server_api_version}; GHCR Desktop speaks ${info.api_version}`;
+    api.title = t('images.engine.api_title', { server: info.server_api_version, api: info.api_version });
     document.getElementById('engine-endpoint').textContent = info.endpoint;
     refresh();
     measure();

@@ -4,8 +4,9 @@
 // Esc cancels, and "don't ask again for this owner" skips it next time; "Smaller upload (zstd)" starts
 // as the owner's choice in Settings. Resolves to `{ reference, sourceRepository, compression }`, or
 // null when cancelled.
-import { h, debounce, errorView, markPending, markChecked, relativeTime } from '../dom.js';
-import { compressionFor, ZSTD_NOTE } from '../preferences.js';
+import { h, debounce, errorView, markPending, markChecked, relativeTime, fill, data, problemsOf } from '../dom.js';
+import { t, errorText } from '../i18n.js';
+import { compressionFor } from '../preferences.js';
 
 const SKIP_KEY = 'ghcr.push-confirm.skip';
 
@@ -15,6 +16,12 @@ function skipped() {
   } catch {
     return [];
   }
+}
+
+/// What `tag_check` found wrong and, when there is one, the name to try instead.
+export function problemNodes(result, key) {
+  return [...problemsOf(result).flatMap((problem, i) => [...(i ? [' '] : []), ...problem]),
+    ...(result.fix ? [' ', ...fill(t(key), { fix: data(result.fix) })] : [])];
 }
 
 /// Whether the person asked not to confirm pushes to `owner` again.
@@ -33,8 +40,8 @@ function skipFrom(owner) {
 export function offerRepositories(select, repositories, packageName) {
   const last = packageName.split('/').pop().toLowerCase();
   const choice = (repositories || []).find((r) => r.full_name.split('/').pop().toLowerCase() === last);
-  select.replaceChildren(h('option', { value: '' }, repositories ? 'None' : 'None (repositories unavailable)'),
-    ...(repositories || []).map((r) => h('option', { value: r.html_url }, r.full_name)));
+  select.replaceChildren(h('option', { value: '' }, repositories ? t('push.repo.none') : t('push.repo.none_unavailable')),
+    ...(repositories || []).map((r) => h('option', { value: r.html_url, translate: 'no' }, r.full_name)));
   select.value = choice ? choice.html_url : '';
 }
 
@@ -45,25 +52,25 @@ export async function openPushDialog({ source, registry, owner, org, nameAndTag,
   const problem = h('div', { id: 'push-problem', class: 'result error', hidden: true, role: 'alert' });
   // A tag the registry has already: what it points to, and that pushing replaces it.
   const exists = h('p', { id: 'push-exists', class: 'note', hidden: true, role: 'status' });
-  const repoField = h('select', { id: 'push-repo' }, h('option', { value: '' }, 'Loading repositories…'));
+  const repoField = h('select', { id: 'push-repo' }, h('option', { value: '' }, t('push.repo.loading')));
   const repoRow = h('div', { class: 'form-grid', id: 'push-repo-row' },
-    h('label', { for: 'push-repo' }, 'Link to repository'), repoField);
+    h('label', { for: 'push-repo' }, t('push.repo.label')), repoField);
   const repoNote = h('p', { class: 'muted small-print', id: 'push-repo-note' });
   const skip = h('input', { type: 'checkbox', id: 'push-skip' });
   const zstd = h('input', { type: 'checkbox', id: 'push-zstd' });
   zstd.checked = compressionFor(owner) === 'zstd';
-  const push = h('button', { id: 'push-confirm', class: 'primary', type: 'submit', disabled: true }, 'Push');
-  const cancel = h('button', { id: 'push-cancel', class: 'ghost', type: 'button' }, 'Cancel');
+  const push = h('button', { id: 'push-confirm', class: 'primary', type: 'submit', disabled: true }, t('push.push'));
+  const cancel = h('button', { id: 'push-cancel', class: 'ghost', type: 'button' }, t('push.cancel'));
   const form = h('form', { method: 'dialog' },
-    h('h2', { id: 'push-title' }, `Push to ${owner}`),
-    h('p', { class: 'muted' }, h('code', {}, source), ' goes up as:'),
-    h('div', { class: 'form-grid' }, h('label', { for: 'push-name' }, 'Name and tag'), nameField),
-    h('p', { class: 'preview' }, 'Pushes to: ', preview),
+    h('h2', { id: 'push-title' }, fill(t('push.title'), { owner: data(owner) })),
+    h('p', { class: 'muted' }, fill(t('push.goes_up_as'), { source: h('code', {}, source) })),
+    h('div', { class: 'form-grid' }, h('label', { for: 'push-name' }, t('push.name_and_tag')), nameField),
+    h('p', { class: 'preview' }, fill(t('push.pushes_to'), { target: preview })),
     problem, exists,
     repoRow, repoNote,
-    h('label', { class: 'check' }, zstd, ' Smaller upload (zstd)'),
-    h('p', { class: 'muted small-print', id: 'push-zstd-note' }, ZSTD_NOTE),
-    h('label', { class: 'check' }, skip, ` Don’t ask again for ${owner}`),
+    h('label', { class: 'check' }, zstd, ` ${t('push.zstd')}`),
+    h('p', { class: 'muted small-print', id: 'push-zstd-note' }, t('settings.zstd_note')),
+    h('label', { class: 'check' }, skip, ' ', fill(t('push.dont_ask_again'), { owner: data(owner) })),
     h('div', { class: 'actions' }, push, cancel));
   const dialog = h('dialog', { id: 'push-dialog', 'aria-labelledby': 'push-title' }, form);
   document.body.append(dialog);
@@ -87,13 +94,13 @@ export async function openPushDialog({ source, registry, owner, org, nameAndTag,
     repoRow.hidden = exists;
     if (exists) {
       repoField.value = '';
-      repoNote.textContent = `${owner}/${name} exists: its repository link is set on GitHub (Packages → the package → Connect).`;
+      repoNote.replaceChildren(...fill(t('push.repo.exists_note'), { package: data(`${owner}/${name}`) }));
       return;
     }
     const repositories = await repositoriesLoaded;
     if (asked !== latestPackage) return;
     offerRepositories(repoField, repositories, name);
-    repoNote.textContent = 'GitHub links a package to a repository only when the package is created. To push from that repository’s Actions later, grant it access under “Manage Actions access” on the package’s settings.';
+    repoNote.textContent = t('push.repo.new_note');
   };
   // Whether the tag is on the registry already: said, with its digest and when it was pushed, and the
   // button says "Replace" — a push over a tag is never silent.
@@ -104,11 +111,13 @@ export async function openPushDialog({ source, registry, owner, org, nameAndTag,
     if (asked !== latestExisting) return;
     const tag = reference.split('/').pop();
     exists.hidden = !found;
-    push.textContent = found ? `Replace ${tag}` : 'Push';
+    if (found) push.replaceChildren(...fill(t('push.replace'), { tag: data(tag) }));
+    else push.textContent = t('push.push');
     if (found) {
       dialog.dataset.replaces = found.digest;
-      const when = found.pushed_at ? `, pushed ${relativeTime(Date.parse(found.pushed_at) / 1000)}` : '';
-      exists.textContent = `${tag} is on the registry already (${found.digest.slice(0, 19)}…${when}). Pushing replaces it; the image it pointed to stays as an untagged version.`;
+      const when = found.pushed_at ? t('push.exists.pushed_at', { ago: relativeTime(Date.parse(found.pushed_at) / 1000) }) : '';
+      exists.replaceChildren(...fill(t('push.exists', { when }),
+        { tag: data(tag), digest: data(`${found.digest.slice(0, 19)}…`) }));
     } else {
       delete dialog.dataset.replaces;
     }
@@ -120,13 +129,13 @@ export async function openPushDialog({ source, registry, owner, org, nameAndTag,
     const asked = ++latest;
     const text = target();
     preview.textContent = text;
-    const result = await invoke('tag_check', { target: text }).catch((error) => ({ problems: [error.message] }));
+    const result = await invoke('tag_check', { target: text }).catch((error) => ({ problems: [errorText(error).message] }));
     if (asked !== latest) return;
     push.disabled = !result.reference;
     problem.hidden = Boolean(result.reference);
-    problem.textContent = result.reference ? '' : `${result.problems.join(' ')}${result.fix ? ` Try ${result.fix}.` : ''}`;
+    problem.replaceChildren(...(result.reference ? [] : problemNodes(result, 'push.try_fix')));
     if (result.reference) await Promise.all([checkPackage(), checkExisting(result.reference)]);
-    else { exists.hidden = true; push.textContent = 'Push'; delete dialog.dataset.replaces; }
+    else { exists.hidden = true; push.textContent = t('push.push'); delete dialog.dataset.replaces; }
     if (asked === latest) markChecked(dialog, text);
   };
   const checkSoon = debounce(check, 120);
@@ -143,7 +152,7 @@ export async function openPushDialog({ source, registry, owner, org, nameAndTag,
       const result = await invoke('tag_check', { target: target() }).catch((error) => ({ error }));
       if (!result.reference) {
         problem.hidden = false;
-        problem.replaceChildren(result.error ? errorView(result.error) : result.problems.join(' '));
+        problem.replaceChildren(...(result.error ? [errorView(result.error)] : problemNodes(result, 'push.try_fix')));
         push.disabled = false;
         return;
       }

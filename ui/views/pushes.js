@@ -2,48 +2,55 @@
 // Retry, and when done the pull command (copyable) and the package page. Cards are updated in place as
 // the core reports (≤ 10 times a second per job), so bars move smoothly and focus stays put.
 // "Push an archive…" picks a docker save file or OCI layout tar and asks where to push it.
-import { h, emptyState, errorView, humanSize } from '../dom.js';
+import { h, emptyState, errorView, humanSize, fill, data } from '../dom.js';
+import { t, has, errorText, language } from '../i18n.js';
 import { openArchiveDialog } from './archive-dialog.js';
 
-export const title = 'Pushes';
+// A job's state (`pushes.state.<state>`) and a layer's (`pushes.layer.<state>`) in words; a state
+// without words shows as the core names it.
+const stateText = (state) => (has(`pushes.state.${state}`) ? t(`pushes.state.${state}`) : state);
+const layerText = (state) => (has(`pushes.layer.${state}`) ? t(`pushes.layer.${state}`) : state);
 
-const STATE_TEXT = {
-  queued: 'Queued', running: 'Pushing', cancelling: 'Cancelling…', retrying: 'Retrying', done: 'Pushed', failed: 'Failed', cancelled: 'Cancelled',
+// The core tells what a direct push is doing before its first byte (`progress.phase`) in English
+// only: its words, by those words; any other shows as it came.
+const PHASES = {
+  'Checking what the registry has…': 'pushes.phase.checking_registry',
+  'Reading the archive…': 'pushes.phase.reading_archive',
+  'Reading the image from the engine…': 'pushes.phase.reading_engine',
 };
-const LAYER_TEXT = {
-  waiting: 'waiting', preparing: 'preparing', uploading: 'uploading', pushed: 'pushed',
-  existed: 'already there', mounted: 'mounted', failed: 'failed',
-};
+const phaseText = (phase) => (PHASES[phase] ? t(PHASES[phase]) : phase);
 
 function duration(seconds) {
-  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 60) return t('pushes.duration.seconds', { s: seconds });
   const minutes = Math.floor(seconds / 60);
-  return minutes < 60 ? `${minutes} min ${seconds % 60} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  return minutes < 60 ? t('pushes.duration.minutes', { m: minutes, s: seconds % 60 })
+    : t('pushes.duration.hours', { h: Math.floor(minutes / 60), m: minutes % 60 });
 }
 
 // Where the push came from and the way it went: as chosen once the push knows (`progress.way`), as
-// asked before that.
-function sourceText({ source, via, compression }, way) {
-  const what = source.kind === 'archive' ? `archive ${source.value}` : `image ${source.value}`;
+// asked before that; a push that ended before choosing says no way.
+function sourceText({ source, via, compression }, way, finished = false) {
+  const what = fill(t(source.kind === 'archive' ? 'pushes.source.archive' : 'pushes.source.image'),
+    { value: data(source.value) });
   const chosen = way || (via === 'auto' ? null : via);
-  const how = chosen === 'engine' ? 'through the engine (its own push)'
-    : chosen === 'direct' ? 'direct: GHCR Desktop compresses and uploads'
-      : 'choosing the faster way…';
-  return `from ${what} · ${how}${compression === 'zstd' ? ' · zstd layers' : ''}`;
+  const how = chosen === 'engine' ? t('pushes.way.engine')
+    : chosen === 'direct' ? t('pushes.way.direct')
+      : finished ? null : t('pushes.way.choosing');
+  return [...what, how ? ` · ${how}` : '', compression === 'zstd' ? ` · ${t('pushes.source.zstd')}` : ''];
 }
 
 export function render(root, { pushes, invoke, show }) {
   const cards = new Map();
-  const list = h('div', { id: 'push-list', class: 'push-list', role: 'list', 'aria-label': 'Pushes' });
+  const list = h('div', { id: 'push-list', class: 'push-list', role: 'list', 'aria-label': t('pushes.title') });
   const empty = h('div', { id: 'push-empty' });
-  const archiveButton = h('button', { id: 'push-archive', class: 'primary', type: 'button' }, 'Push an archive…');
-  const clearButton = h('button', { id: 'push-clear', class: 'ghost', type: 'button' }, 'Clear finished');
+  const archiveButton = h('button', { id: 'push-archive', class: 'primary', type: 'button' }, t('pushes.push_archive'));
+  const clearButton = h('button', { id: 'push-clear', class: 'ghost', type: 'button' }, t('pushes.clear_finished'));
   const notice = h('p', { id: 'push-notice', class: 'notice', role: 'status', hidden: true });
   archiveButton.addEventListener('click', async () => {
     try {
       const path = await invoke('plugin:dialog|open', {
-        options: { multiple: false, directory: false, title: 'Push an image archive',
-          filters: [{ name: 'Image archives (docker save, OCI layout)', extensions: ['tar', 'gz', 'tgz'] }] },
+        options: { multiple: false, directory: false, title: t('pushes.pick.title'),
+          filters: [{ name: t('pushes.pick.filter'), extensions: ['tar', 'gz', 'tgz'] }] },
       });
       if (path) await openArchiveDialog({ path, invoke });
     } catch (error) {
@@ -54,45 +61,47 @@ export function render(root, { pushes, invoke, show }) {
   });
   clearButton.addEventListener('click', () => invoke('pushes_clear').then(() => pushes.clearFinished()));
   root.replaceChildren(
-    h('div', { class: 'view-head' }, h('h1', {}, 'Pushes'),
+    h('div', { class: 'view-head' }, h('h1', {}, t('pushes.title')),
       h('div', { class: 'head-actions' }, archiveButton, clearButton)),
-    h('p', { class: 'lede' }, 'Drag an image onto an owner in Images, or drop a .tar, .tar.gz or OCI layout folder on the window.'),
+    h('p', { class: 'lede' }, t('pushes.lede')),
     notice, empty, list);
 
   const card = (job) => {
-    const bar = h('progress', { class: 'total-bar', max: '1', value: '0', 'aria-label': `Total for ${job.request.target}` });
+    const bar = h('progress', { class: 'total-bar', max: '1', value: '0', 'aria-label': t('pushes.total_for', { target: job.request.target }) });
     const numbers = h('span', { class: 'push-numbers muted' });
     const badge = h('span', { class: 'badge push-state' });
-    const layers = h('ul', { class: 'push-layers', 'aria-label': 'Layers' });
+    const layers = h('ul', { class: 'push-layers', 'aria-label': t('pushes.layers') });
     const outcome = h('div', { class: 'push-outcome' });
-    const cancel = h('button', { class: 'ghost small push-cancel', type: 'button' }, 'Cancel');
-    const retry = h('button', { class: 'ghost small push-retry', type: 'button' }, 'Retry');
+    const cancel = h('button', { class: 'ghost small push-cancel', type: 'button' }, t('pushes.cancel'));
+    const retry = h('button', { class: 'ghost small push-retry', type: 'button' }, t('pushes.retry'));
     cancel.addEventListener('click', () => invoke('push_cancel', { id: job.id }).catch(() => {}));
     retry.addEventListener('click', () => invoke('push_retry', { id: job.id }).catch((error) => {
       outcome.replaceChildren(errorView(error));
     }));
-    const when = job.historic ? ` · ${new Date(job.finished_at).toLocaleString()}` : '';
-    const source = h('p', { class: 'push-source muted' }, sourceText(job.request, job.progress && job.progress.way) + when);
+    // English keeps the system's way of writing a date (as before); another language writes its own.
+    const when = job.historic
+      ? ` · ${new Date(job.finished_at).toLocaleString(language() === 'en' ? undefined : language())}` : '';
+    const source = h('p', { class: 'push-source muted' }, sourceText(job.request, job.progress && job.progress.way), when);
     const node = h('article', { class: 'card push-card', role: 'listitem', dataset: { id: String(job.id), target: job.request.target } },
       // Cancel and Retry sit in the head, where they stay put: below the layers, a layer row the
       // engine reported between aiming and clicking moved Cancel down and the click missed it.
       h('header', { class: 'push-head' },
-        h('strong', { class: 'push-target mono' }, job.request.target), badge,
+        h('strong', { class: 'push-target mono', translate: 'no' }, job.request.target), badge,
         h('div', { class: 'push-actions' }, cancel, retry)),
       source,
       h('div', { class: 'push-total' }, bar, numbers),
       layers, outcome);
-    const sayWay = (way) => { source.textContent = sourceText(job.request, way) + when; };
+    const sayWay = (way, finished) => { source.replaceChildren(...sourceText(job.request, way, finished), when); };
     return { node, bar, numbers, badge, layers, outcome, cancel, retry, layerRows: new Map(), finished: null, sayWay, way: null };
   };
 
   const layerRow = (parts, layer) => {
     let row = parts.layerRows.get(layer.id);
     if (!row) {
-      const bar = h('progress', { class: 'layer-bar', max: '1', value: '0', 'aria-label': `Layer ${layer.id}` });
+      const bar = h('progress', { class: 'layer-bar', max: '1', value: '0', 'aria-label': t('pushes.layer_label', { id: layer.id }) });
       const state = h('span', { class: 'layer-state muted' });
       const size = h('span', { class: 'layer-size muted' });
-      const node = h('li', { class: 'layer', dataset: { layer: layer.id } }, h('span', { class: 'mono layer-id' }, layer.id), bar, size, state);
+      const node = h('li', { class: 'layer', dataset: { layer: layer.id } }, h('span', { class: 'mono layer-id', translate: 'no' }, layer.id), bar, size, state);
       row = { node, bar, state, size };
       parts.layerRows.set(layer.id, row);
       parts.layers.append(node);
@@ -105,7 +114,7 @@ export function render(root, { pushes, invoke, show }) {
     row.bar.value = sizeless ? total : layer.bytes;
     row.bar.dataset.bytes = String(layer.bytes);
     row.node.dataset.state = layer.state;
-    row.state.textContent = LAYER_TEXT[layer.state] || layer.state;
+    row.state.textContent = layerText(layer.state);
     // A size only where the engine said one: a layer still waiting for it shows none ("0 B / 1 B" was
     // made up).
     row.size.textContent = layer.total ? `${humanSize(layer.bytes)} / ${humanSize(layer.total)}`
@@ -126,10 +135,13 @@ export function render(root, { pushes, invoke, show }) {
       parts.way = progress.way;
       parts.node.dataset.way = progress.way;
       parts.sayWay(progress.way);
+    } else if (!running && !parts.way && !parts.wayless) {
+      parts.wayless = true;
+      parts.sayWay(null, true);
     }
     const rateLimited = state === 'retrying' && job.error && /rate_limited$/.test(job.error.code);
     parts.node.dataset.rateLimited = String(Boolean(rateLimited));
-    parts.badge.textContent = rateLimited ? 'Rate-limited' : STATE_TEXT[state] || state;
+    parts.badge.textContent = rateLimited ? t('pushes.state.rate_limited') : stateText(state);
     parts.badge.className = `badge push-state ${state === 'done' ? 'ok' : state === 'failed' ? 'bad' : ''}`;
     if (progress && progress.unreported) {
       // The engine (Podman) says nothing until the end: an indeterminate bar, no invented numbers.
@@ -139,7 +151,7 @@ export function render(root, { pushes, invoke, show }) {
         parts.bar.removeAttribute('value');
       }
       parts.bar.dataset.unreported = 'true';
-      parts.numbers.textContent = state === 'done' ? 'Pushed by the engine' : 'The engine is pushing; it reports no progress until it is done';
+      parts.numbers.textContent = state === 'done' ? t('pushes.numbers.engine_pushed') : t('pushes.numbers.engine_pushing');
     } else if (progress) {
       // The total bar never moves back (a source that finds layers as it goes grows its total).
       parts.fraction = Math.max(parts.fraction || 0, progress.total ? progress.bytes / progress.total : 0);
@@ -149,7 +161,8 @@ export function render(root, { pushes, invoke, show }) {
       parts.bar.dataset.total = String(progress.total);
       delete parts.bar.dataset.unreported;
       const speed = progress.bytes_per_second ? ` · ${humanSize(progress.bytes_per_second)}/s` : '';
-      const eta = progress.eta_seconds != null && state === 'running' ? ` · ${duration(progress.eta_seconds)} left` : '';
+      const eta = progress.eta_seconds != null && state === 'running'
+        ? ` · ${t('pushes.numbers.time_left', { duration: duration(progress.eta_seconds) })}` : '';
       const nothingToSend = state === 'done' && progress.total === 0 && progress.layers.length > 0
         && progress.layers.every((layer) => ['existed', 'mounted'].includes(layer.state));
       // The engine pushed layers but said no sizes (Docker's containerd store, quick layers).
@@ -157,14 +170,15 @@ export function render(root, { pushes, invoke, show }) {
       if (state === 'done') parts.bar.value = parts.bar.max;
       // No size known yet (or ever, for a push that failed first): no "0 B of 0 B".
       const noneKnown = progress.total === 0 && progress.bytes === 0;
-      parts.numbers.textContent = nothingToSend ? 'Every layer was there already'
-        : noSizes ? 'Pushed; the engine said no sizes'
-        : progress.phase && progress.bytes === 0 ? progress.phase
-          : noneKnown ? (running ? 'Starting…' : '')
-            : `${humanSize(progress.bytes)} of ${humanSize(progress.total)}${speed}${eta}`;
+      parts.numbers.textContent = nothingToSend ? t('pushes.numbers.all_there')
+        : noSizes ? t('pushes.numbers.no_sizes')
+        : progress.phase && progress.bytes === 0 ? phaseText(progress.phase)
+          : noneKnown ? (running ? t('pushes.numbers.starting') : '')
+            : `${t('pushes.numbers.of', { bytes: humanSize(progress.bytes), total: humanSize(progress.total) })}${speed}${eta}`;
       for (const layer of progress.layers) layerRow(parts, layer);
-    } else if (state === 'queued') {
-      parts.numbers.textContent = 'Waiting for a free slot (two pushes run at once)';
+    } else {
+      // Waiting for a slot, or ended before anything was sent (refused at the start): no numbers.
+      parts.numbers.textContent = state === 'queued' ? t('pushes.numbers.waiting_slot') : '';
     }
     parts.cancel.hidden = !running;
     parts.cancel.disabled = state === 'cancelling';
@@ -174,27 +188,28 @@ export function render(root, { pushes, invoke, show }) {
     parts.finished = running ? null : state;
     if (state === 'done') {
       const command = h('code', { class: 'pull-command' }, job.pull);
-      const copy = h('button', { class: 'ghost small copy-pull', type: 'button' }, 'Copy');
+      const copy = h('button', { class: 'ghost small copy-pull', type: 'button' }, t('pushes.copy'));
       copy.addEventListener('click', async () => {
         try {
           await navigator.clipboard.writeText(job.pull);
-          copy.textContent = 'Copied';
+          copy.textContent = t('pushes.copied');
         } catch {
           window.getSelection().selectAllChildren(command);
-          copy.textContent = 'Selected: press Ctrl+C';
+          copy.textContent = t('pushes.selected_press_ctrl_c');
         }
       });
-      const open = h('button', { class: 'ghost small open-package', type: 'button' }, 'Open on GitHub');
+      const open = h('button', { class: 'ghost small open-package', type: 'button' }, t('pushes.open_on_github'));
       const opened = h('div', { class: 'open-outcome', role: 'status' });
       // A push of an earlier session is no longer known to the core: its package is opened by name.
       const openPage = job.historic ? () => invoke('open_package', job.package)
         : () => invoke('open_package_page', { id: job.id });
       open.addEventListener('click', () => openPage()
-        .then((url) => opened.replaceChildren(h('p', { class: 'muted' }, `Opened ${url}.`)))
+        .then((url) => opened.replaceChildren(h('p', { class: 'muted' }, fill(t('pushes.opened'), { url: data(url) }))))
         .catch((error) => opened.replaceChildren(errorView(error))));
       parts.outcome.className = 'push-outcome result ok';
       parts.outcome.replaceChildren(
-        h('p', { class: 'push-digest mono' }, `${job.pushed.digest} · ${humanSize(job.pushed.size)} manifest`),
+        h('p', { class: 'push-digest mono' },
+          fill(t('pushes.digest_manifest', { size: humanSize(job.pushed.size) }), { digest: data(job.pushed.digest) })),
         h('div', { class: 'pull' }, command, copy, job.historic && !job.package ? null : open), opened);
     } else if (state === 'failed') {
       parts.outcome.className = 'push-outcome';
@@ -207,18 +222,17 @@ export function render(root, { pushes, invoke, show }) {
       const countdown = h('span', { class: 'retry-countdown' });
       const tick = () => {
         const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
-        countdown.textContent = left > 0 ? `trying again by itself in ${duration(left)}` : 'trying again now';
+        countdown.textContent = left > 0 ? t('pushes.retry_in', { duration: duration(left) }) : t('pushes.retry_now');
         if (left > 0 && countdown.isConnected) setTimeout(tick, 1000);
       };
-      const why = rateLimited
-        ? `The registry asked to slow down (a rate limit; nothing is wrong with your sign-in): ${job.error.message}`
-        : job.error.message;
+      const { message } = errorText(job.error);
+      const why = rateLimited ? t('pushes.rate_limited_why', { message }) : message;
       parts.outcome.replaceChildren(h('p', { class: 'push-retrying' }, why),
-        h('p', { class: 'muted' }, countdown, ` · attempt ${job.attempt + 1}`));
+        h('p', { class: 'muted' }, countdown, ` · ${t('pushes.attempt', { n: job.attempt + 1 })}`));
       tick();
     } else if (state === 'cancelled') {
       parts.outcome.className = 'push-outcome result';
-      parts.outcome.replaceChildren(h('p', { class: 'muted' }, 'Cancelled: nothing was tagged on the registry.'));
+      parts.outcome.replaceChildren(h('p', { class: 'muted' }, t('pushes.cancelled_note')));
     } else {
       parts.outcome.replaceChildren();
     }
@@ -232,11 +246,11 @@ export function render(root, { pushes, invoke, show }) {
     for (const job of jobs) update(job);
     list.dataset.jobs = String(pushes.jobs.size);
     if (pushes.jobs.size === 0) {
-      const go = h('button', { class: 'ghost', type: 'button', id: 'go-images' }, 'Go to Images');
+      const go = h('button', { class: 'ghost', type: 'button', id: 'go-images' }, t('pushes.go_to_images'));
       go.addEventListener('click', () => show('images', { focus: true }));
       empty.replaceChildren(emptyState({
-        id: 'no-pushes', glyph: '↑', title: 'No pushes yet',
-        text: 'Drag an image onto one of your owners in Images, or drop an image archive on the window. Pushes appear here with a bar per layer, speed and time left.',
+        id: 'no-pushes', glyph: '↑', title: t('pushes.empty.title'),
+        text: t('pushes.empty.text'),
         actions: [go],
       }));
     } else {

@@ -1,7 +1,8 @@
 // "Tag for GitHub": a modal form that proposes registry/owner/name:tag for a local image (owner from the
 // signed-in login and its orgs, lowercased), checks the name in the core as it is typed, says what is
 // wrong and offers the fixed form, then tags the image. Resolves to the new name, or null if cancelled.
-import { h, debounce, errorView, markPending, markChecked } from '../dom.js';
+import { h, debounce, errorView, markPending, markChecked, data, sentence, problemsOf } from '../dom.js';
+import { t, errorText } from '../i18n.js';
 
 export async function openTagDialog({ image, invoke }) {
   const source = image.reference || image.id;
@@ -17,11 +18,11 @@ export async function openTagDialog({ image, invoke }) {
 
   const ownerField = owners
     ? h('select', { id: 'tag-owner' },
-      h('option', { value: login.toLowerCase() }, `${login} (you)`),
-      owners.orgs.map((org) => h('option', { value: org.toLowerCase() }, `${org} (organization)`)))
+      h('option', { value: login.toLowerCase() }, t('tag.option.you', { login })),
+      owners.orgs.map((org) => h('option', { value: org.toLowerCase() }, t('tag.option.organization', { org }))))
     : h('input', { id: 'tag-owner', autocomplete: 'off', spellcheck: 'false' });
   if (owners && ![...ownerField.options].some((o) => o.value === proposal.owner)) {
-    ownerField.append(h('option', { value: proposal.owner }, proposal.owner));
+    ownerField.append(h('option', { value: proposal.owner, translate: 'no' }, proposal.owner));
   }
   ownerField.value = proposal.owner;
   const nameField = h('input', { id: 'tag-name', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'tag-problem' });
@@ -30,19 +31,21 @@ export async function openTagDialog({ image, invoke }) {
   const problems = h('ul', { id: 'tag-problems' });
   const fixButton = h('button', { id: 'tag-fix', class: 'ghost', type: 'button' });
   const problem = h('div', { id: 'tag-problem', class: 'result error', hidden: true, role: 'alert' }, problems, fixButton);
-  const create = h('button', { id: 'tag-create', class: 'primary', type: 'submit' }, 'Create tag');
-  const cancel = h('button', { id: 'tag-cancel', class: 'ghost', type: 'button' }, 'Cancel');
+  const create = h('button', { id: 'tag-create', class: 'primary', type: 'submit' }, t('tag.create'));
+  const cancel = h('button', { id: 'tag-cancel', class: 'ghost', type: 'button' }, t('tag.cancel'));
   const outcome = h('p', { id: 'tag-outcome', role: 'status' });
   const form = h('form', { method: 'dialog' },
-    h('h2', { id: 'tag-title' }, 'Tag for GitHub'),
-    h('p', { class: 'muted' }, 'Gives ', h('code', {}, source), ' a name on the registry. Names are lowercase: GitHub logins are not, so the owner is lowercased.'),
+    h('h2', { id: 'tag-title' }, t('tag.title')),
+    h('p', { class: 'muted' }, sentence('tag.intro', { source: h('code', {}, source) })),
+    // The core's explanation is one fixed text (reference::docker_pkg): the catalog says it.
     proposal.translation && h('p', { id: 'tag-explanation', class: 'note' },
-      h('strong', {}, `${proposal.translation.from} → ${proposal.translation.to}. `), proposal.translation.explanation),
-    !owners && h('p', { class: 'note' }, 'Sign in under Account to choose among your organizations.'),
+      h('strong', {}, sentence('tag.translation.names', { from: data(proposal.translation.from), to: data(proposal.translation.to) })),
+      t('tag.translation.explanation')),
+    !owners && h('p', { class: 'note' }, t('tag.sign_in_note')),
     h('div', { class: 'form-grid' },
-      h('label', { for: 'tag-owner' }, 'Owner'), ownerField,
-      h('label', { for: 'tag-name' }, 'Name and tag'), nameField),
-    h('p', { class: 'preview' }, 'New name: ', preview),
+      h('label', { for: 'tag-owner' }, t('tag.field.owner')), ownerField,
+      h('label', { for: 'tag-name' }, t('tag.field.name_and_tag')), nameField),
+    h('p', { class: 'preview' }, sentence('tag.new_name', { name: preview })),
     problem,
     h('div', { class: 'actions' }, create, cancel),
     outcome);
@@ -56,7 +59,7 @@ export async function openTagDialog({ image, invoke }) {
     const asked = ++latest;
     const text = target();
     preview.textContent = text;
-    const result = await invoke('tag_check', { target: text }).catch((error) => ({ problems: [error.message] }));
+    const result = await invoke('tag_check', { target: text }).catch((error) => ({ problems: [errorText(error).message] }));
     if (asked !== latest) return;
     const valid = Boolean(result.reference);
     create.disabled = !valid;
@@ -65,9 +68,9 @@ export async function openTagDialog({ image, invoke }) {
     if (valid) {
       preview.textContent = result.reference;
     } else {
-      problems.replaceChildren(...result.problems.map((p) => h('li', {}, p)));
+      problems.replaceChildren(...problemsOf(result).map((p) => h('li', {}, p)));
       fixButton.hidden = !result.fields;
-      fixButton.textContent = result.fields ? `Use ${result.fix}` : '';
+      fixButton.replaceChildren(...(result.fields ? sentence('tag.fix', { fix: data(result.fix) }) : []));
       fixed = result.fields;
     }
     markChecked(dialog, text);
@@ -95,14 +98,14 @@ export async function openTagDialog({ image, invoke }) {
       event.preventDefault();
       if (create.disabled) return;
       create.disabled = true;
-      create.textContent = 'Tagging…';
+      create.textContent = t('tag.creating');
       try {
         result = await invoke('image_tag', { source, target: target() });
         close();
       } catch (error) {
         outcome.replaceChildren(errorView(error));
         create.disabled = false;
-        create.textContent = 'Create tag';
+        create.textContent = t('tag.create');
       }
     });
     dialog.showModal();

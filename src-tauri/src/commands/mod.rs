@@ -4,6 +4,7 @@
 pub mod docker;
 pub mod engine;
 pub mod images;
+pub mod language;
 pub mod packages;
 pub mod pushes;
 pub mod token;

@@ -201,6 +201,10 @@ impl App {
                 .env("XDG_DATA_HOME", home_path.join("data"))
                 .env("XDG_CONFIG_HOME", home_path.join("config"))
                 .env("XDG_CACHE_HOME", home_path.join("cache"))
+                // English unless the test says otherwise (the window follows the system's language).
+                .env("LANG", "C.UTF-8")
+                .env_remove("LC_ALL")
+                .env_remove("LC_MESSAGES")
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().expect("log"))
                 .stderr(log);
