@@ -11,7 +11,8 @@ cd "$repo"
 out="$repo/target/test-output"
 mkdir -p "$out"
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says when it began (minutes:seconds since this script started), so a slow run shows where.
+step() { printf '\n==> [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 die() { printf '\nmake test: %s\n' "$*" >&2; exit 1; }
 
 step "cargo fmt --check"
