@@ -149,6 +149,44 @@ async fn an_engine_that_never_answers_is_given_up_on_within_5_seconds() {
     assert!(took < Duration::from_secs(20), "took {took:?}");
 }
 
+#[tokio::test]
+async fn a_busy_engine_that_pings_at_once_but_takes_3_seconds_to_say_its_version_is_connected() {
+    // Podman runs conmon and runc for /version; with other work on its store it took over 2 s, the
+    // ping's limit, and was called unreachable (make flaky). Once the ping answers, it is there.
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("busy.sock");
+    let listener = UnixListener::bind(&socket).unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                let read = stream.read(&mut buffer).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buffer[..read]).to_string();
+                let body = if request.starts_with("GET /_ping") {
+                    "OK".to_string()
+                } else {
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                    r#"{"Version":"20.10.24","ApiVersion":"1.41","Os":"linux","Arch":"amd64"}"#
+                        .to_string()
+                };
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    let engine = Engine::connect(&config_with_docker_host(&format!(
+        "unix://{}",
+        socket.display()
+    )))
+    .await
+    .expect("an engine that answered its ping is given time to say what it is");
+    assert_eq!(engine.info().version, "20.10.24");
+}
+
 /// Serves one canned answer to every connection on a fresh socket.
 async fn serve_canned(answer: &'static [u8]) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();

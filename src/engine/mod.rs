@@ -15,14 +15,18 @@ use crate::error::{Code, Error, Result};
 use discovery::{Candidate, Endpoint, Origin};
 use serde::Serialize;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use transport::{Answer, Transport, TransportError};
 pub use version::ImageStore;
 use version::{ApiVersion, InfoResponse, VersionResponse};
 
-/// How long one request to the engine may take while connecting.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
-/// How long finding an engine may take in all, however many sockets answer slowly.
+/// How long an engine's `/_ping` may take: whether anything answers at a socket at all.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long `/version` and `/info` may take once the ping answered. The engine is there then, only
+/// busy: Podman runs conmon and runc for `/version` (0.5–0.7 s idle), and with other work on its
+/// store it took over 2 s here (`make flaky` saw a busy Podman called "no engine answers").
+const IDENTIFY_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long looking for a socket whose ping answers may take in all, however many answer slowly.
 const DISCOVERY_DEADLINE: Duration = Duration::from_millis(4500);
 const SMALL_BODY: usize = 1 << 20;
 
@@ -76,17 +80,11 @@ pub struct Engine {
 
 impl Engine {
     /// Finds the engine to use: `DOCKER_HOST` if set, else the first usual socket that answers.
-    /// Gives up within ~5 s, with an error that says what was tried and how to start an engine.
+    /// Gives up within ~5 s when no ping answers, with an error that says what was tried and how to
+    /// start an engine.
     pub async fn connect(config: &Config) -> Result<Engine> {
         let candidates = candidates_here(config.docker_host.as_deref())?;
-        match tokio::time::timeout(DISCOVERY_DEADLINE, first_answering(&candidates)).await {
-            Ok(result) => result,
-            Err(_) => Err(Error::new(
-                Code::EngineUnreachable,
-                "No container engine answered in time",
-                start_engine_hint(&candidates),
-            )),
-        }
+        first_answering(&candidates).await
     }
 
     /// Connects to the selected engine.
@@ -150,12 +148,37 @@ impl Engine {
 
     /// Connects to one endpoint: `GET /_ping` for the API version, then `GET /vX/version`.
     pub async fn connect_to(endpoint: Endpoint, origin: Origin) -> Result<Engine> {
+        Pinged::ping(endpoint, origin).await?.identify().await
+    }
+
+    pub fn info(&self) -> &EngineInfo {
+        &self.info
+    }
+
+    pub fn api_version(&self) -> ApiVersion {
+        self.api
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        self.transport.endpoint()
+    }
+}
+
+/// An engine whose `/_ping` answered: it is there, and speaks this API version.
+struct Pinged {
+    transport: Transport,
+    origin: Origin,
+    api: ApiVersion,
+    podman: bool,
+}
+
+impl Pinged {
+    async fn ping(endpoint: Endpoint, origin: Origin) -> Result<Pinged> {
         let transport = Transport::new(endpoint);
-        let failed = |error| transport_failure(&transport, origin, error);
         let ping = transport
-            .get("/_ping", PROBE_TIMEOUT, SMALL_BODY)
+            .get("/_ping", PING_TIMEOUT, SMALL_BODY)
             .await
-            .map_err(failed)?;
+            .map_err(|error| transport_failure(&transport, origin, error))?;
         if !ping.status.is_success() {
             return Err(not_an_engine(&transport, &ping));
         }
@@ -164,21 +187,41 @@ impl Engine {
                 .get("api-version")
                 .and_then(|v| v.to_str().ok()),
         )?;
+        let podman = ping.headers.contains_key("libpod-api-version");
+        Ok(Pinged {
+            transport,
+            origin,
+            api,
+            podman,
+        })
+    }
+
+    /// What the engine is: `/version`, and `/info` for its image store.
+    async fn identify(self) -> Result<Engine> {
+        let Pinged {
+            transport,
+            origin,
+            api,
+            podman,
+        } = self;
+        let failed = |error| transport_failure(&transport, origin, error);
         // `/version` and `/info` are asked at once: Podman runs conmon and runc for each (0.5–0.7 s
         // and 0.3 s here, which every `ghcr` command used to wait for in turn), and asks for no
         // `/info` at all: its ping names it (`Libpod-Api-Version`), and its store is its own.
-        let podman = ping.headers.contains_key("libpod-api-version");
         let version_path = format!("/v{api}/version");
         let info_path = format!("/v{api}/info");
         let (answer, details) = tokio::join!(
-            transport.get(&version_path, PROBE_TIMEOUT, SMALL_BODY),
+            transport.get(&version_path, IDENTIFY_TIMEOUT, SMALL_BODY),
             async {
                 if podman {
                     return InfoResponse::default();
                 }
                 // What the store is changes only how a push reads the image; an engine that will
                 // not say is taken for the classic store rather than refused.
-                match transport.get(&info_path, PROBE_TIMEOUT, SMALL_BODY).await {
+                match transport
+                    .get(&info_path, IDENTIFY_TIMEOUT, SMALL_BODY)
+                    .await
+                {
                     Ok(answer) if answer.status.is_success() => {
                         serde_json::from_slice(&answer.body).unwrap_or_default()
                     }
@@ -209,18 +252,6 @@ impl Engine {
             api,
             info,
         })
-    }
-
-    pub fn info(&self) -> &EngineInfo {
-        &self.info
-    }
-
-    pub fn api_version(&self) -> ApiVersion {
-        self.api
-    }
-
-    pub fn endpoint(&self) -> &Endpoint {
-        self.transport.endpoint()
     }
 }
 
@@ -256,7 +287,9 @@ impl Selection {
 }
 
 /// Tries each candidate in order; a socket file that is not there is skipped without a connection.
+/// The deadline is for the pings: an engine whose ping answered has `IDENTIFY_TIMEOUT` to say what it is.
 async fn first_answering(candidates: &[Candidate]) -> Result<Engine> {
+    let deadline = Instant::now() + DISCOVERY_DEADLINE;
     let mut first_failure = None;
     for candidate in candidates {
         if let Endpoint::Unix(path) = &candidate.endpoint {
@@ -264,7 +297,20 @@ async fn first_answering(candidates: &[Candidate]) -> Result<Engine> {
                 continue;
             }
         }
-        match Engine::connect_to(candidate.endpoint.clone(), candidate.origin).await {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let pinged = Pinged::ping(candidate.endpoint.clone(), candidate.origin);
+        let outcome = match tokio::time::timeout(left, pinged).await {
+            Ok(Ok(pinged)) => pinged.identify().await,
+            Ok(Err(error)) => Err(error),
+            Err(_) => {
+                return Err(Error::new(
+                    Code::EngineUnreachable,
+                    "No container engine answered in time",
+                    start_engine_hint(candidates),
+                ))
+            }
+        };
+        match outcome {
             Ok(engine) => return Ok(engine),
             Err(error) if candidate.origin == Origin::DockerHost => return Err(error),
             Err(error) => {
