@@ -8,7 +8,11 @@ set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 runs=${RUNS:-5}
-cargo build --workspace >&2 && cargo build --workspace --tests >&2 || exit 1
+# The same build as make test's (clippy-driver for the workspace's crates), so one after the other
+# compiles nothing twice.
+# shellcheck source=scripts/clippy-build-env.sh
+. scripts/clippy-build-env.sh
+cargo build --workspace --all-targets >&2 || exit 1
 # shellcheck source=scripts/use-stack.sh
 . scripts/use-stack.sh
 work=target/flaky

@@ -14,19 +14,18 @@ use ghcr_webdriver_tests::{
 use std::path::Path;
 use std::time::Duration;
 
-/// Cargo's build output (`debug`/`release` beside a `CACHEDIR.TAG`) was written before the token
-/// existed; the emulator's log is GitHub's side. Everything else is searched.
+/// A Cargo target directory (one with a `CACHEDIR.TAG`: build output, written before the token existed,
+/// and the test stack's engine storage — gigabytes when a clone lives under /tmp) is not walked: this
+/// target's own webdriver, stack/logs and test-output are searched by their own paths. The emulator's log
+/// is GitHub's side. Everything else is searched.
 fn not_searched(path: &Path) -> bool {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
-    let cargo_output = matches!(name, "debug" | "release")
-        && path
-            .parent()
-            .is_some_and(|parent| parent.join("CACHEDIR.TAG").exists());
+    let cargo_target = path.join("CACHEDIR.TAG").exists();
     let emulator_log = name == "emulator.log" && path.parent().is_some_and(|p| p.ends_with("logs"));
-    cargo_output || emulator_log
+    cargo_target || emulator_log
 }
 
 #[tokio::test]
