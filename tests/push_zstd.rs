@@ -37,7 +37,10 @@ fn runnable_image(name: &str) -> String {
         "FROM scratch\nCOPY busybox /busybox\nCOPY data /data\n",
     )
     .unwrap();
-    common::docker_build(name, dir.path());
+    {
+        let _turn = one_store_change_at_a_time();
+        common::docker_build(name, dir.path());
+    }
     ghcr::digest::sha256_digest(&text)
         .trim_start_matches("sha256:")
         .to_string()
@@ -104,9 +107,11 @@ fn layers_of(manifest: &serde_json::Value) -> Vec<(String, u64)> {
         .collect()
 }
 
-/// One removal or pull at a time in this file's tests: their images share busybox's layer, and Podman
-/// fails a pull whose layer another test is removing meanwhile ("adding layer … layer not known", seen
-/// once in a fresh-clone make test; Docker's containerd store failed a build the same way).
+/// One build, removal or pull at a time in this file's tests: their images share busybox's layer, and
+/// Podman fails a pull whose layer another test is removing meanwhile ("adding layer … layer not
+/// known", seen once in a fresh-clone make test), and a build whose COPY makes that layer again ("trying
+/// to reuse blob … locating layer for blob … layer not known", make flaky); Docker's containerd store
+/// failed a build the same way.
 static STORE_CHANGES: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn one_store_change_at_a_time() -> std::sync::MutexGuard<'static, ()> {
