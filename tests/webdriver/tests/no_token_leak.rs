@@ -14,16 +14,17 @@ use ghcr_webdriver_tests::{
 use std::path::Path;
 use std::time::Duration;
 
-/// A Cargo target directory (one with a `CACHEDIR.TAG`: build output, written before the token existed,
-/// and the test stack's engine storage — gigabytes when a clone lives under /tmp) is not walked: this
-/// target's own webdriver, stack/logs and test-output are searched by their own paths. The emulator's log
-/// is GitHub's side. Everything else is searched.
+/// A Cargo target directory (build output, written before the token existed, and the test stack's engine
+/// storage — gigabytes when a clone lives under /tmp) is not walked: this target's own webdriver,
+/// stack/logs and test-output are searched by their own paths. Cargo writes `.rustc_info.json` into every
+/// target directory, and `CACHEDIR.TAG` only into one it created (make test makes `target/` first). The
+/// emulator's log is GitHub's side. Everything else is searched.
 fn not_searched(path: &Path) -> bool {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
-    let cargo_target = path.join("CACHEDIR.TAG").exists();
+    let cargo_target = path.join(".rustc_info.json").exists() || path.join("CACHEDIR.TAG").exists();
     let emulator_log = name == "emulator.log" && path.parent().is_some_and(|p| p.ends_with("logs"));
     cargo_target || emulator_log
 }
